@@ -1,0 +1,139 @@
+"""The help desk's nouns, as plain dataclasses: no I/O, no framework, no store specifics.
+
+Times are timezone-aware UTC datetimes. Gmail ids (message, thread, history) are kept as Gmail gives them:
+message and thread ids as strings, history ids as ints (Gmail sends them as decimal strings).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ConnectionStatus(enum.StrEnum):
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"  # token revoked or expired: needs an admin to reconnect
+    ERROR = "error"  # something else is wrong; syncing carries on trying
+
+
+class AccountKind(enum.StrEnum):
+    GMAIL = "gmail"
+    WORKSPACE = "workspace"
+
+
+class AddressKind(enum.StrEnum):
+    GMAIL_CONNECTOR = "gmail_connector"
+    FORWARDING = "forwarding"
+
+
+class Outcome(enum.StrEnum):
+    """What one inbox mail became. Every ledger entry has exactly one."""
+
+    TICKET = "ticket"
+    COMMENT = "comment"
+    SUSPENDED = "suspended"  # kept and visible, but no ticket (auto-mail, loops, bursts)
+    IGNORED = "ignored"  # our own mail coming back: recorded so it is never looked at again
+    QUARANTINED = "quarantined"  # could not be turned into anything: raw bytes kept for replay
+
+
+@dataclass
+class Brand:
+    id: str
+    name: str
+
+
+@dataclass
+class Connection:
+    """One connected Gmail account; its address is its identity."""
+
+    address: str
+    brand_id: str = "default"
+    status: ConnectionStatus = ConnectionStatus.CONNECTED
+    account_kind: AccountKind = AccountKind.GMAIL
+    history_id: int | None = None  # the cursor: everything up to here is committed
+    watch_expiration: datetime | None = None
+    label_id: str | None = None
+    send_via_gmail: bool = True
+    last_sync_at: datetime | None = None
+    last_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    created_at: datetime | None = None
+    disconnected_at: datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != ConnectionStatus.DISCONNECTED
+
+
+@dataclass
+class SupportAddress:
+    address: str
+    brand_id: str = "default"
+    is_default: bool = False
+    kind: AddressKind = AddressKind.GMAIL_CONNECTOR
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass
+class Ticket:
+    """A customer request. `id` is None until the store assigns one (small increasing integers)."""
+
+    subject: str
+    requester: str
+    connection: str
+    brand_id: str = "default"
+    requester_name: str = ""
+    followers: list[str] = field(default_factory=list)
+    status: str = "new"
+    created_at: datetime | None = None
+    suppress_triggers: bool = False
+    id: int | None = None
+
+
+@dataclass
+class Comment:
+    """One message on a ticket; the first comment is the ticket's description."""
+
+    ticket_id: int
+    author: str
+    body_text: str
+    created_at: datetime
+    connection: str
+    gmail_message_id: str | None = None
+    message_id: str | None = None  # RFC 5322 Message-ID, angle brackets stripped
+    matched_by: str | None = None  # which threading rule attached it (None for the description)
+    attachments: list[Attachment] = field(default_factory=list)
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """Proof that one Gmail message was handled; created in the same transaction as its effect."""
+
+    connection: str
+    gmail_message_id: str
+    outcome: Outcome
+    ticket_id: int | None = None
+    comment_id: str | None = None
+    rfc_message_id: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass
+class QuarantineRecord:
+    """Input we could not use. Kept whole so an operator can see why and replay it."""
+
+    id: str
+    connection: str | None
+    reason: str
+    raw: bytes
+    source: str  # "gmail" (a mail) or "event" (a Pub/Sub event)
+    gmail_message_id: str | None = None
+    created_at: datetime | None = None

@@ -1,0 +1,42 @@
+"""Errors that cross the port boundary. Adapters translate their library's errors into these,
+so services decide on meaning (retry, skip, disconnect, fall back) and never on HTTP codes."""
+
+
+class GmailTicketsError(Exception):
+    """Base of everything this package raises on purpose."""
+
+
+class TransientError(GmailTicketsError):
+    """Worth trying again later: the platform retries the event, the sweep retries the mailbox."""
+
+
+class MailboxError(GmailTicketsError):
+    """Gmail refused for a reason retrying will not fix (bad request, permission denied)."""
+
+
+class HistoryExpired(MailboxError):
+    """history.list answered 404 for the stored cursor: the mailbox needs a full sync."""
+
+
+class MessageGone(MailboxError):
+    """messages.get answered 404: the mail was deleted after the history record; skip it."""
+
+
+class TokenRevoked(MailboxError):
+    """The refresh token no longer works (invalid_grant, or 401 after a refresh): an admin must reconnect."""
+
+
+class SendLimitReached(MailboxError):
+    """Gmail's rolling 24-hour sending limit is reached: send through the relay instead, do not retry."""
+
+
+class RateLimited(TransientError):
+    """Gmail kept answering 429 / rate-limit 403 after our backoff ran out."""
+
+
+class AlreadyRecorded(GmailTicketsError):
+    """A ledger entry (or other create-if-absent record) exists already: someone else did this work."""
+
+
+class PoisonEvent(GmailTicketsError):
+    """An event that can never succeed (undecodable, malformed): ack it and quarantine it."""

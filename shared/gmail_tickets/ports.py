@@ -1,0 +1,238 @@
+"""The interfaces the services depend on. Adapters implement them; bootstrap picks which.
+
+Everything here speaks domain terms: Gmail ids as strings, history ids as ints, times as aware UTC datetimes,
+mail as raw bytes. Errors raised across these ports are the ones in `gmail_tickets.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from gmail_tickets.domain.model import (
+    Brand,
+    Comment,
+    Connection,
+    LedgerEntry,
+    Outcome,
+    QuarantineRecord,
+    SupportAddress,
+    Ticket,
+)
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- Gmail
+
+
+@dataclass(frozen=True)
+class Profile:
+    email_address: str
+    history_id: int
+    messages_total: int = 0
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    id: str
+    thread_id: str
+
+
+@dataclass(frozen=True)
+class HistoryRecord:
+    """One change to one message, flattened from Gmail's history records.
+
+    `kind` is messageAdded, messageDeleted, labelAdded or labelRemoved; `label_ids` are the message's labels as
+    the record gives them; `changed_label_ids` the labels a labelAdded/labelRemoved record added or removed.
+    """
+
+    history_id: int
+    kind: str
+    message: MessageRef
+    label_ids: tuple[str, ...] = ()
+    changed_label_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    records: list[HistoryRecord]
+    history_id: int | None  # the mailbox's current id; set on the last page only (the new cursor)
+
+
+@dataclass(frozen=True)
+class MessageMeta:
+    id: str
+    thread_id: str
+    label_ids: tuple[str, ...]
+    size_estimate: int
+    history_id: int
+    internal_date: datetime
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    id: str
+    thread_id: str
+    label_ids: tuple[str, ...]
+    size_estimate: int
+    history_id: int
+    internal_date: datetime
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    history_id: int
+    expiration: datetime
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    id: str
+    thread_id: str
+
+
+class Mailbox(Protocol):
+    """One Gmail account, as the Gmail API sees it. Retries transient errors itself, with backoff."""
+
+    address: str
+
+    def profile(self) -> Profile: ...
+
+    def ensure_label(self, name: str) -> str:
+        """The id of the user label `name`, creating it when missing (a taken name is reused)."""
+
+    def history(
+        self,
+        start_history_id: int,
+        *,
+        label_id: str | None = None,
+        history_types: Sequence[str] = ("messageAdded", "labelAdded"),
+    ) -> Iterator[HistoryPage]:
+        """Pages of changes after `start_history_id`, oldest first. Raises HistoryExpired on Gmail's 404."""
+
+    def list_messages(
+        self, query: str = "", *, label_ids: Sequence[str] = (), limit: int | None = None,
+        include_spam_trash: bool = False,
+    ) -> Iterator[MessageRef]:
+        """Messages matching a Gmail search query, newest first, paged transparently."""
+
+    def get_meta(self, ids: Sequence[str]) -> dict[str, MessageMeta | None]:
+        """Labels, size and thread of each message (format=minimal), batched; None for a message that is gone."""
+
+    def get_raw(self, ids: Sequence[str]) -> dict[str, RawMessage | None]:
+        """The RFC 822 bytes of each message (format=raw), batched <= 50 a request; None for one that is gone."""
+
+    def modify_labels(self, ids: Sequence[str], add: Sequence[str] = (), remove: Sequence[str] = ()) -> None:
+        """Add/remove labels on many messages at the lowest quota cost (modify for few, batchModify for many)."""
+
+    def send(self, raw: bytes, thread_id: str | None = None) -> SentMessage:
+        """Send RFC 822 bytes as this account. Raises SendLimitReached at Gmail's daily limit."""
+
+    def watch(self, topic_name: str, label_ids: Sequence[str] = ("INBOX",)) -> WatchResult: ...
+
+    def stop_watch(self) -> None: ...
+
+
+MailboxProvider = Callable[[str], Mailbox]
+"""Gives the Mailbox for a connected address (reads its refresh token from Secrets)."""
+
+
+# --------------------------------------------------------------------------- Store
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Read first, then write (Firestore's rule). The function given to `Store.atomically`
+    may run more than once when transactions contend, so it must do nothing but read and write through here."""
+
+    def get_connection(self, address: str) -> Connection | None: ...
+
+    def get_ledger(self, connection: str, gmail_message_id: str) -> LedgerEntry | None: ...
+
+    def ticket_for_thread(self, connection: str, thread_id: str) -> int | None:
+        """The ticket a Gmail thread of this mailbox already belongs to."""
+
+    def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the first of these RFC Message-IDs (without angle brackets) that we stored."""
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    def put_connection(self, connection: Connection) -> None: ...
+
+    def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        """Create-if-absent: raises AlreadyRecorded (here or at commit) when the entry exists. `thread_id`
+        and `entry.rfc_message_id` feed the thread index for ticket_for_thread / ticket_for_message_ids."""
+
+    def add_ticket(self, ticket: Ticket) -> int:
+        """Store a new ticket, assign and return its id (also set on `ticket.id`)."""
+
+    def add_comment(self, comment: Comment) -> str:
+        """Store a comment, assign and return its id (also set on `comment.id`)."""
+
+    def add_quarantine(self, record: QuarantineRecord) -> None: ...
+
+
+class Store(Protocol):
+    """Connection state, the dedupe ledger, tickets. SQLite embedded, Firestore in the cloud."""
+
+    write_count: int  # documents/rows written since start: the bench reports writes per ticket
+
+    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run `fn` in one transaction and commit; retried on contention; AlreadyRecorded propagates."""
+
+    # connections, addresses, brands
+    def get_connection(self, address: str) -> Connection | None: ...
+    def save_connection(self, connection: Connection) -> None: ...
+    def list_connections(self) -> list[Connection]: ...
+    def delete_connection(self, address: str) -> None: ...
+    def save_support_address(self, address: SupportAddress) -> None: ...
+    def list_support_addresses(self) -> list[SupportAddress]: ...
+    def delete_support_address(self, address: str) -> None: ...
+    def save_brand(self, brand: Brand) -> None: ...
+    def list_brands(self) -> list[Brand]: ...
+
+    # ledger
+    def ledger_contains(self, connection: str, gmail_message_ids: Sequence[str]) -> set[str]:
+        """Which of these ids the ledger holds already (a cheap pre-filter before fetching mail)."""
+
+    def ledger_counts(self, connection: str | None = None) -> dict[Outcome, int]: ...
+
+    # tickets
+    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+    def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
+        """Newest first."""
+
+    def comments(self, ticket_id: int) -> list[Comment]:
+        """Oldest first."""
+
+    def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]: ...
+
+    # leases: one sync per mailbox at a time
+    def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
+        """Take the lease if free, expired or already ours. If someone else holds it, leave a 'look again'
+        mark for them and return False."""
+
+    def release_lease(self, key: str, holder: str) -> bool:
+        """If a 'look again' mark was left: clear it, keep the lease and return True (sync once more).
+        Otherwise free the lease and return False. Atomic, so no mark is lost between check and release."""
+
+
+# --------------------------------------------------------------------------- the rest
+
+
+class Publisher(Protocol):
+    def publish(self, topic: str, data: dict[str, Any]) -> None:
+        """Publish a JSON message; returns once the broker has it (at-least-once from here on)."""
+
+
+class Secrets(Protocol):
+    def get(self, name: str) -> str | None: ...
+    def put(self, name: str, value: str) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...

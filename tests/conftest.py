@@ -1,0 +1,7 @@
+"""Test session wiring. Each fixture module has one owner and one job:
+
+- tests/fixtures/sim.py    the Gmail simulator served over HTTP (`sim`, `sim_server`, `gmail_credentials`)
+- tests/fixtures/cloud.py  Google's Firestore and Pub/Sub emulators, started once per session
+"""
+
+pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.cloud"]
