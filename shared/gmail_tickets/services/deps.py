@@ -1,0 +1,19 @@
+"""What the use cases need from the outside world, in one bundle that bootstrap builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gmail_tickets.ports import Clock, MailboxProvider, Publisher, Secrets, Store
+from gmail_tickets.settings import Settings
+
+
+@dataclass
+class Deps:
+    store: Store
+    mailbox_for: MailboxProvider
+    publisher: Publisher
+    secrets: Secrets
+    clock: Clock
+    settings: Settings = field(default_factory=Settings)
+    holder: str = "local"  # who takes leases: a process/instance id

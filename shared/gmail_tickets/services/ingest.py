@@ -1,0 +1,91 @@
+"""Events that say "look at this mailbox now": Gmail's push notifications and the sweep's sync requests.
+
+Both end in the same `sync_mailbox`. The event only names the mailbox (and, from Gmail, the id it reached);
+what to import always comes from the stored cursor. An event that can never be handled is quarantined with
+its bytes and acknowledged, so it is neither lost nor retried forever.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+from gmail_tickets.domain.model import QuarantineRecord
+from gmail_tickets.errors import PoisonEvent, TransientError
+from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.sync_mailbox import SyncResult, sync_mailbox
+
+log = logging.getLogger(__name__)
+
+
+class HistoryNotCaughtUp(TransientError):
+    """Gmail notified a history id that history.list does not show yet: try again shortly."""
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    address: str
+    history_id: int | None  # from a Gmail notification; None from the sweep
+    source: str  # "push" | "sweep"
+
+
+def decode_event(data: bytes) -> SyncRequest:
+    """The JSON inside a Pub/Sub message: {"emailAddress", "historyId"} from Gmail, or
+    {"emailAddress", "source": "sweep"} from our sweep."""
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PoisonEvent(f"not JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise PoisonEvent("not a JSON object")
+    address = body.get("emailAddress")
+    if not isinstance(address, str) or "@" not in address:
+        raise PoisonEvent("no emailAddress")
+    raw_history = body.get("historyId")
+    history_id: int | None = None
+    if raw_history is not None:
+        try:
+            history_id = int(raw_history)
+        except (TypeError, ValueError) as exc:
+            raise PoisonEvent("historyId is not a number") from exc
+    return SyncRequest(address.strip().lower(), history_id, str(body.get("source", "push")))
+
+
+def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
+    """Handle one event. Returns None for a quarantined (poison) event; raises TransientError to be retried."""
+    try:
+        request = decode_event(data)
+    except PoisonEvent as exc:
+        quarantine_event(deps, data, str(exc))
+        return None
+    result = sync_mailbox(deps, request.address)
+    if result.status == "unknown":
+        log.warning("event for an unknown mailbox acknowledged", extra={"connection": request.address})
+    elif (
+        result.status == "synced"
+        and request.history_id is not None
+        and result.cursor is not None
+        and result.cursor < request.history_id
+    ):
+        raise HistoryNotCaughtUp(f"{request.address}: notified {request.history_id}, history at {result.cursor}")
+    return result
+
+
+def quarantine_event(deps: Deps, data: bytes, reason: str) -> None:
+    record = QuarantineRecord(
+        id="event-" + hashlib.sha256(data).hexdigest()[:24],
+        connection=None,
+        reason=reason,
+        raw=data,
+        source="event",
+        created_at=deps.clock.now(),
+    )
+
+    def work(uow: UnitOfWork) -> None:
+        uow.add_quarantine(record)
+
+    deps.store.atomically(work)
+    log.warning("event quarantined", extra={"reason": reason, "quarantine_id": record.id})

@@ -1,0 +1,63 @@
+"""The one-minute reconciliation sweep: ask for a sync of every active mailbox, and keep Gmail watches alive.
+
+Push notifications can be late, dropped or coalesced; the sweep is what makes "eventually" a bounded minute.
+Each mailbox is handled on its own, so one broken mailbox never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from gmail_tickets.domain.model import ConnectionStatus
+from gmail_tickets.errors import GmailTicketsError, TokenRevoked
+from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.services.connection_health import mark_connection
+from gmail_tickets.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    requested: list[str] = field(default_factory=list)
+    watches_renewed: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
+    result = SweepResult()
+    now = deps.clock.now()
+    renew_before = now + timedelta(seconds=deps.settings.watch_renew_before_seconds)
+    for connection in deps.store.list_connections():
+        if not connection.is_active:
+            continue
+        address = connection.address
+        try:
+            if renew_watches and (connection.watch_expiration is None or connection.watch_expiration <= renew_before):
+                renew_watch(deps, address)
+                result.watches_renewed.append(address)
+            deps.publisher.publish(deps.settings.sync_topic, {"emailAddress": address, "source": "sweep"})
+            result.requested.append(address)
+        except TokenRevoked as exc:
+            mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
+            result.errors[address] = "token revoked"
+        except GmailTicketsError as exc:
+            log.warning("sweep step failed", extra={"connection": address, "error": str(exc)})
+            result.errors[address] = str(exc)
+    return result
+
+
+def renew_watch(deps: Deps, address: str) -> None:
+    """(Re)start Gmail push for a mailbox; Gmail drops a watch after 7 days, so the sweep renews it daily."""
+    watch = deps.mailbox_for(address).watch(deps.settings.push_topic)
+
+    def work(uow: UnitOfWork) -> None:
+        connection = uow.get_connection(address)
+        if connection is not None:
+            connection.watch_expiration = watch.expiration
+            uow.put_connection(connection)
+
+    deps.store.atomically(work)
+

@@ -1,0 +1,181 @@
+"""The one path for push and sweep: read what changed in a mailbox since the stored cursor and record it.
+
+Order of effects, and why it is safe to crash between any two:
+  1. take the mailbox's lease (one sync at a time; a caller who finds it taken leaves a "look again" mark);
+  2. history.list from the STORED cursor (never from the notified id);
+  3. drop candidates the ledger already holds, fetch the rest raw, record each in its own transaction;
+  4. label what we recorded (a courtesy for the mailbox owner: safe to repeat, safe to miss);
+  5. advance the cursor, monotonically, to what has been committed.
+A crash before 5 replays some changes next time; the ledger turns every replay into a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gmail_tickets.domain import inbox_rules
+from gmail_tickets.domain.model import Connection, ConnectionStatus
+from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
+from gmail_tickets.ports import Mailbox, UnitOfWork
+from gmail_tickets.services.connection_health import mark_connection
+from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.record_mail import Recorded, record_mail
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    address: str
+    status: str = "synced"  # synced | busy (lease held elsewhere) | unknown | disconnected | failed
+    outcomes: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0  # candidates the ledger already had
+    gone: int = 0  # candidates deleted before we could fetch them
+    full_sync: bool = False
+    cursor: int | None = None
+    recorded: list[Recorded] = field(default_factory=list)
+
+    def merge(self, other: SyncResult) -> None:
+        self.outcomes.update(other.outcomes)
+        self.duplicates += other.duplicates
+        self.gone += other.gone
+        self.full_sync = self.full_sync or other.full_sync
+        self.cursor = other.cursor if other.cursor is not None else self.cursor
+        self.recorded.extend(other.recorded)
+
+
+def sync_mailbox(deps: Deps, address: str) -> SyncResult:
+    """Sync one mailbox now. Raises TransientError subclasses for the caller to retry; records the rest."""
+    connection = deps.store.get_connection(address)
+    if connection is None:
+        return SyncResult(address, status="unknown")
+    if not connection.is_active:
+        return SyncResult(address, status="disconnected")
+    key = f"sync:{address}"
+    if not deps.store.try_lease(key, deps.holder, deps.clock.now(), deps.settings.lease_seconds):
+        return SyncResult(address, status="busy")
+    total = SyncResult(address)
+    try:
+        while True:
+            total.merge(_sync_once(deps, address))
+            if not deps.store.release_lease(key, deps.holder):
+                break  # nobody asked us to look again
+    except TokenRevoked as exc:
+        mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
+        total.status = "disconnected"
+    except MailboxError as exc:
+        mark_connection(deps, address, ConnectionStatus.ERROR, f"Gmail refused: {exc}")
+        total.status = "failed"
+    finally:
+        while deps.store.release_lease(key, deps.holder):
+            pass  # free the lease even when a look-again mark arrived while we were failing
+    return total
+
+
+def _sync_once(deps: Deps, address: str) -> SyncResult:
+    connection = deps.store.get_connection(address)
+    if connection is None or not connection.is_active:
+        return SyncResult(address, status="disconnected")
+    mailbox = deps.mailbox_for(address)
+    if connection.label_id is None:
+        connection.label_id = mailbox.ensure_label(deps.settings.label_name)
+        deps.store.save_connection(connection)
+    if connection.history_id is None:
+        return _full_sync(deps, connection, mailbox)
+    result = SyncResult(address)
+    try:
+        for page in mailbox.history(connection.history_id, history_types=inbox_rules.CANDIDATE_KINDS):
+            ids = [
+                r.message.id
+                for r in page.records
+                if inbox_rules.is_candidate_change(r.kind, r.label_ids, r.changed_label_ids)
+            ]
+            result.merge(_import(deps, connection, mailbox, ids))
+            # Committed up to this page: the last record's id is a safe cursor; the last page gives the newest.
+            newest = page.history_id or max((r.history_id for r in page.records), default=None)
+            if newest is not None:
+                result.cursor = _advance_cursor(deps, address, newest)
+    except HistoryExpired:
+        log.info("history expired, full sync", extra={"connection": address})
+        result.merge(_full_sync(deps, connection, mailbox))
+    return result
+
+
+def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox) -> SyncResult:
+    """No usable cursor: take the mailbox's current id FIRST (so nothing arriving meanwhile is missed), then
+    import unread inbox mail since a little before the last sync, deduplicated by the ledger."""
+    cursor = mailbox.profile().history_id
+    settings = deps.settings
+    if connection.last_sync_at is not None:
+        since = connection.last_sync_at.timestamp() - settings.full_sync_margin_seconds
+    else:
+        since = deps.clock.now().timestamp() - settings.initial_lookback_seconds
+    query = inbox_rules.full_sync_query(int(since))
+    ids = [ref.id for ref in mailbox.list_messages(query)]
+    ids.reverse()  # oldest first, so threads form in arrival order
+    result = _import(deps, connection, mailbox, ids)
+    result.full_sync = True
+    result.cursor = _advance_cursor(deps, connection.address, cursor)
+    return result
+
+
+def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[str]) -> SyncResult:
+    result = SyncResult(connection.address)
+    wanted = list(dict.fromkeys(ids))
+    step = deps.settings.fetch_chunk
+    for start in range(0, len(wanted), step):
+        chunk = wanted[start : start + step]
+        known = deps.store.ledger_contains(connection.address, chunk)
+        result.duplicates += len(known)
+        fresh = [i for i in chunk if i not in known]
+        fetched = mailbox.get_raw(fresh) if fresh else {}
+        to_label = list(known)
+        for message_id in fresh:
+            message = fetched.get(message_id)
+            if message is None:
+                result.gone += 1
+                continue
+            if not inbox_rules.still_wanted(message.label_ids):
+                continue
+            recorded = record_mail(deps.store, connection, message, deps.clock.now())
+            if recorded.outcome is None:
+                result.duplicates += 1
+            else:
+                result.outcomes[recorded.outcome.value] += 1
+                result.recorded.append(recorded)
+                log.info(
+                    "mail recorded",
+                    extra={"connection": connection.address, "gmail_message_id": message_id,
+                           "outcome": recorded.outcome.value, "ticket_id": recorded.ticket_id},
+                )
+            to_label.append(message_id)
+        if to_label and connection.label_id:
+            try:
+                mailbox.modify_labels(to_label, add=[connection.label_id])
+            except MailboxError as exc:  # the label is a courtesy; the ledger is the truth
+                log.warning("labelling failed", extra={"connection": connection.address, "error": str(exc)})
+    return result
+
+
+def _advance_cursor(deps: Deps, address: str, history_id: int) -> int | None:
+    """Move the cursor forward only, and note the successful sync."""
+    now = deps.clock.now()
+
+    def work(uow: UnitOfWork) -> int | None:
+        connection = uow.get_connection(address)
+        if connection is None:
+            return None
+        if connection.history_id is None or history_id > connection.history_id:
+            connection.history_id = history_id
+        connection.last_sync_at = now
+        if connection.status == ConnectionStatus.ERROR:
+            connection.status = ConnectionStatus.CONNECTED
+        connection.last_error = None
+        uow.put_connection(connection)
+        return connection.history_id
+
+    return deps.store.atomically(work)
+

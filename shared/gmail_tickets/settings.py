@@ -1,0 +1,17 @@
+"""Tunable behaviour, as one plain value. `bootstrap` fills it from the environment; tests build it directly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    label_name: str = "Helpdesk"  # the courtesy label we put on imported mail
+    push_topic: str = "projects/demo-local/topics/gmail-push"  # where users.watch sends notifications
+    sync_topic: str = "mailbox-sync"  # where the sweep asks for a sync of each mailbox
+    lease_seconds: float = 120.0  # one sync per mailbox; a crashed holder's lease lapses after this
+    fetch_chunk: int = 100  # mails fetched and committed per step (the adapter batches gets by 50)
+    full_sync_margin_seconds: int = 3600  # a full sync after a history 404 looks back this far before last sync
+    initial_lookback_seconds: int = 3600  # a connection without a last sync imports unread mail this recent
+    watch_renew_before_seconds: int = 24 * 3600  # the sweep renews watches expiring within this
