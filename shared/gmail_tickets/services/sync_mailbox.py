@@ -122,6 +122,14 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox) -> SyncResu
     return result
 
 
+def import_messages(deps: Deps, address: str, ids: Iterable[str]) -> SyncResult:
+    """Import the given message ids now (the initial import on connect). Deduplicated by the ledger."""
+    connection = deps.store.get_connection(address)
+    if connection is None:
+        return SyncResult(address, status="unknown")
+    return _import(deps, connection, deps.mailbox_for(address), ids)
+
+
 def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[str]) -> SyncResult:
     result = SyncResult(connection.address)
     wanted = list(dict.fromkeys(ids))

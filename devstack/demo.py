@@ -1,0 +1,149 @@
+"""`gmail-tickets demo`: the whole product on one machine, with the Gmail simulator standing in for Google.
+
+Embedded (default): SQLite, a secrets file, the in-process publisher, the sweep timer, and the simulator pushing
+notifications straight into the publisher. `--cloud`: the same flow through Google's Firestore and Pub/Sub
+emulators, with a Pub/Sub push subscription delivering to `ingest` served by functions-framework.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gmail_tickets import logs
+from gmail_tickets.domain.model import Outcome
+from gmail_tickets.ports import Store, UnitOfWork
+
+SUPPORT_ADDRESS = "support@example.com"
+SAMPLE_DIR = Path(__file__).parent / "sample_mail"
+
+
+@dataclass
+class Delivered:
+    file: str
+    gmail_message_id: str
+
+
+@dataclass
+class TicketPrinter:
+    """Prints each ticket and comment once, as it appears in the store."""
+
+    store: Store
+    out: Any = sys.stdout
+    seen_comments: set[str] = field(default_factory=set)
+
+    def poll(self) -> None:
+        for ticket in reversed(self.store.list_tickets(limit=200)):
+            assert ticket.id is not None
+            for comment in self.store.comments(ticket.id):
+                if comment.id in self.seen_comments:
+                    continue
+                self.seen_comments.add(comment.id or "")
+                if comment.matched_by is None:
+                    follow = f"  followers: {', '.join(ticket.followers)}" if ticket.followers else ""
+                    print(f"ticket #{ticket.id}  from {ticket.requester}  {ticket.subject!r}{follow}", file=self.out)
+                else:
+                    print(f"  comment on #{ticket.id}  from {comment.author}  (threaded by {comment.matched_by})",
+                          file=self.out)
+                self.out.flush()
+
+
+def mail_files(mail_dir: str | None) -> list[Path]:
+    files = sorted(SAMPLE_DIR.glob("*.eml"))
+    if mail_dir:
+        files += sorted(Path(mail_dir).glob("*.eml"))
+    return files
+
+
+def summary(store: Store, address: str, delivered: list[Delivered]) -> dict[str, Any]:
+    """Counts from the store itself, so a duplicate would show even if the code thought it avoided one."""
+    counts = store.ledger_counts(address)
+    per_message: Counter[str] = Counter()
+    tickets = store.list_tickets(limit=100_000)
+    comments = 0
+    for ticket in tickets:
+        assert ticket.id is not None
+        for comment in store.comments(ticket.id):
+            comments += 1
+            if comment.gmail_message_id:
+                per_message[comment.gmail_message_id] += 1
+
+    def outcome_of(item: Delivered) -> dict[str, Any]:
+        entry = store.atomically(lambda uow: _ledger(uow, address, item.gmail_message_id))
+        return {
+            "file": item.file,
+            "gmail_message_id": item.gmail_message_id,
+            "outcome": entry.outcome.value if entry else "missing",
+            "ticket_id": entry.ticket_id if entry else None,
+        }
+
+    return {
+        "delivered": len(delivered),
+        "tickets": len(tickets),
+        "comments": comments - len(tickets),  # the first comment of a ticket is its description
+        "suspended": counts.get(Outcome.SUSPENDED, 0),
+        "ignored": counts.get(Outcome.IGNORED, 0),
+        "quarantined": counts.get(Outcome.QUARANTINED, 0),
+        "duplicates": sum(n - 1 for n in per_message.values() if n > 1),
+        "files": [outcome_of(item) for item in delivered],
+    }
+
+
+def _ledger(uow: UnitOfWork, address: str, gmail_message_id: str) -> Any:
+    return uow.get_ledger(address, gmail_message_id)
+
+
+def wait_until_ingested(store: Store, address: str, ids: list[str], timeout: float, printer: TicketPrinter) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        printer.poll()
+        if len(store.ledger_contains(address, ids)) == len(ids):
+            printer.poll()
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def main(args: argparse.Namespace) -> int:
+    logs.configure("WARNING")
+    if args.cloud:
+        from devstack.demo_cloud import run_cloud
+
+        return run_cloud(args)
+    return run_embedded(args)
+
+
+def run_embedded(args: argparse.Namespace) -> int:
+    from devstack.embedded_stack import EmbeddedStack
+
+    with tempfile.TemporaryDirectory(prefix="gmail-tickets-demo-") as state_dir, \
+            EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval) as stack:
+        print(f"Gmail simulator at {stack.sim_url}; connected {SUPPORT_ADDRESS} (embedded: SQLite, in-process push)",
+              file=sys.stderr)
+        return deliver_and_report(args, stack.store, stack.deliver)
+
+
+def deliver_and_report(args: argparse.Namespace, store: Store, deliver: Any) -> int:
+    printer = TicketPrinter(store)
+    delivered = [Delivered(path.name, deliver(path.read_bytes())) for path in mail_files(args.mail_dir)]
+    print(f"delivered {len(delivered)} mails to {SUPPORT_ADDRESS}", file=sys.stderr)
+    if args.once:
+        done = wait_until_ingested(store, SUPPORT_ADDRESS, [d.gmail_message_id for d in delivered],
+                                   args.timeout, printer)
+        report = summary(store, SUPPORT_ADDRESS, delivered)
+        print(json.dumps(report))
+        return 0 if done and report["duplicates"] == 0 else 1
+    print("watching for new mail; deliver more with the simulator's control API. Ctrl-C to stop.", file=sys.stderr)
+    try:
+        while True:
+            printer.poll()
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        return 0

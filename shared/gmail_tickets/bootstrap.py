@@ -1,0 +1,163 @@
+"""The one place that reads configuration and wires adapters into the use cases.
+
+Everything else receives its collaborators; only this module knows which store, publisher, secrets and Gmail
+endpoint are in use. Heavy client libraries are imported only for the adapters actually chosen, which keeps the
+cold start of a Cloud Function short.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from gmail_tickets import secret_names
+from gmail_tickets.adapters.gmail_client import GOOGLE_TOKEN_URI
+from gmail_tickets.adapters.system_clock import SystemClock
+from gmail_tickets.errors import TokenRevoked
+from gmail_tickets.ports import Clock, Mailbox, Publisher, Secrets, Store
+from gmail_tickets.services.deps import Deps
+from gmail_tickets.settings import Settings
+
+
+@dataclass(frozen=True)
+class Config:
+    store: str = "sqlite"  # sqlite | firestore
+    sqlite_path: str = ".var/gmail-tickets.sqlite"
+    firestore_prefix: str = ""
+    secrets: str = "file"  # file (a 0600 JSON file)
+    secrets_file: str = ".var/secrets.json"
+    publisher: str = "local"  # local | pubsub
+    project: str = "demo-local"
+    gmail_root_url: str | None = None  # None: Google itself; the devstack simulator's URL otherwise
+    token_uri: str = GOOGLE_TOKEN_URI
+    oauth_client_id: str = ""
+    settings: Settings = field(default_factory=Settings)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        project = env.get("GOOGLE_CLOUD_PROJECT", cls.project)
+        defaults = Settings()
+        settings = replace(
+            defaults,
+            label_name=env.get("GT_LABEL_NAME", defaults.label_name),
+            push_topic=env.get("GT_PUSH_TOPIC", f"projects/{project}/topics/gmail-push"),
+            sync_topic=env.get("GT_SYNC_TOPIC", defaults.sync_topic),
+        )
+        return cls(
+            store=env.get("GT_STORE", cls.store),
+            sqlite_path=env.get("GT_SQLITE_PATH", cls.sqlite_path),
+            firestore_prefix=env.get("GT_FIRESTORE_PREFIX", ""),
+            secrets=env.get("GT_SECRETS", cls.secrets),
+            secrets_file=env.get("GT_SECRETS_FILE", cls.secrets_file),
+            publisher=env.get("GT_PUBLISHER", cls.publisher),
+            project=project,
+            gmail_root_url=env.get("GT_GMAIL_ROOT_URL") or None,
+            token_uri=env.get("GT_TOKEN_URI", GOOGLE_TOKEN_URI),
+            oauth_client_id=env.get("GT_OAUTH_CLIENT_ID", ""),
+            settings=settings,
+        )
+
+
+class GmailMailboxProvider:
+    """Gives a Gmail adapter per connected address, built from the refresh token kept in Secrets.
+
+    Adapters are cached per thread (httplib2 is not thread-safe), so access tokens are refreshed once an hour,
+    not once a call. `forget` drops them after a reconnect or disconnect."""
+
+    def __init__(self, secrets: Secrets, client_id: str, token_uri: str, root_url: str | None) -> None:
+        self._secrets = secrets
+        self._client_id = client_id
+        self._token_uri = token_uri
+        self._root_url = root_url
+        self._local = threading.local()
+
+    def __call__(self, address: str) -> Mailbox:
+        cache: dict[tuple[str, str], Mailbox] = self._local.__dict__.setdefault("cache", {})
+        token = self._secrets.get(secret_names.refresh_token(address))
+        if token is None:
+            raise TokenRevoked(f"no refresh token stored for {address}")
+        key = (address, token)
+        if key not in cache:
+            from gmail_tickets.adapters.gmail_api import GmailMailbox
+            from gmail_tickets.adapters.gmail_client import oauth_credentials
+
+            client_secret = self._secrets.get(secret_names.OAUTH_CLIENT_SECRET) or ""
+            credentials = oauth_credentials(token, self._client_id, client_secret, self._token_uri)
+            cache[key] = GmailMailbox(address, credentials, root_url=self._root_url)
+        return cache[key]
+
+
+def build_store(config: Config) -> Store:
+    if config.store == "firestore":
+        from gmail_tickets.adapters.firestore_store import FirestoreStore
+
+        return FirestoreStore(project=config.project, prefix=config.firestore_prefix)
+    from gmail_tickets.adapters.sqlite_store import SqliteStore
+
+    Path(config.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteStore(config.sqlite_path)
+
+
+def build_secrets(config: Config) -> Secrets:
+    if config.secrets != "file":
+        raise ValueError(f"GT_SECRETS={config.secrets!r}: only 'file' is available in this release")
+    from gmail_tickets.adapters.local_secrets import FileSecrets
+
+    return FileSecrets(config.secrets_file)
+
+
+def build_publisher(config: Config) -> Publisher:
+    if config.publisher == "pubsub":
+        from gmail_tickets.adapters.pubsub_publisher import PubSubPublisher
+
+        return PubSubPublisher(project=config.project)
+    from gmail_tickets.adapters.local_publisher import LocalPublisher
+
+    return LocalPublisher()
+
+
+def build(
+    config: Config | None = None,
+    *,
+    store: Store | None = None,
+    secrets: Secrets | None = None,
+    publisher: Publisher | None = None,
+    clock: Clock | None = None,
+) -> Deps:
+    """Wire the use cases' dependencies; any of them may be passed in (tests, the demo)."""
+    config = config or Config.from_env()
+    secrets = secrets or build_secrets(config)
+    return Deps(
+        store=store or build_store(config),
+        mailbox_for=GmailMailboxProvider(secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url),
+        publisher=publisher or build_publisher(config),
+        secrets=secrets,
+        clock=clock or SystemClock(),
+        settings=config.settings,
+        holder=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+    )
+
+
+_deps: Deps | None = None
+_deps_lock = threading.Lock()
+
+
+def deps() -> Deps:
+    """The process-wide dependencies, built on first use (a function instance builds them once)."""
+    global _deps
+    with _deps_lock:
+        if _deps is None:
+            _deps = build()
+        return _deps
+
+
+def describe(config: Config) -> dict[str, Any]:
+    """What is wired, for a start-up log line (no secrets)."""
+    return {"store": config.store, "secrets": config.secrets, "publisher": config.publisher,
+            "project": config.project, "gmail": config.gmail_root_url or "google"}

@@ -1,0 +1,56 @@
+"""`gmail-tickets`: the command line. Subcommands are thin: they parse arguments and call one thing."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gmail-tickets", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the whole product on one machine against the Gmail simulator")
+    demo.add_argument("--once", action="store_true", help="deliver the sample mail, ingest it, print a JSON summary")
+    demo.add_argument("--mail-dir", help="also deliver every *.eml file in this folder")
+    demo.add_argument("--sweep-interval", type=float, default=60.0, help="seconds between sweeps (default 60)")
+    demo.add_argument("--cloud", action="store_true",
+                      help="use the Firestore and Pub/Sub emulators and functions-framework instead of SQLite")
+    demo.add_argument("--timeout", type=float, default=120.0, help="with --once: give up after this many seconds")
+    demo.set_defaults(run=_run_demo)
+
+    from devstack.gmail_sim import cli as sim_cli
+
+    sim_cli.register(sub)
+
+    bench = sub.add_parser("bench", help="measure the product (see docs/benchmarks.md)")
+    bench.add_argument("target", nargs="?", default="ingest", choices=["ingest", "sim"])
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--mails", type=int, default=1000)
+    bench.add_argument("--latency", type=float, default=0.05, help="simulated Gmail latency per call, seconds")
+    bench.add_argument("--store", choices=["sqlite", "firestore"], default="sqlite")
+    bench.add_argument("--trickle-seconds", type=float, default=30.0)
+    bench.add_argument("--trickle-rate", type=float, default=2.0)
+    bench.set_defaults(run=_run_bench)
+    return parser
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from devstack import demo
+
+    return demo.main(args)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from devstack import bench
+
+    return bench.main(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The first InboundEmail parse: the fields ingestion needs, and no mail sunk by an odd header."""
+
+from pathlib import Path
+
+import pytest
+
+from gmail_tickets.mail.parse import ParseFailure, parse
+
+SAMPLES = Path(__file__).parents[2] / "devstack" / "sample_mail"
+
+
+def test_plain_mail_fields() -> None:
+    mail = parse((SAMPLES / "02-reply-in-thread.eml").read_bytes())
+    assert mail.from_address == "alice@customer.example"
+    assert mail.from_name == "Alice Martin"
+    assert mail.subject == "Re: Can't log in to my account"
+    assert mail.message_id == "CAF=alice-002@mail.customer.example"
+    assert mail.in_reply_to == "CAF=alice-001@mail.customer.example"
+    assert mail.references == ["CAF=alice-001@mail.customer.example"]
+    assert mail.date is not None and mail.date.utcoffset() is not None
+    assert "mobile app" in mail.text_body
+
+
+def test_html_only_mail_gets_text() -> None:
+    mail = parse((SAMPLES / "03-html-only.eml").read_bytes())
+    assert "reverse charge" in mail.text_body
+    assert "<p>" not in mail.text_body and "color:#333" not in mail.text_body
+    assert "€1,240.00" in mail.text_body
+
+
+def test_latin1_mail_decodes() -> None:
+    mail = parse((SAMPLES / "05-latin1.eml").read_bytes())
+    assert mail.subject == "Rückfrage zur Lieferung"
+    assert mail.from_name == "Jürgen Müller"
+    assert "Können Sie bitte prüfen" in mail.text_body
+
+
+def test_attachments_and_cc() -> None:
+    attached = parse((SAMPLES / "04-attachment.eml").read_bytes())
+    assert [(a.filename, a.content_type) for a in attached.attachments] == [("error.png", "image/png")]
+    assert attached.attachments[0].size > 0
+    assert parse((SAMPLES / "06-with-cc.eml").read_bytes()).cc == ["eli@agency.example", "support@example.com"]
+
+
+def test_reply_to_is_the_requester() -> None:
+    mail = parse(b"From: a@x.example\r\nReply-To: Help <b@y.example>\r\nSubject: s\r\n\r\nbody")
+    assert mail.requester == "b@y.example"
+
+
+def test_missing_message_id_is_derived_stably() -> None:
+    raw = b"From: a@x.example\r\nSubject: no id\r\n\r\nbody"
+    assert parse(raw).message_id == parse(raw).message_id
+    assert parse(raw).message_id != parse(raw + b"!").message_id
+
+
+def test_odd_headers_do_not_sink_the_mail() -> None:
+    raw = (
+        b"From: =?utf-8?q?broken\r\nTo: a@x.example,, ,\r\nCc: b@x.example,\r\n"
+        b"Message-ID: <0000000000000001@EXCH01.corp.example>\r\nDate: yesterday\r\n"
+        b"Content-Type: text/plain; charset=x-unknown\r\n\r\nhello \xe9"
+    )
+    mail = parse(raw)
+    assert mail.to == ["a@x.example"] and mail.cc == ["b@x.example"]
+    assert mail.message_id == "0000000000000001@EXCH01.corp.example"
+    assert mail.date is None
+    assert mail.subject == "(no subject)"
+    assert mail.text_body.startswith("hello")
+
+
+def test_empty_input_is_a_parse_failure() -> None:
+    with pytest.raises(ParseFailure):
+        parse(b"   \r\n")
