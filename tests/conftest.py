@@ -2,6 +2,7 @@
 
 - tests/fixtures/sim.py    the Gmail simulator served over HTTP (`sim`, `sim_server`, `gmail_credentials`)
 - tests/fixtures/cloud.py  Google's Firestore and Pub/Sub emulators, started once per session
+- tests/fixtures/stores.py `store`, parametrized over every Store adapter (sqlite, firestore)
 """
 
-pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.cloud"]
+pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.cloud", "tests.fixtures.stores"]

@@ -13,7 +13,7 @@ import threading
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gmail_tickets import secret_names
 from gmail_tickets.adapters.gmail_client import GOOGLE_TOKEN_URI
@@ -22,6 +22,9 @@ from gmail_tickets.errors import TokenRevoked
 from gmail_tickets.ports import Clock, Mailbox, Publisher, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
+
+if TYPE_CHECKING:
+    from gmail_tickets.adapters.gmail_retry import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -70,8 +73,10 @@ class GmailMailboxProvider:
     Adapters are cached per thread (httplib2 is not thread-safe), so access tokens are refreshed once an hour,
     not once a call. `forget` drops them after a reconnect or disconnect."""
 
-    def __init__(self, secrets: Secrets, client_id: str, token_uri: str, root_url: str | None) -> None:
+    def __init__(self, secrets: Secrets, client_id: str, token_uri: str, root_url: str | None,
+                 retry: RetryPolicy | None = None) -> None:
         self._secrets = secrets
+        self._retry = retry
         self._client_id = client_id
         self._token_uri = token_uri
         self._root_url = root_url
@@ -89,7 +94,7 @@ class GmailMailboxProvider:
 
             client_secret = self._secrets.get(secret_names.OAUTH_CLIENT_SECRET) or ""
             credentials = oauth_credentials(token, self._client_id, client_secret, self._token_uri)
-            cache[key] = GmailMailbox(address, credentials, root_url=self._root_url)
+            cache[key] = GmailMailbox(address, credentials, root_url=self._root_url, retry=self._retry)
         return cache[key]
 
 
@@ -129,13 +134,16 @@ def build(
     secrets: Secrets | None = None,
     publisher: Publisher | None = None,
     clock: Clock | None = None,
+    gmail_retry: RetryPolicy | None = None,
 ) -> Deps:
     """Wire the use cases' dependencies; any of them may be passed in (tests, the demo)."""
     config = config or Config.from_env()
     secrets = secrets or build_secrets(config)
     return Deps(
         store=store or build_store(config),
-        mailbox_for=GmailMailboxProvider(secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url),
+        mailbox_for=GmailMailboxProvider(
+            secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url, gmail_retry
+        ),
         publisher=publisher or build_publisher(config),
         secrets=secrets,
         clock=clock or SystemClock(),

@@ -172,7 +172,8 @@ class UnitOfWork(Protocol):
     def add_comment(self, comment: Comment) -> str:
         """Store a comment, assign and return its id (also set on `comment.id`)."""
 
-    def add_quarantine(self, record: QuarantineRecord) -> None: ...
+    def add_quarantine(self, record: QuarantineRecord) -> None:
+        """Insert or replace by id (a redelivered poison event quarantines once)."""
 
 
 class Store(Protocol):

@@ -1,0 +1,160 @@
+"""The SQLite store's schema, as numbered migrations applied in order on open.
+
+A migration is never edited once released: add a new one instead. `schema_version` holds the number of
+migrations applied, so opening a file written by an older release upgrades it in place, and opening a file
+written by a newer release fails loudly instead of writing rows that release cannot read.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: everything the Store port needs.
+    """
+    CREATE TABLE connections (
+        address          TEXT PRIMARY KEY,
+        brand_id         TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        account_kind     TEXT NOT NULL,
+        history_id       INTEGER,
+        watch_expiration TEXT,
+        label_id         TEXT,
+        send_via_gmail   INTEGER NOT NULL,
+        last_sync_at     TEXT,
+        last_error       TEXT,
+        warnings         TEXT NOT NULL DEFAULT '[]',
+        created_at       TEXT,
+        disconnected_at  TEXT
+    );
+
+    CREATE TABLE support_addresses (
+        address    TEXT PRIMARY KEY,
+        brand_id   TEXT NOT NULL,
+        is_default INTEGER NOT NULL,
+        kind       TEXT NOT NULL
+    );
+
+    CREATE TABLE brands (
+        id   TEXT PRIMARY KEY,
+        name TEXT NOT NULL
+    );
+
+    -- AUTOINCREMENT: ids only ever grow, never reused even if the newest ticket were deleted.
+    CREATE TABLE tickets (
+        id                INTEGER PRIMARY KEY AUTOINCREMENT,
+        subject           TEXT NOT NULL,
+        requester         TEXT NOT NULL,
+        connection        TEXT NOT NULL,
+        brand_id          TEXT NOT NULL,
+        requester_name    TEXT NOT NULL,
+        followers         TEXT NOT NULL DEFAULT '[]',
+        status            TEXT NOT NULL,
+        created_at        TEXT,
+        suppress_triggers INTEGER NOT NULL
+    );
+    CREATE INDEX tickets_by_connection ON tickets (connection, id);
+
+    -- seq keeps insertion order, the tie-breaker between comments with the same created_at.
+    CREATE TABLE comments (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        ticket_id        INTEGER NOT NULL REFERENCES tickets (id) DEFERRABLE INITIALLY DEFERRED,
+        author           TEXT NOT NULL,
+        body_text        TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        connection       TEXT NOT NULL,
+        gmail_message_id TEXT,
+        message_id       TEXT,
+        matched_by       TEXT,
+        attachments      TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE INDEX comments_by_ticket ON comments (ticket_id, created_at, seq);
+
+    -- The ledger is also the thread index: rows with a ticket answer "which ticket is this thread / this
+    -- Message-ID on", so a new ticket costs no extra index rows.
+    CREATE TABLE ledger (
+        connection       TEXT NOT NULL,
+        gmail_message_id TEXT NOT NULL,
+        outcome          TEXT NOT NULL,
+        ticket_id        INTEGER REFERENCES tickets (id) DEFERRABLE INITIALLY DEFERRED,
+        comment_id       TEXT,
+        rfc_message_id   TEXT,
+        thread_id        TEXT,
+        created_at       TEXT,
+        PRIMARY KEY (connection, gmail_message_id)
+    );
+    CREATE INDEX ledger_by_thread ON ledger (connection, thread_id)
+        WHERE ticket_id IS NOT NULL AND thread_id IS NOT NULL;
+    CREATE INDEX ledger_by_rfc_message_id ON ledger (rfc_message_id)
+        WHERE ticket_id IS NOT NULL AND rfc_message_id IS NOT NULL;
+
+    CREATE TABLE quarantine (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        connection       TEXT,
+        reason           TEXT NOT NULL,
+        raw              BLOB NOT NULL,
+        source           TEXT NOT NULL,
+        gmail_message_id TEXT,
+        created_at       TEXT
+    );
+
+    CREATE TABLE leases (
+        key        TEXT PRIMARY KEY,
+        holder     TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        look_again INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer release; refusing to touch it protects that release's data."""
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the schema up to SCHEMA_VERSION inside one write transaction; return the version found.
+
+    Idempotent, and safe when several processes open a new file at once: BEGIN IMMEDIATE makes them take
+    turns, and each one re-reads the version after getting the lock.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = db.execute("SELECT version FROM schema_version").fetchone()
+        found = 0 if row is None else int(row[0])
+        if found > SCHEMA_VERSION:
+            raise SchemaTooNew(f"database schema version {found} is newer than this release ({SCHEMA_VERSION})")
+        for script in MIGRATIONS[found:]:
+            for statement in _statements(script):
+                db.execute(statement)
+        if row is None:
+            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+        elif found < SCHEMA_VERSION:
+            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements; executescript() would commit our transaction first."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        statements.append(pending.strip())
+    return statements

@@ -1,0 +1,561 @@
+"""The embedded Store: one SQLite file, for running the whole product on one machine.
+
+Why it is built this way:
+- WAL mode with synchronous=NORMAL: readers never block the writer, and a commit survives a process crash
+  (only an OS crash can lose the last commits, never corrupt the file).
+- A small pool of connections (check_same_thread=False, each used by one thread at a time): threads read in
+  parallel, and a thread-per-request web server does not leak one connection per thread it ever ran.
+- Every write runs in BEGIN IMMEDIATE, so SQLite serialises writers up front (no retry loop, no upgrade
+  deadlock); busy_timeout makes other processes on the same file wait their turn instead of failing.
+- The ledger doubles as the thread index (see sqlite_schema), keeping a new ticket at 3 row writes.
+Nothing here logs mail content or secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from gmail_tickets.adapters.sqlite_schema import migrate
+from gmail_tickets.domain.model import (
+    AccountKind,
+    AddressKind,
+    Attachment,
+    Brand,
+    Comment,
+    Connection,
+    ConnectionStatus,
+    LedgerEntry,
+    Outcome,
+    QuarantineRecord,
+    SupportAddress,
+    Ticket,
+)
+from gmail_tickets.errors import AlreadyRecorded, TransientError
+from gmail_tickets.ports import UnitOfWork
+
+T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+_CHUNK = 500  # bound parameters per IN (...) query; well under SQLite's limit on any build
+_MAX_IDLE = 8  # pooled connections kept open between uses
+_MEMORY = ":memory:"
+
+
+# --------------------------------------------------------------------------- conversions
+
+
+def _utc(value: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(value: datetime | None) -> str | None:
+    """Fixed-width ISO 8601 in UTC, so text order is time order."""
+    return None if value is None else _utc(value).isoformat(timespec="microseconds")
+
+
+def _dt(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _connection_row(c: Connection) -> tuple[Any, ...]:
+    return (
+        c.address, c.brand_id, str(c.status), str(c.account_kind), c.history_id, _ts(c.watch_expiration),
+        c.label_id, int(c.send_via_gmail), _ts(c.last_sync_at), c.last_error, json.dumps(list(c.warnings)),
+        _ts(c.created_at), _ts(c.disconnected_at),
+    )
+
+
+_CONNECTION_COLUMNS = (
+    "address, brand_id, status, account_kind, history_id, watch_expiration, label_id, send_via_gmail, "
+    "last_sync_at, last_error, warnings, created_at, disconnected_at"
+)
+
+
+def _connection(row: sqlite3.Row) -> Connection:
+    return Connection(
+        address=row["address"],
+        brand_id=row["brand_id"],
+        status=ConnectionStatus(row["status"]),
+        account_kind=AccountKind(row["account_kind"]),
+        history_id=row["history_id"],
+        watch_expiration=_dt(row["watch_expiration"]),
+        label_id=row["label_id"],
+        send_via_gmail=bool(row["send_via_gmail"]),
+        last_sync_at=_dt(row["last_sync_at"]),
+        last_error=row["last_error"],
+        warnings=list(json.loads(row["warnings"])),
+        created_at=_dt(row["created_at"]),
+        disconnected_at=_dt(row["disconnected_at"]),
+    )
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    return Ticket(
+        id=row["id"],
+        subject=row["subject"],
+        requester=row["requester"],
+        connection=row["connection"],
+        brand_id=row["brand_id"],
+        requester_name=row["requester_name"],
+        followers=list(json.loads(row["followers"])),
+        status=row["status"],
+        created_at=_dt(row["created_at"]),
+        suppress_triggers=bool(row["suppress_triggers"]),
+    )
+
+
+def _comment(row: sqlite3.Row) -> Comment:
+    return Comment(
+        id=row["id"],
+        ticket_id=row["ticket_id"],
+        author=row["author"],
+        body_text=row["body_text"],
+        created_at=_dt(row["created_at"]),  # type: ignore[arg-type]  # NOT NULL column
+        connection=row["connection"],
+        gmail_message_id=row["gmail_message_id"],
+        message_id=row["message_id"],
+        matched_by=row["matched_by"],
+        attachments=[Attachment(**a) for a in json.loads(row["attachments"])],
+    )
+
+
+def _ledger(row: sqlite3.Row) -> LedgerEntry:
+    return LedgerEntry(
+        connection=row["connection"],
+        gmail_message_id=row["gmail_message_id"],
+        outcome=Outcome(row["outcome"]),
+        ticket_id=row["ticket_id"],
+        comment_id=row["comment_id"],
+        rfc_message_id=row["rfc_message_id"],
+        created_at=_dt(row["created_at"]),
+    )
+
+
+def _quarantine(row: sqlite3.Row) -> QuarantineRecord:
+    return QuarantineRecord(
+        id=row["id"],
+        connection=row["connection"],
+        reason=row["reason"],
+        raw=bytes(row["raw"]),
+        source=row["source"],
+        gmail_message_id=row["gmail_message_id"],
+        created_at=_dt(row["created_at"]),
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+# --------------------------------------------------------------------------- unit of work
+
+
+class _SqliteUnitOfWork:
+    """Reads and writes inside one BEGIN IMMEDIATE transaction; counts the rows it writes."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.writes = 0
+
+    def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        cur = self._db.execute(sql, params)
+        self.writes += max(cur.rowcount, 0)
+        return cur
+
+    # -- reads
+
+    def get_connection(self, address: str) -> Connection | None:
+        row = self._db.execute(
+            f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE address = ?", (address,)
+        ).fetchone()
+        return None if row is None else _connection(row)
+
+    def get_ledger(self, connection: str, gmail_message_id: str) -> LedgerEntry | None:
+        row = self._db.execute(
+            "SELECT * FROM ledger WHERE connection = ? AND gmail_message_id = ?", (connection, gmail_message_id)
+        ).fetchone()
+        return None if row is None else _ledger(row)
+
+    def ticket_for_thread(self, connection: str, thread_id: str) -> int | None:
+        # The latest entry wins: a thread whose ticket was followed up by a new one belongs to the new one.
+        row = self._db.execute(
+            "SELECT ticket_id FROM ledger WHERE connection = ? AND thread_id = ? AND thread_id IS NOT NULL "
+            "AND ticket_id IS NOT NULL ORDER BY rowid DESC LIMIT 1",
+            (connection, thread_id),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        ids = list(dict.fromkeys(message_ids))
+        found: dict[str, int] = {}
+        for chunk in _chunks(ids):
+            rows = self._db.execute(
+                f"SELECT rfc_message_id, ticket_id FROM ledger WHERE rfc_message_id IN ({_marks(len(chunk))}) "
+                "AND rfc_message_id IS NOT NULL AND ticket_id IS NOT NULL ORDER BY rowid",
+                tuple(chunk),
+            ).fetchall()
+            for rfc_id, ticket_id in rows:
+                found.setdefault(rfc_id, int(ticket_id))
+        return next((found[i] for i in ids if i in found), None)
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        row = self._db.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        return None if row is None else _ticket(row)
+
+    def get_lease(self, key: str) -> sqlite3.Row | None:
+        return self._db.execute("SELECT * FROM leases WHERE key = ?", (key,)).fetchone()
+
+    # -- writes
+
+    def put_connection(self, connection: Connection) -> None:
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _CONNECTION_COLUMNS.split(", ")[1:])
+        self._write(
+            f"INSERT INTO connections ({_CONNECTION_COLUMNS}) VALUES ({_marks(13)}) "
+            f"ON CONFLICT (address) DO UPDATE SET {updates}",
+            _connection_row(connection),
+        )
+
+    def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        cur = self._write(
+            "INSERT INTO ledger (connection, gmail_message_id, outcome, ticket_id, comment_id, rfc_message_id, "
+            "thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (
+                entry.connection, entry.gmail_message_id, str(entry.outcome), entry.ticket_id, entry.comment_id,
+                entry.rfc_message_id, thread_id, _ts(entry.created_at),
+            ),
+        )
+        if cur.rowcount == 0:
+            raise AlreadyRecorded(f"ledger {entry.connection}:{entry.gmail_message_id}")
+
+    def add_ticket(self, ticket: Ticket) -> int:
+        cur = self._write(
+            "INSERT INTO tickets (subject, requester, connection, brand_id, requester_name, followers, status, "
+            "created_at, suppress_triggers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ticket.subject, ticket.requester, ticket.connection, ticket.brand_id, ticket.requester_name,
+                json.dumps(list(ticket.followers)), ticket.status, _ts(ticket.created_at),
+                int(ticket.suppress_triggers),
+            ),
+        )
+        ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
+        return ticket.id
+
+    def add_comment(self, comment: Comment) -> str:
+        comment_id = uuid.uuid4().hex
+        self._write(
+            "INSERT INTO comments (id, ticket_id, author, body_text, created_at, connection, gmail_message_id, "
+            "message_id, matched_by, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                comment_id, comment.ticket_id, comment.author, comment.body_text, _ts(comment.created_at),
+                comment.connection, comment.gmail_message_id, comment.message_id, comment.matched_by,
+                json.dumps([
+                    {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                    for a in comment.attachments
+                ]),
+            ),
+        )
+        comment.id = comment_id
+        return comment_id
+
+    def add_quarantine(self, record: QuarantineRecord) -> None:
+        # Same id again (a redelivered poison event) replaces the record instead of failing the caller.
+        self._write(
+            "INSERT INTO quarantine (id, connection, reason, raw, source, gmail_message_id, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET connection = excluded.connection, "
+            "reason = excluded.reason, raw = excluded.raw, source = excluded.source, "
+            "gmail_message_id = excluded.gmail_message_id, created_at = excluded.created_at",
+            (
+                record.id, record.connection, record.reason, sqlite3.Binary(record.raw), record.source,
+                record.gmail_message_id, _ts(record.created_at),
+            ),
+        )
+
+    # -- writes the Store does through its own transactions
+
+    def delete_connection(self, address: str) -> None:
+        self._write("DELETE FROM connections WHERE address = ?", (address,))
+
+    def put_support_address(self, a: SupportAddress) -> None:
+        self._write(
+            "INSERT INTO support_addresses (address, brand_id, is_default, kind) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET brand_id = excluded.brand_id, "
+            "is_default = excluded.is_default, kind = excluded.kind",
+            (a.address, a.brand_id, int(a.is_default), str(a.kind)),
+        )
+
+    def delete_support_address(self, address: str) -> None:
+        self._write("DELETE FROM support_addresses WHERE address = ?", (address,))
+
+    def put_brand(self, brand: Brand) -> None:
+        self._write(
+            "INSERT INTO brands (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            (brand.id, brand.name),
+        )
+
+    def put_lease(self, key: str, holder: str, expires_at: datetime, look_again: bool) -> None:
+        self._write(
+            "INSERT INTO leases (key, holder, expires_at, look_again) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at, "
+            "look_again = excluded.look_again",
+            (key, holder, _ts(expires_at), int(look_again)),
+        )
+
+    def mark_lease(self, key: str, look_again: bool) -> None:
+        self._write("UPDATE leases SET look_again = ? WHERE key = ?", (int(look_again), key))
+
+    def delete_lease(self, key: str) -> None:
+        self._write("DELETE FROM leases WHERE key = ?", (key,))
+
+
+# --------------------------------------------------------------------------- store
+
+
+class SqliteStore:
+    """The Store port on one SQLite file. Thread-safe; several processes may share the file.
+
+    `path` may be ":memory:" for throwaway stores in tests: then there is one connection, used by one thread
+    at a time, and nothing outlives `close()`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_seconds: float = 30.0) -> None:
+        self.path = os.fspath(path)
+        self.write_count = 0
+        self._busy_timeout = busy_timeout_seconds
+        self._lock = threading.Lock()  # guards the pool and write_count
+        self._idle: list[sqlite3.Connection] = []
+        self._closed = False
+        self._memory = self.path == _MEMORY
+        # An in-memory database lives in its one connection: hand that out to one user at a time.
+        self._memory_turn = threading.Lock() if self._memory else None
+        with self._connection() as db:
+            found = migrate(db)
+        log.debug("sqlite store opened (schema was at version %d)", found)
+
+    # -- connections
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(
+            self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+        )
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if not self._memory:
+            db.execute("PRAGMA journal_mode = WAL")  # persistent in the file; cheap to repeat
+        db.execute("PRAGMA synchronous = NORMAL")
+        return db
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """Borrow a pooled connection; SQLite lock timeouts surface as TransientError (retry later)."""
+        if self._memory_turn is not None:
+            self._memory_turn.acquire()
+        try:
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("SqliteStore is closed")
+                db = self._idle.pop() if self._idle else None
+            if db is None:
+                db = self._open()
+            try:
+                yield db
+            except sqlite3.OperationalError as e:
+                if "locked" in str(e) or "busy" in str(e):
+                    raise TransientError(f"sqlite store busy: {e}") from e
+                raise
+            finally:
+                if db.in_transaction:  # only after a failed ROLLBACK; never hand on an open transaction
+                    db.close()
+                else:
+                    with self._lock:
+                        keep = not self._closed and len(self._idle) < _MAX_IDLE
+                        if keep:
+                            self._idle.append(db)
+                    if not keep:
+                        db.close()
+        finally:
+            if self._memory_turn is not None:
+                self._memory_turn.release()
+
+    def close(self) -> None:
+        """Close pooled connections; connections in use close when given back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for db in idle:
+            db.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transactions
+
+    def _transaction(self, fn: Callable[[_SqliteUnitOfWork], T]) -> T:
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            uow = _SqliteUnitOfWork(db)
+            try:
+                result = fn(uow)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # SQLite may have rolled back already (e.g. disk full)
+                    db.execute("ROLLBACK")
+                raise
+            if uow.writes:
+                with self._lock:
+                    self.write_count += uow.writes
+            return result
+
+    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run `fn` in one write transaction (runs exactly once: SQLite serialises writers up front)."""
+        return self._transaction(fn)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._connection() as db:
+            return db.execute(sql, params).fetchall()
+
+    # -- connections, addresses, brands
+
+    def get_connection(self, address: str) -> Connection | None:
+        rows = self._read(f"SELECT {_CONNECTION_COLUMNS} FROM connections WHERE address = ?", (address,))
+        return _connection(rows[0]) if rows else None
+
+    def save_connection(self, connection: Connection) -> None:
+        self._transaction(lambda uow: uow.put_connection(connection))
+
+    def list_connections(self) -> list[Connection]:
+        return [_connection(r) for r in self._read(f"SELECT {_CONNECTION_COLUMNS} FROM connections ORDER BY address")]
+
+    def delete_connection(self, address: str) -> None:
+        self._transaction(lambda uow: uow.delete_connection(address))
+
+    def save_support_address(self, address: SupportAddress) -> None:
+        self._transaction(lambda uow: uow.put_support_address(address))
+
+    def list_support_addresses(self) -> list[SupportAddress]:
+        return [
+            SupportAddress(
+                address=r["address"], brand_id=r["brand_id"], is_default=bool(r["is_default"]),
+                kind=AddressKind(r["kind"]),
+            )
+            for r in self._read("SELECT * FROM support_addresses ORDER BY address")
+        ]
+
+    def delete_support_address(self, address: str) -> None:
+        self._transaction(lambda uow: uow.delete_support_address(address))
+
+    def save_brand(self, brand: Brand) -> None:
+        self._transaction(lambda uow: uow.put_brand(brand))
+
+    def list_brands(self) -> list[Brand]:
+        return [Brand(id=r["id"], name=r["name"]) for r in self._read("SELECT id, name FROM brands ORDER BY id")]
+
+    # -- ledger
+
+    def ledger_contains(self, connection: str, gmail_message_ids: Sequence[str]) -> set[str]:
+        ids = list(dict.fromkeys(gmail_message_ids))
+        found: set[str] = set()
+        with self._connection() as db:
+            for chunk in _chunks(ids):
+                rows = db.execute(
+                    f"SELECT gmail_message_id FROM ledger WHERE connection = ? "
+                    f"AND gmail_message_id IN ({_marks(len(chunk))})",
+                    (connection, *chunk),
+                ).fetchall()
+                found.update(r[0] for r in rows)
+        return found
+
+    def ledger_counts(self, connection: str | None = None) -> dict[Outcome, int]:
+        """Every outcome is a key, zero included, so callers need no defaults."""
+        if connection is None:
+            rows = self._read("SELECT outcome, COUNT(*) FROM ledger GROUP BY outcome")
+        else:
+            rows = self._read(
+                "SELECT outcome, COUNT(*) FROM ledger WHERE connection = ? GROUP BY outcome", (connection,)
+            )
+        counts = dict.fromkeys(Outcome, 0)
+        for outcome, n in rows:
+            counts[Outcome(outcome)] = int(n)
+        return counts
+
+    # -- tickets
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        rows = self._read("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket(rows[0]) if rows else None
+
+    def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
+        """Newest first: ids only grow, so the highest id is the newest ticket."""
+        if connection is None:
+            rows = self._read("SELECT * FROM tickets ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._read(
+                "SELECT * FROM tickets WHERE connection = ? ORDER BY id DESC LIMIT ?", (connection, limit)
+            )
+        return [_ticket(r) for r in rows]
+
+    def comments(self, ticket_id: int) -> list[Comment]:
+        rows = self._read("SELECT * FROM comments WHERE ticket_id = ? ORDER BY created_at, seq", (ticket_id,))
+        return [_comment(r) for r in rows]
+
+    def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]:
+        """Newest first (by created_at, then by when it was stored)."""
+        rows = self._read(
+            "SELECT * FROM quarantine ORDER BY created_at IS NULL, created_at DESC, seq DESC LIMIT ?", (limit,)
+        )
+        return [_quarantine(r) for r in rows]
+
+    # -- leases
+
+    def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
+        expires_at = now + timedelta(seconds=ttl_seconds)
+
+        def take(uow: _SqliteUnitOfWork) -> bool:
+            row = uow.get_lease(key)
+            if row is None:
+                uow.put_lease(key, holder, expires_at, look_again=False)
+                return True
+            if row["holder"] == holder:  # re-entrant: extend, and keep any mark others left meanwhile
+                uow.put_lease(key, holder, expires_at, look_again=bool(row["look_again"]))
+                return True
+            if datetime.fromisoformat(row["expires_at"]) <= _utc(now):
+                # The old holder is gone; whoever takes over syncs anyway, so its mark is spent.
+                uow.put_lease(key, holder, expires_at, look_again=False)
+                return True
+            if not row["look_again"]:
+                uow.mark_lease(key, look_again=True)
+            return False
+
+        return self._transaction(take)
+
+    def release_lease(self, key: str, holder: str) -> bool:
+        def release(uow: _SqliteUnitOfWork) -> bool:
+            row = uow.get_lease(key)
+            if row is None or row["holder"] != holder:
+                return False  # not ours (expired and taken over): leave the new holder alone
+            if row["look_again"]:
+                uow.mark_lease(key, look_again=False)
+                return True
+            uow.delete_lease(key)
+            return False
+
+        return self._transaction(release)
