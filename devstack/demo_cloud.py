@@ -1,0 +1,122 @@
+"""`gmail-tickets demo --cloud`: the cloud wiring on one machine.
+
+Google's Firestore and Pub/Sub emulators stand in for the managed services; functions-framework serves `ingest`
+and `sweep` from functions/main.py exactly as Cloud Functions would; Pub/Sub push subscriptions deliver the
+simulator's Gmail notifications (topic gmail-push) and the sweep's requests (topic mailbox-sync) to `ingest`; the
+demo calls `sweep` over HTTP on a timer, as Cloud Scheduler does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+from devstack import emulators
+from devstack.demo import SUPPORT_ADDRESS, deliver_and_report
+from devstack.gmail_sim import GmailSimulator, SimConfig, SimServer
+from gmail_tickets import bootstrap, secret_names
+from gmail_tickets.services.connect import connect_mailbox
+
+PROJECT = "demo-local"
+REPO = Path(__file__).resolve().parents[1]
+TOPICS = ("gmail-push", "mailbox-sync")
+
+
+def serve_function(target: str, signature: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
+    """Run one entry point of functions/main.py under functions-framework, as Cloud Functions does."""
+    port = emulators.free_port()
+    binary = Path(sys.executable).with_name("functions-framework")
+    log = open(log_dir / f"{target}.log", "wb")  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen(
+        [str(binary), "--source", str(REPO / "functions" / "main.py"), "--target", target,
+         "--signature-type", signature, "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"functions-framework {target} exited; see {log_dir / (target + '.log')}")
+        try:
+            urllib.request.urlopen(url, timeout=0.5)
+            break
+        except urllib.error.HTTPError:
+            break  # it answers: a cloud_event target refuses GET, which is fine
+        except OSError:
+            time.sleep(0.1)
+    return process, url
+
+
+def push_to(function_url: str, env: dict[str, str]) -> None:
+    """Topics and push subscriptions on the Pub/Sub emulator, delivering to `ingest`."""
+    from google.cloud import pubsub_v1
+
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    for topic in TOPICS:
+        topic_path = publisher.topic_path(PROJECT, topic)
+        publisher.create_topic(name=topic_path)
+        subscriber.create_subscription(
+            name=subscriber.subscription_path(PROJECT, f"{topic}-to-ingest"),
+            topic=topic_path,
+            push_config=pubsub_v1.types.PushConfig(push_endpoint=function_url),
+            ack_deadline_seconds=60,
+        )
+
+
+def run_cloud(args: argparse.Namespace) -> int:
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="gmail-tickets-cloud-") as tmp:
+        state = Path(tmp)
+        print("starting the Firestore and Pub/Sub emulators", file=sys.stderr)
+        clouds = emulators.start_cloud_emulators(PROJECT)
+        stack.callback(clouds.stop)
+        os.environ.update(clouds.env())  # this process (the simulator's push, the demo's store) uses them too
+
+        sim = GmailSimulator(SimConfig())
+        credentials = sim.add_mailbox(SUPPORT_ADDRESS)
+        server = SimServer(sim, host="127.0.0.1", port=0).start()
+        stack.callback(server.stop)
+
+        env = {
+            **os.environ,
+            "GT_STORE": "firestore",
+            "GT_PUBLISHER": "pubsub",
+            "GOOGLE_CLOUD_PROJECT": PROJECT,
+            "GT_GMAIL_ROOT_URL": server.url,
+            "GT_TOKEN_URI": server.url.rstrip("/") + "/token",
+            "GT_OAUTH_CLIENT_ID": credentials.client_id,
+            "GT_SECRETS_FILE": str(state / "secrets.json"),
+        }
+        config = bootstrap.Config.from_env(env)
+        deps = bootstrap.build(config)
+        deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, credentials.client_secret)
+
+        ingest, ingest_url = serve_function("ingest", "cloudevent", env, state)
+        stack.callback(ingest.terminate)
+        sweep, sweep_url = serve_function("sweep", "http", env, state)
+        stack.callback(sweep.terminate)
+        push_to(ingest_url, env)
+        connect_mailbox(deps, SUPPORT_ADDRESS, credentials.refresh_token, watch=True)
+        print(f"Gmail simulator at {server.url}; ingest at {ingest_url}, sweep at {sweep_url}; "
+              f"connected {SUPPORT_ADDRESS} (cloud wiring: Firestore, Pub/Sub push, functions-framework)",
+              file=sys.stderr)
+
+        stop = threading.Event()
+        stack.callback(stop.set)
+
+        def scheduler() -> None:
+            while not stop.wait(args.sweep_interval):
+                try:
+                    urllib.request.urlopen(urllib.request.Request(sweep_url, method="POST"), timeout=30)
+                except OSError as exc:
+                    print(f"sweep call failed: {exc}", file=sys.stderr)
+
+        threading.Thread(target=scheduler, name="scheduler", daemon=True).start()
+        return deliver_and_report(args, deps.store, lambda raw: sim.deliver(SUPPORT_ADDRESS, raw))
