@@ -177,3 +177,19 @@ def test_revoked_token_disconnects_one_mailbox_and_not_the_other(harness: Ingest
     assert harness.assert_exactly_once(SALES, sales_ids) == {"ticket": 3}
     # The sweep no longer asks for the disconnected mailbox.
     assert sweep(harness.deps, renew_watches=False).requested == [SALES]
+
+
+def test_one_sync_at_a_time_within_one_process(harness: IngestHarness) -> None:
+    """Two workers of the same instance: the second finds the lease taken, so each mail is fetched once."""
+    ids = harness.deliver_requests(60)
+    harness.sim.set_latency(default_ms=20)
+    harness.sim.reset_counters(SUPPORT)
+    results = []
+    workers = [threading.Thread(target=lambda: results.append(sync_mailbox(harness.deps, SUPPORT))) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert sorted(r.status for r in results) == ["busy", "synced"]
+    assert harness.sim.counters(SUPPORT)["methods"]["messages.get"]["calls"] == len(ids)
+    harness.assert_exactly_once(SUPPORT, ids)

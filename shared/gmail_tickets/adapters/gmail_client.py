@@ -13,9 +13,9 @@ from importlib import resources
 from typing import Any
 
 import google_auth_httplib2
-import httplib2
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
+from googleapiclient.http import build_http
 
 GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.modify"
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
@@ -55,6 +55,11 @@ def oauth_credentials(
 
 
 def gmail_service(credentials: Credentials, root_url: str | None = None, timeout: float = 30.0) -> Any:
-    """A Gmail `Resource`. Not thread-safe (httplib2): build one per thread or per use."""
-    http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
+    """A Gmail `Resource`. Not thread-safe (httplib2): build one per thread or per use.
+
+    The Http comes from googleapiclient's `build_http`, which stops httplib2 treating 308 as a redirect:
+    Google answers each unfinished chunk of a resumable upload with 308 and no Location."""
+    http = build_http()
+    http.timeout = timeout
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=http)
     return build_from_document(discovery_document(root_url), http=http)

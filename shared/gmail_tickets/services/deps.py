@@ -16,4 +16,4 @@ class Deps:
     secrets: Secrets
     clock: Clock
     settings: Settings = field(default_factory=Settings)
-    holder: str = "local"  # who takes leases: a process/instance id
+    holder: str = "local"  # this process/instance; each sync adds its own suffix to take leases

@@ -12,6 +12,7 @@ A crash before 5 replays some changes next time; the ledger turns every replay i
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -55,13 +56,14 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
     if not connection.is_active:
         return SyncResult(address, status="disconnected")
     key = f"sync:{address}"
-    if not deps.store.try_lease(key, deps.holder, deps.clock.now(), deps.settings.lease_seconds):
+    holder = f"{deps.holder}/{uuid.uuid4().hex[:12]}"  # each invocation its own holder, even in one process
+    if not deps.store.try_lease(key, holder, deps.clock.now(), deps.settings.lease_seconds):
         return SyncResult(address, status="busy")
     total = SyncResult(address)
     try:
         while True:
             total.merge(_sync_once(deps, address))
-            if not deps.store.release_lease(key, deps.holder):
+            if not deps.store.release_lease(key, holder):
                 break  # nobody asked us to look again
     except TokenRevoked as exc:
         mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
@@ -70,7 +72,7 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
         mark_connection(deps, address, ConnectionStatus.ERROR, f"Gmail refused: {exc}")
         total.status = "failed"
     finally:
-        while deps.store.release_lease(key, deps.holder):
+        while deps.store.release_lease(key, holder):
             pass  # free the lease even when a look-again mark arrived while we were failing
     return total
 
