@@ -193,3 +193,28 @@ def test_one_sync_at_a_time_within_one_process(harness: IngestHarness) -> None:
     assert sorted(r.status for r in results) == ["busy", "synced"]
     assert harness.sim.counters(SUPPORT)["methods"]["messages.get"]["calls"] == len(ids)
     harness.assert_exactly_once(SUPPORT, ids)
+
+
+def test_notification_ahead_of_history_is_retried_not_acked(harness: IngestHarness) -> None:
+    """Gmail may notify before history.list shows the change: the event must come back, not be dropped."""
+    ids = harness.deliver_requests(2)
+    ahead = int(harness.sim.history_id(SUPPORT)) + 1_000
+    with pytest.raises(HistoryNotCaughtUp):
+        ingest_event(harness.deps, json.dumps({"emailAddress": SUPPORT, "historyId": str(ahead)}).encode())
+    harness.assert_exactly_once(SUPPORT, ids)  # what history did show was still recorded
+
+
+def test_sweep_renews_watches_that_expire_within_a_day(harness: IngestHarness) -> None:
+    from datetime import timedelta
+
+    now = harness.deps.clock.now()
+    for address, expires_in in ((SUPPORT, timedelta(hours=3)), (SALES, timedelta(days=5))):
+        connection = harness.store.get_connection(address)
+        connection.watch_expiration = now + expires_in
+        harness.store.save_connection(connection)
+    result = sweep(harness.deps)
+    assert result.watches_renewed == [SUPPORT]
+    renewed = harness.store.get_connection(SUPPORT).watch_expiration
+    assert renewed is not None and renewed > now + timedelta(days=6)  # Gmail's watch lasts 7 days
+    assert harness.sim.counters(SUPPORT)["methods"]["watch"]["calls"] == 1
+    assert "watch" not in harness.sim.counters(SALES)["methods"]
