@@ -83,8 +83,7 @@ def _sync_once(deps: Deps, address: str) -> SyncResult:
         return SyncResult(address, status="disconnected")
     mailbox = deps.mailbox_for(address)
     if connection.label_id is None:
-        connection.label_id = mailbox.ensure_label(deps.settings.label_name)
-        deps.store.save_connection(connection)
+        connection.label_id = _remember_label(deps, address, mailbox.ensure_label(deps.settings.label_name))
     if connection.history_id is None:
         return _full_sync(deps, connection, mailbox)
     result = SyncResult(address)
@@ -168,6 +167,19 @@ def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[
             except MailboxError as exc:  # the label is a courtesy; the ledger is the truth
                 log.warning("labelling failed", extra={"connection": connection.address, "error": str(exc)})
     return result
+
+
+def _remember_label(deps: Deps, address: str, label_id: str) -> str:
+    """Store the label id without overwriting fields others may have changed (the sweep renews watches)."""
+
+    def work(uow: UnitOfWork) -> None:
+        connection = uow.get_connection(address)
+        if connection is not None and connection.label_id != label_id:
+            connection.label_id = label_id
+            uow.put_connection(connection)
+
+    deps.store.atomically(work)
+    return label_id
 
 
 def _advance_cursor(deps: Deps, address: str, history_id: int) -> int | None:
