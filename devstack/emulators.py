@@ -1,0 +1,346 @@
+"""Google's own Firestore and Pub/Sub emulators, started as java processes we own.
+
+Why java directly and not `gcloud emulators ... start`: it is up in about a second instead of four, and
+killing gcloud can leave the java child behind. We keep the java pid, so stop() always ends what we started, and an
+atexit hook (plus, on Linux, a parent-death signal) makes sure no emulator outlives the Python process.
+
+    python -m devstack.emulators            # start both, print their env vars, run until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import contextlib
+import ctypes
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+DEFAULT_PROJECT = "demo-local"
+_SDK_CANDIDATES = ("/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk")
+_FIRESTORE_MAIN = "com.google.cloud.datastore.emulator.firestore.CloudFirestore"
+
+
+class EmulatorError(RuntimeError):
+    """An emulator could not be found or did not come up."""
+
+
+# --------------------------------------------------------------------------- locating the emulators
+
+
+def sdk_root() -> Path:
+    """The google-cloud-cli install holding `platform/` (CLOUDSDK_ROOT_DIR wins, then the usual places)."""
+    candidates: list[str] = []
+    if os.environ.get("CLOUDSDK_ROOT_DIR"):
+        candidates.append(os.environ["CLOUDSDK_ROOT_DIR"])
+    candidates.extend(_SDK_CANDIDATES)
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        candidates.append(str(Path(gcloud).resolve().parent.parent))
+    for candidate in candidates:
+        if (Path(candidate) / "platform").is_dir():
+            return Path(candidate)
+    looked = ", ".join(candidates)
+    raise EmulatorError(f"google-cloud-cli not found (looked in {looked}); set CLOUDSDK_ROOT_DIR")
+
+
+def java_binary() -> str:
+    java = os.environ.get("JAVA") or shutil.which("java")
+    if not java:
+        raise EmulatorError("no java on PATH: the emulators need a Java runtime (openjdk-17-jre-headless)")
+    return java
+
+
+def firestore_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    jar = sdk_root() / "platform" / "cloud-firestore-emulator" / "cloud-firestore-emulator.jar"
+    if not jar.is_file():
+        raise EmulatorError(f"Firestore emulator jar missing: {jar}")
+    return [java_binary(), "-Duser.language=en", "-cp", str(jar), _FIRESTORE_MAIN,
+            "start", f"--host={host}", f"--port={port}"]
+
+
+def pubsub_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    lib = sdk_root() / "platform" / "pubsub-emulator" / "lib"
+    jars = sorted(glob.glob(str(lib / "cloud-pubsub-emulator-*-all.jar")))
+    if not jars:
+        raise EmulatorError("Pub/Sub emulator jar missing under platform/pubsub-emulator/lib")
+    return [java_binary(), "-jar", jars[-1], f"--host={host}", f"--port={port}"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (the emulator may still lose a race for it: start() retries)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+# --------------------------------------------------------------------------- one running emulator
+
+_live: set[Emulator] = set()
+_live_lock = threading.Lock()
+
+
+@dataclass(eq=False)
+class Emulator:
+    """A running emulator: `host` is "127.0.0.1:PORT", what *_EMULATOR_HOST wants."""
+
+    name: str
+    host: str
+    process: subprocess.Popen[bytes]
+    log: BinaryIO  # the emulator's output, in an already-unlinked temp file: nothing to clean up, ever
+    startup_seconds: float
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def is_running(self) -> bool:
+        return self.process.poll() is None
+
+    def log_text(self, last_bytes: int = 1 << 16) -> str:
+        """The end of what the emulator printed (read through our handle: the file has no name)."""
+        try:
+            fd = self.log.fileno()
+            size = os.fstat(fd).st_size
+            return os.pread(fd, last_bytes, max(0, size - last_bytes)).decode(errors="replace")
+        except (OSError, ValueError):
+            return ""
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """End the java process (TERM, then KILL) and reap it. Safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        with _live_lock:
+            _live.discard(self)
+        if self.process.poll() is None:
+            _signal_group(self.process, signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self.process, signal.SIGKILL)
+                self.process.wait(timeout)
+        self.log.close()
+
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    # The child leads its own process group (start_new_session), so this reaches only what we started.
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    except OSError:
+        with contextlib.suppress(OSError):
+            process.send_signal(sig)
+
+
+def _stop_all() -> None:
+    with _live_lock:
+        running = list(_live)
+    for emulator in running:
+        with contextlib.suppress(Exception):
+            emulator.stop(timeout=5)
+
+
+atexit.register(_stop_all)
+
+
+def _parent_death_hook() -> Callable[[], None] | None:
+    """On Linux: ask the kernel to SIGTERM the emulator when its parent dies, so even os._exit (pytest-timeout)
+    or a SIGKILL of Python leaves no java behind. Only from the main thread: the signal follows the creating
+    thread, and a worker thread ending would otherwise take the emulator with it."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return hook
+
+
+def is_ready(host: str, timeout: float = 0.5) -> bool:
+    """True when `GET http://host/` answers "Ok" (both emulators' readiness check)."""
+    try:
+        with urllib.request.urlopen(f"http://{host}/", timeout=timeout) as response:
+            return bool(response.status == 200 and response.read().strip() == b"Ok")
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None, timeout: float) -> Emulator:
+    attempts = 1 if port is not None else 3
+    last_log = ""
+    for _ in range(attempts):
+        chosen = port if port is not None else free_port()
+        host = f"127.0.0.1:{chosen}"
+        if is_ready(host, timeout=0.2):
+            if port is not None:
+                raise EmulatorError(f"something already answers on {host}")
+            continue
+        log_fd, log_name = tempfile.mkstemp(prefix=f"{name}-emulator-", suffix=".log")
+        log_reader = open(log_name, "rb")  # noqa: SIM115 - the Emulator owns it until stop()
+        os.unlink(log_name)  # gone from /tmp at once; the java process and we keep our handles
+        started = time.monotonic()
+        with os.fdopen(log_fd, "wb") as log:
+            process = subprocess.Popen(
+                command_for(chosen),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_parent_death_hook(),
+            )
+        emulator = Emulator(name, host, process, log_reader, 0.0)
+        with _live_lock:
+            _live.add(emulator)
+        deadline = started + timeout
+        port_lost = False
+        while time.monotonic() < deadline:
+            # Firestore's emulator exits when its port is taken; Pub/Sub's logs a BindException and lingers.
+            text = emulator.log_text()
+            port_lost = "BindException" in text or "Address already in use" in text
+            if process.poll() is not None or port_lost:
+                break
+            if is_ready(host):
+                emulator.startup_seconds = time.monotonic() - started
+                return emulator
+            time.sleep(0.05)
+        last_log = emulator.log_tail()
+        failed_early = process.poll() is not None or port_lost
+        emulator.stop()
+        if not failed_early:
+            raise EmulatorError(f"{name} emulator not ready on {host} after {timeout:.0f}s:\n{last_log}")
+        why = f"port {chosen} is taken" if port_lost else f"exit code {process.returncode}"
+        last_log = f"({why}) {last_log}"
+    raise EmulatorError(f"{name} emulator did not start: {last_log}")
+
+
+def start_firestore(port: int | None = None, *, timeout: float = 60.0) -> Emulator:
+    """Start Google's Firestore emulator on 127.0.0.1 (a free port unless given); returns once it answers."""
+    return _launch("firestore", firestore_command, port, timeout)
+
+
+def start_pubsub(port: int | None = None, *, timeout: float = 60.0) -> Emulator:
+    """Start Google's Pub/Sub emulator on 127.0.0.1 (a free port unless given); returns once it answers."""
+    return _launch("pubsub", pubsub_command, port, timeout)
+
+
+def wipe_firestore(host: str, project: str) -> None:
+    """Delete every document of the emulator's default database for `project` (its reset endpoint)."""
+    url = f"http://{host}/emulator/v1/projects/{project}/databases/(default)/documents"
+    request = urllib.request.Request(url, method="DELETE")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        if response.status != 200:
+            raise EmulatorError(f"wiping Firestore emulator failed: HTTP {response.status}")
+
+
+# --------------------------------------------------------------------------- both, for the demo --cloud mode
+
+
+@dataclass
+class CloudEmulators:
+    """Firestore and Pub/Sub emulators started together, with the env vars that point clients at them."""
+
+    firestore: Emulator
+    pubsub: Emulator
+    project: str
+
+    def env(self) -> dict[str, str]:
+        """FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST and GOOGLE_CLOUD_PROJECT for clients of these."""
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore.host,
+            "PUBSUB_EMULATOR_HOST": self.pubsub.host,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+        }
+
+    def export_lines(self) -> list[str]:
+        return [f"export {key}={value}" for key, value in self.env().items()]
+
+    def stop(self) -> None:
+        self.firestore.stop()
+        self.pubsub.stop()
+
+    def __enter__(self) -> CloudEmulators:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def start_cloud_emulators(project: str = DEFAULT_PROJECT, *, timeout: float = 60.0) -> CloudEmulators:
+    """Start both emulators (about 2 s together). Put `.env()` into os.environ yourself if wanted.
+
+    One after the other, not in parallel: on a small machine the two JVMs compete for the CPU and parallel
+    start is no faster, and starting from the calling thread keeps the parent-death hook for both."""
+    firestore = start_firestore(timeout=timeout)
+    try:
+        pubsub = start_pubsub(timeout=timeout)
+    except BaseException:
+        firestore.stop()
+        raise
+    return CloudEmulators(firestore, pubsub, project)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start both emulators, print `export ...` lines for a shell, and run until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(prog="python -m devstack.emulators", description=main.__doc__)
+    parser.add_argument("--project", default=DEFAULT_PROJECT)
+    args = parser.parse_args(argv)
+    emulators = start_cloud_emulators(args.project)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        print("\n".join(emulators.export_lines()), flush=True)
+        print(f"# firestore up in {emulators.firestore.startup_seconds:.1f}s, "
+              f"pubsub up in {emulators.pubsub.startup_seconds:.1f}s; Ctrl-C stops both", file=sys.stderr)
+        while not stop.wait(1.0):
+            for emulator in (emulators.firestore, emulators.pubsub):
+                if not emulator.is_running():
+                    print(f"# {emulator.name} emulator exited:\n{emulator.log_tail()}", file=sys.stderr)
+                    return 1
+        return 0
+    finally:
+        emulators.stop()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
