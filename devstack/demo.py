@@ -127,10 +127,10 @@ def run_embedded(args: argparse.Namespace) -> int:
             EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval) as stack:
         print(f"Gmail simulator at {stack.sim_url}; connected {SUPPORT_ADDRESS} (embedded: SQLite, in-process push)",
               file=sys.stderr)
-        return deliver_and_report(args, stack.store, stack.deliver)
+        return deliver_and_report(args, stack.store, stack.deliver, stack.sim_url)
 
 
-def deliver_and_report(args: argparse.Namespace, store: Store, deliver: Any) -> int:
+def deliver_and_report(args: argparse.Namespace, store: Store, deliver: Any, sim_url: str) -> int:
     printer = TicketPrinter(store)
     delivered = [Delivered(path.name, deliver(path.read_bytes())) for path in mail_files(args.mail_dir)]
     print(f"delivered {len(delivered)} mails to {SUPPORT_ADDRESS}", file=sys.stderr)
@@ -140,7 +140,8 @@ def deliver_and_report(args: argparse.Namespace, store: Store, deliver: Any) -> 
         report = summary(store, SUPPORT_ADDRESS, delivered)
         print(json.dumps(report))
         return 0 if done and report["duplicates"] == 0 else 1
-    print("watching for new mail; deliver more with the simulator's control API. Ctrl-C to stop.", file=sys.stderr)
+    print(f"watching for new mail. Send one:  curl --data-binary @some.eml "
+          f"{sim_url}/sim/v1/mailboxes/{SUPPORT_ADDRESS}/deliver   (Ctrl-C stops)", file=sys.stderr)
     try:
         while True:
             printer.poll()

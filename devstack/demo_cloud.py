@@ -119,4 +119,4 @@ def run_cloud(args: argparse.Namespace) -> int:
                     print(f"sweep call failed: {exc}", file=sys.stderr)
 
         threading.Thread(target=scheduler, name="scheduler", daemon=True).start()
-        return deliver_and_report(args, deps.store, lambda raw: sim.deliver(SUPPORT_ADDRESS, raw))
+        return deliver_and_report(args, deps.store, lambda raw: sim.deliver(SUPPORT_ADDRESS, raw), server.url)
