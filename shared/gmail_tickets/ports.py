@@ -19,6 +19,7 @@ from gmail_tickets.domain.model import (
     Outcome,
     QuarantineRecord,
     SupportAddress,
+    SuspendedMail,
     Ticket,
 )
 
@@ -175,6 +176,9 @@ class UnitOfWork(Protocol):
     def add_quarantine(self, record: QuarantineRecord) -> None:
         """Insert or replace by id (a redelivered poison event quarantines once)."""
 
+    def add_suspended(self, record: SuspendedMail) -> None:
+        """Insert or replace by id."""
+
 
 class Store(Protocol):
     """Connection state, the dedupe ledger, tickets. SQLite embedded, Firestore in the cloud."""
@@ -211,6 +215,13 @@ class Store(Protocol):
 
     def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]: ...
 
+    def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
+        """Newest first."""
+
+    def recent_mail_count(self, sender: str, since: datetime) -> int:
+        """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
+        what burst detection counts."""
+
     # leases: one sync per mailbox at a time
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         """Take the lease if free, expired or already ours. If someone else holds it, leave a 'look again'
@@ -219,6 +230,24 @@ class Store(Protocol):
     def release_lease(self, key: str, holder: str) -> bool:
         """If a 'look again' mark was left: clear it, keep the lease and return True (sync once more).
         Otherwise free the lease and return False. Atomic, so no mark is lost between check and release."""
+
+
+# --------------------------------------------------------------------------- blobs
+
+
+class BlobStore(Protocol):
+    """Bytes too big or too binary for the Store: raw mail and attachments. Local folder embedded, Cloud Storage
+    in the cloud. Writes are idempotent (same key, same bytes), so they happen outside store transactions."""
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def get(self, key: str) -> bytes:
+        """Raises KeyError when there is no such blob."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Removing a missing blob is not an error."""
 
 
 # --------------------------------------------------------------------------- the rest

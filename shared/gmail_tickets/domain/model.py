@@ -76,9 +76,14 @@ class SupportAddress:
 
 @dataclass
 class Attachment:
+    """A file that came with a mail. Its bytes live in the BlobStore under `blob_key` (content-addressed)."""
+
     filename: str
     content_type: str
     size: int
+    blob_key: str | None = None
+    content_id: str | None = None  # for inline images: what `cid:` URLs in the HTML body refer to
+    inline: bool = False
 
 
 @dataclass
@@ -110,6 +115,7 @@ class Comment:
     message_id: str | None = None  # RFC 5322 Message-ID, angle brackets stripped
     matched_by: str | None = None  # which threading rule attached it (None for the description)
     attachments: list[Attachment] = field(default_factory=list)
+    body_html: str | None = None  # sanitized (allowlist) HTML for display; body_text is always kept in full
     id: str | None = None
 
 
@@ -124,6 +130,22 @@ class LedgerEntry:
     comment_id: str | None = None
     rfc_message_id: str | None = None
     created_at: datetime | None = None
+    sender: str | None = None  # the From address, lower-cased: what burst detection counts
+    raw_key: str | None = None  # BlobStore key of the mail's raw bytes, kept for every mail (replay, audit)
+
+
+@dataclass
+class SuspendedMail:
+    """A mail kept and shown to admins but not turned into a ticket (auto-replies, bulk, loops, bursts)."""
+
+    id: str
+    connection: str
+    gmail_message_id: str
+    sender: str
+    subject: str
+    reason: str
+    created_at: datetime
+    raw_key: str | None = None
 
 
 @dataclass
