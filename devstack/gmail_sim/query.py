@@ -5,7 +5,8 @@ Supported: `in:` (inbox, sent, spam, trash, anywhere, drafts, starred, important
 `rfc822msgid:`, `has:attachment`, `filename:`, `after:`/`before:` (epoch seconds or YYYY/MM/DD, dates at
 midnight Pacific time as Gmail reads them), `newer_than:`/`older_than:` (Nd, Nm, Ny), bare words and
 "quoted phrases" (subject, from, to, body text), negation with `-`, AND of terms, and `OR` / `{a b}` between
-single terms. Not supported: parentheses around groups, `size:`/`larger:`, `category:`, `around`.
+single terms, `larger:`/`smaller:`/`size:` (bytes of the message, with an optional K or M suffix, as
+Gmail's sizeEstimate counts them). Not supported: parentheses around groups, `category:`, `around`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _TOKEN = re.compile(r'(-?)(?:([A-Za-z_][A-Za-z0-9_]*):)?("([^"]*)"|\(([^)]*)\)|\
 _AGE = re.compile(r"^(\d+)([dmy])$", re.IGNORECASE)
 _DATE = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})$")
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_SIZE = re.compile(r"^(\d+)([km]?)$", re.IGNORECASE)
+_SIZE_FACTOR = {"": 1, "k": 1024, "m": 1024 * 1024}
 _AGE_SECONDS = {"d": 86400, "m": 30 * 86400, "y": 365 * 86400}
 SYSTEM_IN = {
     "inbox": "INBOX",
@@ -52,6 +55,7 @@ class Searchable(Protocol):
 
     labels: set[str]
     internal_date_ms: int
+    raw: bytes
 
     @property
     def parsed(self) -> ParsedMail: ...
@@ -126,6 +130,8 @@ class Query:
             for term in group:
                 if term.op in ("newer_than", "older_than") and not _AGE.match(term.value):
                     raise bad_request(f"Invalid {term.op} value: {term.value}")
+                if term.op in ("larger", "smaller", "size") and not _SIZE.match(term.value):
+                    raise bad_request(f"Invalid {term.op} value: {term.value}")
 
     @property
     def names_spam_or_trash(self) -> bool:
@@ -178,6 +184,11 @@ class Query:
             assert m is not None
             bound = self._now - int(m.group(1)) * _AGE_SECONDS[m.group(2).lower()]
             return date_s >= bound if op == "newer_than" else date_s < bound
+        if op in ("larger", "smaller", "size"):
+            m = _SIZE.match(value)
+            assert m is not None
+            bound = int(m.group(1)) * _SIZE_FACTOR[m.group(2).lower()]
+            return len(msg.raw) < bound if op == "smaller" else len(msg.raw) > bound
         if op == "has":
             return value.lower() == "attachment" and bool(msg.parsed.filenames)
         parsed = msg.parsed

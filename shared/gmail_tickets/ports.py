@@ -7,7 +7,7 @@ mail as raw bytes. Errors raised across these ports are the ones in `gmail_ticke
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -71,6 +71,7 @@ class MessageMeta:
     size_estimate: int
     history_id: int
     internal_date: datetime
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names; only those asked for
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,9 @@ class Mailbox(Protocol):
     ) -> Iterator[MessageRef]:
         """Messages matching a Gmail search query, newest first, paged transparently."""
 
-    def get_meta(self, ids: Sequence[str]) -> dict[str, MessageMeta | None]:
-        """Labels, size and thread of each message (format=minimal), batched; None for a message that is gone."""
+    def get_meta(self, ids: Sequence[str], headers: Sequence[str] = ()) -> dict[str, MessageMeta | None]:
+        """Labels, size and thread of each message, batched; with `headers`, those headers too (format=metadata).
+        None for a message that is gone."""
 
     def get_raw(self, ids: Sequence[str]) -> dict[str, RawMessage | None]:
         """The RFC 822 bytes of each message (format=raw), batched <= 50 a request; None for one that is gone."""

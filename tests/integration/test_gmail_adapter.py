@@ -500,3 +500,20 @@ def test_one_instance_is_safe_from_several_threads(sim: GmailSimulator, mailbox:
     assert errors == []
     assert mailbox.usage.calls["getProfile"] == 20
     assert mailbox.usage.calls["messages.get"] == 20 * 8
+
+
+def test_get_meta_with_headers_fetches_only_those(sim, sim_server) -> None:
+    from gmail_tickets.adapters.gmail_api import GmailMailbox
+
+    creds = sim.add_mailbox("meta@example.com")
+    mailbox = GmailMailbox.from_refresh_token(
+        "meta@example.com", refresh_token=creds.refresh_token, client_id=creds.client_id,
+        client_secret=creds.client_secret, token_uri=sim_server.url + "/token", root_url=sim_server.url,
+    )
+    raw = b"From: Big <big@x.example>\r\nSubject: Huge\r\nMessage-ID: <huge@x>\r\n\r\n" + b"z" * 5000
+    message_id = sim.deliver("meta@example.com", raw)
+    meta = mailbox.get_meta([message_id], headers=["From", "Subject", "Message-ID"])[message_id]
+    assert meta is not None
+    assert meta.headers == {"from": "Big <big@x.example>", "subject": "Huge", "message-id": "<huge@x>"}
+    assert meta.size_estimate == len(raw)
+    assert mailbox.get_meta([message_id])[message_id].headers == {}

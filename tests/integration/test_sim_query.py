@@ -194,3 +194,20 @@ def test_max_results_default_100_and_capped_at_500(sim, gmail):
 
 def test_empty_result(gmail):
     assert gmail.users().messages().list(userId="me", q="from:nobody").execute() == {"resultSizeEstimate": 0}
+
+
+def test_larger_smaller_and_size_compare_the_message_bytes(sim, gmail):
+    small = sim.deliver(SUPPORT, make_mail(subject="small", body="x"))
+    big = sim.deliver(SUPPORT, make_mail(subject="big", body="y" * 300_000))
+    assert ids(gmail, q="larger:200K") == [big]
+    assert ids(gmail, q="size:200000") == [big]
+    assert ids(gmail, q="smaller:1M") == [big, small]
+    assert ids(gmail, q="-larger:200K") == [small]
+
+
+def test_a_bad_size_is_a_bad_request(gmail):
+    from googleapiclient.errors import HttpError
+
+    with pytest.raises(HttpError) as raised:
+        ids(gmail, q="larger:lots")
+    assert raised.value.resp.status == 400

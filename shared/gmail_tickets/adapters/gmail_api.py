@@ -407,9 +407,14 @@ class GmailMailbox:
             if not page_token:
                 return
 
-    def get_meta(self, ids: Sequence[str]) -> dict[str, MessageMeta | None]:
+    def get_meta(self, ids: Sequence[str], headers: Sequence[str] = ()) -> dict[str, MessageMeta | None]:
+        """format=minimal, or format=metadata with just the named headers when some are asked for."""
+        if not headers:
+            return self._batch("messages", "get", ids, lambda mid: {"id": mid, "format": "minimal"}, _parse_meta)
+        wanted = list(headers)
         return self._batch(
-            "messages", "get", ids, lambda mid: {"id": mid, "format": "minimal"}, _parse_meta
+            "messages", "get", ids,
+            lambda mid: {"id": mid, "format": "metadata", "metadataHeaders": wanted}, _parse_meta,
         )
 
     def get_raw(self, ids: Sequence[str]) -> dict[str, RawMessage | None]:
@@ -486,6 +491,7 @@ def _parse_meta(data: dict[str, Any]) -> MessageMeta:
         size_estimate=int(data.get("sizeEstimate") or 0),
         history_id=int(data["historyId"]),
         internal_date=_from_ms(data["internalDate"]),
+        headers={h["name"].lower(): h["value"] for h in (data.get("payload") or {}).get("headers", [])},
     )
 
 
