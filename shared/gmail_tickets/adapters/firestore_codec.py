@@ -25,6 +25,7 @@ from gmail_tickets.domain.model import (
     LedgerEntry,
     Outcome,
     SupportAddress,
+    SuspendedMail,
     Ticket,
 )
 
@@ -180,6 +181,17 @@ def ticket_from(d: Mapping[str, Any]) -> Ticket:
     )
 
 
+def attachment_doc(a: Attachment) -> Doc:
+    return {"filename": a.filename, "content_type": a.content_type, "size": a.size, "blob_key": a.blob_key,
+            "content_id": a.content_id, "inline": a.inline}
+
+
+def attachment_from(d: Mapping[str, Any]) -> Attachment:
+    """Tolerates documents written before blob keys existed (filename, content type and size only)."""
+    return Attachment(filename=d["filename"], content_type=d["content_type"], size=int(d["size"]),
+                      blob_key=d.get("blob_key"), content_id=d.get("content_id"), inline=bool(d.get("inline", False)))
+
+
 def comment_doc(c: Comment, seq: int) -> Doc:
     return {
         "id": c.id,
@@ -191,8 +203,8 @@ def comment_doc(c: Comment, seq: int) -> Doc:
         "gmail_message_id": c.gmail_message_id,
         "message_id": c.message_id,
         "matched_by": c.matched_by,
-        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                        for a in c.attachments],
+        "attachments": [attachment_doc(a) for a in c.attachments],
+        "body_html": c.body_html,
         "seq": seq,  # insertion order: the tie-breaker between comments with the same created_at
     }
 
@@ -210,8 +222,8 @@ def comment_from(d: Mapping[str, Any]) -> Comment:
         gmail_message_id=d.get("gmail_message_id"),
         message_id=d.get("message_id"),
         matched_by=d.get("matched_by"),
-        attachments=[Attachment(filename=a["filename"], content_type=a["content_type"], size=int(a["size"]))
-                     for a in d.get("attachments") or []],
+        attachments=[attachment_from(a) for a in d.get("attachments") or []],
+        body_html=d.get("body_html"),
     )
 
 
@@ -227,12 +239,25 @@ def thread_prefix(connection: str, thread_id: str) -> str:
     return f"{doc_id(connection, thread_id)}\n"
 
 
+def sender_key(sender: str | None) -> str | None:
+    """Senders are kept lower-cased, so "the same sender" is an exact match whatever case a mail used."""
+    return None if sender is None else sender.lower()
+
+
+def sender_prefix(sender: str) -> str:
+    """Start of the `sender_pos` values of one sender (see ledger_doc)."""
+    return f"{doc_id(sender.lower())}\n"
+
+
 def ledger_doc(e: LedgerEntry, thread_id: str | None, seq: int) -> Doc:
-    """The ledger entry, plus what makes it the thread index.
+    """The ledger entry, plus what makes it the thread index and the per-sender mail counter.
 
     `thread_pos` ("<connection:thread>\\n<seq>", only on entries that point at a ticket) lets
     ticket_for_thread find the latest such entry with one range query ordered on that same field, which the
     automatic single-field index serves: no composite index to declare, nothing to forget in production.
+    `sender_pos` ("<sender>\\n<created_at>", only on entries with both) does the same for recent_mail_count:
+    one sender's mail since a moment is one range on one field, instead of an equality on `sender` plus a range
+    on `created_at`, which would need a composite index.
     """
     doc: Doc = {
         "connection": e.connection,
@@ -242,11 +267,15 @@ def ledger_doc(e: LedgerEntry, thread_id: str | None, seq: int) -> Doc:
         "comment_id": e.comment_id,
         "rfc_message_id": e.rfc_message_id,
         "created_at": utc(e.created_at),
+        "sender": sender_key(e.sender),
+        "raw_key": e.raw_key,
         "thread_id": thread_id,
         "seq": seq,
     }
     if thread_id is not None and e.ticket_id is not None:
         doc["thread_pos"] = thread_prefix(e.connection, thread_id) + seq_text(seq)
+    if e.sender is not None and e.created_at is not None:
+        doc["sender_pos"] = sender_prefix(e.sender) + time_key(e.created_at)
     return doc
 
 
@@ -259,6 +288,41 @@ def ledger_from(d: Mapping[str, Any]) -> LedgerEntry:
         comment_id=d.get("comment_id"),
         rfc_message_id=d.get("rfc_message_id"),
         created_at=utc(d.get("created_at")),
+        sender=d.get("sender"),
+        raw_key=d.get("raw_key"),
+    )
+
+
+# --------------------------------------------------------------------------- suspended mail
+
+
+def suspended_doc(s: SuspendedMail, seq: int) -> Doc:
+    """`sort_key` ("<created_at>\\n<seq>") gives newest first, ties in storing order, from one field."""
+    return {
+        "id": s.id,
+        "connection": s.connection,
+        "gmail_message_id": s.gmail_message_id,
+        "sender": s.sender,
+        "subject": s.subject,
+        "reason": s.reason,
+        "created_at": utc(s.created_at),
+        "raw_key": s.raw_key,
+        "sort_key": f"{time_key(s.created_at)}\n{seq_text(seq)}",
+    }
+
+
+def suspended_from(d: Mapping[str, Any]) -> SuspendedMail:
+    created_at = utc(d["created_at"])
+    assert created_at is not None  # always written
+    return SuspendedMail(
+        id=d["id"],
+        connection=d["connection"],
+        gmail_message_id=d["gmail_message_id"],
+        sender=d["sender"],
+        subject=d["subject"],
+        reason=d["reason"],
+        created_at=created_at,
+        raw_key=d.get("raw_key"),
     )
 
 

@@ -6,7 +6,8 @@ Layout (collection names get an optional prefix, so several stores can share one
                                     thread_pos), so a new ticket costs 3 writes: ledger + ticket + first comment
   tickets/{id}/comments/{comment id}
   quarantine/{id}   raw bytes inline up to 900 KB, beyond that in chunk documents .../chunks/{digest}-{n}
-                    (Firestore's 1 MiB document limit; comment bodies that large are chunked the same way)
+                    (Firestore's 1 MiB document limit; comment bodies, text and HTML, are chunked the same way)
+  suspended/{id}
   leases/{key}   counters/tickets
 
 Why it is built this way:
@@ -16,7 +17,9 @@ Why it is built this way:
 - Ticket ids are small increasing integers handed out from blocks reserved with one atomic Increment on
   counters/tickets (no transaction, no contention per ticket): unique across processes, increasing within one.
 - Every query is served by Firestore's automatic single-field indexes (equality filters, or a range and an
-  order on the same field), so production needs no composite index declared.
+  order on the same field), so production needs no composite index declared (REQUIRED_INDEXES is empty).
+  Where a query would want one (a sender's mail since a moment), the document carries one composite-key field
+  to range over instead (`sender_pos`, like `thread_pos`).
 Nothing here logs mail content or secrets.
 """
 
@@ -51,6 +54,7 @@ from gmail_tickets.domain.model import (
     Outcome,
     QuarantineRecord,
     SupportAddress,
+    SuspendedMail,
     Ticket,
 )
 from gmail_tickets.errors import AlreadyRecorded, TransientError
@@ -60,7 +64,12 @@ T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-INLINE_LIMIT = 900_000  # bytes of raw mail or comment body kept inside their document (limit: 1 MiB)
+REQUIRED_INDEXES: list[tuple[str, list[tuple[str, str]]]] = []
+"""Composite indexes production must declare, as (collection, [(field, "ASC"|"DESC"), ...]): none. Every query
+ranges over one field, which Firestore's automatic single-field indexes serve; keep it that way, or list the
+index here so Terraform declares it (the emulator never asks for indexes, so tests would not notice)."""
+
+INLINE_LIMIT = 900_000  # bytes of raw mail or comment bodies kept inside their document (limit: 1 MiB)
 CHUNK_SIZE = 900_000
 _CHUNKS_PER_COMMIT = 3  # ~2.7 MB a request: under the emulator's 4 MiB gRPC cap and production's 10 MiB
 _GET_ALL_CHUNK = 200  # document refs per batched get
@@ -222,6 +231,11 @@ class _FirestoreUnitOfWork:
         ref = self._store._col("quarantine").document(codec.doc_id(record.id))
         self.set(ref, self._store._quarantine_doc(ref, record))
 
+    def add_suspended(self, record: SuspendedMail) -> None:
+        # Same id again replaces the record (a blind set: no read, so it may follow this unit's other writes).
+        ref = self._store._col("suspended").document(codec.doc_id(record.id))
+        self.set(ref, codec.suspended_doc(record, codec.next_seq()))
+
 
 # --------------------------------------------------------------------------- store
 
@@ -308,7 +322,7 @@ class FirestoreStore:
         doc["connection_pos"] = f"{codec.doc_id(ticket.connection)}\n{ticket.id:015d}"
         return doc
 
-    # -- values too big for one document (1 MiB in production; the emulator does not enforce it)
+    # -- values too big for one document (1 MiB, enforced by the emulator too)
 
     def _spill(self, ref: DocumentReference, field: str, data: bytes) -> codec.Doc:
         """Keep `data` in chunk documents under `ref`/chunks; returns the fields that find them again.
@@ -347,17 +361,26 @@ class FirestoreStore:
         return [ref.collection("chunks").document(f"{digest[:32]}-{n:05d}") for n in range(count)]
 
     def _comment_doc(self, ref: DocumentReference, comment: Comment) -> codec.Doc:
+        """Bodies stay inline while text and HTML together fit INLINE_LIMIT; otherwise the bigger one spills
+        first (then the other, if still needed), since it is their sum that meets the 1 MiB document limit."""
         doc = codec.comment_doc(comment, codec.next_seq())
-        body = comment.body_text.encode()
-        if len(body) > INLINE_LIMIT:
-            del doc["body_text"]
-            doc.update(self._spill(ref, "body_text", body))
+        bodies = {"body_text": comment.body_text.encode()}
+        if comment.body_html is not None:
+            bodies["body_html"] = comment.body_html.encode()
+        inline = sum(len(b) for b in bodies.values())
+        for field, body in sorted(bodies.items(), key=lambda item: len(item[1]), reverse=True):
+            if inline <= INLINE_LIMIT:
+                break
+            del doc[field]
+            doc.update(self._spill(ref, field, body))
+            inline -= len(body)
         return doc
 
     def _comment_from(self, snap: DocumentSnapshot) -> Comment:
         doc = snap.to_dict() or {}
-        if "body_text" not in doc:
-            doc["body_text"] = self._unspill(snap.reference, doc, "body_text").decode()
+        for field in ("body_text", "body_html"):
+            if f"{field}_sha256" in doc:  # spilled (an inline body_html may be None, so test for the marker)
+                doc[field] = self._unspill(snap.reference, doc, field).decode()
         return codec.comment_from(doc)
 
     def _quarantine_doc(self, ref: DocumentReference, record: QuarantineRecord) -> codec.Doc:
@@ -539,6 +562,24 @@ class FirestoreStore:
         query = self._col("quarantine").order_by("sort_key", direction=firestore.Query.DESCENDING).limit(limit)
         with _translated():
             return [self._quarantine_from(s) for s in self._stream(query)]
+
+    def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
+        """Newest first (by created_at, then by when it was stored)."""
+        query = self._col("suspended").order_by("sort_key", direction=firestore.Query.DESCENDING).limit(limit)
+        return [codec.suspended_from(s.to_dict() or {}) for s in self._stream(query)]
+
+    def recent_mail_count(self, sender: str, since: datetime) -> int:
+        """A count aggregation over one range of `sender_pos` (see codec.ledger_doc): index entries are
+        counted server-side, no document is read, and no composite index is needed."""
+        prefix = codec.sender_prefix(sender)
+        query = (
+            self._col("ledger")
+            .where(filter=FieldFilter("sender_pos", ">=", prefix + codec.time_key(since)))
+            .where(filter=FieldFilter("sender_pos", "<", prefix + "~"))  # '~' sorts after every time character
+        )
+        with _translated():
+            result = query.count(alias="n").get()
+        return int(result[0][0].value)
 
     # -- leases
 

@@ -107,6 +107,31 @@ MIGRATIONS: tuple[str, ...] = (
         look_again INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 2: mail fidelity. Columns are added (nullable), never rebuilt, so an upgrade is quick on a big file and
+    # rows written by version 1 read back as "not known" (no sender, no raw key, no HTML).
+    """
+    ALTER TABLE comments ADD COLUMN body_html TEXT;
+
+    -- sender is stored lower-cased; burst detection counts one sender's recent mail across every mailbox.
+    -- Partial: version-1 rows and mail without a From address cost no index space.
+    ALTER TABLE ledger ADD COLUMN sender TEXT;
+    ALTER TABLE ledger ADD COLUMN raw_key TEXT;
+    CREATE INDEX ledger_by_sender ON ledger (sender, created_at) WHERE sender IS NOT NULL;
+
+    -- seq keeps insertion order, the tie-breaker between suspended mail with the same created_at.
+    CREATE TABLE suspended (
+        seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+        id               TEXT NOT NULL UNIQUE,
+        connection       TEXT NOT NULL,
+        gmail_message_id TEXT NOT NULL,
+        sender           TEXT NOT NULL,
+        subject          TEXT NOT NULL,
+        reason           TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        raw_key          TEXT
+    );
+    CREATE INDEX suspended_newest ON suspended (created_at, seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

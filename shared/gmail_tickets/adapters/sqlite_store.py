@@ -37,6 +37,7 @@ from gmail_tickets.domain.model import (
     Outcome,
     QuarantineRecord,
     SupportAddress,
+    SuspendedMail,
     Ticket,
 )
 from gmail_tickets.errors import AlreadyRecorded, TransientError
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 _CHUNK = 500  # bound parameters per IN (...) query; well under SQLite's limit on any build
 _MAX_IDLE = 8  # pooled connections kept open between uses
 _MEMORY = ":memory:"
+RECENT_MAIL_COUNT_SQL = "SELECT COUNT(*) FROM ledger WHERE sender = ? AND created_at >= ?"
+"""Public so a test can check that the ledger_by_sender index serves it."""
 
 
 # --------------------------------------------------------------------------- conversions
@@ -115,6 +118,27 @@ def _ticket(row: sqlite3.Row) -> Ticket:
     )
 
 
+def _attachments_json(attachments: Sequence[Attachment]) -> str:
+    return json.dumps([
+        {"filename": a.filename, "content_type": a.content_type, "size": a.size, "blob_key": a.blob_key,
+         "content_id": a.content_id, "inline": a.inline}
+        for a in attachments
+    ])
+
+
+def _attachment(a: dict[str, Any]) -> Attachment:
+    """Tolerates version-1 rows, which hold only filename, content type and size."""
+    return Attachment(
+        filename=a["filename"], content_type=a["content_type"], size=int(a["size"]), blob_key=a.get("blob_key"),
+        content_id=a.get("content_id"), inline=bool(a.get("inline", False)),
+    )
+
+
+def _sender(sender: str | None) -> str | None:
+    """Senders are kept lower-cased, so counting them is an exact match that an index serves."""
+    return None if sender is None else sender.lower()
+
+
 def _comment(row: sqlite3.Row) -> Comment:
     return Comment(
         id=row["id"],
@@ -126,7 +150,8 @@ def _comment(row: sqlite3.Row) -> Comment:
         gmail_message_id=row["gmail_message_id"],
         message_id=row["message_id"],
         matched_by=row["matched_by"],
-        attachments=[Attachment(**a) for a in json.loads(row["attachments"])],
+        attachments=[_attachment(a) for a in json.loads(row["attachments"])],
+        body_html=row["body_html"],
     )
 
 
@@ -139,6 +164,21 @@ def _ledger(row: sqlite3.Row) -> LedgerEntry:
         comment_id=row["comment_id"],
         rfc_message_id=row["rfc_message_id"],
         created_at=_dt(row["created_at"]),
+        sender=row["sender"],
+        raw_key=row["raw_key"],
+    )
+
+
+def _suspended(row: sqlite3.Row) -> SuspendedMail:
+    return SuspendedMail(
+        id=row["id"],
+        connection=row["connection"],
+        gmail_message_id=row["gmail_message_id"],
+        sender=row["sender"],
+        subject=row["subject"],
+        reason=row["reason"],
+        created_at=_dt(row["created_at"]),  # type: ignore[arg-type]  # NOT NULL column
+        raw_key=row["raw_key"],
     )
 
 
@@ -234,10 +274,10 @@ class _SqliteUnitOfWork:
     def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
         cur = self._write(
             "INSERT INTO ledger (connection, gmail_message_id, outcome, ticket_id, comment_id, rfc_message_id, "
-            "thread_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "thread_id, created_at, sender, raw_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
                 entry.connection, entry.gmail_message_id, str(entry.outcome), entry.ticket_id, entry.comment_id,
-                entry.rfc_message_id, thread_id, _ts(entry.created_at),
+                entry.rfc_message_id, thread_id, _ts(entry.created_at), _sender(entry.sender), entry.raw_key,
             ),
         )
         if cur.rowcount == 0:
@@ -260,14 +300,11 @@ class _SqliteUnitOfWork:
         comment_id = uuid.uuid4().hex
         self._write(
             "INSERT INTO comments (id, ticket_id, author, body_text, created_at, connection, gmail_message_id, "
-            "message_id, matched_by, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "message_id, matched_by, attachments, body_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 comment_id, comment.ticket_id, comment.author, comment.body_text, _ts(comment.created_at),
                 comment.connection, comment.gmail_message_id, comment.message_id, comment.matched_by,
-                json.dumps([
-                    {"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                    for a in comment.attachments
-                ]),
+                _attachments_json(comment.attachments), comment.body_html,
             ),
         )
         comment.id = comment_id
@@ -283,6 +320,17 @@ class _SqliteUnitOfWork:
             (
                 record.id, record.connection, record.reason, sqlite3.Binary(record.raw), record.source,
                 record.gmail_message_id, _ts(record.created_at),
+            ),
+        )
+
+    def add_suspended(self, record: SuspendedMail) -> None:
+        # REPLACE gives a replaced record a new seq: it sorts as stored last, as in the Firestore store.
+        self._write(
+            "INSERT OR REPLACE INTO suspended (id, connection, gmail_message_id, sender, subject, reason, "
+            "created_at, raw_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id, record.connection, record.gmail_message_id, record.sender, record.subject,
+                record.reason, _ts(record.created_at), record.raw_key,
             ),
         )
 
@@ -523,6 +571,15 @@ class SqliteStore:
             "SELECT * FROM quarantine ORDER BY created_at IS NULL, created_at DESC, seq DESC LIMIT ?", (limit,)
         )
         return [_quarantine(r) for r in rows]
+
+    def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
+        """Newest first (by created_at, then by when it was stored)."""
+        rows = self._read("SELECT * FROM suspended ORDER BY created_at DESC, seq DESC LIMIT ?", (limit,))
+        return [_suspended(r) for r in rows]
+
+    def recent_mail_count(self, sender: str, since: datetime) -> int:
+        """One range scan of ledger_by_sender (text order of the fixed-width timestamps is time order)."""
+        return int(self._read(RECENT_MAIL_COUNT_SQL, (_sender(sender), _ts(since)))[0][0])
 
     # -- leases
 

@@ -1,0 +1,198 @@
+"""SQLite only: a file written by release 1 (schema version 1) opens in this release, is upgraded in place to
+version 2, and keeps every row it had.
+
+Embedded installs keep their one SQLite file across upgrades, so an upgrade that fails, or silently drops
+data, loses a customer's whole help desk. Not parametrized: this is the SQLite adapter's own concern.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gmail_tickets.adapters.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, _statements
+from gmail_tickets.adapters.sqlite_store import RECENT_MAIL_COUNT_SQL, SqliteStore
+from gmail_tickets.domain.model import Attachment, Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
+from gmail_tickets.ports import UnitOfWork
+
+T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
+HELP = "help@acme.test"
+ANN = "ann@customer.test"
+V1_DDL_SHA256 = "9a6476557adc620ad920aae61f1b51859ecebe7668baa16c198538876ba21243"
+
+
+def _ts(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds")
+
+
+def _write_v1_file(path: Path) -> None:
+    """A database as release 1 left it: the version-1 DDL, version 1 recorded, and rows in v1's formats."""
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for statement in _statements(MIGRATIONS[0]):
+            db.execute(statement)
+        db.execute("INSERT INTO schema_version (version) VALUES (1)")
+        db.execute(
+            "INSERT INTO tickets (id, subject, requester, connection, brand_id, requester_name, followers, status, "
+            "created_at, suppress_triggers) VALUES (7, 'Printer on fire', ?, ?, 'default', 'Ann', '[]', 'new', ?, 0)",
+            (ANN, HELP, _ts(T0)),
+        )
+        v1_attachments = [{"filename": "smoke.jpg", "content_type": "image/jpeg", "size": 5000}]
+        db.execute(
+            "INSERT INTO comments (id, ticket_id, author, body_text, created_at, connection, gmail_message_id, "
+            "message_id, matched_by, attachments) VALUES ('c-1', 7, ?, 'It smokes.', ?, ?, 'g-1', 'm1@x', NULL, ?)",
+            (ANN, _ts(T0), HELP, json.dumps(v1_attachments)),
+        )
+        db.execute(
+            "INSERT INTO ledger (connection, gmail_message_id, outcome, ticket_id, comment_id, rfc_message_id, "
+            "thread_id, created_at) VALUES (?, 'g-1', 'ticket', 7, 'c-1', 'm1@x', 'thread-1', ?)",
+            (HELP, _ts(T0)),
+        )
+        db.execute(
+            "INSERT INTO ledger (connection, gmail_message_id, outcome, created_at) VALUES (?, 'g-2', 'suspended', ?)",
+            (HELP, _ts(T0)),
+        )
+        db.execute(
+            "INSERT INTO quarantine (id, connection, reason, raw, source, created_at) "
+            "VALUES ('q-1', ?, 'unparseable', X'00FF', 'gmail', ?)",
+            (HELP, _ts(T0)),
+        )
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
+def _version(path: Path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return int(db.execute("SELECT version FROM schema_version").fetchone()[0])
+    finally:
+        db.close()
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    db = sqlite3.connect(path)
+    try:
+        return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+    finally:
+        db.close()
+
+
+def _schema(path: Path) -> set[tuple[str, str]]:
+    db = sqlite3.connect(path)
+    try:
+        return {(row[0], " ".join(row[1].split())) for row in
+                db.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name != 'sqlite_sequence'")}
+    finally:
+        db.close()
+
+
+def test_sqlite_migration_1_is_released_and_never_edited() -> None:
+    """The upgrade test below builds its v1 file from MIGRATIONS[0]; this pins that to what release 1 shipped."""
+    assert hashlib.sha256(MIGRATIONS[0].encode()).hexdigest() == V1_DDL_SHA256
+    assert SCHEMA_VERSION == 2
+
+
+def test_sqlite_v1_file_upgrades_to_v2_in_place_keeping_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    _write_v1_file(path)
+
+    with SqliteStore(path) as store:
+        assert _version(path) == 2
+        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, id=7)
+        [comment] = store.comments(7)
+        assert comment.attachments == [Attachment("smoke.jpg", "image/jpeg", 5000)]  # no blob key, not inline
+        assert comment.body_html is None
+        assert store.atomically(lambda uow: uow.get_ledger(HELP, "g-1")) == LedgerEntry(
+            connection=HELP, gmail_message_id="g-1", outcome=Outcome.TICKET, ticket_id=7, comment_id="c-1",
+            rfc_message_id="m1@x", created_at=T0)  # sender and raw key unknown for v1 rows
+        assert store.atomically(lambda uow: uow.ticket_for_thread(HELP, "thread-1")) == 7
+        assert store.atomically(lambda uow: uow.ticket_for_message_ids(["m1@x"])) == 7
+        assert store.ledger_counts(HELP)[Outcome.SUSPENDED] == 1
+        assert [q.raw for q in store.list_quarantine()] == [b"\x00\xff"]
+        assert store.list_suspended() == []
+        assert store.recent_mail_count(ANN, T0 - timedelta(days=1)) == 0  # v1 rows carry no sender
+
+        # and everything version 2 adds works on the upgraded file
+        def work(uow: UnitOfWork) -> None:
+            ticket_id = uow.add_ticket(Ticket("Again", ANN, HELP, created_at=T0))
+            comment_id = uow.add_comment(Comment(
+                ticket_id=ticket_id, author=ANN, body_text="x", created_at=T0, connection=HELP, body_html="<p>x</p>",
+                attachments=[Attachment("a.png", "image/png", 3, blob_key="attachments/aa", content_id="a@x",
+                                        inline=True)]))
+            uow.add_ledger(LedgerEntry(
+                connection=HELP, gmail_message_id="g-3", outcome=Outcome.TICKET, ticket_id=ticket_id,
+                comment_id=comment_id, created_at=T0, sender="Ann@Customer.Test", raw_key="raw/g-3"))
+            uow.add_suspended(SuspendedMail(
+                id="s-1", connection=HELP, gmail_message_id="g-2", sender=ANN, subject="OOO", reason="auto_reply",
+                created_at=T0))
+
+        store.atomically(work)
+        assert store.list_tickets()[0].id == 8  # AUTOINCREMENT carried on from the v1 rows
+        assert store.comments(8)[0].body_html == "<p>x</p>"
+        assert store.recent_mail_count(ANN, T0) == 1
+        assert [s.id for s in store.list_suspended()] == ["s-1"]
+
+    # Opening again finds version 2 and changes nothing.
+    schema_after_upgrade = _schema(path)
+    with SqliteStore(path) as store:
+        assert store.recent_mail_count(ANN, T0) == 1
+    assert _version(path) == 2
+    assert _schema(path) == schema_after_upgrade
+
+
+def test_sqlite_upgraded_file_has_the_same_schema_as_a_new_one(tmp_path: Path) -> None:
+    _write_v1_file(tmp_path / "upgraded.db")
+    SqliteStore(tmp_path / "upgraded.db").close()
+    SqliteStore(tmp_path / "new.db").close()
+
+    assert _schema(tmp_path / "upgraded.db") == _schema(tmp_path / "new.db")
+
+
+def test_sqlite_failed_upgrade_leaves_the_v1_file_untouched(tmp_path: Path) -> None:
+    """Migrations run in one transaction: a step failing halfway must not leave a half-upgraded file."""
+    path = tmp_path / "v1.db"
+    _write_v1_file(path)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE suspended (x)")  # makes migration 2 fail after its ALTER TABLEs
+    db.commit()
+    db.close()
+
+    with pytest.raises(sqlite3.OperationalError, match="suspended"):
+        SqliteStore(path)
+
+    assert _version(path) == 1
+    assert "body_html" not in _columns(path, "comments")
+    assert "sender" not in _columns(path, "ledger")
+
+
+def test_sqlite_refuses_a_file_from_a_newer_release(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    db.commit()
+    db.close()
+
+    with pytest.raises(SchemaTooNew):
+        SqliteStore(path)
+
+
+def test_sqlite_recent_mail_count_is_served_by_the_sender_index(tmp_path: Path) -> None:
+    """Burst detection runs for every incoming mail: it must not scan the whole ledger."""
+    SqliteStore(tmp_path / "store.db").close()
+    db = sqlite3.connect(tmp_path / "store.db")
+    try:
+        plan = " ".join(str(row[-1]) for row in db.execute(f"EXPLAIN QUERY PLAN {RECENT_MAIL_COUNT_SQL}",
+                                                            (ANN, _ts(T0))))
+    finally:
+        db.close()
+
+    assert "ledger_by_sender" in plan and "sender=? AND created_at>?" in plan, plan
