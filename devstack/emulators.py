@@ -1,10 +1,13 @@
-"""Google's own Firestore and Pub/Sub emulators, started as java processes we own.
+"""Google's own Firestore and Pub/Sub emulators, started as java processes we own; and a Cloud Storage one.
 
 Why java directly and not `gcloud emulators ... start`: it is up in about a second instead of four, and
 killing gcloud can leave the java child behind. We keep the java pid, so stop() always ends what we started, and an
 atexit hook (plus, on Linux, a parent-death signal) makes sure no emulator outlives the Python process.
 
     python -m devstack.emulators            # start both, print their env vars, run until Ctrl-C
+
+Google ships no Cloud Storage emulator: start_gcs() runs gcp-storage-emulator (PyPI) in a Python process of
+ours, the same way, with one bug of its multipart uploads fixed (see serve_gcs).
 """
 
 from __future__ import annotations
@@ -13,7 +16,11 @@ import argparse
 import atexit
 import contextlib
 import ctypes
+import email.message
+import email.parser
 import glob
+import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -29,7 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 DEFAULT_PROJECT = "demo-local"
 _SDK_CANDIDATES = ("/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk")
@@ -204,13 +211,14 @@ def is_ready(host: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None, timeout: float) -> Emulator:
+def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None, timeout: float,
+            ready: Callable[..., bool] = is_ready) -> Emulator:
     attempts = 1 if port is not None else 3
     last_log = ""
     for _ in range(attempts):
         chosen = port if port is not None else free_port()
         host = f"127.0.0.1:{chosen}"
-        if is_ready(host, timeout=0.2):
+        if ready(host, timeout=0.2):
             if port is not None:
                 raise EmulatorError(f"something already answers on {host}")
             continue
@@ -238,7 +246,7 @@ def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None
             port_lost = "BindException" in text or "Address already in use" in text
             if process.poll() is not None or port_lost:
                 break
-            if is_ready(host):
+            if ready(host):
                 emulator.startup_seconds = time.monotonic() - started
                 return emulator
             time.sleep(0.05)
@@ -269,6 +277,90 @@ def wipe_firestore(host: str, project: str) -> None:
     with urllib.request.urlopen(request, timeout=30) as response:
         if response.status != 200:
             raise EmulatorError(f"wiping Firestore emulator failed: HTTP {response.status}")
+
+
+# --------------------------------------------------------------------------- Cloud Storage (gcp-storage-emulator)
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def gcs_command(port: int, host: str = "127.0.0.1") -> list[str]:
+    """This Python running serve_gcs(): in memory, quiet (its debug log would list every request)."""
+    if importlib.util.find_spec("gcp_storage_emulator") is None:
+        raise EmulatorError("gcp-storage-emulator is not installed in this Python (pip install it, see pyproject)")
+    boot = (f"import sys; sys.path.insert(0, {str(_REPO_ROOT)!r}); "
+            "from devstack.emulators import serve_gcs; serve_gcs()")
+    return [sys.executable, "-c", boot, "start", f"--host={host}", f"--port={port}", "--in-memory", "--quiet"]
+
+
+def gcs_is_ready(host: str, timeout: float = 0.5) -> bool:
+    """True when `GET http://host/` answers "OK" (the Cloud Storage emulator's health check)."""
+    try:
+        with urllib.request.urlopen(f"http://{host}/", timeout=timeout) as response:
+            return bool(response.status == 200 and response.read().strip() == b"OK")
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def start_gcs(port: int | None = None, *, timeout: float = 30.0) -> Emulator:
+    """Start a Cloud Storage emulator on 127.0.0.1 (a free port unless given); returns once it answers.
+
+    Point google-cloud-storage at it with gmail_tickets.adapters.gcs_blobs.emulator_client(emulator.host, ...)
+    (or STORAGE_EMULATOR_HOST=emulator.url). It keeps everything in memory: stop() forgets every bucket."""
+    return _launch("gcs", gcs_command, port, timeout, ready=gcs_is_ready)
+
+
+def wipe_gcs(host: str) -> None:
+    """Forget every bucket and object of the Cloud Storage emulator at `host` (its reset endpoint)."""
+    with urllib.request.urlopen(f"http://{host}/wipe", timeout=30) as response:
+        if response.status != 200:
+            raise EmulatorError(f"wiping Cloud Storage emulator failed: HTTP {response.status}")
+
+
+def serve_gcs(argv: Sequence[str] | None = None) -> None:
+    """Run gcp-storage-emulator's CLI in this process, after fixing how it reads multipart uploads.
+
+    It parses them with the email package, which treats a part typed message/* or multipart/* as mail to
+    parse, not bytes to store: uploading raw mail as message/rfc822 (what this project stores) then crashes
+    the request, and the client retries until its deadline. The fix reads such uploads as the byte layout
+    google-cloud-storage sends and leaves every other request to the emulator's own code."""
+    from gcp_storage_emulator import server
+    from gcp_storage_emulator.__main__ import main as emulator_main
+
+    original = server._read_data
+
+    def read_data(handler: Any, query: dict[str, list[str]]) -> Any:
+        content_type = handler.headers.get("Content-Type") or ""
+        if not content_type.lower().startswith("multipart/related"):
+            return original(handler, query)
+        body = server._decode_raw_data(server._read_raw_data(handler), handler)
+        return split_multipart_upload(content_type, body) if body else None
+
+    server._read_data = read_data
+    emulator_main(list(sys.argv[1:] if argv is None else argv))
+
+
+def split_multipart_upload(content_type: str, body: bytes) -> dict[str, Any]:
+    """A multipart/related upload body as the emulator's handlers want it: the JSON metadata of the first
+    part, the second part's bytes exactly as sent, and that part's content type as given."""
+    header = email.message.Message()
+    header["Content-Type"] = content_type
+    boundary = header.get_boundary()
+    if not boundary:
+        raise ValueError("multipart upload without a boundary")
+    parts: list[tuple[email.message.Message, bytes]] = []
+    for chunk in body.split(b"--" + boundary.encode())[1:]:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        # A part is CRLF, headers, CRLF CRLF, bytes; the CRLF before the next delimiter belongs to the delimiter.
+        chunk = chunk.removeprefix(b"\r\n").removesuffix(b"\r\n")
+        head, _, data = chunk.partition(b"\r\n\r\n")
+        parts.append((email.parser.BytesHeaderParser().parsebytes(head + b"\r\n\r\n"), data))
+    if len(parts) != 2:
+        raise ValueError(f"multipart upload with {len(parts)} parts, expected metadata and media")
+    (_, meta), (media_headers, media) = parts
+    return {"meta": json.loads(meta), "content": media,
+            "content-type": media_headers.get("Content-Type", "application/octet-stream")}
 
 
 # --------------------------------------------------------------------------- both, for the demo --cloud mode

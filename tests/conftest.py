@@ -3,6 +3,7 @@
 - tests/fixtures/sim.py    the Gmail simulator served over HTTP (`sim`, `sim_server`, `gmail_credentials`)
 - tests/fixtures/cloud.py  Google's Firestore and Pub/Sub emulators, started once per session
 - tests/fixtures/stores.py `store`, parametrized over every Store adapter (sqlite, firestore)
+- tests/fixtures/blobs.py  `blobs`, parametrized over every BlobStore adapter (local folder, Cloud Storage)
 """
 
-pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.cloud", "tests.fixtures.stores"]
+pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.cloud", "tests.fixtures.stores", "tests.fixtures.blobs"]
