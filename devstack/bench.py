@@ -161,7 +161,8 @@ def bench_ingest(args: argparse.Namespace) -> dict[str, Any]:
         creds = started["mailboxes"][0]
         store = make_store(args.store, state, stack)
         config = bootstrap.Config(
-            secrets_file=str(state / "secrets.json"), gmail_root_url=started["url"], token_uri=started["token_uri"],
+            secrets_file=str(state / "secrets.json"), blobs_dir=str(state / "blobs"),
+            gmail_root_url=started["url"], token_uri=started["token_uri"],
             oauth_client_id=creds["client_id"],
         )
         publisher = LocalPublisher(workers=2)

@@ -38,17 +38,24 @@ class TicketPrinter:
     store: Store
     out: Any = sys.stdout
     seen_comments: set[str] = field(default_factory=set)
+    seen_suspended: set[str] = field(default_factory=set)
 
     def poll(self) -> None:
+        for held in reversed(self.store.list_suspended(limit=200)):
+            if held.id not in self.seen_suspended:
+                self.seen_suspended.add(held.id)
+                print(f"suspended  from {held.sender}  {held.subject!r}  ({held.reason})", file=self.out)
         for ticket in reversed(self.store.list_tickets(limit=200)):
             assert ticket.id is not None
             for comment in self.store.comments(ticket.id):
                 if comment.id in self.seen_comments:
                     continue
                 self.seen_comments.add(comment.id or "")
+                files = [f"{a.filename}{' (inline)' if a.inline else ''}" for a in comment.attachments]
+                extras = (f"  followers: {', '.join(ticket.followers)}" if ticket.followers else "") + (
+                    f"  attachments: {', '.join(files)}" if files else "") + ("  [html]" if comment.body_html else "")
                 if comment.matched_by is None:
-                    follow = f"  followers: {', '.join(ticket.followers)}" if ticket.followers else ""
-                    print(f"ticket #{ticket.id}  from {ticket.requester}  {ticket.subject!r}{follow}", file=self.out)
+                    print(f"ticket #{ticket.id}  from {ticket.requester}  {ticket.subject!r}{extras}", file=self.out)
                 else:
                     print(f"  comment on #{ticket.id}  from {comment.author}  (threaded by {comment.matched_by})",
                           file=self.out)

@@ -93,6 +93,7 @@ def run_cloud(args: argparse.Namespace) -> int:
             "GT_TOKEN_URI": server.url.rstrip("/") + "/token",
             "GT_OAUTH_CLIENT_ID": credentials.client_id,
             "GT_SECRETS_FILE": str(state / "secrets.json"),
+            "GT_BLOBS_DIR": str(state / "blobs"),
         }
         config = bootstrap.Config.from_env(env)
         deps = bootstrap.build(config)

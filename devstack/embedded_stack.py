@@ -66,6 +66,7 @@ class EmbeddedStack:
         config = bootstrap.Config(
             sqlite_path=str(self.state_dir / "gmail-tickets.sqlite"),
             secrets_file=str(self.state_dir / "secrets.json"),
+            blobs_dir=str(self.state_dir / "blobs"),
             gmail_root_url=self.server.url,
             token_uri=self.server.url.rstrip("/") + "/token",
             oauth_client_id=first.client_id,

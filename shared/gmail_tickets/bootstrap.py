@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from gmail_tickets import secret_names
 from gmail_tickets.adapters.gmail_client import GOOGLE_TOKEN_URI
 from gmail_tickets.adapters.system_clock import SystemClock
+from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.errors import TokenRevoked
-from gmail_tickets.ports import Clock, Mailbox, Publisher, Secrets, Store
+from gmail_tickets.ports import BlobStore, Clock, Mailbox, Publisher, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
 
@@ -35,6 +36,9 @@ class Config:
     secrets: str = "file"  # file (a 0600 JSON file)
     secrets_file: str = ".var/secrets.json"
     publisher: str = "local"  # local | pubsub
+    blobs: str = "local"  # local (a folder) | gcs (Cloud Storage)
+    blobs_dir: str = ".var/blobs"
+    bucket: str = ""
     project: str = "demo-local"
     gmail_root_url: str | None = None  # None: Google itself; the devstack simulator's URL otherwise
     token_uri: str = GOOGLE_TOKEN_URI
@@ -59,6 +63,9 @@ class Config:
             secrets=env.get("GT_SECRETS", cls.secrets),
             secrets_file=env.get("GT_SECRETS_FILE", cls.secrets_file),
             publisher=env.get("GT_PUBLISHER", cls.publisher),
+            blobs=env.get("GT_BLOBS", cls.blobs),
+            blobs_dir=env.get("GT_BLOBS_DIR", cls.blobs_dir),
+            bucket=env.get("GT_BUCKET", ""),
             project=project,
             gmail_root_url=env.get("GT_GMAIL_ROOT_URL") or None,
             token_uri=env.get("GT_TOKEN_URI", GOOGLE_TOKEN_URI),
@@ -127,6 +134,26 @@ def build_publisher(config: Config) -> Publisher:
     return LocalPublisher()
 
 
+def build_blobs(config: Config) -> BlobStore:
+    if config.blobs == "gcs":
+        from gmail_tickets.adapters.gcs_blobs import GcsBlobs
+
+        return GcsBlobs(config.bucket, project=config.project)
+    from gmail_tickets.adapters.local_blobs import FileBlobs
+
+    return FileBlobs(config.blobs_dir)
+
+
+def ticket_tokens(secrets: Secrets) -> TicketTokens:
+    """The key that signs our Message-IDs. Created on first use when absent (in the cloud, Terraform creates it,
+    so instances never race to make two)."""
+    key = secrets.get(secret_names.TICKET_TOKEN_KEY)
+    if key is None:
+        key = generate_key().hex()
+        secrets.put(secret_names.TICKET_TOKEN_KEY, key)
+    return TicketTokens(bytes.fromhex(key))
+
+
 def build(
     config: Config | None = None,
     *,
@@ -134,6 +161,7 @@ def build(
     secrets: Secrets | None = None,
     publisher: Publisher | None = None,
     clock: Clock | None = None,
+    blobs: BlobStore | None = None,
     gmail_retry: RetryPolicy | None = None,
 ) -> Deps:
     """Wire the use cases' dependencies; any of them may be passed in (tests, the demo)."""
@@ -147,6 +175,8 @@ def build(
         publisher=publisher or build_publisher(config),
         secrets=secrets,
         clock=clock or SystemClock(),
+        blobs=blobs or build_blobs(config),
+        tokens=ticket_tokens(secrets),
         settings=config.settings,
         holder=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
     )
@@ -167,5 +197,5 @@ def deps() -> Deps:
 
 def describe(config: Config) -> dict[str, Any]:
     """What is wired, for a start-up log line (no secrets)."""
-    return {"store": config.store, "secrets": config.secrets, "publisher": config.publisher,
+    return {"store": config.store, "secrets": config.secrets, "publisher": config.publisher, "blobs": config.blobs,
             "project": config.project, "gmail": config.gmail_root_url or "google"}

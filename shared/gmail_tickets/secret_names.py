@@ -7,6 +7,7 @@ import re
 
 OAUTH_CLIENT_SECRET = "oauth-client-secret"
 RELAY_PASSWORD = "relay-password"
+TICKET_TOKEN_KEY = "ticket-token-key"  # HMAC key of the ticket ids in our own Message-IDs
 
 
 def refresh_token(address: str) -> str:

@@ -15,3 +15,7 @@ class Settings:
     full_sync_margin_seconds: int = 3600  # a full sync after a history 404 looks back this far before last sync
     initial_lookback_seconds: int = 3600  # a connection without a last sync imports unread mail this recent
     watch_renew_before_seconds: int = 24 * 3600  # the sweep renews watches expiring within this
+    max_message_bytes: int = 20 * 1024 * 1024  # larger mail becomes a ticket that links to Gmail instead
+    burst_threshold: int = 20  # more mails than this from one sender within the window are suspended
+    burst_window_seconds: int = 600
+    list_mail_is_bulk: bool = True  # Precedence: list / List-Id mail is suspended like bulk mail

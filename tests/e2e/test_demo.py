@@ -29,7 +29,9 @@ def mail_dir(tmp_path: Path) -> Path:
 
 def expected_outcomes() -> dict[str, str]:
     outcomes = {path.name: "ticket" for path in SAMPLES.glob("*.eml")}
-    outcomes["02-reply-in-thread.eml"] = "comment"
+    outcomes["02-reply-in-thread.eml"] = "comment"  # threaded by Gmail thread
+    outcomes["07-auto-reply.eml"] = "suspended"  # Auto-Submitted: no ticket, kept and shown
+    outcomes["08-bounce.eml"] = "comment"  # a delivery report about the mail of ticket 1
     return outcomes
 
 
@@ -39,9 +41,11 @@ def test_embedded_demo_accounts_for_every_mail(mail_dir: Path) -> None:
     assert outcomes == {**expected_outcomes(), "junk.eml": "quarantined", "resent.eml": "ignored"}
     assert report["delivered"] == len(outcomes)
     assert report["duplicates"] == 0
-    assert (report["tickets"], report["comments"], report["quarantined"], report["ignored"]) == (5, 1, 1, 1)
+    assert (report["tickets"], report["comments"], report["suspended"], report["quarantined"], report["ignored"]) == (
+        6, 2, 1, 1, 1)
     tickets = {f["file"]: f["ticket_id"] for f in report["files"]}
-    assert tickets["02-reply-in-thread.eml"] == tickets["01-new-request.eml"] == tickets["resent.eml"]
+    assert tickets["01-new-request.eml"] == tickets["02-reply-in-thread.eml"] == tickets["08-bounce.eml"]
+    assert tickets["resent.eml"] == tickets["01-new-request.eml"]
 
 
 @pytest.mark.slow

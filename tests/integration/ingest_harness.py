@@ -36,12 +36,13 @@ class SimulatedCrash(BaseException):
     """Stands for the process dying: a BaseException, so no `except Exception` in the product swallows it."""
 
 
-def customer_mail(subject: str | None = None, *, sender: str = "customer@example.net", reply_to: bytes | None = None,
+def customer_mail(subject: str | None = None, *, sender: str | None = None, reply_to: bytes | None = None,
                   to: str = "support@example.com") -> bytes:
-    """A realistic inbound mail; with `reply_to` (the raw of an earlier mail) it answers that mail."""
+    """A realistic inbound mail, each from its own customer unless `sender` is given (many mails from one sender
+    would be a burst); with `reply_to` (the raw of an earlier mail) it answers that mail."""
     n = next(_counter)
     msg = EmailMessage()
-    msg["From"] = f"Customer {n} <{sender}>"
+    msg["From"] = f"Customer {n} <{sender or f'customer{n}@example.net'}>"
     msg["To"] = to
     msg["Date"] = format_datetime(SystemClock().now())
     msg["Message-ID"] = make_msgid(f"c{n}", "example.net")
@@ -119,6 +120,7 @@ class IngestHarness:
         first = self.credentials[self.mailboxes[0]]
         config = bootstrap.Config(
             secrets_file=str(self.state_dir / "secrets.json"),
+            blobs_dir=str(self.state_dir / "blobs"),
             gmail_root_url=self.server.url,
             token_uri=self.server.url.rstrip("/") + "/token",
             oauth_client_id=first.client_id,

@@ -75,6 +75,7 @@ def product(sim, sim_server, tmp_path: Path) -> Iterator[tuple[Deps, dict[str, s
         **os.environ,
         "GT_STORE": "sqlite",
         "GT_SQLITE_PATH": str(tmp_path / "store.sqlite"),
+        "GT_BLOBS_DIR": str(tmp_path / "blobs"),
         "GT_SECRETS_FILE": str(tmp_path / "secrets.json"),
         "GT_GMAIL_ROOT_URL": sim_server.url,
         "GT_TOKEN_URI": sim_server.url.rstrip("/") + "/token",

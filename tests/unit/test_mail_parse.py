@@ -1,10 +1,10 @@
-"""The first InboundEmail parse: the fields ingestion needs, and no mail sunk by an odd header."""
+"""The InboundEmail interface: the fields ingestion needs, on the sample mail; only non-mail raises."""
 
 from pathlib import Path
 
 import pytest
 
-from gmail_tickets.mail.parse import ParseFailure, parse
+from gmail_tickets.mail.parse import UNKNOWN_SENDER, AttachmentInfo, InboundEmail, ParseFailure, new_part, parse
 
 SAMPLES = Path(__file__).parents[2] / "devstack" / "sample_mail"
 
@@ -70,3 +70,42 @@ def test_odd_headers_do_not_sink_the_mail() -> None:
 def test_empty_input_is_a_parse_failure() -> None:
     with pytest.raises(ParseFailure):
         parse(b"   \r\n")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"\r\n\r\n", b"\x89PNG\r\n\x1a\n\x00\x00", b"just a line of text\nand another", b"From nobody\n"],
+    ids=["empty", "blank", "binary", "no-headers", "mbox-line-only"],
+)
+def test_bytes_that_are_not_a_mail_raise_parse_failure(raw: bytes) -> None:
+    with pytest.raises(ParseFailure):
+        parse(raw)
+
+
+def test_new_fields_on_a_plain_mail() -> None:
+    mail = parse((SAMPLES / "01-new-request.eml").read_bytes())
+    assert isinstance(mail, InboundEmail)
+    assert mail.content_type == "text/plain"
+    assert mail.html_body is None
+    assert mail.is_delivery_report is False and mail.original_message_id is None
+    assert mail.problems == []
+    assert mail.attachments == []
+
+
+def test_alternative_mail_has_text_and_sanitized_html() -> None:
+    mail = parse((SAMPLES / "06-with-cc.eml").read_bytes())
+    assert mail.content_type == "multipart/alternative"
+    assert mail.text_body == "Hi! Please give Eli (in Cc) admin access to our workspace."
+    assert mail.html_body == "<p>Hi! Please give <b>Eli</b> (in Cc) admin access to our workspace.</p>"
+
+
+def test_attachment_info_carries_data() -> None:
+    attachment = parse((SAMPLES / "04-attachment.eml").read_bytes()).attachments[0]
+    assert isinstance(attachment, AttachmentInfo)
+    assert attachment.data.startswith(b"\x89PNG") and attachment.size == len(attachment.data)
+    assert attachment.content_id is None and attachment.inline is False
+
+
+def test_requester_and_new_part_are_exported() -> None:
+    assert parse(b"Subject: who?\r\n\r\nbody").requester == UNKNOWN_SENDER
+    assert new_part("new\n\n> old") == "new"

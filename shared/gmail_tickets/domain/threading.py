@@ -10,6 +10,9 @@ from collections.abc import Sequence
 GMAIL_THREAD = "gmail_thread"
 SAME_MESSAGE = "same_message"  # the very same mail, already imported through another connected inbox
 REFERENCES = "references"
+MESSAGE_ID_TOKEN = "message_id_token"  # In-Reply-To/References name one of our signed Message-IDs
+SUBJECT_TOKEN = "subject_token"  # "[#123]" in the subject, from the ticket's requester or a follower
+BOUNCE = "bounce"  # a delivery report about a mail of this ticket
 
 
 def reference_candidates(in_reply_to: str | None, references: Sequence[str]) -> list[str]:

@@ -1,189 +1,111 @@
-"""Raw RFC 822 bytes → InboundEmail, without ever letting one odd header sink a mail.
+"""Raw RFC 822 bytes → InboundEmail, without ever letting one odd header or part sink a mail.
 
-The stdlib `email` package with policy.default does the parsing. Every header is read defensively: when the
-structured parse of a header fails, its raw text (RFC 2047 words decoded where possible) is used instead. A body
-part with an unknown or wrong charset is decoded with replacement characters rather than dropped.
+The stdlib `email` package (policy.default) parses the structure; the modules beside this one read it defensively:
+headers.py (raw-text fallbacks), charsets.py and words.py (mislabelled and undeclared charsets), transfer.py
+(broken base64 and quoted-printable), body.py (which parts are the body), attachments.py, sanitize.py (the HTML
+agents see), reports.py (bounces) and quotes.py (the new part of a reply, a view only). What was odd is listed in
+`problems`. Only input that is not a mail at all raises, and only `ParseFailure`.
 """
 
 from __future__ import annotations
 
 import email
 import hashlib
-import re
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email import policy
-from email.header import decode_header, make_header
-from email.message import EmailMessage
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.message import Message
+from email.parser import BytesParser
 
-from gmail_tickets.mail.html_text import html_to_text
+from gmail_tickets.mail import attachments as attachment_parts
+from gmail_tickets.mail import body, parts, reports, sanitize
+from gmail_tickets.mail.headers import HeaderTable
+from gmail_tickets.mail.inbound import NO_SUBJECT, UNKNOWN_SENDER, AttachmentInfo, InboundEmail, ParseFailure
+from gmail_tickets.mail.notes import Notes
+from gmail_tickets.mail.quotes import new_part
 
-_MSGID = re.compile(r"<([^<>\s]+)>")
-
-
-@dataclass(frozen=True)
-class AttachmentInfo:
-    filename: str
-    content_type: str
-    size: int
-
-
-@dataclass
-class InboundEmail:
-    """What the help desk needs from one inbound mail. Addresses are lower-cased bare addresses."""
-
-    from_address: str
-    from_name: str
-    reply_to: str | None
-    to: list[str]
-    cc: list[str]
-    subject: str
-    date: datetime | None
-    message_id: str  # without angle brackets; derived from the content when the mail has none
-    in_reply_to: str | None
-    references: list[str]
-    text_body: str
-    attachments: list[AttachmentInfo] = field(default_factory=list)
-    headers: dict[str, str] = field(default_factory=dict)  # first value of each header, lower-cased names
-
-    @property
-    def requester(self) -> str:
-        return self.reply_to or self.from_address
+__all__ = [
+    "NO_SUBJECT",
+    "UNKNOWN_SENDER",
+    "AttachmentInfo",
+    "InboundEmail",
+    "ParseFailure",
+    "new_part",
+    "parse",
+]
 
 
 def parse(raw: bytes) -> InboundEmail:
     """Parse raw bytes. Raises only for input that is not a mail at all (see `ParseFailure`)."""
-    if not raw or not raw.strip():
+    raw = bytes(raw)
+    if not raw.strip():
         raise ParseFailure("empty message")
-    msg = email.message_from_bytes(raw, policy=policy.default)
-    if not isinstance(msg, EmailMessage):  # pragma: no cover - policy.default always gives EmailMessage
-        raise ParseFailure("not a mail message")
-    headers = {name.lower(): _header(msg, name) for name in dict.fromkeys(msg.keys())}
-    if not headers:
+    notes = Notes()
+    msg = _read(raw, notes)
+    table = HeaderTable(msg, notes, lambda: parts.param(msg, "charset"))
+    if not table:
         raise ParseFailure("no headers found")
-    from_name, from_address = _first_address(_header(msg, "from"))
-    reply_to = _first_address(_header(msg, "reply-to"))[1] or None
-    message_id = _first_msgid(_header(msg, "message-id")) or _derived_message_id(raw)
-    text, attachments = _body_and_attachments(msg)
+    walked = body.walk(msg, notes)
+    found = attachment_parts.build(walked.attachments, attachment_parts.referenced_cids(walked.html), notes)
+    from_name, from_address = table.first_address("from")
+    subject = table.text("subject") or NO_SUBJECT
+    content_type = walked.content_type
+    is_report = reports.is_delivery_report(
+        content_type,
+        parts.param(msg, "report-type") if content_type == "multipart/report" else None,
+        from_address,
+        table.raw.get("return-path"),
+        subject,
+        found,
+    )
     return InboundEmail(
         from_address=from_address,
         from_name=from_name,
-        reply_to=reply_to,
-        to=_addresses(_header(msg, "to")),
-        cc=_addresses(_header(msg, "cc")),
-        subject=_header(msg, "subject").strip() or "(no subject)",
-        date=_date(_header(msg, "date")),
-        message_id=message_id,
-        in_reply_to=_first_msgid(_header(msg, "in-reply-to")),
-        references=_MSGID.findall(_header(msg, "references")),
-        text_body=text,
-        attachments=attachments,
-        headers=headers,
+        reply_to=table.first_address("reply-to")[1] or None,
+        to=[addr for _name, addr in table.addresses("to")],
+        cc=[addr for _name, addr in table.addresses("cc")],
+        subject=subject,
+        date=table.date(),
+        message_id=_message_id(table, raw, notes),
+        in_reply_to=table.message_id("in-reply-to"),
+        references=table.message_ids("references"),
+        text_body=walked.text,
+        attachments=found,
+        headers=table.all_text(),
+        html_body=_html(walked.html),
+        content_type=content_type,
+        is_delivery_report=is_report,
+        original_message_id=reports.original_message_id(found, walked.text) if is_report else None,
+        problems=notes.as_list(),
     )
 
 
-class ParseFailure(ValueError):
-    """The bytes are not a mail we can read at all; the caller quarantines them with their raw bytes."""
-
-
-def _header(msg: EmailMessage, name: str) -> str:
-    """The header's text, unfolded. Falls back to the raw value when the structured parse fails."""
+def _read(raw: bytes, notes: Notes) -> Message:
+    """The parsed message; if the structure defeats the parser (say, nesting past the recursion limit), the
+    headers alone with the rest as one text body."""
     try:
-        value = msg.get(name)
-        return " ".join(str(value).split()) if value is not None else ""
-    except Exception:  # any defect in a structured header: use its raw text instead
-        for key, raw_value in msg.raw_items():
-            if key.lower() == name.lower():
-                return " ".join(_decode_words(str(raw_value)).split())
-        return ""
-
-
-def _decode_words(value: str) -> str:
-    try:
-        return str(make_header(decode_header(value)))
+        return email.message_from_bytes(raw, policy=policy.default)
     except Exception:
-        return value
+        notes.add("MIME structure could not be parsed; body read as plain text")
+    try:
+        return BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    except Exception as exc:  # pragma: no cover - the header-only parse only splits lines
+        raise ParseFailure("unreadable message") from exc
 
 
-def _addresses(value: str) -> list[str]:
-    found = []
-    for _name, addr in getaddresses([value.replace(";", ",")]):
-        addr = addr.strip().lower()
-        if "@" in addr and addr not in found:
-            found.append(addr)
-    return found
+def _message_id(table: HeaderTable, raw: bytes, notes: Notes) -> str:
+    found = table.message_id("message-id")
+    if found:
+        return found
+    notes.add("no Message-ID; one derived from the content")
+    return derived_message_id(raw)
 
 
-def _first_address(value: str) -> tuple[str, str]:
-    name, addr = parseaddr(value)
-    addr = addr.strip().lower()
-    if "@" not in addr:
-        addrs = _addresses(value)
-        addr = addrs[0] if addrs else ""
-    return name.strip(), addr
-
-
-def _first_msgid(value: str) -> str | None:
-    match = _MSGID.search(value)
-    if match:
-        return match.group(1)
-    bare = value.strip()
-    return bare if bare and " " not in bare else None
-
-
-def _derived_message_id(raw: bytes) -> str:
+def derived_message_id(raw: bytes) -> str:
     """A stable id for a mail that has none, so the same bytes always dedupe to the same ticket."""
     return f"{hashlib.sha256(raw).hexdigest()[:32]}@derived.gmail-tickets"
 
 
-def _date(value: str) -> datetime | None:
-    if not value:
+def _html(html_parts: list[str]) -> str | None:
+    if not html_parts:
         return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _part_text(part: EmailMessage) -> str:
-    try:
-        content = part.get_content()
-        return content if isinstance(content, str) else content.decode("utf-8", "replace")
-    except Exception:  # unknown charset, bad transfer encoding: decode what we can
-        payload = part.get_payload(decode=True) or b""
-        charset = part.get_content_charset() or "utf-8"
-        try:
-            return payload.decode(charset, "replace")
-        except LookupError:
-            return payload.decode("utf-8", "replace")
-
-
-def _body_and_attachments(msg: EmailMessage) -> tuple[str, list[AttachmentInfo]]:
-    text = ""
-    try:
-        body = msg.get_body(preferencelist=("plain", "html"))
-    except Exception:
-        body = None
-    if body is not None:
-        text = _part_text(body)
-        if body.get_content_type() == "text/html":
-            text = html_to_text(text)
-    elif not msg.is_multipart():
-        text = _part_text(msg)
-    attachments: list[AttachmentInfo] = []
-    try:
-        parts = list(msg.iter_attachments()) if msg.is_multipart() else []
-    except Exception:
-        parts = []
-    for part in parts:
-        payload = part.get_payload(decode=True)
-        attachments.append(
-            AttachmentInfo(
-                filename=part.get_filename() or "attachment",
-                content_type=part.get_content_type(),
-                size=len(payload) if isinstance(payload, bytes) else 0,
-            )
-        )
-    return text.strip(), attachments
+    cleaned = sanitize.clean("\n".join(html_parts))
+    return cleaned if cleaned.strip() else None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gmail_tickets.ports import Clock, MailboxProvider, Publisher, Secrets, Store
+from gmail_tickets.domain.ticket_token import TicketTokens
+from gmail_tickets.ports import BlobStore, Clock, MailboxProvider, Publisher, Secrets, Store
 from gmail_tickets.settings import Settings
 
 
@@ -15,5 +16,7 @@ class Deps:
     publisher: Publisher
     secrets: Secrets
     clock: Clock
+    blobs: BlobStore
+    tokens: TicketTokens  # signs and verifies the ticket ids in our own Message-IDs
     settings: Settings = field(default_factory=Settings)
     holder: str = "local"  # this process/instance; each sync adds its own suffix to take leases

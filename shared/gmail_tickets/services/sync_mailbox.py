@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from gmail_tickets.domain import inbox_rules
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
-from gmail_tickets.ports import Mailbox, UnitOfWork
+from gmail_tickets.ports import Mailbox, MessageMeta, RawMessage, UnitOfWork
+from gmail_tickets.services import oversize
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.record_mail import Recorded, record_mail
+from gmail_tickets.services.record_mail import GmailIds, Recorded, record_mail
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class SyncResult:
     status: str = "synced"  # synced | busy (lease held elsewhere) | unknown | disconnected | failed
     outcomes: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0  # candidates the ledger already had
-    gone: int = 0  # candidates deleted before we could fetch them
+    gone: int = 0  # candidates deleted, or moved to spam or trash, before we could fetch them
     full_sync: bool = False
     cursor: int | None = None
     recorded: list[Recorded] = field(default_factory=list)
@@ -134,32 +135,28 @@ def import_messages(deps: Deps, address: str, ids: Iterable[str]) -> SyncResult:
 def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[str]) -> SyncResult:
     result = SyncResult(connection.address)
     wanted = list(dict.fromkeys(ids))
+    support = [a.address for a in deps.store.list_support_addresses()] if wanted else []
     step = deps.settings.fetch_chunk
     for start in range(0, len(wanted), step):
         chunk = wanted[start : start + step]
         known = deps.store.ledger_contains(connection.address, chunk)
         result.duplicates += len(known)
         fresh = [i for i in chunk if i not in known]
-        fetched = mailbox.get_raw(fresh) if fresh else {}
+        big = _too_big(deps, connection, mailbox, fresh)
+        fetched = mailbox.get_raw([i for i in fresh if i not in big]) if len(fresh) > len(big) else {}
+        metas = mailbox.get_meta(sorted(big), headers=oversize.HEADERS) if big else {}
         to_label = list(known)
         for message_id in fresh:
-            message = fetched.get(message_id)
-            if message is None:
+            recorded = _record_one(deps, connection, message_id, fetched.get(message_id), metas.get(message_id),
+                                   support)
+            if recorded is None:
                 result.gone += 1
                 continue
-            if not inbox_rules.still_wanted(message.label_ids):
-                continue
-            recorded = record_mail(deps.store, connection, message, deps.clock.now())
             if recorded.outcome is None:
                 result.duplicates += 1
             else:
                 result.outcomes[recorded.outcome.value] += 1
                 result.recorded.append(recorded)
-                log.info(
-                    "mail recorded",
-                    extra={"connection": connection.address, "gmail_message_id": message_id,
-                           "outcome": recorded.outcome.value, "ticket_id": recorded.ticket_id},
-                )
             to_label.append(message_id)
         if to_label and connection.label_id:
             try:
@@ -167,6 +164,43 @@ def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[
             except MailboxError as exc:  # the label is a courtesy; the ledger is the truth
                 log.warning("labelling failed", extra={"connection": connection.address, "error": str(exc)})
     return result
+
+
+def _record_one(
+    deps: Deps,
+    connection: Connection,
+    message_id: str,
+    message: RawMessage | None,
+    meta: MessageMeta | None,
+    support: list[str],
+) -> Recorded | None:
+    """Record one candidate; None when it is gone from Gmail or went to spam or trash before we got to it."""
+    limit = deps.settings.max_message_bytes
+    if meta is not None:  # known to be too big: never downloaded
+        if not inbox_rules.still_wanted(meta.label_ids):
+            return None
+        ids = GmailIds(meta.id, meta.thread_id, meta.internal_date)
+        return oversize.record_oversize(deps, connection, ids, meta.headers, meta.size_estimate, support)
+    if message is None:
+        return None
+    if not inbox_rules.still_wanted(message.label_ids):
+        return None
+    if max(message.size_estimate, len(message.raw)) > limit:  # the search missed it; still not imported
+        ids = GmailIds(message.id, message.thread_id, message.internal_date)
+        size = max(message.size_estimate, len(message.raw))
+        return oversize.record_oversize(deps, connection, ids, oversize.header_block(message.raw), size, support)
+    return record_mail(deps, connection, message, support)
+
+
+def _too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:
+    """Which candidates are over the size limit, known BEFORE downloading them: one search per step (5 quota
+    units for the lot, where a size check per mail would cost 5 each). Mail the search misses (Gmail's index
+    can lag) is caught by its sizeEstimate after fetching."""
+    if not fresh:
+        return set()
+    since = (connection.last_sync_at or deps.clock.now()).timestamp() - 2 * 86400
+    query = f"larger:{deps.settings.max_message_bytes} after:{int(since)}"
+    return {ref.id for ref in mailbox.list_messages(query)} & set(fresh)
 
 
 def _remember_label(deps: Deps, address: str, label_id: str) -> str:

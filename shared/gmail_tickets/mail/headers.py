@@ -1,0 +1,150 @@
+"""Header values read so that no odd header can sink a mail.
+
+Each header's raw text is kept (first occurrence wins, as for a duplicated Message-ID). Raw 8-bit bytes are
+decoded (UTF-8, else the mail's charset, else cp1252). Addresses come from the stdlib's policy.default parser,
+merged with the lenient `getaddresses` reading of the raw text, so an Exchange-style list ("a@x; b@y;"), a trailing
+comma or a broken encoded word loses nothing. Message-IDs are read from the raw text, never re-rendered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email import policy
+from email.message import Message
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
+
+from gmail_tickets.mail import charsets
+from gmail_tickets.mail.notes import Notes, label
+from gmail_tickets.mail.words import decode_words
+
+_MSGID = re.compile(r"<([^<>]*)>")
+_LINE_BREAK = re.compile(r"[\r\n]+")
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_STRUCTURED_LIMIT = 20_000  # the stdlib's address parser is slow on huge inputs; past this, the lenient one only
+
+
+class HeaderTable:
+    """The first raw value of each header of one message, with 8-bit bytes decoded. Names are lower-case."""
+
+    def __init__(self, msg: Message, notes: Notes, fallback_charset: Callable[[], str | None] = lambda: None) -> None:
+        self.notes = notes
+        self.raw: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        try:
+            items = list(msg.raw_items())
+        except Exception:  # pragma: no cover - raw_items only copies a list
+            items = []
+        for name, value in items:
+            key = str(name).strip().lower()
+            if not key:
+                continue
+            counts[key] = counts.get(key, 0) + 1
+            if key not in self.raw:
+                self.raw[key] = self._clean(key, value, fallback_charset)
+        for key in ("message-id", "from", "subject", "date"):
+            if counts.get(key, 0) > 1:
+                notes.add(f"{counts[key]} {key} headers; the first is used")
+
+    def __bool__(self) -> bool:
+        return bool(self.raw)
+
+    def _clean(self, key: str, value: object, fallback_charset: Callable[[], str | None]) -> str:
+        text = _LINE_BREAK.sub("", str(value))
+        if _SURROGATES.search(text):  # raw 8-bit bytes: only now is the mail's charset worth looking up
+            data = text.encode("utf-8", "surrogateescape")
+            text = charsets.decode_header_bytes(data, fallback_charset(), f"header {label(key)}", self.notes)
+        return charsets.scrub(text).strip()
+
+    def text(self, name: str) -> str:
+        """The header as display text: encoded words decoded, whitespace collapsed."""
+        raw = self.raw.get(name, "")
+        return " ".join(decode_words(raw, f"header {label(name)}", self.notes).split())
+
+    def all_text(self) -> dict[str, str]:
+        return {name: self.text(name) for name in self.raw}
+
+    def addresses(self, name: str) -> list[tuple[str, str]]:
+        """(display name, lower-cased address) pairs, each address once; entries without an @ are dropped."""
+        raw = self.raw.get(name, "")
+        if not raw:
+            return []
+        found: dict[str, str] = {}
+        for display, addr in self._structured(name, raw) + self._lenient(name, raw):
+            addr = addr.strip().lower()
+            if "@" in addr and not any(c.isspace() or c in "<>," for c in addr) and addr not in found:
+                found[addr] = " ".join(display.split())
+        return [(display, addr) for addr, display in found.items()]
+
+    def _structured(self, name: str, raw: str) -> list[tuple[str, str]]:
+        if len(raw) > _STRUCTURED_LIMIT:
+            return []
+        try:
+            header = policy.default.header_factory(name, raw)
+            pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
+        except Exception:  # any defect the stdlib cannot survive: the lenient reading below has it
+            self.notes.add(f"header {label(name)} not parseable; read from its raw text")
+            return []
+        where = f"header {label(name)}"
+        clean = []
+        for display, addr in pairs:
+            if _SURROGATES.search(display) or "\ufffd" in display or "=?" in display:
+                display = self._lenient_name(raw, addr, where)  # mis-decoded: decode again with charset aliases
+            clean.append((charsets.scrub(display), charsets.scrub(addr)))
+        return clean
+
+    def _lenient(self, name: str, raw: str) -> list[tuple[str, str]]:
+        where = f"header {label(name)}"
+        try:
+            pairs = getaddresses([raw])
+        except Exception:  # pragma: no cover - getaddresses is a hand-written scanner that does not raise
+            return []
+        return [(decode_words(display, where, self.notes), addr) for display, addr in pairs]
+
+    def _lenient_name(self, raw: str, addr: str, where: str) -> str:
+        for display, found in getaddresses([raw]):
+            if found.strip().lower() == addr.strip().lower():
+                return decode_words(display, where, self.notes)
+        return ""
+
+    def first_address(self, name: str) -> tuple[str, str]:
+        """(display name, address) of the first mailbox; the display text alone when there is no address."""
+        found = self.addresses(name)
+        if found:
+            return found[0]
+        return self.text(name).strip("<>\" "), ""
+
+    def message_id(self, name: str) -> str | None:
+        """The first Message-ID in the header, brackets stripped; a bare token is accepted too."""
+        ids = self.message_ids(name)
+        if ids:
+            return ids[0]
+        bare = self.raw.get(name, "").strip()
+        return bare if bare and not any(c.isspace() for c in bare) else None
+
+    def message_ids(self, name: str) -> list[str]:
+        """Every <...> id in the header, in order, without brackets or (folding) whitespace."""
+        ids = ("".join(m.split()) for m in _MSGID.findall(self.raw.get(name, "")))
+        return list(dict.fromkeys(i for i in ids if i))
+
+    def date(self, name: str = "date") -> datetime | None:
+        value = self.raw.get(name, "")
+        if not value:
+            return None
+        try:
+            parsed = parsedate_to_datetime(value)
+            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except Exception:  # unparseable or out-of-range dates: keep the mail, lose the date
+            self.notes.add(f"unparseable {label(name)} header")
+            return None
+
+
+def peek(data: bytes) -> HeaderTable:
+    """The headers of a mail given as bytes (an attached mail, a bounce's copy of headers); problems discarded."""
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+    except Exception:  # not even a header block: an empty table
+        msg = Message()
+    return HeaderTable(msg, Notes())
