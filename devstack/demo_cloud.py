@@ -1,6 +1,7 @@
 """`gmail-tickets demo --cloud`: the cloud wiring on one machine.
 
-Google's Firestore and Pub/Sub emulators stand in for the managed services; functions-framework serves `ingest`
+Google's Firestore and Pub/Sub emulators and a local Cloud Storage server stand in for the managed services (raw
+mail and attachments go to a bucket there); functions-framework serves `ingest`
 and `sweep` from functions/main.py exactly as Cloud Functions would; Pub/Sub push subscriptions deliver the
 simulator's Gmail notifications (topic gmail-push) and the sweep's requests (topic mailbox-sync) to `ingest`; the
 demo calls `sweep` over HTTP on a timer, as Cloud Scheduler does.
@@ -28,6 +29,14 @@ from gmail_tickets.services.connect import connect_mailbox
 PROJECT = "demo-local"
 REPO = Path(__file__).resolve().parents[1]
 TOPICS = ("gmail-push", "mailbox-sync")
+BUCKET = "demo-local-mail"
+
+
+def make_bucket(name: str) -> None:
+    """In the cloud Terraform makes the bucket; here the demo does, on the local Cloud Storage server."""
+    from google.cloud import storage
+
+    storage.Client(project=PROJECT).create_bucket(name)
 
 
 def serve_function(target: str, signature: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
@@ -74,10 +83,14 @@ def push_to(function_url: str, env: dict[str, str]) -> None:
 def run_cloud(args: argparse.Namespace) -> int:
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="gmail-tickets-cloud-") as tmp:
         state = Path(tmp)
-        print("starting the Firestore and Pub/Sub emulators", file=sys.stderr)
+        print("starting the Firestore, Pub/Sub and Cloud Storage emulators", file=sys.stderr)
         clouds = emulators.start_cloud_emulators(PROJECT)
         stack.callback(clouds.stop)
         os.environ.update(clouds.env())  # this process (the simulator's push, the demo's store) uses them too
+        gcs = emulators.start_gcs()
+        stack.callback(gcs.stop)
+        os.environ["STORAGE_EMULATOR_HOST"] = f"http://{gcs.host}"
+        make_bucket(BUCKET)
 
         sim = GmailSimulator(SimConfig())
         credentials = sim.add_mailbox(SUPPORT_ADDRESS)
@@ -93,7 +106,8 @@ def run_cloud(args: argparse.Namespace) -> int:
             "GT_TOKEN_URI": server.url.rstrip("/") + "/token",
             "GT_OAUTH_CLIENT_ID": credentials.client_id,
             "GT_SECRETS_FILE": str(state / "secrets.json"),
-            "GT_BLOBS_DIR": str(state / "blobs"),
+            "GT_BLOBS": "gcs",
+            "GT_BUCKET": BUCKET,
         }
         config = bootstrap.Config.from_env(env)
         deps = bootstrap.build(config)
@@ -106,7 +120,7 @@ def run_cloud(args: argparse.Namespace) -> int:
         push_to(ingest_url, env)
         connect_mailbox(deps, SUPPORT_ADDRESS, credentials.refresh_token, watch=True)
         print(f"Gmail simulator at {server.url}; ingest at {ingest_url}, sweep at {sweep_url}; "
-              f"connected {SUPPORT_ADDRESS} (cloud wiring: Firestore, Pub/Sub push, functions-framework)",
+              f"connected {SUPPORT_ADDRESS} (cloud: Firestore, Pub/Sub push, Cloud Storage, functions-framework)",
               file=sys.stderr)
 
         stop = threading.Event()

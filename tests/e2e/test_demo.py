@@ -51,7 +51,8 @@ def test_embedded_demo_accounts_for_every_mail(mail_dir: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.firestore
 @pytest.mark.pubsub
-def test_cloud_demo_runs_the_same_through_emulators_and_functions_framework() -> None:
+@pytest.mark.gcs
+def test_cloud_demo_runs_the_same_through_emulators_cloud_storage_and_functions_framework() -> None:
     report = run_demo("--cloud")
     assert {f["file"]: f["outcome"] for f in report["files"]} == expected_outcomes()
     assert report["duplicates"] == 0
