@@ -16,6 +16,7 @@ from gmail_tickets.domain.model import (
     Comment,
     Connection,
     LedgerEntry,
+    OAuthFlow,
     Outcome,
     QuarantineRecord,
     SupportAddress,
@@ -223,6 +224,13 @@ class Store(Protocol):
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
         what burst detection counts."""
+
+    # OAuth flows: single-use
+    def save_oauth_flow(self, flow: OAuthFlow) -> None: ...
+
+    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
+        """Atomically read and delete the flow: the first caller gets it, any later one None. None too when it
+        has expired (an expired flow is deleted all the same)."""
 
     # leases: one sync per mailbox at a time
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:

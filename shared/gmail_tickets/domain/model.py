@@ -60,6 +60,8 @@ class Connection:
     warnings: list[str] = field(default_factory=list)
     created_at: datetime | None = None
     disconnected_at: datetime | None = None
+    import_total: int = 0  # the initial import on connect: how many mails it will bring in …
+    import_done: int = 0  # … and how many it has so far (the console shows the progress)
 
     @property
     def is_active(self) -> bool:
@@ -146,6 +148,23 @@ class SuspendedMail:
     reason: str
     created_at: datetime
     raw_key: str | None = None
+
+
+@dataclass
+class OAuthFlow:
+    """A connect (or reconnect) in progress: made when the admin starts it, taken exactly once when Google
+    redirects back. Keeps the PKCE verifier server-side and binds the flow to the admin's session."""
+
+    nonce: str
+    session_id: str  # a hash of the admin session that started it
+    address: str
+    brand_id: str
+    import_recent: bool  # "Create tickets from the last 300 emails"
+    code_verifier: str
+    redirect_uri: str
+    created_at: datetime
+    expires_at: datetime
+    reconnect: bool = False
 
 
 @dataclass
