@@ -1,5 +1,5 @@
-"""SQLite only: a file written by release 1 (schema version 1) opens in this release, is upgraded in place to
-version 2, and keeps every row it had.
+"""SQLite only: a file written by an earlier release (schema version 1 or 2) opens in this release, is
+upgraded in place to the current version, and keeps every row it had.
 
 Embedded installs keep their one SQLite file across upgrades, so an upgrade that fails, or silently drops
 data, loses a customer's whole help desk. Not parametrized: this is the SQLite adapter's own concern.
@@ -17,13 +17,25 @@ import pytest
 
 from gmail_tickets.adapters.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, _statements
 from gmail_tickets.adapters.sqlite_store import RECENT_MAIL_COUNT_SQL, SqliteStore
-from gmail_tickets.domain.model import Attachment, Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
+from gmail_tickets.domain.model import (
+    AccountKind,
+    Attachment,
+    Comment,
+    Connection,
+    ConnectionStatus,
+    LedgerEntry,
+    OAuthFlow,
+    Outcome,
+    SuspendedMail,
+    Ticket,
+)
 from gmail_tickets.ports import UnitOfWork
 
 T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 HELP = "help@acme.test"
 ANN = "ann@customer.test"
 V1_DDL_SHA256 = "9a6476557adc620ad920aae61f1b51859ecebe7668baa16c198538876ba21243"
+V2_DDL_SHA256 = "32c70b7fec3cb3c1f024bf9d88fdaf0426166a9c9b7ed6dcb8c789ec116b2ba1"
 
 
 def _ts(value: datetime) -> str:
@@ -69,6 +81,37 @@ def _write_v1_file(path: Path) -> None:
         db.close()
 
 
+def _write_v2_file(path: Path) -> None:
+    """A database as release 2 left it: the v1 file upgraded by migration 2, plus rows only v2 can hold."""
+    _write_v1_file(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        for statement in _statements(MIGRATIONS[1]):
+            db.execute(statement)
+        db.execute("UPDATE schema_version SET version = 2")
+        db.execute(
+            "INSERT INTO connections (address, brand_id, status, account_kind, history_id, watch_expiration, "
+            "label_id, send_via_gmail, last_sync_at, last_error, warnings, created_at, disconnected_at) "
+            "VALUES (?, 'acme', 'error', 'workspace', 9876543210, ?, 'Label_42', 0, ?, 'quota', ?, ?, NULL)",
+            (HELP, _ts(T0 + timedelta(days=7)), _ts(T0), json.dumps(["spf_missing"]), _ts(T0 - timedelta(days=30))),
+        )
+        db.execute(
+            "INSERT INTO ledger (connection, gmail_message_id, outcome, created_at, sender, raw_key) "
+            "VALUES (?, 'g-4', 'suspended', ?, ?, 'raw/g-4')",
+            (HELP, _ts(T0), ANN),
+        )
+        db.execute(
+            "INSERT INTO suspended (id, connection, gmail_message_id, sender, subject, reason, created_at, raw_key) "
+            "VALUES ('s-0', ?, 'g-4', ?, 'Out of office', 'auto_reply', ?, 'raw/g-4')",
+            (HELP, ANN, _ts(T0)),
+        )
+        db.execute("UPDATE comments SET body_html = '<p>It smokes.</p>' WHERE id = 'c-1'")
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 def _version(path: Path) -> int:
     db = sqlite3.connect(path)
     try:
@@ -94,18 +137,19 @@ def _schema(path: Path) -> set[tuple[str, str]]:
         db.close()
 
 
-def test_sqlite_migration_1_is_released_and_never_edited() -> None:
-    """The upgrade test below builds its v1 file from MIGRATIONS[0]; this pins that to what release 1 shipped."""
+def test_sqlite_released_migrations_are_never_edited() -> None:
+    """The upgrade tests build their v1/v2 files from MIGRATIONS[:2]; this pins them to what was shipped."""
     assert hashlib.sha256(MIGRATIONS[0].encode()).hexdigest() == V1_DDL_SHA256
-    assert SCHEMA_VERSION == 2
+    assert hashlib.sha256(MIGRATIONS[1].encode()).hexdigest() == V2_DDL_SHA256
+    assert SCHEMA_VERSION == 3
 
 
-def test_sqlite_v1_file_upgrades_to_v2_in_place_keeping_every_row(tmp_path: Path) -> None:
+def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     _write_v1_file(path)
 
     with SqliteStore(path) as store:
-        assert _version(path) == 2
+        assert _version(path) == SCHEMA_VERSION
         assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, id=7)
         [comment] = store.comments(7)
         assert comment.attachments == [Attachment("smoke.jpg", "image/jpeg", 5000)]  # no blob key, not inline
@@ -140,20 +184,82 @@ def test_sqlite_v1_file_upgrades_to_v2_in_place_keeping_every_row(tmp_path: Path
         assert store.recent_mail_count(ANN, T0) == 1
         assert [s.id for s in store.list_suspended()] == ["s-1"]
 
-    # Opening again finds version 2 and changes nothing.
+    # Opening again finds the current version and changes nothing.
     schema_after_upgrade = _schema(path)
     with SqliteStore(path) as store:
         assert store.recent_mail_count(ANN, T0) == 1
-    assert _version(path) == 2
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == schema_after_upgrade
+
+
+def test_sqlite_v2_file_upgrades_to_v3_in_place_keeping_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    _write_v2_file(path)
+
+    with SqliteStore(path) as store:
+        assert _version(path) == 3
+        # v2 rows read back whole; the connection has had no import (0 of 0)
+        assert store.get_connection(HELP) == Connection(
+            address=HELP, brand_id="acme", status=ConnectionStatus.ERROR, account_kind=AccountKind.WORKSPACE,
+            history_id=9_876_543_210, watch_expiration=T0 + timedelta(days=7), label_id="Label_42",
+            send_via_gmail=False, last_sync_at=T0, last_error="quota", warnings=["spf_missing"],
+            created_at=T0 - timedelta(days=30), import_total=0, import_done=0)
+        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, id=7)
+        assert [c.body_html for c in store.comments(7)] == ["<p>It smokes.</p>"]
+        assert store.atomically(lambda uow: uow.get_ledger(HELP, "g-4")) == LedgerEntry(
+            connection=HELP, gmail_message_id="g-4", outcome=Outcome.SUSPENDED, created_at=T0, sender=ANN,
+            raw_key="raw/g-4")
+        assert store.atomically(lambda uow: uow.ticket_for_thread(HELP, "thread-1")) == 7
+        assert store.recent_mail_count(ANN, T0) == 1
+        assert [(s.id, s.raw_key) for s in store.list_suspended()] == [("s-0", "raw/g-4")]
+        assert [q.raw for q in store.list_quarantine()] == [b"\x00\xff"]
+
+        # and everything version 3 adds works on the upgraded file
+        connection = store.get_connection(HELP)
+        assert connection is not None
+        connection.import_total, connection.import_done = 300, 12
+        store.save_connection(connection)
+        assert store.get_connection(HELP) == connection
+        flow = OAuthFlow(nonce="n-1", session_id="s", address=HELP, brand_id="acme", import_recent=True,
+                         code_verifier="v" * 64, redirect_uri="https://desk.acme.test/cb", created_at=T0,
+                         expires_at=T0 + timedelta(minutes=10))
+        store.save_oauth_flow(flow)
+        assert store.take_oauth_flow("n-1", T0) == flow
+        assert store.take_oauth_flow("n-1", T0) is None
+
+    # Opening again finds version 3 and changes nothing.
+    schema_after_upgrade = _schema(path)
+    with SqliteStore(path) as store:
+        got = store.get_connection(HELP)
+        assert got is not None and (got.import_total, got.import_done) == (300, 12)
+    assert _version(path) == 3
     assert _schema(path) == schema_after_upgrade
 
 
 def test_sqlite_upgraded_file_has_the_same_schema_as_a_new_one(tmp_path: Path) -> None:
-    _write_v1_file(tmp_path / "upgraded.db")
-    SqliteStore(tmp_path / "upgraded.db").close()
-    SqliteStore(tmp_path / "new.db").close()
+    _write_v1_file(tmp_path / "upgraded-v1.db")
+    _write_v2_file(tmp_path / "upgraded-v2.db")
+    for name in ("upgraded-v1.db", "upgraded-v2.db", "new.db"):
+        SqliteStore(tmp_path / name).close()
 
-    assert _schema(tmp_path / "upgraded.db") == _schema(tmp_path / "new.db")
+    assert _schema(tmp_path / "upgraded-v1.db") == _schema(tmp_path / "new.db")
+    assert _schema(tmp_path / "upgraded-v2.db") == _schema(tmp_path / "new.db")
+
+
+def test_sqlite_failed_upgrade_leaves_the_v2_file_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    _write_v2_file(path)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE oauth_flows (x)")  # makes migration 3 fail after its ALTER TABLEs
+    db.commit()
+    db.close()
+
+    with pytest.raises(sqlite3.OperationalError, match="oauth_flows"):
+        SqliteStore(path)
+
+    assert _version(path) == 2
+    assert "import_total" not in _columns(path, "connections")
+    assert "import_done" not in _columns(path, "connections")
 
 
 def test_sqlite_failed_upgrade_leaves_the_v1_file_untouched(tmp_path: Path) -> None:

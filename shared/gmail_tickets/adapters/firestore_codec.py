@@ -23,6 +23,7 @@ from gmail_tickets.domain.model import (
     Connection,
     ConnectionStatus,
     LedgerEntry,
+    OAuthFlow,
     Outcome,
     SupportAddress,
     SuspendedMail,
@@ -109,6 +110,8 @@ def connection_doc(c: Connection) -> Doc:
         "warnings": list(c.warnings),
         "created_at": utc(c.created_at),
         "disconnected_at": utc(c.disconnected_at),
+        "import_total": c.import_total,
+        "import_done": c.import_done,
     }
 
 
@@ -127,6 +130,8 @@ def connection_from(d: Mapping[str, Any]) -> Connection:
         warnings=list(d.get("warnings") or []),
         created_at=utc(d.get("created_at")),
         disconnected_at=utc(d.get("disconnected_at")),
+        import_total=int(d.get("import_total") or 0),  # documents written before imports were tracked: 0
+        import_done=int(d.get("import_done") or 0),
     )
 
 
@@ -323,6 +328,41 @@ def suspended_from(d: Mapping[str, Any]) -> SuspendedMail:
         reason=d["reason"],
         created_at=created_at,
         raw_key=d.get("raw_key"),
+    )
+
+
+# --------------------------------------------------------------------------- OAuth flows
+
+
+def oauth_flow_doc(f: OAuthFlow) -> Doc:
+    return {
+        "nonce": f.nonce,
+        "session_id": f.session_id,
+        "address": f.address,
+        "brand_id": f.brand_id,
+        "import_recent": f.import_recent,
+        "code_verifier": f.code_verifier,
+        "redirect_uri": f.redirect_uri,
+        "created_at": utc(f.created_at),
+        "expires_at": utc(f.expires_at),  # a timestamp, so a Firestore TTL policy can sweep abandoned flows
+        "reconnect": f.reconnect,
+    }
+
+
+def oauth_flow_from(d: Mapping[str, Any]) -> OAuthFlow:
+    created_at, expires_at = utc(d["created_at"]), utc(d["expires_at"])
+    assert created_at is not None and expires_at is not None  # always written
+    return OAuthFlow(
+        nonce=d["nonce"],
+        session_id=d["session_id"],
+        address=d["address"],
+        brand_id=d["brand_id"],
+        import_recent=bool(d["import_recent"]),
+        code_verifier=d["code_verifier"],
+        redirect_uri=d["redirect_uri"],
+        created_at=created_at,
+        expires_at=expires_at,
+        reconnect=bool(d.get("reconnect", False)),
     )
 
 

@@ -9,6 +9,7 @@ Layout (collection names get an optional prefix, so several stores can share one
                     (Firestore's 1 MiB document limit; comment bodies, text and HTML, are chunked the same way)
   suspended/{id}
   leases/{key}   counters/tickets
+  oauth_flows/{nonce}   taken (read and deleted) in one transaction, so at most once
 
 Why it is built this way:
 - `atomically` runs the unit of work in a Firestore transaction (`@firestore.transactional`): reads go through
@@ -51,6 +52,7 @@ from gmail_tickets.domain.model import (
     Comment,
     Connection,
     LedgerEntry,
+    OAuthFlow,
     Outcome,
     QuarantineRecord,
     SupportAddress,
@@ -580,6 +582,32 @@ class FirestoreStore:
         with _translated():
             result = query.count(alias="n").get()
         return int(result[0][0].value)
+
+    # -- OAuth flows
+
+    def _oauth_flow_ref(self, nonce: str) -> DocumentReference:
+        return self._col("oauth_flows").document(codec.doc_id(nonce))
+
+    def save_oauth_flow(self, flow: OAuthFlow) -> None:
+        """Insert or replace by nonce."""
+        self._set(self._oauth_flow_ref(flow.nonce), codec.oauth_flow_doc(flow))
+
+    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
+        """Read and delete in one transaction: of concurrent takers, the others' transactions retry, find the
+        document gone, and get None."""
+        ref = self._oauth_flow_ref(nonce)
+        moment = codec.utc(now)
+        assert moment is not None
+
+        def take(uow: _FirestoreUnitOfWork) -> OAuthFlow | None:
+            snap = uow.read(ref)
+            if not snap.exists:
+                return None
+            flow = codec.oauth_flow_from(snap.to_dict() or {})
+            uow.delete(ref)
+            return flow if flow.expires_at > moment else None
+
+        return self._transaction(take)
 
     # -- leases
 

@@ -132,6 +132,25 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX suspended_newest ON suspended (created_at, seq);
     """,
+    # 3: connecting accounts. Connections gain the initial import's progress (0 of 0 for rows written before);
+    # an OAuth flow lives here from the admin's "connect" until Google redirects back, then is taken once.
+    """
+    ALTER TABLE connections ADD COLUMN import_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE connections ADD COLUMN import_done INTEGER NOT NULL DEFAULT 0;
+
+    CREATE TABLE oauth_flows (
+        nonce         TEXT PRIMARY KEY,
+        session_id    TEXT NOT NULL,
+        address       TEXT NOT NULL,
+        brand_id      TEXT NOT NULL,
+        import_recent INTEGER NOT NULL,
+        code_verifier TEXT NOT NULL,
+        redirect_uri  TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        expires_at    TEXT NOT NULL,
+        reconnect     INTEGER NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

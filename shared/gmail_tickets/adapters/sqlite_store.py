@@ -34,6 +34,7 @@ from gmail_tickets.domain.model import (
     Connection,
     ConnectionStatus,
     LedgerEntry,
+    OAuthFlow,
     Outcome,
     QuarantineRecord,
     SupportAddress,
@@ -75,13 +76,13 @@ def _connection_row(c: Connection) -> tuple[Any, ...]:
     return (
         c.address, c.brand_id, str(c.status), str(c.account_kind), c.history_id, _ts(c.watch_expiration),
         c.label_id, int(c.send_via_gmail), _ts(c.last_sync_at), c.last_error, json.dumps(list(c.warnings)),
-        _ts(c.created_at), _ts(c.disconnected_at),
+        _ts(c.created_at), _ts(c.disconnected_at), c.import_total, c.import_done,
     )
 
 
 _CONNECTION_COLUMNS = (
     "address, brand_id, status, account_kind, history_id, watch_expiration, label_id, send_via_gmail, "
-    "last_sync_at, last_error, warnings, created_at, disconnected_at"
+    "last_sync_at, last_error, warnings, created_at, disconnected_at, import_total, import_done"
 )
 
 
@@ -100,6 +101,36 @@ def _connection(row: sqlite3.Row) -> Connection:
         warnings=list(json.loads(row["warnings"])),
         created_at=_dt(row["created_at"]),
         disconnected_at=_dt(row["disconnected_at"]),
+        import_total=int(row["import_total"]),
+        import_done=int(row["import_done"]),
+    )
+
+
+_OAUTH_FLOW_COLUMNS = (
+    "nonce, session_id, address, brand_id, import_recent, code_verifier, redirect_uri, created_at, expires_at, "
+    "reconnect"
+)
+
+
+def _oauth_flow_row(f: OAuthFlow) -> tuple[Any, ...]:
+    return (
+        f.nonce, f.session_id, f.address, f.brand_id, int(f.import_recent), f.code_verifier, f.redirect_uri,
+        _ts(f.created_at), _ts(f.expires_at), int(f.reconnect),
+    )
+
+
+def _oauth_flow(row: sqlite3.Row) -> OAuthFlow:
+    return OAuthFlow(
+        nonce=row["nonce"],
+        session_id=row["session_id"],
+        address=row["address"],
+        brand_id=row["brand_id"],
+        import_recent=bool(row["import_recent"]),
+        code_verifier=row["code_verifier"],
+        redirect_uri=row["redirect_uri"],
+        created_at=_dt(row["created_at"]),  # type: ignore[arg-type]  # NOT NULL column
+        expires_at=_dt(row["expires_at"]),  # type: ignore[arg-type]  # NOT NULL column
+        reconnect=bool(row["reconnect"]),
     )
 
 
@@ -264,11 +295,12 @@ class _SqliteUnitOfWork:
     # -- writes
 
     def put_connection(self, connection: Connection) -> None:
+        row = _connection_row(connection)
         updates = ", ".join(f"{c} = excluded.{c}" for c in _CONNECTION_COLUMNS.split(", ")[1:])
         self._write(
-            f"INSERT INTO connections ({_CONNECTION_COLUMNS}) VALUES ({_marks(13)}) "
+            f"INSERT INTO connections ({_CONNECTION_COLUMNS}) VALUES ({_marks(len(row))}) "
             f"ON CONFLICT (address) DO UPDATE SET {updates}",
-            _connection_row(connection),
+            row,
         )
 
     def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
@@ -369,6 +401,24 @@ class _SqliteUnitOfWork:
 
     def delete_lease(self, key: str) -> None:
         self._write("DELETE FROM leases WHERE key = ?", (key,))
+
+    def put_oauth_flow(self, flow: OAuthFlow) -> None:
+        row = _oauth_flow_row(flow)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in _OAUTH_FLOW_COLUMNS.split(", ")[1:])
+        self._write(
+            f"INSERT INTO oauth_flows ({_OAUTH_FLOW_COLUMNS}) VALUES ({_marks(len(row))}) "
+            f"ON CONFLICT (nonce) DO UPDATE SET {updates}",
+            row,
+        )
+
+    def get_oauth_flow(self, nonce: str) -> OAuthFlow | None:
+        row = self._db.execute(
+            f"SELECT {_OAUTH_FLOW_COLUMNS} FROM oauth_flows WHERE nonce = ?", (nonce,)
+        ).fetchone()
+        return None if row is None else _oauth_flow(row)
+
+    def delete_oauth_flow(self, nonce: str) -> None:
+        self._write("DELETE FROM oauth_flows WHERE nonce = ?", (nonce,))
 
 
 # --------------------------------------------------------------------------- store
@@ -580,6 +630,24 @@ class SqliteStore:
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """One range scan of ledger_by_sender (text order of the fixed-width timestamps is time order)."""
         return int(self._read(RECENT_MAIL_COUNT_SQL, (_sender(sender), _ts(since)))[0][0])
+
+    # -- OAuth flows
+
+    def save_oauth_flow(self, flow: OAuthFlow) -> None:
+        """Insert or replace by nonce."""
+        self._transaction(lambda uow: uow.put_oauth_flow(flow))
+
+    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
+        """Read and delete in one BEGIN IMMEDIATE transaction, so concurrent takers get it at most once."""
+
+        def take(uow: _SqliteUnitOfWork) -> OAuthFlow | None:
+            flow = uow.get_oauth_flow(nonce)
+            if flow is None:
+                return None
+            uow.delete_oauth_flow(nonce)
+            return flow if flow.expires_at > _utc(now) else None
+
+        return self._transaction(take)
 
     # -- leases
 
