@@ -1,15 +1,19 @@
-"""Which part of the simulator answers a request: Gmail REST, media uploads, batch, the token endpoint,
-or the /sim/v1 control API. Transport-free (the server hands in an HttpRequest, writes out the Reply)."""
+"""Which part of the simulator answers a request: Gmail REST, media uploads, batch, the OAuth endpoints
+(consent page, token, revocation), or the /sim/v1 control API. Transport-free (the server hands in an
+HttpRequest, writes out the Reply)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 from dataclasses import dataclass
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from .batch import BatchPart, parse_batch, render_batch
 from .calls import ApiRequest, Reply, error_reply, json_reply
+from .consent import AUTH_PATHS, handle_consent
 from .control import handle_control
 from .errors import ApiError, bad_request, not_found
 from .oauth import OAuthError
@@ -20,6 +24,7 @@ from .uploads import UploadSessions, parse_upload
 log = logging.getLogger(__name__)
 BATCH_PATHS = ("/batch", "/batch/gmail/v1")
 TOKEN_PATHS = ("/token", "/oauth2/v4/token", "/o/oauth2/token")
+REVOKE_PATHS = ("/revoke", "/o/oauth2/revoke")
 
 
 @dataclass
@@ -56,6 +61,10 @@ class SimApp:
                 return self._batch(r)
             if r.path in TOKEN_PATHS and r.verb == "POST":
                 return self._token(r)
+            if r.path in REVOKE_PATHS and r.verb in ("GET", "POST"):
+                return self._revoke(r)
+            if r.path in AUTH_PATHS and r.verb in ("GET", "POST"):
+                return handle_consent(self.sim, r.verb, r.path, r.query, r.body)
             if r.path.startswith("/sim/v1"):
                 return handle_control(self.sim, r.verb, r.path, ApiRequest("control", {}, r.query, r.body))
             return error_reply(not_found(f"No such endpoint: {r.verb} {r.path}"))
@@ -130,8 +139,18 @@ class SimApp:
         return self.sim.call(address, ApiRequest(name, params, part.query, part.body, part.token or outer_token))
 
     # ---- OAuth ----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _form(r: HttpRequest) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(r.body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+
     def _token(self, r: HttpRequest) -> Reply:
-        form = {k: v[0] for k, v in parse_qs(r.body.decode("utf-8", "replace"), keep_blank_values=True).items()}
+        form = self._form(r)
+        basic = _basic_auth(r.headers.get("authorization", ""))
+        if basic is not None:
+            # client_secret_basic: requests-oauthlib (google-auth-oauthlib's Flow) sends the client this way.
+            if form.get("client_id", basic[0]) != basic[0]:
+                return json_reply({"error": "invalid_request", "error_description": "client_id mismatch"}, 400)
+            form["client_id"], form["client_secret"] = self._basic_client(basic)
         address = self.sim.tokens.address_of_refresh(form.get("refresh_token", "")) or ""
         fault = self.sim.faults.take("token", address)
         if fault is not None:
@@ -141,3 +160,29 @@ class SimApp:
             return json_reply(self.sim.tokens.token_endpoint(form))
         except OAuthError as error:
             return json_reply(error.body, error.status)
+
+    def _basic_client(self, basic: tuple[str, str]) -> tuple[str, str]:
+        """RFC 6749 form-encodes id and secret before Basic; requests' HTTPBasicAuth does not. Take either."""
+        if self.sim.tokens.clients().get(basic[0]) == basic[1]:
+            return basic
+        return unquote_plus(basic[0]), unquote_plus(basic[1])
+
+    def _revoke(self, r: HttpRequest) -> Reply:
+        """https://oauth2.googleapis.com/revoke: ?token= or form token=; 200 {} or 400 invalid_token."""
+        token = self._form(r).get("token") or (r.query.get("token") or [""])[0]
+        try:
+            self.sim.tokens.revoke_token(token)
+        except OAuthError as error:
+            return json_reply(error.body, error.status)
+        return json_reply({})
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    """(client_id, client_secret) of an HTTP Basic header, as sent."""
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        user, sep, password = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None

@@ -18,6 +18,9 @@ class SimConfig:
 
     client_id: str = "gmail-sim-client.apps.googleusercontent.com"
     client_secret: str = "gmail-sim-secret"
+    extra_clients: dict[str, str] = field(default_factory=dict)
+    """Further OAuth clients (client_id → secret): codes and refresh tokens are bound to the client they were
+    issued to, and a second client is how a test shows it."""
     access_token_ttl_s: int = 3599
 
     quota_units_per_minute: int = 15_000

@@ -314,7 +314,8 @@ class GmailSimulator:
         return self.credentials(address)
 
     def issue_auth_code(self, address: str, redirect_uri: str | None = None) -> str:
-        """A code for grant_type=authorization_code (the seam for a consent-flow stand-in)."""
+        """A code for grant_type=authorization_code without the consent page: any client, no PKCE, always a
+        new refresh token. The page (GET /o/oauth2/v2/auth) issues codes bound to client, PKCE and scope."""
         with self._lock:
             return self.tokens.issue_code(self._mailbox(address).address, redirect_uri)
 
