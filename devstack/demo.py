@@ -134,7 +134,20 @@ def run_embedded(args: argparse.Namespace) -> int:
             EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval) as stack:
         print(f"Gmail simulator at {stack.sim_url}; connected {SUPPORT_ADDRESS} (embedded: SQLite, in-process push)",
               file=sys.stderr)
+        if not args.once:
+            serve_demo_console(stack, args.console_port)
         return deliver_and_report(args, stack.store, stack.deliver, stack.sim_url)
+
+
+def serve_demo_console(stack: Any, port: int) -> None:
+    """The admin and agent console on localhost, signed in with an admin secret printed once."""
+    from gmail_tickets.web import ensure_admin_secret, serve_console
+
+    secret, created = ensure_admin_secret(stack.deps.secrets)
+    url, _stop = serve_console(stack.deps, host="127.0.0.1", port=port, oauth=stack.console_oauth(),
+                               relay_spf_include="_spf.relay.example")
+    shown = secret if created else "(already set; see the secrets file)"
+    print(f"console: {url}  — sign in with the admin secret: {shown}", file=sys.stderr)
 
 
 def deliver_and_report(args: argparse.Namespace, store: Store, deliver: Any, sim_url: str) -> int:

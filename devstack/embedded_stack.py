@@ -19,6 +19,7 @@ from gmail_tickets.ports import Store
 from gmail_tickets.services.connect import connect_mailbox
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
+from gmail_tickets.web import OAuthSetup
 
 DEFAULT_ADDRESS = "support@example.com"
 
@@ -81,6 +82,14 @@ class EmbeddedStack:
         for address in self.mailboxes:
             connect_mailbox(self.deps, address, self.credentials[address].refresh_token, watch=self._push)
         return self
+
+    def console_oauth(self) -> OAuthSetup:
+        """The OAuth client the console connects accounts with, pointed at the simulator's consent page."""
+        first = self.credentials[self.mailboxes[0]]
+        base = self.sim_url.rstrip("/")
+        return OAuthSetup.google(client_id=first.client_id, client_secret=first.client_secret,
+                                 token_uri=base + "/token", revoke_uri=base + "/revoke",
+                                 auth_uri=base + "/o/oauth2/v2/auth", gmail_root_url=self.sim_url)
 
     def deliver(self, raw: bytes, address: str | None = None) -> str:
         return self.sim.deliver(address or self.mailboxes[0], raw)

@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--cloud", action="store_true",
                       help="use the Firestore and Pub/Sub emulators and functions-framework instead of SQLite")
     demo.add_argument("--timeout", type=float, default=120.0, help="with --once: give up after this many seconds")
+    demo.add_argument("--console-port", type=int, default=8080, help="where the console listens (0: any free port)")
     demo.set_defaults(run=_run_demo)
 
     from devstack.gmail_sim import cli as sim_cli

@@ -40,3 +40,20 @@ class AlreadyRecorded(GmailTicketsError):
 
 class PoisonEvent(GmailTicketsError):
     """An event that can never succeed (undecodable, malformed): ack it and quarantine it."""
+
+
+class OAuthRefused(GmailTicketsError):
+    """Google's OAuth endpoint answered with an error (invalid_grant, invalid_client, …). `error` is Google's
+    code, safe to show; the message never contains a token."""
+
+    def __init__(self, error: str, description: str = "") -> None:
+        super().__init__(f"{error}: {description}" if description else error)
+        self.error = error
+
+
+class ConnectRefused(GmailTicketsError):
+    """Connecting a Gmail account was refused; the message is meant for the admin and names no secret."""
+
+
+class ActionRefused(GmailTicketsError):
+    """An account-management action was refused (e.g. disconnecting the default address); for the admin."""

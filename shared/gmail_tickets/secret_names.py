@@ -8,6 +8,8 @@ import re
 OAUTH_CLIENT_SECRET = "oauth-client-secret"
 RELAY_PASSWORD = "relay-password"
 TICKET_TOKEN_KEY = "ticket-token-key"  # HMAC key of the ticket ids in our own Message-IDs
+OAUTH_STATE_KEY = "oauth-state-key"  # HMAC key that signs the `state` of OAuth connect flows
+DOMAIN_VERIFICATION_KEY = "domain-verification-key"  # HMAC key of the relay domains' verification codes
 
 
 def refresh_token(address: str) -> str:

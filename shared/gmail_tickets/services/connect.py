@@ -1,8 +1,8 @@
 """Connect a Gmail account that has already granted access (its refresh token in hand).
 
-The OAuth consent flow that obtains the token is the admin console's job; this is what follows it, and what the
-demo uses directly. The cursor is taken from the profile BEFORE anything is imported, so mail arriving during
-the import is picked up by the next sync rather than missed.
+The OAuth consent flow that obtains the token is `oauth_connect`; this is the shortcut the demo, the bench and
+the tests use when they hold a refresh token already. The cursor is taken from the profile BEFORE anything is
+imported, so mail arriving during the import is picked up by the next sync rather than missed.
 """
 
 from __future__ import annotations
@@ -19,6 +19,21 @@ from gmail_tickets.services.sync_mailbox import SyncResult, import_messages
 
 class WrongAccount(MailboxError):
     """The token belongs to another Google account than the address being connected."""
+
+
+def ensure_support_address(deps: Deps, address: str, brand_id: str) -> SupportAddress:
+    """The connected mailbox's support address; the first address of the helpdesk becomes the default, so
+    there is always one to send from."""
+    addresses = deps.store.list_support_addresses()
+    existing = next((a for a in addresses if a.address == address), None)
+    if existing is not None:
+        if existing.kind != AddressKind.GMAIL_CONNECTOR:
+            existing.kind = AddressKind.GMAIL_CONNECTOR
+            deps.store.save_support_address(existing)
+        return existing
+    added = SupportAddress(address, brand_id=brand_id, is_default=not addresses, kind=AddressKind.GMAIL_CONNECTOR)
+    deps.store.save_support_address(added)
+    return added
 
 
 @dataclass
@@ -58,11 +73,7 @@ def connect_mailbox(
     if watch:
         connection.watch_expiration = mailbox.watch(deps.settings.push_topic).expiration
     deps.store.save_connection(connection)
-    if not any(a.address == address for a in deps.store.list_support_addresses()):
-        is_first = not deps.store.list_support_addresses()
-        deps.store.save_support_address(
-            SupportAddress(address, brand_id=brand_id, is_default=is_first, kind=AddressKind.GMAIL_CONNECTOR)
-        )
+    ensure_support_address(deps, address, brand_id)
     since = int(now.timestamp()) - deps.settings.initial_lookback_seconds
     ids = [ref.id for ref in mailbox.list_messages(inbox_rules.full_sync_query(since))]
     ids.reverse()

@@ -64,7 +64,10 @@ def record_oversize(
     headers: Mapping[str, str],
     size: int,
     support_addresses: Collection[str],
+    *,
+    suppress_triggers: bool = False,
 ) -> Recorded:
     limit = deps.settings.max_message_bytes
     mail = oversize_mail(headers, size, limit, connection.address, ids.message_id)
-    return record_parsed(deps, connection, ids, mail, [], None, support_addresses)
+    return record_parsed(deps, connection, ids, mail, [], None, support_addresses,
+                         suppress_triggers=suppress_triggers)

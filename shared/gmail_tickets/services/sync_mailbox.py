@@ -124,15 +124,17 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox) -> SyncResu
     return result
 
 
-def import_messages(deps: Deps, address: str, ids: Iterable[str]) -> SyncResult:
-    """Import the given message ids now (the initial import on connect). Deduplicated by the ledger."""
+def import_messages(deps: Deps, address: str, ids: Iterable[str], *, suppress_triggers: bool = False) -> SyncResult:
+    """Import the given message ids now (the initial import on connect). Deduplicated by the ledger.
+    `suppress_triggers`: the tickets are history brought in on connect, so ticket triggers must not fire."""
     connection = deps.store.get_connection(address)
     if connection is None:
         return SyncResult(address, status="unknown")
-    return _import(deps, connection, deps.mailbox_for(address), ids)
+    return _import(deps, connection, deps.mailbox_for(address), ids, suppress_triggers=suppress_triggers)
 
 
-def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[str]) -> SyncResult:
+def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[str], *,
+            suppress_triggers: bool = False) -> SyncResult:
     result = SyncResult(connection.address)
     wanted = list(dict.fromkeys(ids))
     support = [a.address for a in deps.store.list_support_addresses()] if wanted else []
@@ -148,7 +150,7 @@ def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[
         to_label = list(known)
         for message_id in fresh:
             recorded = _record_one(deps, connection, message_id, fetched.get(message_id), metas.get(message_id),
-                                   support)
+                                   support, suppress_triggers)
             if recorded is None:
                 result.gone += 1
                 continue
@@ -173,6 +175,7 @@ def _record_one(
     message: RawMessage | None,
     meta: MessageMeta | None,
     support: list[str],
+    suppress_triggers: bool = False,
 ) -> Recorded | None:
     """Record one candidate; None when it is gone from Gmail or went to spam or trash before we got to it."""
     limit = deps.settings.max_message_bytes
@@ -180,7 +183,8 @@ def _record_one(
         if not inbox_rules.still_wanted(meta.label_ids):
             return None
         ids = GmailIds(meta.id, meta.thread_id, meta.internal_date)
-        return oversize.record_oversize(deps, connection, ids, meta.headers, meta.size_estimate, support)
+        return oversize.record_oversize(deps, connection, ids, meta.headers, meta.size_estimate, support,
+                                        suppress_triggers=suppress_triggers)
     if message is None:
         return None
     if not inbox_rules.still_wanted(message.label_ids):
@@ -188,8 +192,9 @@ def _record_one(
     if max(message.size_estimate, len(message.raw)) > limit:  # the search missed it; still not imported
         ids = GmailIds(message.id, message.thread_id, message.internal_date)
         size = max(message.size_estimate, len(message.raw))
-        return oversize.record_oversize(deps, connection, ids, oversize.header_block(message.raw), size, support)
-    return record_mail(deps, connection, message, support)
+        return oversize.record_oversize(deps, connection, ids, oversize.header_block(message.raw), size, support,
+                                        suppress_triggers=suppress_triggers)
+    return record_mail(deps, connection, message, support, suppress_triggers=suppress_triggers)
 
 
 def _too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:

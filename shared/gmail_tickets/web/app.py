@@ -1,0 +1,100 @@
+"""The console's Flask app: agent pages for everyone signed in, admin pages for support addresses.
+
+Server-rendered, no script at all: pages work without JavaScript, and the Content-Security-Policy forbids script
+outright, so markup that slipped past the sanitizer still could not run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from gmail_tickets.services.deps import Deps
+from gmail_tickets.web import addresses, auth, tickets
+from gmail_tickets.web.addresses import OAuthSetup
+
+
+def content_security_policy(oauth: OAuthSetup | None) -> str:
+    """No script at all. Forms may post only to us, and be redirected on to Google's consent page (whose origin
+    comes from the OAuth setup: the simulator's is plain http on this machine)."""
+    form_action = "'self'"
+    if oauth is not None:
+        parts = urlsplit(oauth.auth_uri)
+        form_action += f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' https:; "
+        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+def create_app(
+    deps: Deps,
+    *,
+    admin_auth: auth.AdminAuth,
+    secret_key: str | bytes,
+    cookie_secure: bool = False,
+    oauth: OAuthSetup | None = None,
+    relay_spf_include: str | None = None,
+) -> Flask:
+    """The console for `deps`. `cookie_secure` should be True wherever it is served over HTTPS (the cloud);
+    `oauth` is the OAuth client for connecting Gmail (without it the connect pages answer 503);
+    `relay_spf_include` is the mail relay's SPF include, for the DNS guidance shown when Gmail sending is off."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key,
+        SESSION_COOKIE_NAME="gt_console",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cookie_secure,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=64 * 1024,  # the console's forms are small
+    )
+    app.extensions["gmail_tickets.deps"] = deps
+    csp = content_security_policy(oauth)
+    auth.install(app, admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
+    CSRFProtect(app)
+    app.register_blueprint(tickets.bp)
+    addresses.install(app, addresses.AddressOptions(oauth, relay_spf_include))
+
+    app.add_template_filter(_when, "when")
+    app.add_template_filter(_size, "size")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if response.mimetype == "text/html":
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="Form expired",
+                               message="The form was missing its security token or it expired. "
+                                       "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> tuple[str, int]:
+        return render_template("error.html", title="Not found", message="There is nothing here."), 404
+
+    return app
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"  # pragma: no cover

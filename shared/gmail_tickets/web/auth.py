@@ -1,0 +1,141 @@
+"""Who may use the console. Every route needs a signed-in admin; the proof differs by where it runs.
+
+Embedded: one admin secret, generated at first start and kept in Secrets, typed into the sign-in page once per
+browser session. Cloud: Google sign-in (OIDC) or IAP would identify the admin from the request instead — that is
+the `AdminAuth.identify` seam, not built here. Either way the outcome is Flask's signed session cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets as random_secrets
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, Request, flash, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response
+
+from gmail_tickets.ports import Secrets
+
+ADMIN_SECRET = "console-admin-secret"  # the embedded admin's sign-in secret (Secrets name)
+SESSION_KEY = "console-session-key"  # signs the session cookie; kept so a restart does not sign everyone out
+
+# Endpoints reachable without a session: the sign-in page itself and the stylesheet it uses.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static"})
+
+
+class AdminAuth(Protocol):
+    """How an admin proves who they are."""
+
+    uses_form: bool  # True: the sign-in page asks for a secret; False: identity comes with each request
+
+    def check(self, submitted: str) -> str | None:
+        """The admin's name when the submitted secret is right, else None."""
+
+    def identify(self, req: Request) -> str | None:
+        """The admin a request vouches for by itself (IAP's signed header, say), else None."""
+
+
+class SecretAuth:
+    """The embedded admin: whoever knows the secret."""
+
+    uses_form = True
+
+    def __init__(self, secret: str) -> None:
+        self._secret = secret.encode()
+
+    def check(self, submitted: str) -> str | None:
+        return "admin" if hmac.compare_digest(submitted.strip().encode(), self._secret) else None
+
+    def identify(self, req: Request) -> str | None:
+        return None
+
+
+def ensure_secret(secrets: Secrets, name: str) -> tuple[str, bool]:
+    """The secret `name`, made now when absent: (value, created_now)."""
+    value = secrets.get(name)
+    if value:
+        return value, False
+    value = random_secrets.token_urlsafe(24)
+    secrets.put(name, value)
+    return value, True
+
+
+def ensure_admin_secret(secrets: Secrets) -> tuple[str, bool]:
+    """The admin sign-in secret and whether it was created now (the caller prints it once, then never)."""
+    return ensure_secret(secrets, ADMIN_SECRET)
+
+
+def _wants_json(req: Request) -> bool:
+    return req.path.startswith("/api/") or req.accept_mimetypes.best == "application/json"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: a sign-in link must not become an open redirect."""
+    if not target:
+        return url_for("tickets.list_tickets")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("tickets.list_tickets")
+    return target
+
+
+def install(app: Flask, admin_auth: AdminAuth) -> None:
+    """Guard every route and add the sign-in pages. Must run before CSRF is installed: an anonymous POST
+    answers 401, not a CSRF error that would tell it how far it got."""
+
+    def guard() -> Response | tuple[str, int] | None:
+        if request.endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if session.get("admin"):
+            return None
+        who = admin_auth.identify(request)
+        if who:
+            _start_session(who)
+            return None
+        if request.method not in ("GET", "HEAD") or _wants_json(request):
+            return "Sign-in required", 401
+        return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+
+    app.before_request(guard)
+    app.register_blueprint(_blueprint(admin_auth))
+
+
+def _start_session(who: str) -> None:
+    session.clear()  # a fresh session on sign-in: nothing planted before it survives
+    session["admin"] = who
+    session["sid"] = random_secrets.token_urlsafe(24)
+    session.permanent = False
+
+
+def session_id() -> str:
+    """This admin session's id, which OAuth flows are bound to."""
+    return str(session.get("sid", ""))
+
+
+def _blueprint(admin_auth: AdminAuth) -> Blueprint:
+    bp = Blueprint("auth", __name__)
+
+    @bp.route("/sign-in", methods=["GET", "POST"])
+    def sign_in() -> Response | str | tuple[str, int]:
+        if not admin_auth.uses_form:  # pragma: no cover - the cloud seam
+            return "Sign in through your organisation's Google sign-in.", 401
+        next_url = _safe_next(request.values.get("next"))
+        if request.method == "POST":
+            who = admin_auth.check(request.form.get("secret", ""))
+            if who:
+                _start_session(who)
+                return redirect(next_url)
+            flash("That admin secret is not right.", "error")
+            return render_template("sign_in.html", next_url=next_url), 401
+        return render_template("sign_in.html", next_url=next_url)
+
+    @bp.route("/sign-out", methods=["POST"])
+    def sign_out() -> Response:
+        session.clear()
+        flash("Signed out.", "info")
+        return redirect(url_for("auth.sign_in"))
+
+    return bp
+
+

@@ -1,0 +1,107 @@
+"""Agent pages: tickets, one ticket with its comments and files, suspended mail, quarantine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+
+from gmail_tickets.domain.model import Attachment, Comment
+from gmail_tickets.services.deps import Deps
+from gmail_tickets.web import comment_html
+
+bp = Blueprint("tickets", __name__)
+
+# Image types a browser may show inline from our origin. Never SVG or HTML: those can carry script.
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def deps() -> Deps:
+    return current_app.extensions["gmail_tickets.deps"]
+
+
+def _limit() -> int:
+    try:
+        return max(1, min(int(request.args.get("limit", 100)), 500))
+    except ValueError:
+        return 100
+
+
+@bp.get("/")
+def home() -> Response:
+    return redirect(url_for("tickets.list_tickets"))  # type: ignore[return-value]
+
+
+@bp.get("/tickets")
+def list_tickets() -> str:
+    return render_template("tickets.html", tickets=deps().store.list_tickets(limit=_limit()))
+
+
+@bp.get("/api/tickets")
+def api_tickets() -> Response:
+    return jsonify([
+        {"id": t.id, "subject": t.subject, "requester": t.requester, "status": t.status,
+         "created_at": t.created_at.isoformat() if t.created_at else None}
+        for t in deps().store.list_tickets(limit=_limit())
+    ])
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def show_ticket(ticket_id: int) -> str:
+    ticket = deps().store.get_ticket(ticket_id)
+    if ticket is None:
+        abort(404)
+    comments = deps().store.comments(ticket_id)
+
+    def url_for_key(key: str) -> str:
+        return url_for("tickets.attachment", ticket_id=ticket_id, key=key, inline=1)
+
+    views: list[dict[str, Any]] = []
+    for comment in comments:
+        html = comment_html.render(comment.body_html, comment.attachments, url_for_key) if comment.body_html else None
+        views.append({"comment": comment, "html": html,
+                      "files": [a for a in comment.attachments if a.blob_key and not _shown_inline(a, comment)]})
+    return render_template("ticket.html", ticket=ticket, views=views)
+
+
+def _shown_inline(attachment: Attachment, comment: Comment) -> bool:
+    """An inline image the HTML already shows is not listed again as a file."""
+    if not (attachment.inline and attachment.content_id and comment.body_html):
+        return False
+    return f"cid:{attachment.content_id.strip('<>')}".lower() in comment.body_html.lower()
+
+
+@bp.get("/tickets/<int:ticket_id>/attachments/<path:key>")
+def attachment(ticket_id: int, key: str) -> Response:
+    """A file from the blob store, only if one of this ticket's comments carries it: knowing a key is not enough
+    to read another ticket's files."""
+    found = next((a for c in deps().store.comments(ticket_id) for a in c.attachments if a.blob_key == key), None)
+    if found is None:
+        abort(404)
+    try:
+        data = deps().blobs.get(key)
+    except KeyError:
+        abort(404)
+    content_type = found.content_type.lower() if found.content_type else "application/octet-stream"
+    inline = request.args.get("inline") == "1" and content_type in INLINE_TYPES
+    response = Response(data, mimetype=content_type if inline else _download_type(content_type))
+    response.headers.set("Content-Disposition", "inline" if inline else "attachment",
+                         filename=found.filename or "attachment")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def _download_type(content_type: str) -> str:
+    """Downloads keep their type, except ones a browser would render as a page of our origin."""
+    risky = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml")
+    return "application/octet-stream" if content_type in risky or "/" not in content_type else content_type
+
+
+@bp.get("/suspended")
+def suspended() -> str:
+    return render_template("suspended.html", items=deps().store.list_suspended(limit=_limit()))
+
+
+@bp.get("/quarantine")
+def quarantine() -> str:
+    return render_template("quarantine.html", items=deps().store.list_quarantine(limit=_limit()))

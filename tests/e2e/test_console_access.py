@@ -1,0 +1,116 @@
+"""The console lets nobody in without the admin secret, and refuses forms posted without their CSRF token."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from gmail_tickets.web import create_app
+from gmail_tickets.web.auth import PUBLIC_ENDPOINTS, SecretAuth
+from tests.fixtures.browser import Console, sign_in
+
+
+def test_sign_in_with_the_secret_then_out(page: Any, console: Console) -> None:
+    page.goto(console.url + "/tickets")
+    assert "/sign-in" in page.url  # sent to sign in first, and back afterwards
+    page.get_by_label("Admin secret").fill(console.secret)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(console.url + "/tickets")
+    assert page.get_by_role("heading", name="Tickets").is_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == "gt_console")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(console.url + "/tickets")
+    assert "/sign-in" in page.url
+
+
+def test_wrong_secret_is_refused(page: Any, console: Console) -> None:
+    page.goto(console.url + "/sign-in")
+    page.get_by_label("Admin secret").fill("not-the-secret")
+    response_status = []
+    page.on("response", lambda r: response_status.append(r.status) if r.request.method == "POST" else None)
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "That admin secret is not right."
+    assert response_status == [401]
+    page.goto(console.url + "/tickets")
+    assert "/sign-in" in page.url
+
+
+def test_sign_in_never_redirects_off_site(page: Any, console: Console) -> None:
+    page.goto(console.url + "/sign-in?next=//evil.example/")
+    page.get_by_label("Admin secret").fill(console.secret)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(console.url + "/tickets")
+
+
+def test_form_post_without_csrf_token_is_rejected(signed_in: Any, console: Console) -> None:
+    response = signed_in.request.post(console.url + "/sign-out", form={"x": "1"}, max_redirects=0)
+    assert response.status == 400
+    signed_in.goto(console.url + "/tickets")  # still signed in: the forged post did nothing
+    assert signed_in.url == console.url + "/tickets"
+
+
+def _example_args(rule: Any) -> dict[str, Any]:
+    """A value for each variable of the rule: 1 for <int:...>, an address for anything else."""
+    return {name: 1 if converter == "int" else "support@example.com"
+            for converter, name in re.findall(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>", rule.rule)}
+
+
+def test_every_route_needs_sign_in(console: Console) -> None:
+    """Walks the app's own url_map, so a route added later is covered without touching this test."""
+    app = create_app(console.deps, admin_auth=SecretAuth(console.secret), secret_key="test")
+    client = app.test_client()
+    checked = 0
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint in PUBLIC_ENDPOINTS:
+                continue
+            path = app.url_for(rule.endpoint, **_example_args(rule))
+            for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+                response = client.open(path, method=method)
+                checked += 1
+                if method == "GET" and not path.startswith("/api/"):
+                    assert response.status_code == 302, (method, path)
+                    assert response.headers["Location"].startswith("/sign-in"), (method, path)
+                else:
+                    assert response.status_code == 401, (method, path)
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("path", ["/api/tickets"])
+def test_api_answers_401_not_a_page(console: Console, path: str) -> None:
+    app = create_app(console.deps, admin_auth=SecretAuth(console.secret), secret_key="test")
+    response = app.test_client().get(path, headers={"Accept": "application/json"})
+    assert response.status_code == 401
+
+
+def test_signed_in_pages_have_landmarks_and_labels(signed_in: Any, console: Console) -> None:
+    for path in ("/tickets", "/suspended", "/quarantine"):
+        signed_in.goto(console.url + path)
+        assert signed_in.locator("main").count() == 1
+        assert signed_in.get_by_role("navigation", name="Main").count() == 1
+        unlabeled = signed_in.evaluate(
+            "() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+            ".filter(el => !el.labels || el.labels.length === 0).length")
+        assert unlabeled == 0, path
+
+
+def test_sign_in_page_inputs_are_labelled(page: Any, console: Console) -> None:
+    page.goto(console.url + "/sign-in")
+    assert page.get_by_label("Admin secret").get_attribute("type") == "password"
+    sign_in(page, console.url, console.secret)
+
+
+def test_pages_work_without_javascript(browser: Any, console: Console) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        sign_in(page, console.url, console.secret)
+        page.get_by_role("link", name="Invoice 2026-114 shows the wrong VAT").click()
+        assert "reverse charge" in page.locator(".mail-html").inner_text()
+        page.get_by_role("link", name="Support addresses").click()
+        assert page.get_by_role("heading", name="Support addresses").is_visible()
+    finally:
+        context.close()
