@@ -17,7 +17,9 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.http import build_http
 
-GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.modify"
+from gmail_tickets.ports import GMAIL_SCOPE
+
+__all__ = ["GMAIL_SCOPE", "GOOGLE_TOKEN_URI", "discovery_document", "gmail_service", "oauth_credentials"]
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 

@@ -26,9 +26,8 @@ from gmail_tickets.domain.model import (
     SupportAddress,
 )
 from gmail_tickets.errors import ActionRefused, GmailTicketsError
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import OAuthClient, UnitOfWork
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.oauth_connect import OAuthClient
 
 log = logging.getLogger(__name__)
 

@@ -20,16 +20,14 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 from urllib.parse import urlencode, urlsplit
 
 from gmail_tickets import secret_names
 from gmail_tickets.domain import inbox_rules
 from gmail_tickets.domain.model import AccountKind, Connection, ConnectionStatus, OAuthFlow
 from gmail_tickets.errors import ConnectRefused, GmailTicketsError, OAuthRefused, TokenRevoked, TransientError
-from gmail_tickets.ports import Secrets, UnitOfWork
+from gmail_tickets.ports import GMAIL_SCOPE, OAuthClient, Secrets, TokenGrant, UnitOfWork
 from gmail_tickets.services.connect import ensure_support_address
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
@@ -37,42 +35,12 @@ from gmail_tickets.services.sync_mailbox import import_messages, sync_mailbox
 
 log = logging.getLogger(__name__)
 
-GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.modify"
 FLOW_LIFETIME = timedelta(minutes=10)
 VERIFIER_LENGTH = 64  # RFC 7636: 43..128 characters
 IMPORT_RECENT_LIMIT = 300  # "Create tickets from the last 300 emails"
 IMPORT_CHUNK = 50  # progress is written after each chunk
 TESTING_CLIENT_WARNING = "OAuth client in Testing: tokens expire in 7 days"
 CONSUMER_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
-
-
-# --------------------------------------------------------------------------- what the OAuth adapter gives
-
-
-@dataclass(frozen=True)
-class TokenGrant:
-    """Google's answer to a code exchange. Holds tokens: never log it, never put it in an error."""
-
-    access_token: str
-    refresh_token: str | None
-    scopes: tuple[str, ...] = (GMAIL_SCOPE,)
-    refresh_token_expires_in: int | None = None  # only for OAuth clients in "Testing" status
-
-    def __repr__(self) -> str:
-        return f"TokenGrant(scopes={self.scopes!r}, refresh_token_expires_in={self.refresh_token_expires_in!r})"
-
-
-class OAuthClient(Protocol):
-    """Google's token and revocation endpoints (adapters.google_oauth.GoogleOAuth)."""
-
-    def exchange_code(self, code: str, *, redirect_uri: str, code_verifier: str) -> TokenGrant:
-        """Raises OAuthRefused for Google's 4xx answers, TransientError when it cannot be reached."""
-
-    def revoke(self, token: str) -> bool:
-        """Revoke the grant behind a token; False when it was already invalid."""
-
-    def account_of(self, access_token: str) -> str:
-        """The Gmail address an access token opens."""
 
 
 # --------------------------------------------------------------------------- state: pure

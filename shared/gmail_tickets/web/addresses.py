@@ -11,9 +11,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from gmail_tickets.errors import ActionRefused, ConnectRefused
+from gmail_tickets.ports import OAuthClient
 from gmail_tickets.services import accounts, oauth_connect
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.oauth_connect import OAuthClient
 from gmail_tickets.web import auth
 
 bp = Blueprint("addresses", __name__)
