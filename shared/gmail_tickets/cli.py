@@ -33,6 +33,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--trickle-seconds", type=float, default=30.0)
     bench.add_argument("--trickle-rate", type=float, default=2.0)
     bench.set_defaults(run=_run_bench)
+
+    connect = sub.add_parser("connect", help="connect a Gmail account on this machine (browser sign-in)")
+    connect.add_argument("address", help="the Gmail address to connect")
+    connect.add_argument("--brand", default="default", help="brand of its tickets (default: default)")
+    connect.add_argument("--import-recent", action=argparse.BooleanOptionalAction, default=True,
+                         help="tickets from the last 300 inbox mails (default), or from the last hour's unread mail")
+    connect.add_argument("--port", type=int, default=0, help="loopback port for Google's redirect (0: any free)")
+    connect.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser")
+    connect.add_argument("--no-browser", action="store_true", help="only print the sign-in address")
+    connect.set_defaults(run=_run_connect)
+
+    serve = sub.add_parser("serve", help="run the product on this machine against real Gmail (until Ctrl-C)")
+    serve.add_argument("--console-port", type=int, default=8080, help="where the console listens (0: any free port)")
+    serve.add_argument("--sweep-interval", type=float, default=60.0, help="seconds between syncs (default 60)")
+    serve.set_defaults(run=_run_serve)
     return parser
 
 
@@ -46,6 +61,19 @@ def _run_bench(args: argparse.Namespace) -> int:
     from devstack import bench
 
     return bench.main(args)
+
+
+def _run_connect(args: argparse.Namespace) -> int:
+    from gmail_tickets.local.connect_cli import run_connect
+
+    return run_connect(args.address, brand=args.brand, import_recent=args.import_recent, port=args.port,
+                       timeout=args.timeout, open_browser=not args.no_browser)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from gmail_tickets.local.serve import run_serve
+
+    return run_serve(console_port=args.console_port, sweep_interval=args.sweep_interval)
 
 
 def main(argv: list[str] | None = None) -> int:

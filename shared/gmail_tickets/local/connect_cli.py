@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.google_oauth import GOOGLE_AUTH_URI, GOOGLE_REVOKE_URI, GoogleOAuth
 from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.errors import ConnectRefused
 from gmail_tickets.services import oauth_connect
 from gmail_tickets.services.deps import Deps
@@ -69,10 +70,14 @@ class LoopbackReceiver:
                 self.wfile.write(body)
                 answer.received.set()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's signature
+            def log_message(self, format: str, *args: object) -> None:
                 """Quiet: the terminal shows our messages only."""
 
-        self._server = HTTPServer(("127.0.0.1", port), Handler)
+        try:
+            self._server = HTTPServer(("127.0.0.1", port), Handler)
+        except OSError as exc:
+            raise ConnectFailed(f"Cannot listen on 127.0.0.1:{port} for Google's redirect ({exc.strerror}); "
+                                "choose another --port, or 0 for any free one.") from None
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="oauth-loopback", daemon=True)
 
@@ -183,4 +188,7 @@ def run_connect(
     print(json.dumps({"address": final.address, "status": final.status.value, "brand": final.brand_id,
                       "imported": done, "import_total": total,
                       "import_seconds": round(time.monotonic() - started, 2)}), file=out, flush=True)
-    return 0 if final.is_active else 1
+    if final.status != ConnectionStatus.CONNECTED:
+        print(f"gmail-tickets connect: {final.address} is {final.status.value}: {final.last_error}", file=err)
+        return 1
+    return 0

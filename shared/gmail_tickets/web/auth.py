@@ -1,8 +1,8 @@
 """Who may use the console. Every route needs a signed-in admin; the proof differs by where it runs.
 
 Embedded: one admin secret, generated at first start and kept in Secrets, typed into the sign-in page once per
-browser session. Cloud: Google sign-in (OIDC) or IAP would identify the admin from the request instead — that is
-the `AdminAuth.identify` seam, not built here. Either way the outcome is Flask's signed session cookie.
+browser session; the outcome is Flask's signed session cookie. Cloud: IAP identifies the admin on every request
+through the `AdminAuth.identify` seam (web/iap_auth.py); the session then only carries the CSRF token and flashes.
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def install(app: Flask, admin_auth: AdminAuth) -> None:
     answers 401, not a CSRF error that would tell it how far it got."""
 
     def guard() -> Response | tuple[str, int] | None:
+        if not admin_auth.uses_form and request.endpoint != "static":
+            return _identify_each_request(admin_auth)  # the sign-in page too: there is no form to show
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if session.get("admin"):
@@ -99,6 +101,18 @@ def install(app: Flask, admin_auth: AdminAuth) -> None:
 
     app.before_request(guard)
     app.register_blueprint(_blueprint(admin_auth))
+
+
+def _identify_each_request(admin_auth: AdminAuth) -> tuple[str, int] | None:
+    """Identity that comes with each request (IAP's header) is checked on every request, not once: a session
+    cookie alone must not admit a request that bypassed the proxy, nor keep someone in after access is revoked.
+    The session still carries the CSRF token and flashes; it restarts when the identity changes."""
+    who = admin_auth.identify(request)
+    if not who:
+        return "Sign-in required", 401
+    if session.get("admin") != who:
+        _start_session(who)
+    return None
 
 
 def _start_session(who: str) -> None:
@@ -118,9 +132,9 @@ def _blueprint(admin_auth: AdminAuth) -> Blueprint:
 
     @bp.route("/sign-in", methods=["GET", "POST"])
     def sign_in() -> Response | str | tuple[str, int]:
-        if not admin_auth.uses_form:  # pragma: no cover - the cloud seam
-            return "Sign in through your organisation's Google sign-in.", 401
         next_url = _safe_next(request.values.get("next"))
+        if not admin_auth.uses_form:  # identity comes with each request (IAP) and the guard has checked it
+            return redirect(next_url)
         if request.method == "POST":
             who = admin_auth.check(request.form.get("secret", ""))
             if who:
