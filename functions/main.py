@@ -11,10 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import flask
@@ -26,8 +23,7 @@ from gmail_tickets.services.ingest import ingest_event, quarantine_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
 
 if TYPE_CHECKING:
-    from gmail_tickets.services.deps import Deps
-    from gmail_tickets.web.addresses import OAuthSetup
+    pass
 
 logs.configure()
 
@@ -48,48 +44,9 @@ def ingest(event: CloudEvent) -> None:
 
 @functions_framework.http
 def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
-    result = sweep_mailboxes(bootstrap.deps())
+    result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.Config.from_env().gmail_push)
     body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors}
     return json.dumps(body), 200, {"Content-Type": "application/json"}
-
-
-@dataclass(frozen=True)
-class AdminConfig:
-    """The console's cloud settings (to move into bootstrap.Config)."""
-
-    iap_audience: str  # GT_IAP_AUDIENCE: the IAP audience of this backend
-    admin_emails: tuple[str, ...]  # GT_ADMIN_EMAILS: comma-separated
-    admin_domain: str | None  # GT_ADMIN_DOMAIN: admits a Google Workspace domain (IAP's `hd` claim)
-    iap_certs_file: str | None  # GT_IAP_CERTS_FILE: tests only, {key id: PEM} instead of IAP's published keys
-    oauth_auth_uri: str | None  # GT_OAUTH_AUTH_URI: Google's consent page unless set (the simulator's)
-    oauth_revoke_uri: str | None  # GT_OAUTH_REVOKE_URI: Google's unless set
-    relay_spf_include: str | None  # GT_RELAY_SPF_INCLUDE: the mail relay's SPF include, for the DNS guidance
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AdminConfig:
-        env = os.environ if env is None else env
-        return cls(
-            iap_audience=env.get("GT_IAP_AUDIENCE", ""),
-            admin_emails=tuple(e.strip() for e in env.get("GT_ADMIN_EMAILS", "").split(",") if e.strip()),
-            admin_domain=env.get("GT_ADMIN_DOMAIN") or None,
-            iap_certs_file=env.get("GT_IAP_CERTS_FILE") or None,
-            oauth_auth_uri=env.get("GT_OAUTH_AUTH_URI") or None,
-            oauth_revoke_uri=env.get("GT_OAUTH_REVOKE_URI") or None,
-            relay_spf_include=env.get("GT_RELAY_SPF_INCLUDE") or None,
-        )
-
-
-def _console_oauth(deps: Deps, config: bootstrap.Config, admin_config: AdminConfig) -> OAuthSetup | None:
-    """The deployer's OAuth client for connecting Gmail; None (connect pages answer 503) until both halves exist."""
-    from gmail_tickets import secret_names
-    from gmail_tickets.web.addresses import OAuthSetup
-
-    client_secret = deps.secrets.get(secret_names.OAUTH_CLIENT_SECRET)
-    if not config.oauth_client_id or not client_secret:
-        return None
-    return OAuthSetup.google(client_id=config.oauth_client_id, client_secret=client_secret,
-                             token_uri=config.token_uri, revoke_uri=admin_config.oauth_revoke_uri,
-                             auth_uri=admin_config.oauth_auth_uri, gmail_root_url=config.gmail_root_url)
 
 
 def _build_console() -> flask.Flask:
@@ -97,15 +54,15 @@ def _build_console() -> flask.Flask:
     from gmail_tickets.web.app import create_app
     from gmail_tickets.web.iap_auth import IapAuth, load_keys
 
-    admin_config = AdminConfig.from_env()
+    config = bootstrap.Config.from_env()
     deps = bootstrap.deps()
-    certs = load_keys(admin_config.iap_certs_file) if admin_config.iap_certs_file else None
-    iap = IapAuth(admin_config.iap_audience, allowed_emails=admin_config.admin_emails,
-                  allowed_domain=admin_config.admin_domain, certs=certs)
+    certs = load_keys(config.iap_certs_file) if config.iap_certs_file else None
+    iap = IapAuth(config.iap_audience, allowed_emails=config.admin_emails, allowed_domain=config.admin_domain,
+                  certs=certs)
     session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
     return create_app(deps, admin_auth=iap, secret_key=session_key, cookie_secure=True,
-                      oauth=_console_oauth(deps, bootstrap.Config.from_env(), admin_config),
-                      relay_spf_include=admin_config.relay_spf_include)
+                      oauth=bootstrap.console_oauth(config, deps.secrets),
+                      relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push)
 
 
 _console: flask.Flask | None = None

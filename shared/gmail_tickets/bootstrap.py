@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gmail_tickets import secret_names
-from gmail_tickets.adapters.gmail_client import GOOGLE_TOKEN_URI
 from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.errors import TokenRevoked
+from gmail_tickets.google_endpoints import GOOGLE_AUTH_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI
 from gmail_tickets.ports import BlobStore, Clock, Mailbox, Publisher, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
 
 if TYPE_CHECKING:
     from gmail_tickets.adapters.gmail_retry import RetryPolicy
+    from gmail_tickets.web.addresses import OAuthSetup
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,14 @@ class Config:
     gmail_root_url: str | None = None  # None: Google itself; the devstack simulator's URL otherwise
     token_uri: str = GOOGLE_TOKEN_URI
     oauth_client_id: str = ""
+    oauth_auth_uri: str = GOOGLE_AUTH_URI  # Google's consent page (the simulator's in the demo and tests)
+    oauth_revoke_uri: str = GOOGLE_REVOKE_URI
+    gmail_push: bool = True  # users.watch → Pub/Sub; `serve` and `connect` on one machine (no topic) turn it off
+    relay_spf_include: str | None = None  # the mail relay's SPF include, for the console's DNS guidance
+    iap_audience: str = ""  # the console behind Identity-Aware Proxy: the backend's IAP audience
+    admin_emails: tuple[str, ...] = ()  # who may use the console (IAP identities) …
+    admin_domain: str | None = None  # … or everyone of this Workspace domain (IAP's `hd` claim)
+    iap_certs_file: str | None = None  # tests only: {key id: PEM} in place of IAP's published keys
     settings: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -70,6 +79,14 @@ class Config:
             gmail_root_url=env.get("GT_GMAIL_ROOT_URL") or None,
             token_uri=env.get("GT_TOKEN_URI", GOOGLE_TOKEN_URI),
             oauth_client_id=env.get("GT_OAUTH_CLIENT_ID", ""),
+            oauth_auth_uri=env.get("GT_OAUTH_AUTH_URI") or GOOGLE_AUTH_URI,
+            oauth_revoke_uri=env.get("GT_OAUTH_REVOKE_URI") or GOOGLE_REVOKE_URI,
+            gmail_push=env.get("GT_GMAIL_PUSH", "1").lower() not in ("0", "false", "no"),
+            relay_spf_include=env.get("GT_RELAY_SPF_INCLUDE") or None,
+            iap_audience=env.get("GT_IAP_AUDIENCE", ""),
+            admin_emails=tuple(e.strip() for e in env.get("GT_ADMIN_EMAILS", "").split(",") if e.strip()),
+            admin_domain=env.get("GT_ADMIN_DOMAIN") or None,
+            iap_certs_file=env.get("GT_IAP_CERTS_FILE") or None,
             settings=settings,
         )
 
@@ -132,6 +149,19 @@ def build_publisher(config: Config) -> Publisher:
     from gmail_tickets.adapters.local_publisher import LocalPublisher
 
     return LocalPublisher()
+
+
+def console_oauth(config: Config, secrets: Secrets) -> OAuthSetup | None:
+    """The deployer's OAuth client, as the console's connect pages use it; None (those pages answer 503) until
+    both the client id and its secret are configured."""
+    from gmail_tickets.web.addresses import OAuthSetup
+
+    client_secret = secrets.get(secret_names.OAUTH_CLIENT_SECRET)
+    if not config.oauth_client_id or not client_secret:
+        return None
+    return OAuthSetup.google(client_id=config.oauth_client_id, client_secret=client_secret,
+                             token_uri=config.token_uri, revoke_uri=config.oauth_revoke_uri,
+                             auth_uri=config.oauth_auth_uri, gmail_root_url=config.gmail_root_url)
 
 
 def build_blobs(config: Config) -> BlobStore:

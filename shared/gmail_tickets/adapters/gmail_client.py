@@ -17,10 +17,10 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build_from_document
 from googleapiclient.http import build_http
 
+from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
 from gmail_tickets.ports import GMAIL_SCOPE
 
 __all__ = ["GMAIL_SCOPE", "GOOGLE_TOKEN_URI", "discovery_document", "gmail_service", "oauth_credentials"]
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 
 
 @cache

@@ -18,10 +18,8 @@ from oauthlib.oauth2 import OAuth2Error, WebApplicationClient
 from gmail_tickets.adapters.gmail_api import GmailMailbox
 from gmail_tickets.adapters.gmail_client import GMAIL_SCOPE, GOOGLE_TOKEN_URI
 from gmail_tickets.errors import OAuthRefused, TransientError
+from gmail_tickets.google_endpoints import GOOGLE_REVOKE_URI
 from gmail_tickets.ports import TokenGrant
-
-GOOGLE_AUTH_URI = "https://accounts.google.com/o/oauth2/v2/auth"
-GOOGLE_REVOKE_URI = "https://oauth2.googleapis.com/revoke"
 
 
 class GoogleOAuth:

@@ -21,7 +21,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from gmail_tickets import bootstrap, secret_names
-from gmail_tickets.adapters.google_oauth import GOOGLE_AUTH_URI, GOOGLE_REVOKE_URI, GoogleOAuth
+from gmail_tickets.adapters.google_oauth import GoogleOAuth
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.errors import ConnectRefused
@@ -162,13 +162,13 @@ def run_connect(
                                 "Cloud project).")
         deps = bootstrap.build(config, publisher=LocalPublisher())
         oauth = GoogleOAuth(client_id=config.oauth_client_id, client_secret=_client_secret(deps, env),
-                            token_uri=config.token_uri, revoke_uri=env.get("GT_OAUTH_REVOKE_URI", GOOGLE_REVOKE_URI),
+                            token_uri=config.token_uri, revoke_uri=config.oauth_revoke_uri,
                             gmail_root_url=config.gmail_root_url)
         session_id = secrets.token_urlsafe(24)
         with LoopbackReceiver(port) as receiver:
             url = oauth_connect.start_connect(
                 deps, session_id=session_id, address=address, brand_id=brand, import_recent=import_recent,
-                redirect_uri=receiver.redirect_uri, auth_uri=env.get("GT_OAUTH_AUTH_URI", GOOGLE_AUTH_URI),
+                redirect_uri=receiver.redirect_uri, auth_uri=config.oauth_auth_uri,
                 client_id=config.oauth_client_id)
             print(f"Open this address in a browser and choose {address}:\n{url}", file=err, flush=True)
             if open_browser and _has_display(env):

@@ -17,24 +17,11 @@ from types import FrameType
 from typing import TextIO
 
 from gmail_tickets import bootstrap, logs, secret_names
-from gmail_tickets.adapters.google_oauth import GOOGLE_AUTH_URI, GOOGLE_REVOKE_URI
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.embedded import EmbeddedRuntime
-from gmail_tickets.services.deps import Deps
-from gmail_tickets.web import OAuthSetup, ensure_admin_secret, serve_console
+from gmail_tickets.web import ensure_admin_secret, serve_console
 
 log = logging.getLogger("gmail_tickets.serve")
-
-
-def console_oauth(deps: Deps, config: bootstrap.Config, env: Mapping[str, str]) -> OAuthSetup | None:
-    """The console's "connect Gmail" client, when an OAuth client is configured (else its pages answer 503)."""
-    secret = deps.secrets.get(secret_names.OAUTH_CLIENT_SECRET)
-    if not config.oauth_client_id or not secret:
-        return None
-    return OAuthSetup.google(client_id=config.oauth_client_id, client_secret=secret, token_uri=config.token_uri,
-                             revoke_uri=env.get("GT_OAUTH_REVOKE_URI", GOOGLE_REVOKE_URI),
-                             auth_uri=env.get("GT_OAUTH_AUTH_URI", GOOGLE_AUTH_URI),
-                             gmail_root_url=config.gmail_root_url)
 
 
 def run_serve(
@@ -58,7 +45,8 @@ def run_serve(
     runtime = EmbeddedRuntime(deps, publisher, sweep_interval=sweep_interval, renew_watches=False).start()
     secret, created = ensure_admin_secret(deps.secrets)
     url, stop_console = serve_console(deps, host="127.0.0.1", port=console_port,
-                                      oauth=console_oauth(deps, config, env))
+                                      oauth=bootstrap.console_oauth(config, deps.secrets),
+                                      relay_spf_include=config.relay_spf_include, gmail_push=False)
     shown = secret if created else f"(already set: see {config.secrets_file})"
     print(f"console: {url}  — sign in with the admin secret: {shown}", file=err, flush=True)
     log.info("serving", extra={"console": url, "sweep_interval": sweep_interval, **bootstrap.describe(config),

@@ -48,6 +48,7 @@ class OAuthSetup:
 class AddressOptions:
     oauth: OAuthSetup | None
     relay_spf_include: str | None  # the relay's SPF include (e.g. "_spf.relay.example"); None: no relay set up
+    gmail_push: bool = True  # connect with users.watch (the cloud); False on one machine
 
 
 def install(app: Flask, options: AddressOptions) -> None:
@@ -146,7 +147,7 @@ def oauth_callback() -> Response:
     try:
         connection = oauth_connect.finish_connect(
             _deps(), session_id=auth.session_id(), state=request.args.get("state", ""),
-            code=request.args.get("code", ""), oauth=_oauth().client,
+            code=request.args.get("code", ""), oauth=_oauth().client, watch=_options().gmail_push,
         )
     except ConnectRefused as error:
         return _back(str(error), "error")
