@@ -118,6 +118,7 @@ class Comment:
     matched_by: str | None = None  # which threading rule attached it (None for the description)
     attachments: list[Attachment] = field(default_factory=list)
     body_html: str | None = None  # sanitized (allowlist) HTML for display; body_text is always kept in full
+    author_kind: str = "customer"  # "customer" (came in by mail) or "agent" (written in the console)
     id: str | None = None
 
 
