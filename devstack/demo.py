@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from gmail_tickets import logs
-from gmail_tickets.domain.model import Outcome
+from gmail_tickets.domain.model import Brand, Outcome
 from gmail_tickets.ports import Store, UnitOfWork
 
 SUPPORT_ADDRESS = "support@example.com"
+DEMO_BRANDS = (Brand("acme", "Acme"), Brand("acme-billing", "Acme Billing"))
 SAMPLE_DIR = Path(__file__).parent / "sample_mail"
 
 
@@ -134,6 +135,8 @@ def run_embedded(args: argparse.Namespace) -> int:
             EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval) as stack:
         print(f"Gmail simulator at {stack.sim_url}; connected {SUPPORT_ADDRESS} (embedded: SQLite, in-process push)",
               file=sys.stderr)
+        for brand in DEMO_BRANDS:  # several brands to pick from when connecting, as a real help desk has
+            stack.store.save_brand(brand)
         if not args.once:
             serve_demo_console(stack, args.console_port)
         return deliver_and_report(args, stack.store, stack.deliver, stack.sim_url)
