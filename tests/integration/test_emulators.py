@@ -30,23 +30,12 @@ from gmail_tickets.domain.model import Comment, Connection, LedgerEntry, Outcome
 from gmail_tickets.errors import AlreadyRecorded
 from gmail_tickets.ports import UnitOfWork
 from tests.fixtures.cloud import FIRESTORE_PROJECT
+from tests.processes import gone
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 
 
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    """True once no process `pid` exists (reaped, or a zombie of a parent that is gone)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # --------------------------------------------------------------------------- the emulators themselves
@@ -64,7 +53,7 @@ def test_emulator_starts_answers_and_stops_without_leftovers(start: Callable[[],
         emulator.stop()
 
     assert not emulator.is_running()
-    assert _gone(emulator.pid)
+    assert gone(emulator.pid)
     assert not is_ready(emulator.host)
     emulator.stop()  # a second stop is harmless
 
@@ -113,7 +102,7 @@ def test_the_cli_prints_env_vars_and_stops_both_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert all(_gone(pid) for pid in java_pids)
+    assert all(gone(pid) for pid in java_pids)
     assert not is_ready(env["FIRESTORE_EMULATOR_HOST"]) and not is_ready(env["PUBSUB_EMULATOR_HOST"])
 
 
@@ -127,11 +116,11 @@ def test_no_java_is_left_when_python_is_killed() -> None:
     try:
         assert process.stdout is not None
         java_pid = int(process.stdout.readline())
-        assert not _gone(java_pid, timeout=0.2)
+        assert not gone(java_pid, timeout=0.2)
     finally:
         process.kill()
         process.wait()
-    assert _gone(java_pid)
+    assert gone(java_pid)
 
 
 def _children(pid: int) -> list[int]:

@@ -38,6 +38,7 @@ from devstack.emulators import (
 )
 from gmail_tickets.adapters.gcs_blobs import GcsBlobs, emulator_client
 from gmail_tickets.errors import TransientError
+from tests.processes import gone
 
 pytestmark = pytest.mark.gcs
 
@@ -46,18 +47,6 @@ RAW_MAIL = b"From: ann@customer.test\r\nSubject: Printer on fire\r\n\r\nIt smoke
 QUICK_RETRY = DEFAULT_RETRY.with_delay(initial=0.01, maximum=0.05).with_timeout(1.0)
 
 
-def _gone(pid: int, timeout: float = 10.0) -> bool:
-    """True once no process `pid` exists (reaped, or a zombie of a parent that is gone)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.05)
-    return False
 
 
 # --------------------------------------------------------------------------- the emulator itself
@@ -77,7 +66,7 @@ def test_emulator_starts_answers_and_stops_without_leftovers() -> None:
         emulator.stop()
 
     assert not emulator.is_running()
-    assert _gone(emulator.pid)
+    assert gone(emulator.pid)
     assert not gcs_is_ready(emulator.host)
     emulator.stop()  # a second stop is harmless
 
@@ -132,7 +121,7 @@ def test_session_fixture_starts_only_when_asked_and_stops_at_session_end(tmp_pat
     assert seen["before"] == []
     assert seen["during"] == ["gcs"]
     assert seen["alive_at_end"] is False
-    assert _gone(seen["pid"])
+    assert gone(seen["pid"])
 
 
 def test_multipart_uploads_are_split_exactly_as_the_client_sends_them() -> None:
