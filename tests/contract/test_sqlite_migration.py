@@ -1,4 +1,4 @@
-"""SQLite only: a file written by an earlier release (schema version 1 or 2) opens in this release, is
+"""SQLite only: a file written by an earlier release (schema version 1, 2 or 3) opens in this release, is
 upgraded in place to the current version, and keeps every row it had.
 
 Embedded installs keep their one SQLite file across upgrades, so an upgrade that fails, or silently drops
@@ -36,6 +36,7 @@ HELP = "help@acme.test"
 ANN = "ann@customer.test"
 V1_DDL_SHA256 = "9a6476557adc620ad920aae61f1b51859ecebe7668baa16c198538876ba21243"
 V2_DDL_SHA256 = "32c70b7fec3cb3c1f024bf9d88fdaf0426166a9c9b7ed6dcb8c789ec116b2ba1"
+V3_DDL_SHA256 = "728a9c6b1c3e2a93fdb1629209cdc8b29752db58938169cc1fd2ada11fbb08b5"
 
 
 def _ts(value: datetime) -> str:
@@ -112,6 +113,27 @@ def _write_v2_file(path: Path) -> None:
         db.close()
 
 
+def _write_v3_file(path: Path) -> None:
+    """A database as release 3 left it: the v2 file upgraded by migration 3, plus a second mail comment."""
+    _write_v2_file(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        for statement in _statements(MIGRATIONS[2]):
+            db.execute(statement)
+        db.execute("UPDATE schema_version SET version = 3")
+        db.execute("UPDATE connections SET import_total = 300, import_done = 300")
+        db.execute(
+            "INSERT INTO comments (id, ticket_id, author, body_text, created_at, connection, gmail_message_id, "
+            "message_id, matched_by, attachments, body_html) "
+            "VALUES ('c-2', 7, ?, 'Still smoking.', ?, ?, 'g-5', 'm5@x', 'thread', '[]', NULL)",
+            (ANN, _ts(T0 + timedelta(hours=1)), HELP),
+        )
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 def _version(path: Path) -> int:
     db = sqlite3.connect(path)
     try:
@@ -138,10 +160,11 @@ def _schema(path: Path) -> set[tuple[str, str]]:
 
 
 def test_sqlite_released_migrations_are_never_edited() -> None:
-    """The upgrade tests build their v1/v2 files from MIGRATIONS[:2]; this pins them to what was shipped."""
+    """The upgrade tests build their v1/v2/v3 files from MIGRATIONS[:3]; this pins them to what was shipped."""
     assert hashlib.sha256(MIGRATIONS[0].encode()).hexdigest() == V1_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[1].encode()).hexdigest() == V2_DDL_SHA256
-    assert SCHEMA_VERSION == 3
+    assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
+    assert SCHEMA_VERSION == 4
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
@@ -192,12 +215,12 @@ def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> N
     assert _schema(path) == schema_after_upgrade
 
 
-def test_sqlite_v2_file_upgrades_to_v3_in_place_keeping_every_row(tmp_path: Path) -> None:
+def test_sqlite_v2_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
     path = tmp_path / "v2.db"
     _write_v2_file(path)
 
     with SqliteStore(path) as store:
-        assert _version(path) == 3
+        assert _version(path) == SCHEMA_VERSION
         # v2 rows read back whole; the connection has had no import (0 of 0)
         assert store.get_connection(HELP) == Connection(
             address=HELP, brand_id="acme", status=ConnectionStatus.ERROR, account_kind=AccountKind.WORKSPACE,
@@ -227,23 +250,57 @@ def test_sqlite_v2_file_upgrades_to_v3_in_place_keeping_every_row(tmp_path: Path
         assert store.take_oauth_flow("n-1", T0) == flow
         assert store.take_oauth_flow("n-1", T0) is None
 
-    # Opening again finds version 3 and changes nothing.
+    # Opening again finds the current version and changes nothing.
     schema_after_upgrade = _schema(path)
     with SqliteStore(path) as store:
         got = store.get_connection(HELP)
         assert got is not None and (got.import_total, got.import_done) == (300, 12)
-    assert _version(path) == 3
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == schema_after_upgrade
+
+
+def test_sqlite_v3_file_upgrades_to_v4_in_place_with_old_comments_read_as_customer_mail(tmp_path: Path) -> None:
+    path = tmp_path / "v3.db"
+    _write_v3_file(path)
+
+    with SqliteStore(path) as store:
+        assert _version(path) == 4
+        # every v3 comment was mail, so it reads back as the customer's, and otherwise unchanged
+        assert store.comments(7) == [
+            Comment(ticket_id=7, author=ANN, body_text="It smokes.", created_at=T0, connection=HELP,
+                    gmail_message_id="g-1", message_id="m1@x", body_html="<p>It smokes.</p>",
+                    attachments=[Attachment("smoke.jpg", "image/jpeg", 5000)], author_kind="customer", id="c-1"),
+            Comment(ticket_id=7, author=ANN, body_text="Still smoking.", created_at=T0 + timedelta(hours=1),
+                    connection=HELP, gmail_message_id="g-5", message_id="m5@x", matched_by="thread",
+                    author_kind="customer", id="c-2"),
+        ]
+        got = store.get_connection(HELP)
+        assert got is not None and (got.import_total, got.import_done) == (300, 300)
+        assert store.atomically(lambda uow: uow.ticket_for_thread(HELP, "thread-1")) == 7
+
+        # and an agent reply, what version 4 adds, is kept as one
+        reply = Comment(ticket_id=7, author="admin", body_text="Unplug it.", created_at=T0 + timedelta(hours=2),
+                        connection=HELP, author_kind="agent")
+        store.atomically(lambda uow: uow.add_comment(reply))
+        assert [c.author_kind for c in store.comments(7)] == ["customer", "customer", "agent"]
+
+    schema_after_upgrade = _schema(path)
+    with SqliteStore(path) as store:
+        assert store.comments(7)[-1] == reply
+    assert _version(path) == 4
     assert _schema(path) == schema_after_upgrade
 
 
 def test_sqlite_upgraded_file_has_the_same_schema_as_a_new_one(tmp_path: Path) -> None:
     _write_v1_file(tmp_path / "upgraded-v1.db")
     _write_v2_file(tmp_path / "upgraded-v2.db")
-    for name in ("upgraded-v1.db", "upgraded-v2.db", "new.db"):
+    _write_v3_file(tmp_path / "upgraded-v3.db")
+    for name in ("upgraded-v1.db", "upgraded-v2.db", "upgraded-v3.db", "new.db"):
         SqliteStore(tmp_path / name).close()
 
     assert _schema(tmp_path / "upgraded-v1.db") == _schema(tmp_path / "new.db")
     assert _schema(tmp_path / "upgraded-v2.db") == _schema(tmp_path / "new.db")
+    assert _schema(tmp_path / "upgraded-v3.db") == _schema(tmp_path / "new.db")
 
 
 def test_sqlite_failed_upgrade_leaves_the_v2_file_untouched(tmp_path: Path) -> None:

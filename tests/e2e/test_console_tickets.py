@@ -94,6 +94,79 @@ def test_quarantine_page_renders(signed_in: Any, console: Console) -> None:
     assert signed_in.get_by_role("heading", name="Quarantine").is_visible()
 
 
+def _conversation_ticket(console: Console) -> int:
+    """A ticket that already has a threaded second comment, so replies here leave the other tests' picks alone."""
+    ticket = next(t for t in console.stack.store.list_tickets(limit=200)
+                  if len(console.stack.store.comments(t.id or 0)) > 1)
+    assert ticket.id is not None
+    return ticket.id
+
+
+def test_agent_reply_is_added_and_shown_as_an_agent_reply(signed_in: Any, console: Console) -> None:
+    ticket_id = _conversation_ticket(console)
+    before = len(console.stack.store.comments(ticket_id))
+    signed_in.goto(f"{console.url}/tickets/{ticket_id}")
+    box = signed_in.get_by_label("Your reply")
+    assert box.get_attribute("aria-describedby") == "reply-note"
+    assert signed_in.locator("#reply-note").inner_text() == (
+        "Replies are added to the ticket. Emailing them to the requester arrives with outbound mail.")
+
+    box.fill("Thanks, Ann.\n\nWe are looking into it.")
+    signed_in.get_by_role("button", name="Add reply").click()
+
+    signed_in.wait_for_url(f"{console.url}/tickets/{ticket_id}")
+    assert signed_in.get_by_role("status").inner_text() == "Reply added to the ticket."
+    assert signed_in.get_by_label("Your reply").input_value() == ""  # POST/redirect/GET: a reload adds nothing
+    cards = signed_in.locator("li.comment")
+    assert cards.count() == before + 1
+    last = cards.nth(before)
+    assert "comment-agent" in (last.get_attribute("class") or "")
+    assert last.get_by_role("heading", name="Agent reply by admin").is_visible()
+    assert last.locator(".mail-text").inner_text() == "Thanks, Ann.\n\nWe are looking into it."
+    assert "comment-agent" not in (cards.nth(0).get_attribute("class") or "")  # the customer's mail stays plain
+    stored = console.stack.store.comments(ticket_id)[-1]
+    assert (stored.author, stored.author_kind, stored.gmail_message_id) == ("admin", "agent", None)
+
+
+def test_blank_reply_is_refused_and_shown_again(signed_in: Any, console: Console) -> None:
+    ticket_id = _conversation_ticket(console)
+    before = len(console.stack.store.comments(ticket_id))
+    signed_in.goto(f"{console.url}/tickets/{ticket_id}")
+    signed_in.get_by_label("Your reply").fill("   ")  # passes the browser's `required`, not the server
+    with signed_in.expect_response(f"{console.url}/tickets/{ticket_id}/reply") as info:
+        signed_in.get_by_role("button", name="Add reply").click()
+    assert info.value.status == 400
+    assert "The reply is empty" in signed_in.get_by_role("alert").inner_text()
+    assert signed_in.get_by_label("Your reply").input_value() == "   "  # the draft is kept
+    assert len(console.stack.store.comments(ticket_id)) == before
+
+
+def test_reply_without_csrf_token_is_rejected(signed_in: Any, console: Console) -> None:
+    ticket_id = _conversation_ticket(console)
+    before = len(console.stack.store.comments(ticket_id))
+    response = signed_in.request.post(f"{console.url}/tickets/{ticket_id}/reply", form={"body": "forged"},
+                                      max_redirects=0)
+    assert response.status == 400 and "Form expired" in response.text()
+    assert len(console.stack.store.comments(ticket_id)) == before
+
+
+def test_reply_without_sign_in_is_refused(page: Any, console: Console) -> None:
+    ticket_id = _conversation_ticket(console)
+    before = len(console.stack.store.comments(ticket_id))
+    response = page.request.post(f"{console.url}/tickets/{ticket_id}/reply", form={"body": "anonymous"},
+                                 max_redirects=0)
+    assert response.status == 401
+    assert len(console.stack.store.comments(ticket_id)) == before
+
+
+def test_reply_to_an_unknown_ticket_is_not_found(signed_in: Any, console: Console) -> None:
+    signed_in.goto(f"{console.url}/tickets/{_conversation_ticket(console)}")
+    token = signed_in.locator("form[action$='/reply'] input[name=csrf_token]").get_attribute("value")
+    response = signed_in.request.post(f"{console.url}/tickets/999999/reply",
+                                      form={"body": "Hello?", "csrf_token": token}, max_redirects=0)
+    assert response.status == 404
+
+
 def test_comment_html_is_cleaned_again_and_cids_resolved() -> None:
     """Stored HTML is not trusted: script a laxer writer let through is removed at display time."""
     from gmail_tickets.domain.model import Attachment

@@ -210,6 +210,7 @@ def comment_doc(c: Comment, seq: int) -> Doc:
         "matched_by": c.matched_by,
         "attachments": [attachment_doc(a) for a in c.attachments],
         "body_html": c.body_html,
+        "author_kind": c.author_kind,
         "seq": seq,  # insertion order: the tie-breaker between comments with the same created_at
     }
 
@@ -229,6 +230,7 @@ def comment_from(d: Mapping[str, Any]) -> Comment:
         matched_by=d.get("matched_by"),
         attachments=[attachment_from(a) for a in d.get("attachments") or []],
         body_html=d.get("body_html"),
+        author_kind=d.get("author_kind") or "customer",  # documents written before agent replies were all mail
     )
 
 

@@ -151,6 +151,11 @@ MIGRATIONS: tuple[str, ...] = (
         reconnect     INTEGER NOT NULL
     );
     """,
+    # 4: agent replies. A comment says who wrote it: mail from the customer, or an agent in the console. Rows
+    # written before were all mail, so the default makes them read back as "customer" without a rewrite.
+    """
+    ALTER TABLE comments ADD COLUMN author_kind TEXT NOT NULL DEFAULT 'customer';
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

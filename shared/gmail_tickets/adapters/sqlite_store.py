@@ -183,6 +183,7 @@ def _comment(row: sqlite3.Row) -> Comment:
         matched_by=row["matched_by"],
         attachments=[_attachment(a) for a in json.loads(row["attachments"])],
         body_html=row["body_html"],
+        author_kind=row["author_kind"],
     )
 
 
@@ -332,11 +333,11 @@ class _SqliteUnitOfWork:
         comment_id = uuid.uuid4().hex
         self._write(
             "INSERT INTO comments (id, ticket_id, author, body_text, created_at, connection, gmail_message_id, "
-            "message_id, matched_by, attachments, body_html) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "message_id, matched_by, attachments, body_html, author_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 comment_id, comment.ticket_id, comment.author, comment.body_text, _ts(comment.created_at),
                 comment.connection, comment.gmail_message_id, comment.message_id, comment.matched_by,
-                _attachments_json(comment.attachments), comment.body_html,
+                _attachments_json(comment.attachments), comment.body_html, comment.author_kind,
             ),
         )
         comment.id = comment_id

@@ -1,12 +1,25 @@
-"""Agent pages: tickets, one ticket with its comments and files, suspended mail, quarantine."""
+"""Agent pages: tickets, one ticket with its comments, files and reply box, suspended mail, quarantine."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from gmail_tickets.domain.model import Attachment, Comment
+from gmail_tickets.services import agent_reply
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import comment_html
 
@@ -48,6 +61,11 @@ def api_tickets() -> Response:
 
 @bp.get("/tickets/<int:ticket_id>")
 def show_ticket(ticket_id: int) -> str:
+    return _ticket_page(ticket_id)
+
+
+def _ticket_page(ticket_id: int, *, draft: str = "") -> str:
+    """The ticket with its conversation and the reply box (prefilled with `draft` when a reply was refused)."""
     ticket = deps().store.get_ticket(ticket_id)
     if ticket is None:
         abort(404)
@@ -61,7 +79,24 @@ def show_ticket(ticket_id: int) -> str:
         html = comment_html.render(comment.body_html, comment.attachments, url_for_key) if comment.body_html else None
         views.append({"comment": comment, "html": html,
                       "files": [a for a in comment.attachments if a.blob_key and not _shown_inline(a, comment)]})
-    return render_template("ticket.html", ticket=ticket, views=views)
+    return render_template("ticket.html", ticket=ticket, views=views, draft=draft,
+                           max_reply_chars=agent_reply.MAX_REPLY_CHARS)
+
+
+@bp.post("/tickets/<int:ticket_id>/reply")
+def reply(ticket_id: int) -> Response | tuple[str, int]:
+    """Add the signed-in agent's reply. Refused replies show the page again with the draft kept, so nothing
+    typed is lost; added ones redirect (POST/redirect/GET), so a reload does not add the reply twice."""
+    body = request.form.get("body", "")
+    try:
+        agent_reply.reply_as_agent(deps(), ticket_id, author=str(session.get("admin", "")), body=body)
+    except agent_reply.TicketNotFound:
+        abort(404)
+    except agent_reply.ReplyRefused as error:
+        flash(str(error), "error")
+        return _ticket_page(ticket_id, draft=body), 400
+    flash("Reply added to the ticket.", "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
 
 
 def _shown_inline(attachment: Attachment, comment: Comment) -> bool:

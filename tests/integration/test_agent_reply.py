@@ -1,0 +1,112 @@
+"""reply_as_agent on the real stores (`store`: SQLite and the Firestore emulator): a reply is one agent comment on
+the ticket, refused replies change nothing, and nothing is sent or published (that is outbound mail's job)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gmail_tickets.adapters.local_blobs import FileBlobs
+from gmail_tickets.adapters.local_secrets import FileSecrets
+from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.ticket_token import TicketTokens
+from gmail_tickets.ports import Mailbox, Store
+from gmail_tickets.services.agent_reply import MAX_REPLY_CHARS, ReplyRefused, TicketNotFound, reply_as_agent
+from gmail_tickets.services.deps import Deps
+
+T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
+HELP = "help@acme.test"
+ANN = "ann@customer.test"
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, topic: str, data: dict[str, Any]) -> None:
+        self.published.append((topic, data))
+
+
+def _no_mailbox(address: str) -> Mailbox:
+    raise AssertionError(f"a reply must not touch Gmail ({address})")
+
+
+@pytest.fixture
+def publisher() -> RecordingPublisher:
+    return RecordingPublisher()
+
+
+@pytest.fixture
+def deps(store: Store, publisher: RecordingPublisher, tmp_path: Path) -> Deps:
+    return Deps(store=store, mailbox_for=_no_mailbox, publisher=publisher,
+                secrets=FileSecrets(tmp_path / "secrets.json"), clock=FixedClock(T0 + timedelta(hours=1)),
+                blobs=FileBlobs(tmp_path / "blobs"), tokens=TicketTokens(b"k" * 32))
+
+
+@pytest.fixture
+def ticket_id(store: Store) -> int:
+    def work(uow: Any) -> int:
+        new_id = uow.add_ticket(Ticket("Printer on fire", ANN, HELP, created_at=T0))
+        uow.add_comment(Comment(ticket_id=new_id, author=ANN, body_text="It smokes.", created_at=T0,
+                                connection=HELP, gmail_message_id="g-1", message_id="m1@x"))
+        return new_id
+
+    return store.atomically(work)
+
+
+def test_a_reply_is_added_once_as_the_agents_comment(deps: Deps, store: Store, publisher: RecordingPublisher,
+                                                     ticket_id: int) -> None:
+    typed = "\r\n  Unplug it.\r\n\r\nThen call us.  \r\n"  # as a browser posts a textarea
+
+    reply = reply_as_agent(deps, ticket_id, author="agent@acme.test", body=typed)
+
+    expected = Comment(ticket_id=ticket_id, author="agent@acme.test", body_text="Unplug it.\n\nThen call us.",
+                       created_at=T0 + timedelta(hours=1), connection=HELP, author_kind="agent", id=reply.id)
+    assert reply == expected
+    assert store.comments(ticket_id)[1:] == [expected]  # once, after the customer's mail
+    assert store.comments(ticket_id)[0].author_kind == "customer"
+    assert publisher.published == []  # sending it is outbound mail's job, not this one's
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("", "empty"),
+    (" \r\n\t \n", "empty"),
+    ("x" * (MAX_REPLY_CHARS + 1), f"{MAX_REPLY_CHARS:,}"),
+])
+def test_empty_or_too_long_replies_are_refused(deps: Deps, store: Store, ticket_id: int, body: str,
+                                               message: str) -> None:
+    with pytest.raises(ReplyRefused, match=message):
+        reply_as_agent(deps, ticket_id, author="admin", body=body)
+
+    assert len(store.comments(ticket_id)) == 1
+
+
+def test_a_reply_of_exactly_the_maximum_length_is_added(deps: Deps, store: Store, ticket_id: int) -> None:
+    reply_as_agent(deps, ticket_id, author="admin", body="ü" * MAX_REPLY_CHARS)
+
+    assert store.comments(ticket_id)[-1].body_text == "ü" * MAX_REPLY_CHARS
+
+
+def test_a_reply_to_an_unknown_ticket_is_refused(deps: Deps, store: Store, ticket_id: int) -> None:
+    with pytest.raises(TicketNotFound, match=f"#{ticket_id + 1000}"):
+        reply_as_agent(deps, ticket_id + 1000, author="admin", body="Hello?")
+
+    assert store.comments(ticket_id + 1000) == []
+
+
+def test_a_reply_needs_an_author(deps: Deps, store: Store, ticket_id: int) -> None:
+    with pytest.raises(ReplyRefused, match="signed in"):
+        reply_as_agent(deps, ticket_id, author="  ", body="Hello")
+
+    assert len(store.comments(ticket_id)) == 1
