@@ -62,7 +62,8 @@ def _build_console() -> flask.Flask:
     session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
     return create_app(deps, admin_auth=iap, secret_key=session_key, cookie_secure=True,
                       oauth=bootstrap.console_oauth(config, deps.secrets),
-                      relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push)
+                      relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
+                      background_import=False)
 
 
 _console: flask.Flask | None = None

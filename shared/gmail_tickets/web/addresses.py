@@ -49,6 +49,7 @@ class AddressOptions:
     oauth: OAuthSetup | None
     relay_spf_include: str | None  # the relay's SPF include (e.g. "_spf.relay.example"); None: no relay set up
     gmail_push: bool = True  # connect with users.watch (the cloud); False on one machine
+    background_import: bool = True  # False in a Cloud Function: import before answering the callback
 
 
 def install(app: Flask, options: AddressOptions) -> None:
@@ -148,6 +149,7 @@ def oauth_callback() -> Response:
         connection = oauth_connect.finish_connect(
             _deps(), session_id=auth.session_id(), state=request.args.get("state", ""),
             code=request.args.get("code", ""), oauth=_oauth().client, watch=_options().gmail_push,
+            background=_options().background_import,
         )
     except ConnectRefused as error:
         return _back(str(error), "error")

@@ -39,12 +39,14 @@ def create_app(
     oauth: OAuthSetup | None = None,
     relay_spf_include: str | None = None,
     gmail_push: bool = True,
+    background_import: bool = True,
 ) -> Flask:
     """The console for `deps`. `cookie_secure` should be True wherever it is served over HTTPS (the cloud);
     `oauth` is the OAuth client for connecting Gmail (without it the connect pages answer 503);
     `relay_spf_include` is the mail relay's SPF include, for the DNS guidance shown when Gmail sending is off;
     `gmail_push` says whether connecting sets up Gmail push (users.watch): not on one machine, which has no
-    Pub/Sub topic for Gmail to push to."""
+    Pub/Sub topic for Gmail to push to; `background_import` False runs the initial import before the callback
+    answers (a Cloud Function instance may be frozen once it has answered, stopping a background thread)."""
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret_key,
@@ -60,7 +62,7 @@ def create_app(
     auth.install(app, admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     app.register_blueprint(tickets.bp)
-    addresses.install(app, addresses.AddressOptions(oauth, relay_spf_include, gmail_push))
+    addresses.install(app, addresses.AddressOptions(oauth, relay_spf_include, gmail_push, background_import))
 
     app.add_template_filter(_when, "when")
     app.add_template_filter(_size, "size")
