@@ -57,3 +57,7 @@ class ConnectRefused(GmailTicketsError):
 
 class ActionRefused(GmailTicketsError):
     """An account-management action was refused (e.g. disconnecting the default address); for the admin."""
+
+
+class RelayRejected(GmailTicketsError):
+    """The mail relay refused a message for good (an SMTP 5xx answer): retrying will not help."""

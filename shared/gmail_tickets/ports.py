@@ -260,6 +260,17 @@ class BlobStore(Protocol):
         """Removing a missing blob is not an error."""
 
 
+# --------------------------------------------------------------------------- mail relay
+
+
+class Relay(Protocol):
+    """The help desk's own mail servers (SMTP with STARTTLS and authentication): used when Gmail may not send."""
+
+    def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
+        """Hand the mail to the relay. Raises TransientError when worth retrying (4xx, unreachable) and
+        RelayRejected when the relay refuses it for good (5xx)."""
+
+
 # --------------------------------------------------------------------------- Google OAuth
 
 GMAIL_SCOPE = "https://www.googleapis.com/auth/gmail.modify"

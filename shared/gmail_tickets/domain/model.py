@@ -151,6 +151,37 @@ class SuspendedMail:
     raw_key: str | None = None
 
 
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    filename: str
+    content_type: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class OutboundMail:
+    """A notification to send, in domain terms; mail/outbound.py turns it into RFC 5322 bytes."""
+
+    from_address: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    message_id: str  # ours, without angle brackets (signed with the ticket token)
+    from_name: str = ""
+    cc: tuple[str, ...] = ()
+    reply_to: str | None = None
+    html: str | None = None
+    in_reply_to: str | None = None  # the customer's Message-ID we answer, without angle brackets
+    references: tuple[str, ...] = ()
+    automatic: bool = True  # triggers' mail: Auto-Submitted and X-Auto-Response-Suppress, so no loops
+    attachments: tuple[OutgoingAttachment, ...] = ()
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        """Everyone Gmail counts against the daily sending limit."""
+        return tuple(dict.fromkeys((*self.to, *self.cc)))
+
+
 @dataclass
 class OAuthFlow:
     """A connect (or reconnect) in progress: made when the admin starts it, taken exactly once when Google
