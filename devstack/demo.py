@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import tempfile
 import time
@@ -142,11 +143,22 @@ def run_embedded(args: argparse.Namespace) -> int:
         return deliver_and_report(args, stack.store, stack.deliver, stack.sim_url)
 
 
+def _port_free(port: int) -> bool:
+    """werkzeug exits the process on a taken port, so ask first."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def serve_demo_console(stack: Any, port: int) -> None:
     """The admin and agent console on localhost, signed in with an admin secret printed once."""
     from gmail_tickets.web import ensure_admin_secret, serve_console
 
     secret, created = ensure_admin_secret(stack.deps.secrets)
+    port = port if _port_free(port) else 0  # taken: any free port will do for a demo
     url, _stop = serve_console(stack.deps, host="127.0.0.1", port=port, oauth=stack.console_oauth(),
                                relay_spf_include="_spf.relay.example")
     shown = secret if created else "(already set; see the secrets file)"
