@@ -1,0 +1,75 @@
+"""Which way a notification leaves: through the connected Gmail account, or through the helpdesk's SMTP relay.
+
+Gmail is preferred (the customer sees the support address's own mail, threaded in its Sent folder), but only when
+it can be expected to accept the mail. Everything else goes to the relay, which never hits Gmail's daily limit.
+The decision is pure so the send use case, the console ("why did this go via the relay?") and tests share it.
+
+Precedence of the relay reasons, first match wins, from the admin's choice to the most transient condition:
+1. sending via Gmail is off for the connection (an explicit choice beats everything);
+2. the connection is not connected (disconnected or error: no usable token, nothing to try);
+3. the mail has physical attachments (they go via the relay by design);
+4. Gmail answered its sending-limit error and that block is still in force (Google's word beats our count);
+5. our rolling 24 h count plus this mail's recipients would pass the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from gmail_tickets.domain.model import ConnectionStatus
+
+GMAIL: Literal["gmail"] = "gmail"
+RELAY: Literal["relay"] = "relay"
+
+REASON_GMAIL_OFF = "Sending via Gmail is turned off for this connection."
+REASON_ATTACHMENTS = "The mail has attachments, which are sent through the relay."
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a mail goes and, for admins reading the outbox, the one reason that decided it."""
+
+    via: Literal["gmail", "relay"]
+    reason: str
+
+
+def choose_route(
+    *,
+    send_via_gmail: bool,
+    connection_status: str,
+    has_attachments: bool,
+    recipients: int,
+    sent_24h: int,
+    limit: int,
+    limit_reached_until: datetime | None,
+    now: datetime,
+) -> Route:
+    """Gmail only when every condition allows it; otherwise the relay with the first reason in the module's order.
+
+    The limit check is inclusive (`sent_24h + recipients <= limit`): exactly reaching the limit is still allowed,
+    and a mail whose recipients would cross it goes whole to the relay (a mail is never split across routes).
+    The block lapses at `limit_reached_until` itself.
+    """
+    if recipients < 0 or sent_24h < 0:
+        raise ValueError("recipient counts cannot be negative")
+    if not send_via_gmail:
+        return Route(RELAY, REASON_GMAIL_OFF)
+    if connection_status != ConnectionStatus.CONNECTED:
+        return Route(RELAY, f"The Gmail connection is {connection_status}, not connected.")
+    if has_attachments:
+        return Route(RELAY, REASON_ATTACHMENTS)
+    if limit_reached_until is not None and limit_reached_until > now:
+        return Route(
+            RELAY,
+            "Gmail reported its daily sending limit reached; "
+            f"using the relay until {limit_reached_until:%Y-%m-%d %H:%M %Z}.",
+        )
+    total = sent_24h + recipients
+    if total > limit:
+        return Route(
+            RELAY,
+            f"Sending to {recipients} recipient(s) would pass the Gmail limit: {sent_24h} of {limit} used in 24 h.",
+        )
+    return Route(GMAIL, f"Within the Gmail limit: {total} of {limit} recipients in 24 h.")

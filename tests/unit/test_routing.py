@@ -1,0 +1,127 @@
+"""Gmail or relay: the boundary of the limit and each reason to fall back."""
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gmail_tickets.domain import routing
+from gmail_tickets.domain.model import AccountKind, ConnectionStatus
+from gmail_tickets.domain.routing import Route, choose_route
+from gmail_tickets.domain.send_window import limit_for, record, sent_in_window
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def route(**overrides: Any) -> Route:
+    """A mail that goes via Gmail, with the named inputs changed."""
+    args: dict[str, Any] = {
+        "send_via_gmail": True,
+        "connection_status": "connected",
+        "has_attachments": False,
+        "recipients": 1,
+        "sent_24h": 0,
+        "limit": 500,
+        "limit_reached_until": None,
+        "now": NOW,
+    }
+    args.update(overrides)
+    return choose_route(**args)
+
+
+def test_the_happy_path_goes_via_gmail() -> None:
+    r = route()
+    assert r.via == "gmail"
+    assert r.reason
+
+
+@pytest.mark.parametrize(("total", "via"), [(499, "gmail"), (500, "gmail"), (501, "relay")])
+def test_the_limit_boundary_exactly(total: int, via: str) -> None:
+    assert route(sent_24h=total - 1, recipients=1).via == via
+
+
+def test_a_mail_with_several_recipients_crossing_the_limit_goes_whole_to_the_relay() -> None:
+    assert route(sent_24h=497, recipients=3).via == "gmail"
+    r = route(sent_24h=497, recipients=4)
+    assert r.via == "relay"
+    assert "limit" in r.reason and "497 of 500" in r.reason
+
+
+def test_send_via_gmail_off() -> None:
+    assert route(send_via_gmail=False) == Route("relay", routing.REASON_GMAIL_OFF)
+
+
+@pytest.mark.parametrize("status", [ConnectionStatus.DISCONNECTED, ConnectionStatus.ERROR, "disconnected", "error"])
+def test_a_connection_that_is_not_connected(status: str) -> None:
+    r = route(connection_status=status)
+    assert r.via == "relay"
+    assert str(status) in r.reason
+
+
+def test_connected_as_enum_or_string() -> None:
+    assert route(connection_status=ConnectionStatus.CONNECTED).via == "gmail"
+
+
+def test_attachments() -> None:
+    assert route(has_attachments=True) == Route("relay", routing.REASON_ATTACHMENTS)
+
+
+def test_a_limit_block_in_force() -> None:
+    until = NOW + timedelta(hours=3)
+    r = route(limit_reached_until=until)
+    assert r.via == "relay"
+    assert "Gmail reported" in r.reason and "2026-11-28 15:00" in r.reason
+
+
+@pytest.mark.parametrize("until", [NOW, NOW - timedelta(seconds=1), NOW - timedelta(days=1)])
+def test_the_block_expires(until: datetime) -> None:
+    assert route(limit_reached_until=until).via == "gmail"
+
+
+def test_over_the_limit() -> None:
+    r = route(sent_24h=500, recipients=1)
+    assert r.via == "relay"
+    assert "would pass the Gmail limit" in r.reason
+
+
+def test_precedence_first_reason_wins() -> None:
+    everything_wrong: dict[str, Any] = {
+        "send_via_gmail": False,
+        "connection_status": "error",
+        "has_attachments": True,
+        "limit_reached_until": NOW + timedelta(hours=1),
+        "sent_24h": 10_000,
+    }
+    assert route(**everything_wrong).reason == routing.REASON_GMAIL_OFF
+    everything_wrong["send_via_gmail"] = True
+    assert "error" in route(**everything_wrong).reason
+    everything_wrong["connection_status"] = "connected"
+    assert route(**everything_wrong).reason == routing.REASON_ATTACHMENTS
+    everything_wrong["has_attachments"] = False
+    assert "Gmail reported" in route(**everything_wrong).reason
+    everything_wrong["limit_reached_until"] = None
+    assert "would pass the Gmail limit" in route(**everything_wrong).reason
+    everything_wrong["sent_24h"] = 0
+    assert route(**everything_wrong).via == "gmail"
+
+
+def test_workspace_vs_gmail_limits() -> None:
+    for kind, via in [(AccountKind.GMAIL, "relay"), (AccountKind.WORKSPACE, "gmail")]:
+        assert route(sent_24h=1000, recipients=5, limit=limit_for(kind)).via == via
+
+
+def test_the_window_freeing_after_24_hours_brings_gmail_back() -> None:
+    sent_at = NOW.replace(minute=30)
+    buckets = record({}, sent_at, 500)
+
+    def via_at(now: datetime) -> str:
+        return route(sent_24h=sent_in_window(buckets, now), now=now).via
+
+    assert via_at(sent_at + timedelta(hours=1)) == "relay"
+    assert via_at(NOW + timedelta(hours=24, minutes=59)) == "relay"  # the hour is not entirely past yet
+    assert via_at(NOW + timedelta(hours=25)) == "gmail"
+
+
+def test_negative_counts_are_refused() -> None:
+    with pytest.raises(ValueError):
+        route(recipients=-1)
