@@ -12,7 +12,7 @@ import base64
 import binascii
 import json
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import flask
 import functions_framework
@@ -21,9 +21,6 @@ from cloudevents.http import CloudEvent
 from gmail_tickets import bootstrap, logs
 from gmail_tickets.services.ingest import ingest_event, quarantine_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
-
-if TYPE_CHECKING:
-    pass
 
 logs.configure()
 
@@ -44,7 +41,7 @@ def ingest(event: CloudEvent) -> None:
 
 @functions_framework.http
 def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
-    result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.Config.from_env().gmail_push)
+    result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.config().gmail_push)
     body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors}
     return json.dumps(body), 200, {"Content-Type": "application/json"}
 
@@ -54,7 +51,7 @@ def _build_console() -> flask.Flask:
     from gmail_tickets.web.app import create_app
     from gmail_tickets.web.iap_auth import IapAuth, load_keys
 
-    config = bootstrap.Config.from_env()
+    config = bootstrap.config()
     deps = bootstrap.deps()
     certs = load_keys(config.iap_certs_file) if config.iap_certs_file else None
     iap = IapAuth(config.iap_audience, allowed_emails=config.admin_emails, allowed_domain=config.admin_domain,

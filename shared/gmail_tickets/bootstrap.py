@@ -212,16 +212,27 @@ def build(
     )
 
 
+_config: Config | None = None
 _deps: Deps | None = None
 _deps_lock = threading.Lock()
+
+
+def config() -> Config:
+    """The process-wide configuration, read from the environment once."""
+    global _config
+    with _deps_lock:
+        if _config is None:
+            _config = Config.from_env()
+        return _config
 
 
 def deps() -> Deps:
     """The process-wide dependencies, built on first use (a function instance builds them once)."""
     global _deps
+    settings = config()
     with _deps_lock:
         if _deps is None:
-            _deps = build()
+            _deps = build(settings)
         return _deps
 
 
