@@ -29,16 +29,10 @@ from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.domain.model import AccountKind, Connection, ConnectionStatus, Outcome
 from gmail_tickets.errors import ActionRefused, ConnectRefused
 from gmail_tickets.ports import Mailbox, MessageRef, Store
-from gmail_tickets.services import accounts, oauth_connect
+from gmail_tickets.services import accounts, connect
+from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT, TESTING_CLIENT_WARNING, wait_for_import
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.oauth_connect import (
-    IMPORT_RECENT_LIMIT,
-    TESTING_CLIENT_WARNING,
-    TokenGrant,
-    finish_connect,
-    start_connect,
-    wait_for_import,
-)
+from gmail_tickets.services.oauth_connect import TokenGrant, finish_connect, start_connect
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from tests.integration.ingest_harness import FAST_RETRY, customer_mail
 
@@ -242,7 +236,7 @@ def test_connect_imports_the_300_newest_inbox_mails_once_with_triggers_suppresse
     limit = IMPORT_RECENT_LIMIT
     if not isinstance(env.store, SqliteStore):  # the same race on Firestore, at a size the emulator does fast
         limit = 40
-        monkeypatch.setattr(oauth_connect, "IMPORT_RECENT_LIMIT", limit)
+        monkeypatch.setattr(connect, "IMPORT_RECENT_LIMIT", limit)
     start = _hour_ago_ms(env, 48)
     older = env.deliver(SUPPORT, 20, at_ms=start)
     newest = env.deliver(SUPPORT, limit // 2, read=True, at_ms=start + 100_000)

@@ -11,9 +11,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from gmail_tickets.domain.model import AccountKind
+from gmail_tickets.services.connect import account_kind_of
 from gmail_tickets.services.oauth_connect import (
     GMAIL_SCOPE,
-    account_kind_of,
     authorization_url,
     pkce_challenge,
     pkce_pair,

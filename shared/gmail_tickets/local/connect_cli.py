@@ -25,7 +25,7 @@ from gmail_tickets.adapters.google_oauth import GoogleOAuth
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.errors import ConnectRefused
-from gmail_tickets.services import oauth_connect
+from gmail_tickets.services import connect, oauth_connect
 from gmail_tickets.services.deps import Deps
 
 CLOSE_PAGE = (
@@ -128,7 +128,7 @@ def _wait_for_import(deps: Deps, address: str, err: TextIO) -> tuple[int, int]:
     """Poll the connection's import counters until the background import ends, printing each change."""
     shown: tuple[int, int] | None = None
     while True:
-        finished = oauth_connect.wait_for_import(address, timeout=0.2)
+        finished = connect.wait_for_import(address, timeout=0.2)
         connection = deps.store.get_connection(address)
         counts = (connection.import_done, connection.import_total) if connection else (0, 0)
         if counts != shown and counts[1]:

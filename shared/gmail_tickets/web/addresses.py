@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, flash, redirec
 from gmail_tickets.errors import ActionRefused, ConnectRefused
 from gmail_tickets.ports import OAuthClient
 from gmail_tickets.services import accounts, oauth_connect
+from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import auth
 
@@ -107,7 +108,7 @@ def list_addresses() -> str:
 
 @bp.get("/addresses/connect")
 def connect_form() -> str:
-    return render_template("connect.html", brands=_brands(), import_count=oauth_connect.IMPORT_RECENT_LIMIT)
+    return render_template("connect.html", brands=_brands(), import_count=IMPORT_RECENT_LIMIT)
 
 
 @bp.post("/addresses/connect")
