@@ -23,6 +23,7 @@ from gmail_tickets.domain.model import (
     SuspendedMail,
     Ticket,
 )
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 
 T = TypeVar("T")
 
@@ -182,6 +183,17 @@ class UnitOfWork(Protocol):
     def add_suspended(self, record: SuspendedMail) -> None:
         """Insert or replace by id."""
 
+    # the outbox (see domain/outbox.py)
+    def get_notification(self, notification_id: str) -> Notification | None: ...
+
+    def put_notification(self, notification: Notification) -> None:
+        """Insert or replace by id."""
+
+    def get_send_window(self, address: str) -> SendWindow:
+        """The account's Gmail sends in the rolling 24 h; an empty window when it never sent."""
+
+    def put_send_window(self, window: SendWindow) -> None: ...
+
 
 class Store(Protocol):
     """Connection state, the dedupe ledger, tickets. SQLite embedded, Firestore in the cloud."""
@@ -224,6 +236,16 @@ class Store(Protocol):
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
         what burst detection counts."""
+
+    # the outbox
+    def get_notification(self, notification_id: str) -> Notification | None: ...
+
+    def list_notifications(
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100
+    ) -> list[Notification]:
+        """Newest first (by created_at); only those in `states` (any state when empty) and of `ticket_id`."""
+
+    def get_send_window(self, address: str) -> SendWindow: ...
 
     # OAuth flows: single-use
     def save_oauth_flow(self, flow: OAuthFlow) -> None: ...

@@ -1,4 +1,4 @@
-"""SQLite only: a file written by an earlier release (schema version 1, 2 or 3) opens in this release, is
+"""SQLite only: a file written by an earlier release (schema version 1 to 4) opens in this release, is
 upgraded in place to the current version, and keeps every row it had.
 
 Embedded installs keep their one SQLite file across upgrades, so an upgrade that fails, or silently drops
@@ -20,6 +20,7 @@ from gmail_tickets.adapters.sqlite_store import RECENT_MAIL_COUNT_SQL, SqliteSto
 from gmail_tickets.domain.model import (
     AccountKind,
     Attachment,
+    Brand,
     Comment,
     Connection,
     ConnectionStatus,
@@ -29,6 +30,7 @@ from gmail_tickets.domain.model import (
     SuspendedMail,
     Ticket,
 )
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow, notification_id
 from gmail_tickets.ports import UnitOfWork
 
 T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
@@ -37,6 +39,7 @@ ANN = "ann@customer.test"
 V1_DDL_SHA256 = "9a6476557adc620ad920aae61f1b51859ecebe7668baa16c198538876ba21243"
 V2_DDL_SHA256 = "32c70b7fec3cb3c1f024bf9d88fdaf0426166a9c9b7ed6dcb8c789ec116b2ba1"
 V3_DDL_SHA256 = "728a9c6b1c3e2a93fdb1629209cdc8b29752db58938169cc1fd2ada11fbb08b5"
+V4_DDL_SHA256 = "8400aff87602ca396134e3bbde19ba067db2779db7ee7a3733375fd8cc67b8db"
 
 
 def _ts(value: datetime) -> str:
@@ -134,6 +137,26 @@ def _write_v3_file(path: Path) -> None:
         db.close()
 
 
+def _write_v4_file(path: Path) -> None:
+    """A database as release 4 left it: the v3 file upgraded by migration 4, plus a brand and an agent reply."""
+    _write_v3_file(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        for statement in _statements(MIGRATIONS[3]):
+            db.execute(statement)
+        db.execute("UPDATE schema_version SET version = 4")
+        db.execute("INSERT INTO brands (id, name) VALUES ('acme', 'Acme')")
+        db.execute(
+            "INSERT INTO comments (id, ticket_id, author, body_text, created_at, connection, attachments, "
+            "author_kind) VALUES ('c-3', 7, 'agent@acme.test', 'Unplug it.', ?, ?, '[]', 'agent')",
+            (_ts(T0 + timedelta(hours=2)), HELP),
+        )
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 def _version(path: Path) -> int:
     db = sqlite3.connect(path)
     try:
@@ -160,11 +183,12 @@ def _schema(path: Path) -> set[tuple[str, str]]:
 
 
 def test_sqlite_released_migrations_are_never_edited() -> None:
-    """The upgrade tests build their v1/v2/v3 files from MIGRATIONS[:3]; this pins them to what was shipped."""
+    """The upgrade tests build their v1 to v4 files from MIGRATIONS[:4]; this pins them to what was shipped."""
     assert hashlib.sha256(MIGRATIONS[0].encode()).hexdigest() == V1_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[1].encode()).hexdigest() == V2_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
-    assert SCHEMA_VERSION == 4
+    assert hashlib.sha256(MIGRATIONS[3].encode()).hexdigest() == V4_DDL_SHA256
+    assert SCHEMA_VERSION == 5
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
@@ -259,12 +283,12 @@ def test_sqlite_v2_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> N
     assert _schema(path) == schema_after_upgrade
 
 
-def test_sqlite_v3_file_upgrades_to_v4_in_place_with_old_comments_read_as_customer_mail(tmp_path: Path) -> None:
+def test_sqlite_v3_file_upgrades_in_place_with_old_comments_read_as_customer_mail(tmp_path: Path) -> None:
     path = tmp_path / "v3.db"
     _write_v3_file(path)
 
     with SqliteStore(path) as store:
-        assert _version(path) == 4
+        assert _version(path) == SCHEMA_VERSION
         # every v3 comment was mail, so it reads back as the customer's, and otherwise unchanged
         assert store.comments(7) == [
             Comment(ticket_id=7, author=ANN, body_text="It smokes.", created_at=T0, connection=HELP,
@@ -287,7 +311,49 @@ def test_sqlite_v3_file_upgrades_to_v4_in_place_with_old_comments_read_as_custom
     schema_after_upgrade = _schema(path)
     with SqliteStore(path) as store:
         assert store.comments(7)[-1] == reply
-    assert _version(path) == 4
+    assert _version(path) == SCHEMA_VERSION
+    assert _schema(path) == schema_after_upgrade
+
+
+def test_sqlite_v4_file_upgrades_to_v5_with_old_tickets_and_brands_read_as_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    _write_v4_file(path)
+
+    with SqliteStore(path) as store:
+        assert _version(path) == 5
+        # v4 rows read back whole: no Gmail thread known for the old ticket, the built-in acknowledgement text
+        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, id=7)
+        assert store.atomically(lambda uow: uow.get_ticket(7)) == store.get_ticket(7)
+        assert store.list_brands() == [Brand("acme", "Acme", ack_template=None)]
+        assert [c.author_kind for c in store.comments(7)] == ["customer", "customer", "agent"]
+        assert store.list_notifications() == []
+        assert store.get_send_window(HELP) == SendWindow(HELP)
+
+        # and what version 5 adds works on the upgraded file
+        ack = Notification(
+            id=notification_id(8, "created", [ANN]), ticket_id=8, event="created", connection=HELP,
+            from_address=HELP, to=(ANN,), subject="[#8] Again", text="Got it.", message_id="t8.created@acme.test",
+            gmail_thread_id="thread-8", created_at=T0)
+
+        def work(uow: UnitOfWork) -> int:
+            ticket_id = uow.add_ticket(Ticket("Again", ANN, HELP, created_at=T0, gmail_thread_id="thread-8"))
+            uow.put_notification(ack)
+            window = uow.get_send_window(HELP)
+            window.record(T0, 1)
+            uow.put_send_window(window)
+            return ticket_id
+
+        assert store.atomically(work) == 8  # AUTOINCREMENT carried on
+        assert store.get_ticket(8) == Ticket("Again", ANN, HELP, created_at=T0, gmail_thread_id="thread-8", id=8)
+        assert store.list_notifications(states=[NotificationState.QUEUED], ticket_id=8) == [ack]
+        assert store.get_send_window(HELP).sent(T0) == 1
+        store.save_brand(Brand("acme", "Acme", ack_template="Hi {{ ticket.requester_name }}"))
+        assert store.list_brands()[0].ack_template == "Hi {{ ticket.requester_name }}"
+
+    schema_after_upgrade = _schema(path)
+    with SqliteStore(path) as store:
+        assert store.get_notification(ack.id) == ack
+    assert _version(path) == 5
     assert _schema(path) == schema_after_upgrade
 
 
@@ -295,12 +361,30 @@ def test_sqlite_upgraded_file_has_the_same_schema_as_a_new_one(tmp_path: Path) -
     _write_v1_file(tmp_path / "upgraded-v1.db")
     _write_v2_file(tmp_path / "upgraded-v2.db")
     _write_v3_file(tmp_path / "upgraded-v3.db")
-    for name in ("upgraded-v1.db", "upgraded-v2.db", "upgraded-v3.db", "new.db"):
+    _write_v4_file(tmp_path / "upgraded-v4.db")
+    for name in ("upgraded-v1.db", "upgraded-v2.db", "upgraded-v3.db", "upgraded-v4.db", "new.db"):
         SqliteStore(tmp_path / name).close()
 
     assert _schema(tmp_path / "upgraded-v1.db") == _schema(tmp_path / "new.db")
     assert _schema(tmp_path / "upgraded-v2.db") == _schema(tmp_path / "new.db")
     assert _schema(tmp_path / "upgraded-v3.db") == _schema(tmp_path / "new.db")
+    assert _schema(tmp_path / "upgraded-v4.db") == _schema(tmp_path / "new.db")
+
+
+def test_sqlite_failed_upgrade_leaves_the_v4_file_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "v4.db"
+    _write_v4_file(path)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE outbox (x)")  # makes migration 5 fail after its ALTER TABLEs
+    db.commit()
+    db.close()
+
+    with pytest.raises(sqlite3.OperationalError, match="outbox"):
+        SqliteStore(path)
+
+    assert _version(path) == 4
+    assert "gmail_thread_id" not in _columns(path, "tickets")
+    assert "ack_template" not in _columns(path, "brands")
 
 
 def test_sqlite_failed_upgrade_leaves_the_v2_file_untouched(tmp_path: Path) -> None:

@@ -146,11 +146,12 @@ def support_address_from(d: Mapping[str, Any]) -> SupportAddress:
 
 
 def brand_doc(b: Brand) -> Doc:
-    return {"id": b.id, "name": b.name}
+    return {"id": b.id, "name": b.name, "ack_template": b.ack_template}
 
 
 def brand_from(d: Mapping[str, Any]) -> Brand:
-    return Brand(id=d["id"], name=d["name"])
+    # documents written before acknowledgements lack ack_template: the built-in text
+    return Brand(id=d["id"], name=d["name"], ack_template=d.get("ack_template"))
 
 
 # --------------------------------------------------------------------------- tickets and comments
@@ -168,6 +169,7 @@ def ticket_doc(t: Ticket) -> Doc:
         "status": t.status,
         "created_at": utc(t.created_at),
         "suppress_triggers": t.suppress_triggers,
+        "gmail_thread_id": t.gmail_thread_id,
     }
 
 
@@ -183,6 +185,7 @@ def ticket_from(d: Mapping[str, Any]) -> Ticket:
         status=d.get("status", "new"),
         created_at=utc(d.get("created_at")),
         suppress_triggers=bool(d.get("suppress_triggers", False)),
+        gmail_thread_id=d.get("gmail_thread_id"),  # documents written before outbound mail lack it: unknown
     )
 
 

@@ -10,6 +10,9 @@ Layout (collection names get an optional prefix, so several stores can share one
   suspended/{id}
   leases/{key}   counters/tickets
   oauth_flows/{nonce}   taken (read and deleted) in one transaction, so at most once
+  outbox/{notification id}   the notifications we owe, each document outbox_codec's dict (state, ticket_id and
+                             created_at top-level, for list_notifications)
+  send_windows/{address}     one account's Gmail sends over the rolling 24 h (outbox_codec's dict)
 
 Why it is built this way:
 - `atomically` runs the unit of work in a Firestore transaction (`@firestore.transactional`): reads go through
@@ -47,6 +50,7 @@ from google.cloud.firestore_v1.query import Query
 from google.cloud.firestore_v1.transaction import Transaction
 
 from gmail_tickets.adapters import firestore_codec as codec
+from gmail_tickets.adapters import outbox_codec
 from gmail_tickets.domain.model import (
     Brand,
     Comment,
@@ -59,6 +63,7 @@ from gmail_tickets.domain.model import (
     SuspendedMail,
     Ticket,
 )
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.errors import AlreadyRecorded, TransientError
 from gmail_tickets.ports import UnitOfWork
 
@@ -113,6 +118,17 @@ def _translated() -> Iterator[None]:
 
 def _snapshot(transaction: Transaction, ref: DocumentReference) -> DocumentSnapshot:
     return next(iter(transaction.get(ref)))
+
+
+def _send_window(address: str, snap: DocumentSnapshot) -> SendWindow:
+    """An account that never sent has no document: its window is empty, not missing."""
+    return outbox_codec.send_window_from(snap.to_dict() or {}) if snap.exists else SendWindow(address)
+
+
+def _newest_first(docs: list[codec.Doc]) -> list[codec.Doc]:
+    """created_at then id, both descending, records without a time last: the SQLite store's order. The
+    times are outbox_codec's fixed-width UTC text, so text order is time order."""
+    return sorted(docs, key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True)
 
 
 # --------------------------------------------------------------------------- unit of work
@@ -204,6 +220,13 @@ class _FirestoreUnitOfWork:
         snap = self.read(self._store._ticket_ref(ticket_id))
         return codec.ticket_from(snap.to_dict() or {}) if snap.exists else None
 
+    def get_notification(self, notification_id: str) -> Notification | None:
+        snap = self.read(self._store._notification_ref(notification_id))
+        return outbox_codec.notification_from(snap.to_dict() or {}) if snap.exists else None
+
+    def get_send_window(self, address: str) -> SendWindow:
+        return _send_window(address, self.read(self._store._send_window_ref(address)))
+
     # -- writes
 
     def put_connection(self, connection: Connection) -> None:
@@ -237,6 +260,13 @@ class _FirestoreUnitOfWork:
         # Same id again replaces the record (a blind set: no read, so it may follow this unit's other writes).
         ref = self._store._col("suspended").document(codec.doc_id(record.id))
         self.set(ref, codec.suspended_doc(record, codec.next_seq()))
+
+    def put_notification(self, notification: Notification) -> None:
+        self.set(self._store._notification_ref(notification.id), outbox_codec.notification_doc(notification))
+
+    def put_send_window(self, window: SendWindow) -> None:
+        # A blind `set`, never `update`: `update` reads dots in the bucket keys (ISO times) as field paths.
+        self.set(self._store._send_window_ref(window.address), outbox_codec.send_window_doc(window))
 
 
 # --------------------------------------------------------------------------- store
@@ -287,6 +317,12 @@ class FirestoreStore:
 
     def _ticket_ref(self, ticket_id: int) -> DocumentReference:
         return self._col("tickets").document(str(ticket_id))
+
+    def _notification_ref(self, notification_id: str) -> DocumentReference:
+        return self._col("outbox").document(codec.doc_id(notification_id))
+
+    def _send_window_ref(self, address: str) -> DocumentReference:
+        return self._col("send_windows").document(codec.doc_id(address))
 
     def _count(self, writes: int) -> None:
         if writes:
@@ -582,6 +618,44 @@ class FirestoreStore:
         with _translated():
             result = query.count(alias="n").get()
         return int(result[0][0].value)
+
+    # -- the outbox
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        snap = self._get(self._notification_ref(notification_id))
+        return outbox_codec.notification_from(snap.to_dict() or {}) if snap.exists else None
+
+    def list_notifications(
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100
+    ) -> list[Notification]:
+        """Newest first (created_at, then id; records without a time last).
+
+        Each query has at most one filter and never orders by another field, so the automatic single-field
+        indexes serve it (no composite index, see REQUIRED_INDEXES). With a filter, every match is read and
+        sorted here before `limit` applies: fine for one ticket's few records and for the live states (queued,
+        sending, failed), but it reads them all, so listing `sent` grows with the history.
+        """
+        wanted = list(dict.fromkeys(str(s) for s in states))
+        col = self._col("outbox")
+        if ticket_id is None and not wanted:
+            # Ties on created_at fall to the document id, which is the notification id (notification_id's
+            # characters are all safe for doc_id), descending like the order asked for.
+            query = col.order_by("created_at", direction=firestore.Query.DESCENDING).limit(limit)
+            docs = [s.to_dict() or {} for s in self._stream(query)]
+        elif ticket_id is not None:
+            query = col.where(filter=FieldFilter("ticket_id", "==", int(ticket_id)))
+            docs = [s.to_dict() or {} for s in self._stream(query)]
+            if wanted:  # both filters: one ticket's records are few, so its states are picked here
+                docs = [d for d in docs if d.get("state") in wanted]
+        else:
+            docs = []
+            for start in range(0, len(wanted), _IN_LIMIT):
+                query = col.where(filter=FieldFilter("state", "in", wanted[start : start + _IN_LIMIT]))
+                docs.extend(s.to_dict() or {} for s in self._stream(query))
+        return [outbox_codec.notification_from(d) for d in _newest_first(docs)[:limit]]
+
+    def get_send_window(self, address: str) -> SendWindow:
+        return _send_window(address, self._get(self._send_window_ref(address)))
 
     # -- OAuth flows
 

@@ -156,6 +156,33 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE comments ADD COLUMN author_kind TEXT NOT NULL DEFAULT 'customer';
     """,
+    # 5: outbound notifications. Tickets remember their Gmail thread (our mail joins it) and brands may carry
+    # their own acknowledgement text; rows written before read back as "unknown" / "the built-in text".
+    """
+    ALTER TABLE tickets ADD COLUMN gmail_thread_id TEXT;
+    ALTER TABLE brands ADD COLUMN ack_template TEXT;
+
+    -- One row per notification we owe (domain/outbox.py). `doc` is the record as outbox_codec writes it, the
+    -- same format the Firestore store keeps; the other columns copy the fields list_notifications selects and
+    -- sorts by. No foreign key to tickets: the Firestore store has none either.
+    CREATE TABLE outbox (
+        id         TEXT PRIMARY KEY,
+        ticket_id  INTEGER NOT NULL,
+        state      TEXT NOT NULL,
+        created_at TEXT,
+        doc        TEXT NOT NULL
+    );
+    -- Newest first (created_at DESC, id DESC) within one state, one ticket, or all of them.
+    CREATE INDEX outbox_by_state ON outbox (state, created_at, id);
+    CREATE INDEX outbox_by_ticket ON outbox (ticket_id, created_at, id);
+    CREATE INDEX outbox_newest ON outbox (created_at, id);
+
+    -- One account's Gmail sends over the rolling 24 h, as outbox_codec writes it.
+    CREATE TABLE send_windows (
+        address TEXT PRIMARY KEY,
+        doc     TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+from gmail_tickets.adapters import outbox_codec
 from gmail_tickets.adapters.sqlite_schema import migrate
 from gmail_tickets.domain.model import (
     AccountKind,
@@ -41,6 +42,7 @@ from gmail_tickets.domain.model import (
     SuspendedMail,
     Ticket,
 )
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.errors import AlreadyRecorded, TransientError
 from gmail_tickets.ports import UnitOfWork
 
@@ -146,6 +148,7 @@ def _ticket(row: sqlite3.Row) -> Ticket:
         status=row["status"],
         created_at=_dt(row["created_at"]),
         suppress_triggers=bool(row["suppress_triggers"]),
+        gmail_thread_id=row["gmail_thread_id"],
     )
 
 
@@ -226,6 +229,19 @@ def _quarantine(row: sqlite3.Row) -> QuarantineRecord:
     )
 
 
+def _brand(row: sqlite3.Row) -> Brand:
+    return Brand(id=row["id"], name=row["name"], ack_template=row["ack_template"])
+
+
+def _notification(row: sqlite3.Row) -> Notification:
+    return outbox_codec.notification_from(json.loads(row["doc"]))
+
+
+def _send_window(address: str, row: sqlite3.Row | None) -> SendWindow:
+    """An account that never sent has no row: its window is empty, not missing."""
+    return SendWindow(address) if row is None else outbox_codec.send_window_from(json.loads(row["doc"]))
+
+
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -293,6 +309,14 @@ class _SqliteUnitOfWork:
     def get_lease(self, key: str) -> sqlite3.Row | None:
         return self._db.execute("SELECT * FROM leases WHERE key = ?", (key,)).fetchone()
 
+    def get_notification(self, notification_id: str) -> Notification | None:
+        row = self._db.execute("SELECT doc FROM outbox WHERE id = ?", (notification_id,)).fetchone()
+        return None if row is None else _notification(row)
+
+    def get_send_window(self, address: str) -> SendWindow:
+        return _send_window(address, self._db.execute(
+            "SELECT doc FROM send_windows WHERE address = ?", (address,)).fetchone())
+
     # -- writes
 
     def put_connection(self, connection: Connection) -> None:
@@ -319,11 +343,11 @@ class _SqliteUnitOfWork:
     def add_ticket(self, ticket: Ticket) -> int:
         cur = self._write(
             "INSERT INTO tickets (subject, requester, connection, brand_id, requester_name, followers, status, "
-            "created_at, suppress_triggers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "created_at, suppress_triggers, gmail_thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 ticket.subject, ticket.requester, ticket.connection, ticket.brand_id, ticket.requester_name,
                 json.dumps(list(ticket.followers)), ticket.status, _ts(ticket.created_at),
-                int(ticket.suppress_triggers),
+                int(ticket.suppress_triggers), ticket.gmail_thread_id,
             ),
         )
         ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
@@ -367,6 +391,23 @@ class _SqliteUnitOfWork:
             ),
         )
 
+    def put_notification(self, notification: Notification) -> None:
+        # The queried columns are copies of the doc's fields, rewritten with it, so they never disagree.
+        doc = outbox_codec.notification_doc(notification)
+        self._write(
+            "INSERT INTO outbox (id, ticket_id, state, created_at, doc) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET ticket_id = excluded.ticket_id, state = excluded.state, "
+            "created_at = excluded.created_at, doc = excluded.doc",
+            (doc["id"], doc["ticket_id"], doc["state"], doc["created_at"], json.dumps(doc)),
+        )
+
+    def put_send_window(self, window: SendWindow) -> None:
+        self._write(
+            "INSERT INTO send_windows (address, doc) VALUES (?, ?) "
+            "ON CONFLICT (address) DO UPDATE SET doc = excluded.doc",
+            (window.address, json.dumps(outbox_codec.send_window_doc(window))),
+        )
+
     # -- writes the Store does through its own transactions
 
     def delete_connection(self, address: str) -> None:
@@ -385,8 +426,9 @@ class _SqliteUnitOfWork:
 
     def put_brand(self, brand: Brand) -> None:
         self._write(
-            "INSERT INTO brands (id, name) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name",
-            (brand.id, brand.name),
+            "INSERT INTO brands (id, name, ack_template) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name, ack_template = excluded.ack_template",
+            (brand.id, brand.name, brand.ack_template),
         )
 
     def put_lease(self, key: str, holder: str, expires_at: datetime, look_again: bool) -> None:
@@ -566,7 +608,7 @@ class SqliteStore:
         self._transaction(lambda uow: uow.put_brand(brand))
 
     def list_brands(self) -> list[Brand]:
-        return [Brand(id=r["id"], name=r["name"]) for r in self._read("SELECT id, name FROM brands ORDER BY id")]
+        return [_brand(r) for r in self._read("SELECT id, name, ack_template FROM brands ORDER BY id")]
 
     # -- ledger
 
@@ -631,6 +673,34 @@ class SqliteStore:
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """One range scan of ledger_by_sender (text order of the fixed-width timestamps is time order)."""
         return int(self._read(RECENT_MAIL_COUNT_SQL, (_sender(sender), _ts(since)))[0][0])
+
+    # -- the outbox
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        rows = self._read("SELECT doc FROM outbox WHERE id = ?", (notification_id,))
+        return _notification(rows[0]) if rows else None
+
+    def list_notifications(
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100
+    ) -> list[Notification]:
+        """Newest first (created_at, then id; records without a time last), served by outbox_by_state,
+        outbox_by_ticket or outbox_newest."""
+        wanted = list(dict.fromkeys(str(s) for s in states))
+        where: list[str] = []
+        params: list[Any] = []
+        if ticket_id is not None:
+            where.append("ticket_id = ?")
+            params.append(ticket_id)
+        if wanted:
+            where.append(f"state IN ({_marks(len(wanted))})")  # a handful of states: far below _CHUNK
+            params.extend(wanted)
+        clause = f"WHERE {' AND '.join(where)} " if where else ""
+        rows = self._read(f"SELECT doc FROM outbox {clause}ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit))
+        return [_notification(r) for r in rows]
+
+    def get_send_window(self, address: str) -> SendWindow:
+        rows = self._read("SELECT doc FROM send_windows WHERE address = ?", (address,))
+        return _send_window(address, rows[0] if rows else None)
 
     # -- OAuth flows
 

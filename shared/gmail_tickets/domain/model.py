@@ -41,6 +41,7 @@ class Outcome(enum.StrEnum):
 class Brand:
     id: str
     name: str
+    ack_template: str | None = None  # the new-ticket acknowledgement's text (Jinja2); None: the built-in one
 
 
 @dataclass
@@ -101,6 +102,7 @@ class Ticket:
     status: str = "new"
     created_at: datetime | None = None
     suppress_triggers: bool = False
+    gmail_thread_id: str | None = None  # the Gmail thread of its first mail: our notifications join it
     id: int | None = None
 
 

@@ -1,0 +1,194 @@
+"""The outbox: each notification we owe someone is a record, created in the same transaction as the event that
+caused it (a new ticket, an agent's reply), so an event yields its mail exactly when it commits.
+
+The record's id is its idempotency key, (ticket, event, recipients): a trigger that runs again finds its record
+and adds nothing. Delivery moves the record along
+
+    queued ──claim──▶ sending(route) ──▶ sent
+       ▲                   │       └───▶ failed   (visible in the console, never silently dropped)
+       └─── retry later ───┘
+
+and every move is a transaction on the record, so at-least-once events deliver it at most once per route:
+- a claim is taken by one sender at a time (`lease_until`); a redelivered event meanwhile waits;
+- a claim whose sender vanished (crash) is settled, not repeated blindly: via Gmail by looking for our Message-ID
+  in the account's SENT folder; via the relay, which keeps no such record, by failing visibly for an admin to
+  resend (the relay may or may not have taken it, and a duplicate is not ours to risk).
+
+Pure: transitions return nothing but change the record handed in, inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from gmail_tickets.domain import send_window
+from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment
+
+
+class NotificationState(enum.StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class NotificationEvent(enum.StrEnum):
+    TICKET_CREATED = "created"  # the acknowledgement to the requester
+    AGENT_REPLY = "reply"  # an agent's reply, to the requester and the followers
+
+
+Via = Literal["gmail", "relay"]
+
+
+@dataclass(frozen=True)
+class AttachmentRef:
+    """A file to send, by its BlobStore key: the bytes stay out of the record (and out of Firestore's 1 MiB)."""
+
+    filename: str
+    content_type: str
+    size: int
+    blob_key: str
+
+
+@dataclass
+class Notification:
+    """One mail we owe, with everything needed to build it again identically on a retry (same Message-ID)."""
+
+    id: str
+    ticket_id: int
+    event: str  # "created", or "reply:<comment id>"
+    connection: str  # the Gmail account (support address) it goes out from
+    from_address: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    message_id: str  # ours, signed; fixed at creation so a crashed Gmail send can be found in SENT
+    from_name: str = ""
+    cc: tuple[str, ...] = ()
+    reply_to: str | None = None
+    html: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    automatic: bool = True
+    attachments: tuple[AttachmentRef, ...] = ()
+    gmail_thread_id: str | None = None  # the ticket's thread in that account: threads our copy in its Sent folder
+    state: NotificationState = NotificationState.QUEUED
+    route: Via | None = None
+    route_reason: str = ""
+    force_relay: bool = False  # Gmail refused it for good (limit, permanent error): the relay only from now on
+    attempts: int = 0
+    last_error: str | None = None
+    holder: str | None = None
+    lease_until: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    sent_at: datetime | None = None
+    gmail_message_id: str | None = None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*self.to, *self.cc)))
+
+    @property
+    def has_attachments(self) -> bool:
+        return bool(self.attachments)
+
+    @property
+    def is_settled(self) -> bool:
+        return self.state in (NotificationState.SENT, NotificationState.FAILED)
+
+    def mail(self, attachments: tuple[OutgoingAttachment, ...] = ()) -> OutboundMail:
+        """The domain mail to build bytes from; `attachments` carries the files' bytes (relay only)."""
+        return OutboundMail(
+            from_address=self.from_address, from_name=self.from_name, to=self.to, cc=self.cc,
+            reply_to=self.reply_to, subject=self.subject, text=self.text, html=self.html,
+            message_id=self.message_id, in_reply_to=self.in_reply_to, references=self.references,
+            automatic=self.automatic, attachments=attachments,
+        )
+
+    # -- transitions (each inside one store transaction)
+
+    def claim(self, via: Via, reason: str, *, holder: str, now: datetime, lease: timedelta) -> None:
+        self.state = NotificationState.SENDING
+        self.route = via
+        self.route_reason = reason
+        self.attempts += 1
+        self.holder = holder
+        self.lease_until = now + lease
+        self.updated_at = now
+
+    def mark_sent(self, now: datetime, *, gmail_message_id: str | None = None, note: str | None = None) -> None:
+        self.state = NotificationState.SENT
+        self.sent_at = now
+        self.updated_at = now
+        self.gmail_message_id = gmail_message_id
+        self.last_error = note
+        self.holder = None
+        self.lease_until = None
+
+    def retry_later(self, error: str, now: datetime) -> None:
+        self.state = NotificationState.QUEUED
+        self.last_error = error
+        self.updated_at = now
+        self.holder = None
+        self.lease_until = None
+
+    def fail(self, error: str, now: datetime) -> None:
+        self.state = NotificationState.FAILED
+        self.last_error = error
+        self.updated_at = now
+        self.holder = None
+        self.lease_until = None
+
+    def requeue(self, now: datetime) -> None:
+        """An admin's "send again" of a failed notification: a fresh start, on whichever route fits now."""
+        self.state = NotificationState.QUEUED
+        self.attempts = 0
+        self.force_relay = False
+        self.last_error = None
+        self.updated_at = now
+
+    def lease_expired(self, now: datetime) -> bool:
+        return self.lease_until is None or self.lease_until <= now
+
+
+_EVENT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def notification_id(ticket_id: int, event: str, recipients: tuple[str, ...] | list[str]) -> str:
+    """The idempotency key (ticket, event, recipients): the same trigger for the same people is the same record.
+
+    Recipients are compared case-insensitively and in any order; the hash keeps the id short and free of the
+    characters document ids forbid."""
+    people = ",".join(sorted({r.strip().lower() for r in recipients}))
+    digest = hashlib.sha256(people.encode()).hexdigest()[:16]
+    slug = _EVENT_SLUG.sub("-", event.lower()).strip("-")
+    return f"t{ticket_id}-{slug}-{digest}"
+
+
+@dataclass
+class SendWindow:
+    """One account's Gmail sends over the rolling 24 h (recipients in hourly buckets, see send_window), and,
+    when Gmail itself answered its sending-limit error, until when the relay is used without asking Gmail."""
+
+    address: str
+    buckets: dict[datetime, int] = field(default_factory=dict)
+    blocked_until: datetime | None = None
+
+    def sent(self, now: datetime) -> int:
+        return send_window.sent_in_window(self.buckets, now)
+
+    def record(self, now: datetime, recipients: int) -> None:
+        self.buckets = send_window.record(self.buckets, now, recipients)
+
+    def blocked(self, now: datetime) -> bool:
+        return self.blocked_until is not None and self.blocked_until > now
+
+    def limit_reached(self, now: datetime, limit: int) -> bool:
+        """What the console warns about: "send limit reached, relay in use"."""
+        return self.blocked(now) or self.sent(now) >= limit
