@@ -3,6 +3,7 @@ ack (return) or retry (raise). No business logic lives here.
 
 - ingest: Pub/Sub CloudEvent (Gmail's push on `gmail-push`, the sweep's requests on `mailbox-sync`).
 - sweep:  HTTP, called every minute by Cloud Scheduler.
+- send:   Pub/Sub CloudEvent on `outbound-mail`: deliver one notification via Gmail or the relay.
 - admin:  HTTP, the console behind Identity-Aware Proxy (web/iap_auth.py says why IAP, and what is verified).
 """
 
@@ -20,29 +21,44 @@ from cloudevents.http import CloudEvent
 
 from gmail_tickets import bootstrap, logs
 from gmail_tickets.services.ingest import ingest_event, quarantine_event
+from gmail_tickets.services.send_notification import send_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
 
 logs.configure()
 
 
-@functions_framework.cloud_event
-def ingest(event: CloudEvent) -> None:
-    """Ack by returning; raise (TransientError and anything unexpected) to have Pub/Sub deliver it again."""
-    deps = bootstrap.deps()
+def _message_data(event: CloudEvent) -> bytes | None:
+    """The Pub/Sub message's data; None (after quarantining the envelope) when it is not base64."""
     envelope: Any = event.data if isinstance(event.data, dict) else {}
     encoded = (envelope.get("message") or {}).get("data", "")
     try:
-        data = base64.b64decode(encoded, validate=True)
+        return base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError, TypeError):
-        quarantine_event(deps, json.dumps(envelope, default=str).encode(), "message data is not base64")
-        return
-    ingest_event(deps, data)
+        quarantine_event(bootstrap.deps(), json.dumps(envelope, default=str).encode(), "message data is not base64")
+        return None
+
+
+@functions_framework.cloud_event
+def ingest(event: CloudEvent) -> None:
+    """Ack by returning; raise (TransientError and anything unexpected) to have Pub/Sub deliver it again."""
+    data = _message_data(event)
+    if data is not None:
+        ingest_event(bootstrap.deps(), data)
+
+
+@functions_framework.cloud_event
+def send(event: CloudEvent) -> None:
+    """Ack by returning (sent, failed visibly, or a duplicate); raise to have Pub/Sub deliver it again."""
+    data = _message_data(event)
+    if data is not None:
+        send_event(bootstrap.deps(), data)
 
 
 @functions_framework.http
 def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
     result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.config().gmail_push)
-    body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors}
+    body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors,
+            "notifications_republished": result.notifications_republished}
     return json.dumps(body), 200, {"Content-Type": "application/json"}
 
 

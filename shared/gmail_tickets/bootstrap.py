@@ -20,7 +20,7 @@ from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.errors import TokenRevoked
 from gmail_tickets.google_endpoints import GOOGLE_AUTH_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI
-from gmail_tickets.ports import BlobStore, Clock, Mailbox, Publisher, Secrets, Store
+from gmail_tickets.ports import BlobStore, Clock, Mailbox, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
 
@@ -52,6 +52,11 @@ class Config:
     admin_emails: tuple[str, ...] = ()  # who may use the console (IAP identities) …
     admin_domain: str | None = None  # … or everyone of this Workspace domain (IAP's `hd` claim)
     iap_certs_file: str | None = None  # tests only: {key id: PEM} in place of IAP's published keys
+    relay_host: str | None = None  # the help desk's SMTP relay (submission, STARTTLS + AUTH); None: no relay
+    relay_port: int = 587
+    relay_username: str | None = None  # its password is the `relay-password` secret
+    relay_starttls: bool = True  # off only for a trusted relay on localhost
+    relay_ca_file: str | None = None  # a private CA the relay's certificate is signed by
     settings: Settings = field(default_factory=Settings)
 
     @classmethod
@@ -64,6 +69,8 @@ class Config:
             label_name=env.get("GT_LABEL_NAME", defaults.label_name),
             push_topic=env.get("GT_PUSH_TOPIC", f"projects/{project}/topics/gmail-push"),
             sync_topic=env.get("GT_SYNC_TOPIC", defaults.sync_topic),
+            outbound_topic=env.get("GT_OUTBOUND_TOPIC", defaults.outbound_topic),
+            send_limit=int(env["GT_SEND_LIMIT"]) if env.get("GT_SEND_LIMIT") else None,
         )
         return cls(
             store=env.get("GT_STORE", cls.store),
@@ -87,6 +94,11 @@ class Config:
             admin_emails=tuple(e.strip() for e in env.get("GT_ADMIN_EMAILS", "").split(",") if e.strip()),
             admin_domain=env.get("GT_ADMIN_DOMAIN") or None,
             iap_certs_file=env.get("GT_IAP_CERTS_FILE") or None,
+            relay_host=env.get("GT_RELAY_HOST") or None,
+            relay_port=int(env.get("GT_RELAY_PORT") or 587),
+            relay_username=env.get("GT_RELAY_USERNAME") or None,
+            relay_starttls=env.get("GT_RELAY_STARTTLS", "1").lower() not in ("0", "false", "no"),
+            relay_ca_file=env.get("GT_RELAY_CA_FILE") or None,
             settings=settings,
         )
 
@@ -134,8 +146,12 @@ def build_store(config: Config) -> Store:
 
 
 def build_secrets(config: Config) -> Secrets:
+    if config.secrets == "secretmanager":
+        from gmail_tickets.adapters.secret_manager import SecretManagerSecrets
+
+        return SecretManagerSecrets(project=config.project)
     if config.secrets != "file":
-        raise ValueError(f"GT_SECRETS={config.secrets!r}: only 'file' is available in this release")
+        raise ValueError(f"GT_SECRETS={config.secrets!r}: 'file' or 'secretmanager'")
     from gmail_tickets.adapters.local_secrets import FileSecrets
 
     return FileSecrets(config.secrets_file)
@@ -174,6 +190,20 @@ def build_blobs(config: Config) -> BlobStore:
     return FileBlobs(config.blobs_dir)
 
 
+def build_relay(config: Config, secrets: Secrets) -> Relay | None:
+    """The SMTP relay, or None when none is configured (mail that needs it then fails visibly)."""
+    if not config.relay_host:
+        return None
+    import ssl
+
+    from gmail_tickets.adapters.smtp_relay import SmtpRelay
+
+    context = ssl.create_default_context(cafile=config.relay_ca_file) if config.relay_ca_file else None
+    password = (lambda: secrets.get(secret_names.RELAY_PASSWORD)) if config.relay_username else None
+    return SmtpRelay(config.relay_host, config.relay_port, username=config.relay_username, password=password,
+                     starttls=config.relay_starttls, ssl_context=context)
+
+
 def ticket_tokens(secrets: Secrets) -> TicketTokens:
     """The key that signs our Message-IDs. Created on first use when absent (in the cloud, Terraform creates it,
     so instances never race to make two)."""
@@ -193,6 +223,7 @@ def build(
     clock: Clock | None = None,
     blobs: BlobStore | None = None,
     gmail_retry: RetryPolicy | None = None,
+    relay: Relay | None = None,
 ) -> Deps:
     """Wire the use cases' dependencies; any of them may be passed in (tests, the demo)."""
     config = config or Config.from_env()
@@ -209,6 +240,7 @@ def build(
         tokens=ticket_tokens(secrets),
         settings=config.settings,
         holder=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        relay=relay or build_relay(config, secrets),
     )
 
 
@@ -239,4 +271,5 @@ def deps() -> Deps:
 def describe(config: Config) -> dict[str, Any]:
     """What is wired, for a start-up log line (no secrets)."""
     return {"store": config.store, "secrets": config.secrets, "publisher": config.publisher, "blobs": config.blobs,
-            "project": config.project, "gmail": config.gmail_root_url or "google"}
+            "project": config.project, "gmail": config.gmail_root_url or "google",
+            "relay": f"{config.relay_host}:{config.relay_port}" if config.relay_host else None}

@@ -1,4 +1,4 @@
-"""The whole product in one process: the in-process publisher feeds `ingest`, a timer runs the sweep.
+"""The whole product in one process: the in-process publisher feeds `ingest` and `send`, a timer runs the sweep.
 
 On one machine against real Gmail there is no Pub/Sub for Gmail to push to, so the sweep's one-minute sync is
 the delivery path. The devstack simulator can also push straight in through `push()` (the demo does).
@@ -12,6 +12,7 @@ import threading
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
+from gmail_tickets.services.send_notification import send_event
 from gmail_tickets.services.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class EmbeddedRuntime:
         handler = self._ingest
         self.publisher.subscribe(PUSH_TOPIC, handler)
         self.publisher.subscribe(self.deps.settings.sync_topic, handler)
+        self.publisher.subscribe(self.deps.settings.outbound_topic, self._send)
         self.publisher.start()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="sweep", daemon=True)
         self._sweeper.start()
@@ -55,6 +57,9 @@ class EmbeddedRuntime:
 
     def _ingest(self, data: bytes) -> None:
         ingest_event(self.deps, data)
+
+    def _send(self, data: bytes) -> None:
+        send_event(self.deps, data)
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self.sweep_interval):

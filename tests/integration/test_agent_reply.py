@@ -1,5 +1,6 @@
 """reply_as_agent on the real stores (`store`: SQLite and the Firestore emulator): a reply is one agent comment on
-the ticket, refused replies change nothing, and nothing is sent or published (that is outbound mail's job)."""
+the ticket and one outbox record in the same transaction, announced on the outbound-mail topic; refused replies
+change nothing. Nothing here touches Gmail: sending is the send function's job (tests/integration/test_send.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from gmail_tickets.adapters.local_blobs import FileBlobs
 from gmail_tickets.adapters.local_secrets import FileSecrets
 from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.ports import Mailbox, Store
 from gmail_tickets.services.agent_reply import MAX_REPLY_CHARS, ReplyRefused, TicketNotFound, reply_as_agent
@@ -72,11 +74,17 @@ def test_a_reply_is_added_once_as_the_agents_comment(deps: Deps, store: Store, p
     reply = reply_as_agent(deps, ticket_id, author="agent@acme.test", body=typed)
 
     expected = Comment(ticket_id=ticket_id, author="agent@acme.test", body_text="Unplug it.\n\nThen call us.",
-                       created_at=T0 + timedelta(hours=1), connection=HELP, author_kind="agent", id=reply.id)
+                       created_at=T0 + timedelta(hours=1), connection=HELP, author_kind="agent", id=reply.id,
+                       message_id=reply.message_id)
     assert reply == expected
+    assert deps.tokens.ticket_from_message_id(reply.message_id or "") == ticket_id  # our signed id: answers thread
     assert store.comments(ticket_id)[1:] == [expected]  # once, after the customer's mail
     assert store.comments(ticket_id)[0].author_kind == "customer"
-    assert publisher.published == []  # sending it is outbound mail's job, not this one's
+    [mail] = store.list_notifications(ticket_id=ticket_id)
+    assert (mail.to, mail.message_id, mail.in_reply_to, mail.text) == ((ANN,), reply.message_id, "m1@x",
+                                                                      expected.body_text)
+    assert mail.state == NotificationState.QUEUED and mail.event == f"reply:{reply.id}"
+    assert publisher.published == [("outbound-mail", {"notification": mail.id})]
 
 
 @pytest.mark.parametrize(("body", "message"), [
@@ -90,6 +98,7 @@ def test_empty_or_too_long_replies_are_refused(deps: Deps, store: Store, ticket_
         reply_as_agent(deps, ticket_id, author="admin", body=body)
 
     assert len(store.comments(ticket_id)) == 1
+    assert store.list_notifications(ticket_id=ticket_id) == []
 
 
 def test_a_reply_of_exactly_the_maximum_length_is_added(deps: Deps, store: Store, ticket_id: int) -> None:

@@ -18,20 +18,20 @@ from datetime import datetime
 
 from gmail_tickets import secret_names
 from gmail_tickets.domain.model import (
-    AccountKind,
     AddressKind,
     Connection,
     ConnectionStatus,
     Outcome,
     SupportAddress,
 )
+from gmail_tickets.domain.send_window import limit_for
 from gmail_tickets.errors import ActionRefused, GmailTicketsError
 from gmail_tickets.ports import OAuthClient, UnitOfWork
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.send_notification import send_warning
 
 log = logging.getLogger(__name__)
 
-SEND_LIMITS = {AccountKind.GMAIL: 500, AccountKind.WORKSPACE: 2000}  # Gmail's rolling 24 h recipient limits
 REVOKE_FAILED_WARNING = (
     "Google could not be told to revoke access: remove the app at myaccount.google.com/permissions"
 )
@@ -240,7 +240,8 @@ class HealthRow:
 
 def health(deps: Deps) -> list[HealthRow]:
     """Rows for every support address (and any connection without one), the default first. Sends in the last
-    24 h are 0 until outbound mail exists; the limit shown is Gmail's for the account kind."""
+    24 h are the recipients Gmail sent to for us (what its limit counts); at the limit, or while Gmail refuses
+    after its limit error, the row warns that the relay is in use."""
     now = deps.clock.now()
     brands = {b.id: b.name for b in deps.store.list_brands()}
     connections = {c.address: c for c in deps.store.list_connections()}
@@ -260,6 +261,10 @@ def health(deps: Deps) -> list[HealthRow]:
             ))
             continue
         counts = deps.store.ledger_counts(address)
+        window = deps.store.get_send_window(address)
+        limit = limit_for(connection.account_kind, deps.settings.send_limit)
+        warning = send_warning(window, status=connection.status, send_via_gmail=connection.send_via_gmail,
+                               limit=limit, now=now)
         rows.append(HealthRow(
             address=address,
             kind=kind,
@@ -272,10 +277,10 @@ def health(deps: Deps) -> list[HealthRow]:
             imported={o.value: counts.get(o, 0) for o in Outcome if counts.get(o, 0)},
             import_total=connection.import_total,
             import_done=connection.import_done,
-            sends_24h=0,
-            send_limit=SEND_LIMITS[connection.account_kind],
+            sends_24h=window.sent(now),
+            send_limit=limit,
             send_via_gmail=connection.send_via_gmail,
-            warnings=list(connection.warnings),
+            warnings=[*connection.warnings, *([warning] if warning else [])],
         ))
     rows.sort(key=lambda r: (not r.is_default, r.address))
     return rows

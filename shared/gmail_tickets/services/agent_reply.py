@@ -1,15 +1,18 @@
-"""An agent's reply, written in the console, added to a ticket's conversation.
-
-This only records the reply. Emailing it to the requester is the outbound-mail work's job: that will publish the
-stored reply to the outbound-mail topic. Nothing here sends, or pretends to send, any mail.
+"""An agent's reply, written in the console: added to the ticket's conversation and, in the same transaction,
+queued as mail to the requester and the followers (an outbox record; see services/notifications.py). The reply
+carries our signed Message-ID, so the customer's answer threads back onto the ticket.
 """
 
 from __future__ import annotations
 
-from gmail_tickets.domain.model import Comment
+from collections.abc import Sequence
+
+from gmail_tickets.domain.model import Attachment, Comment
+from gmail_tickets.domain.outbox import AttachmentRef
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.notifications import agent_reply, announce
 
 AGENT = "agent"
 MAX_REPLY_CHARS = 5_000
@@ -25,14 +28,16 @@ class TicketNotFound(ReplyRefused):
     """There is no such ticket (deleted, or a mistyped id)."""
 
 
-def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str) -> Comment:
+def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
+                   attachments: Sequence[Attachment] = ()) -> Comment:
     """Add `body` to ticket `ticket_id` as a reply by the signed-in agent `author` ("admin" for the embedded
     admin, an email address behind IAP); return the stored comment.
 
     The body keeps its inner whitespace (agents format with blank lines), loses the blank edges, and uses plain
     newlines (browsers send a textarea's line breaks as CRLF). The comment carries the ticket's connection,
-    the address it will go out from once outbound mail sends it, and no Gmail or Message-ID: it has not been
-    sent. Raises TicketNotFound for an unknown ticket, ReplyRefused for an empty or too long body.
+    the address it goes out from, and the Message-ID it is sent with. `attachments` are files already kept in
+    the BlobStore (blob_key set); mail with files goes through the relay. Raises TicketNotFound for an unknown
+    ticket, ReplyRefused for an empty or too long body.
     """
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
@@ -44,14 +49,28 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str) -> Com
     if not author:
         raise ReplyRefused("Nobody is signed in to reply as.")
     now = deps.clock.now()
+    files = tuple(AttachmentRef(a.filename, a.content_type, a.size, a.blob_key) for a in attachments if a.blob_key)
+    conversation = deps.store.comments(ticket_id)
+    support = {a.address.lower() for a in deps.store.list_support_addresses()}
+    queued: list[str] = []
 
     def work(uow: UnitOfWork) -> Comment:
+        queued.clear()
         ticket = uow.get_ticket(ticket_id)
         if ticket is None:
             raise TicketNotFound(f"There is no ticket #{ticket_id}.")
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
-                          connection=ticket.connection, author_kind=AGENT)
+                          connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
+                          message_id=deps.tokens.message_id(ticket_id))
         uow.add_comment(comment)
+        brand = deps.brands.get(deps.store, ticket.brand_id)
+        mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
+                           ours=support | {ticket.connection.lower()}, now=now)
+        if mail is not None:
+            uow.put_notification(mail)
+            queued.append(mail.id)
         return comment
 
-    return deps.store.atomically(work)
+    comment = deps.store.atomically(work)
+    announce(deps, queued)
+    return comment

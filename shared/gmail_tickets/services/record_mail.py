@@ -23,6 +23,7 @@ from gmail_tickets.domain import auto_mail
 from gmail_tickets.domain import threading as ladder
 from gmail_tickets.domain.model import (
     Attachment,
+    Brand,
     Comment,
     Connection,
     LedgerEntry,
@@ -37,6 +38,7 @@ from gmail_tickets.mail.parse import InboundEmail, ParseFailure, parse
 from gmail_tickets.ports import RawMessage, UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments, keep_raw
+from gmail_tickets.services.notifications import acknowledgement, announce
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Recorded:
     ticket_id: int | None = None
     matched_by: str | None = None
     reason: str | None = None
+    notification_id: str | None = None  # the acknowledgement this mail's new ticket owes (see notifications)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,8 @@ def record_parsed(
                                        timedelta(seconds=deps.settings.burst_window_seconds))
         if policy.is_burst(deps.store.recent_mail_count(mail.from_address, policy.window_start(now))):
             suspend, reason = True, policy.reason
-    writer = _Writer(deps, connection, ids, mail, attachments, raw_key, now, ours, suppress_triggers)
+    brand = None if suppress_triggers else deps.brands.get(deps.store, connection.brand_id)
+    writer = _Writer(deps, connection, ids, mail, attachments, raw_key, now, ours, suppress_triggers, brand)
 
     def work(uow: UnitOfWork) -> Recorded:
         if uow.get_ledger(connection.address, ids.message_id) is not None:
@@ -140,6 +144,8 @@ def record_parsed(
         log.info("mail recorded", extra={"connection": connection.address, "gmail_message_id": ids.message_id,
                                          "outcome": recorded.outcome.value, "ticket_id": recorded.ticket_id,
                                          "matched_by": recorded.matched_by, "reason": recorded.reason})
+    if recorded.notification_id is not None:
+        announce(deps, [recorded.notification_id])
     return recorded
 
 
@@ -193,6 +199,7 @@ class _Writer:
     now: datetime
     ours: set[str]
     suppress_triggers: bool
+    brand: Brand | None
 
     def entry(self, outcome: Outcome, ticket_id: int | None = None, comment_id: str | None = None) -> LedgerEntry:
         return LedgerEntry(
@@ -222,7 +229,7 @@ class _Writer:
         ))
 
     def new_ticket(self, uow: UnitOfWork) -> Recorded:
-        ticket_id = uow.add_ticket(Ticket(
+        ticket = Ticket(
             subject=self.mail.subject,
             requester=self.mail.requester,
             requester_name=self.mail.from_name,
@@ -231,10 +238,17 @@ class _Writer:
             followers=[a for a in self.mail.cc if a.lower() not in self.ours and a != self.mail.requester],
             created_at=self.now,
             suppress_triggers=self.suppress_triggers,
-        ))
+            gmail_thread_id=self.ids.thread_id,
+        )
+        ticket_id = uow.add_ticket(ticket)
         comment_id = self._comment(uow, ticket_id, None)
         uow.add_ledger(self.entry(Outcome.TICKET, ticket_id, comment_id), thread_id=self.ids.thread_id)
-        return Recorded(self.ids.message_id, Outcome.TICKET, ticket_id)
+        ack = acknowledgement(self.deps, ticket, brand=self.brand, customer_message_id=self.mail.message_id,
+                              references=self.mail.references, ours=self.ours, now=self.now)
+        if ack is not None:
+            uow.put_notification(ack)
+        return Recorded(self.ids.message_id, Outcome.TICKET, ticket_id,
+                        notification_id=ack.id if ack is not None else None)
 
     def comment(self, uow: UnitOfWork, ticket_id: int, matched_by: str | None) -> Recorded:
         comment_id = self._comment(uow, ticket_id, matched_by)

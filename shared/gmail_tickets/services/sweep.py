@@ -1,4 +1,5 @@
-"""The one-minute reconciliation sweep: ask for a sync of every active mailbox, and keep Gmail watches alive.
+"""The one-minute reconciliation sweep: ask for a sync of every active mailbox, keep Gmail watches alive, and
+publish again any notification whose event was lost (queued or held past its lease for a minute or more).
 
 Push notifications can be late, dropped or coalesced; the sweep is what makes "eventually" a bounded minute.
 Each mailbox is handled on its own, so one broken mailbox never stops the others.
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from gmail_tickets.domain.model import ConnectionStatus
+from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.errors import GmailTicketsError, TokenRevoked
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services.connection_health import mark_connection
@@ -24,6 +26,7 @@ class SweepResult:
     requested: list[str] = field(default_factory=list)
     watches_renewed: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
+    notifications_republished: list[str] = field(default_factory=list)
 
 
 def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
@@ -46,7 +49,26 @@ def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
         except GmailTicketsError as exc:
             log.warning("sweep step failed", extra={"connection": address, "error": str(exc)})
             result.errors[address] = str(exc)
+    try:
+        result.notifications_republished = republish_notifications(deps)
+    except GmailTicketsError as exc:
+        log.warning("sweep could not republish notifications", extra={"error": str(exc)})
+        result.errors["outbox"] = str(exc)
     return result
+
+
+def republish_notifications(deps: Deps) -> list[str]:
+    """The outbox relay's safety net: a record committed without its event reaching the send function (publish
+    lost, retries exhausted) is published again once it has waited `outbox_republish_after_seconds`."""
+    now = deps.clock.now()
+    stale = now - timedelta(seconds=deps.settings.outbox_republish_after_seconds)
+    pending = deps.store.list_notifications(states=(NotificationState.QUEUED, NotificationState.SENDING), limit=500)
+    due = [n.id for n in pending
+           if (n.updated_at or n.created_at or now) <= stale
+           and (n.state == NotificationState.QUEUED or n.lease_expired(now))]
+    for record_id in due:
+        deps.publisher.publish(deps.settings.outbound_topic, {"notification": record_id})
+    return due
 
 
 def renew_watch(deps: Deps, address: str) -> None:

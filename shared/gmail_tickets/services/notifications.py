@@ -1,0 +1,195 @@
+"""Triggers: which events owe someone a mail, and what that mail says.
+
+- A new ticket (not from the import on connect, not suspended mail: those never get here) → an acknowledgement
+  to the requester, from the brand's template.
+- An agent's reply → the reply, to the requester and the followers.
+
+Each trigger writes its outbox record in the transaction of the event itself (see domain/outbox.py), under an id
+made of (ticket, event, recipients), so it runs once per (ticket, event) however often the event is retried.
+After the commit, `announce` publishes the record's id to the outbound-mail topic; if that publish is lost, the
+sweep publishes records still queued a minute later.
+
+Templates are Jinja2 in a sandbox: admins write them in the console, and a sandboxed template cannot reach
+Python internals. A template that fails to render falls back to the built-in text, so a typo never costs a
+customer their acknowledgement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+
+from gmail_tickets.domain.model import Brand, Comment, Ticket
+from gmail_tickets.domain.outbox import (
+    AttachmentRef,
+    Notification,
+    NotificationEvent,
+    NotificationState,
+    notification_id,
+)
+from gmail_tickets.errors import ActionRefused
+from gmail_tickets.mail.outbound import gmail_thread_safe_subject
+from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACK_TEMPLATE = """\
+Hello {{ requester_name or "there" }},
+
+Thank you for writing to us. We have received your request and opened ticket #{{ ticket_id }}:
+"{{ subject }}".
+
+We will answer as soon as we can, by replying to this mail. To add anything, simply reply to it.
+
+{{ brand }}
+"""
+"""Variables: ticket_id, subject, requester, requester_name, brand."""
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def render_ack(template: str | None, *, ticket: Ticket, brand_name: str) -> str:
+    """The acknowledgement's text; the built-in template when `template` is empty or does not render."""
+    values = {"ticket_id": ticket.id, "subject": ticket.subject, "requester": ticket.requester,
+              "requester_name": ticket.requester_name, "brand": brand_name}
+    if template and template.strip():
+        try:
+            return _env.from_string(template).render(values).strip() + "\n"
+        except TemplateError as exc:
+            log.warning("brand acknowledgement template failed; using the built-in one",
+                        extra={"brand": ticket.brand_id, "error": type(exc).__name__})
+    return _env.from_string(DEFAULT_ACK_TEMPLATE).render(values).strip() + "\n"
+
+
+def check_template(template: str) -> str | None:
+    """Why a template cannot be used (for the console), or None when it renders with sample values."""
+    sample = Ticket(subject="Printer on fire", requester="ann@example.com", connection="help@example.com",
+                    requester_name="Ann", id=123)
+    try:
+        _env.from_string(template).render({"ticket_id": sample.id, "subject": sample.subject,
+                                           "requester": sample.requester, "requester_name": sample.requester_name,
+                                           "brand": "Acme"})
+    except TemplateError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def text_as_html(text: str) -> str:
+    """The HTML alternative of a plain text: escaped, paragraphs and line breaks kept."""
+    paragraphs = [p for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
+
+
+def _deliverable(address: str | None, ours: set[str]) -> bool:
+    return bool(address) and "@" in address and address.lower() not in ours  # type: ignore[operator]
+
+
+def _nonce(record_id: str) -> str:
+    """The Message-ID's nonce, from the record id: a retried trigger mints the very same Message-ID."""
+    return hashlib.sha256(record_id.encode()).hexdigest()[:16]
+
+
+def acknowledgement(
+    deps: Deps, ticket: Ticket, *, brand: Brand | None, customer_message_id: str | None,
+    references: Sequence[str], ours: set[str], now: datetime,
+) -> Notification | None:
+    """The acknowledgement of a new ticket, or None when there is nobody to send it to."""
+    if ticket.id is None or ticket.suppress_triggers or not _deliverable(ticket.requester, ours):
+        return None
+    brand_name = brand.name if brand else ""
+    record_id = notification_id(ticket.id, NotificationEvent.TICKET_CREATED, [ticket.requester])
+    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name)
+    return Notification(
+        id=record_id, ticket_id=ticket.id, event=str(NotificationEvent.TICKET_CREATED),
+        connection=ticket.connection, from_address=ticket.connection, from_name=brand_name,
+        to=(ticket.requester,), reply_to=ticket.connection,
+        subject=gmail_thread_safe_subject(ticket.subject), text=text, html=text_as_html(text),
+        message_id=deps.tokens.message_id(ticket.id, _nonce(record_id)),
+        in_reply_to=customer_message_id, references=tuple(references), automatic=True,
+        gmail_thread_id=ticket.gmail_thread_id, created_at=now, updated_at=now,
+    )
+
+
+def agent_reply(
+    deps: Deps, ticket: Ticket, comment: Comment, *, brand: Brand | None, conversation: Sequence[Comment],
+    attachments: Sequence[AttachmentRef] = (), ours: set[str], now: datetime,
+) -> Notification | None:
+    """The agent's reply as mail to the requester (To) and the followers (Cc), threaded under the conversation:
+    In-Reply-To names the customer's latest mail, References the whole chain."""
+    if ticket.id is None or comment.id is None:
+        return None
+    to = tuple(a for a in (ticket.requester,) if _deliverable(a, ours))
+    cc = tuple(dict.fromkeys(a for a in ticket.followers if _deliverable(a, ours) and a not in to))
+    if not to and not cc:
+        return None
+    chain = [c.message_id for c in conversation if c.message_id]
+    customer = [c.message_id for c in conversation if c.message_id and c.author_kind != "agent"]
+    event = f"{NotificationEvent.AGENT_REPLY}:{comment.id}"
+    record_id = notification_id(ticket.id, event, [*to, *cc])
+    text = comment.body_text
+    return Notification(
+        id=record_id, ticket_id=ticket.id, event=event, connection=ticket.connection,
+        from_address=ticket.connection, from_name=brand.name if brand else "", to=to, cc=cc,
+        reply_to=ticket.connection, subject=gmail_thread_safe_subject(ticket.subject), text=text,
+        html=text_as_html(text), message_id=comment.message_id or deps.tokens.message_id(ticket.id, _nonce(record_id)),
+        in_reply_to=customer[-1] if customer else None,
+        references=tuple(m for m in chain if m != (customer[-1] if customer else None)),
+        automatic=False, attachments=tuple(attachments), gmail_thread_id=ticket.gmail_thread_id,
+        created_at=now, updated_at=now,
+    )
+
+
+def announce(deps: Deps, notification_ids: Sequence[str]) -> None:
+    """Publish committed records to the outbound-mail topic. A failure here loses nothing: the record is
+    committed, and the sweep publishes what is still queued."""
+    for record_id in notification_ids:
+        try:
+            deps.publisher.publish(deps.settings.outbound_topic, {"notification": record_id})
+        except Exception as exc:
+            log.warning("outbound publish failed; the sweep will publish it",
+                        extra={"notification": record_id, "error": type(exc).__name__})
+
+
+def send_again(deps: Deps, notification_id: str) -> Notification:
+    """An admin's "send again" of a failed notification: queued afresh (on whichever route fits now) and
+    announced. Refused for one that is not failed: a sent mail is not resent by accident."""
+    now = deps.clock.now()
+
+    def work(uow: UnitOfWork) -> Notification:
+        record = uow.get_notification(notification_id)
+        if record is None:
+            raise ActionRefused("There is no such notification.")
+        if record.state != NotificationState.FAILED:
+            raise ActionRefused(f"Only a failed notification can be sent again; this one is {record.state}.")
+        record.requeue(now)
+        uow.put_notification(record)
+        return record
+
+    record = deps.store.atomically(work)
+    announce(deps, [record.id])
+    return record
+
+
+def save_ack_template(deps: Deps, brand_id: str, template: str | None) -> Brand:
+    """Set (or, empty, reset to the built-in) a brand's acknowledgement text. Refused when it does not render."""
+    text = (template or "").replace("\r\n", "\n").strip() or None
+    if text is not None:
+        if len(text) > 10_000:
+            raise ActionRefused("The template is too long (at most 10,000 characters).")
+        problem = check_template(text)
+        if problem:
+            raise ActionRefused(f"The template does not render: {problem}")
+    brand = next((b for b in deps.store.list_brands() if b.id == brand_id), None)
+    if brand is None:
+        brand = Brand(id=brand_id, name="Default brand" if brand_id == "default" else brand_id)
+    brand.ack_template = text
+    deps.store.save_brand(brand)
+    deps.brands.forget()
+    return brand

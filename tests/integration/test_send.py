@@ -1,0 +1,336 @@
+"""Notifications out, end to end: triggers → outbox → the send use case → the Gmail simulator or a real SMTP relay.
+
+Each exactly-once test runs on SQLite and on Firestore (emulator). Faults are real where they can be: the
+simulator's sending-limit error and 5xx, a stopped relay; a crash is a BaseException thrown from a wrapped Mailbox
+before or after Gmail accepted the mail, and the survivor runs with its clock past the crashed sender's lease.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from devstack.gmail_sim import GmailSimulator, SimServer
+from devstack.relay_server import RelayServer
+from gmail_tickets.domain.model import Attachment
+from gmail_tickets.domain.outbox import NotificationState, SendWindow
+from gmail_tickets.errors import TransientError
+from gmail_tickets.services import accounts
+from gmail_tickets.services.agent_reply import reply_as_agent
+from gmail_tickets.services.connect import connect_mailbox
+from gmail_tickets.services.notifications import send_again
+from gmail_tickets.services.send_notification import (
+    SEND_LIMIT_WARNING,
+    SendInProgress,
+    SendRetry,
+    send_event,
+    send_notification,
+)
+from gmail_tickets.services.sync_mailbox import sync_mailbox
+from gmail_tickets.settings import Settings
+from tests.integration.ingest_harness import SimulatedCrash, customer_mail
+from tests.integration.send_harness import SUPPORT, CrashingSender, SendHarness
+
+
+@pytest.fixture
+def relay(tmp_path: Path) -> Iterator[RelayServer]:
+    with RelayServer(tmp_path / "relay") as server:
+        yield server
+
+
+@pytest.fixture
+def harness(sim: GmailSimulator, sim_server: SimServer, store, tmp_path: Path,  # type: ignore[no-untyped-def]
+            relay: RelayServer) -> SendHarness:
+    return SendHarness(sim, sim_server, store, tmp_path, relay)
+
+
+def _calls(harness: SendHarness, method: str) -> int:
+    return int(harness.sim.counters(SUPPORT)["methods"].get(method, {}).get("calls", 0))
+
+
+def _event(notification_id: str) -> bytes:
+    return json.dumps({"notification": notification_id}).encode()
+
+
+# --------------------------------------------------------------------------- triggers and the mail itself
+
+
+def test_new_ticket_is_acknowledged_via_gmail_threaded_for_the_customer(harness: SendHarness) -> None:
+    ticket_id, customer_raw = harness.new_ticket("Printer on fire")
+    note = harness.only_notification(ticket_id)
+    assert note.state == NotificationState.QUEUED and note.event == "created"
+
+    outcome = send_notification(harness.deps, note.id)
+
+    assert (outcome.result, outcome.via) == ("sent", "gmail")
+    assert harness.sent_copies() == {note.message_id: 1}
+    sent = harness.sent_message(note.message_id)
+    customer_id = customer_raw.split(b"Message-ID: <")[1].split(b">")[0].decode()
+    assert sent["Subject"] == "Re: Printer on fire"
+    assert sent["In-Reply-To"] == f"<{customer_id}>"
+    assert f"<{customer_id}>" in sent["References"]
+    assert sent["Auto-Submitted"] == "auto-replied" and sent["X-Auto-Response-Suppress"] == "All"
+    assert sent["Reply-To"] == SUPPORT
+    assert {p.get_content_type() for p in sent.walk()} >= {"text/plain", "text/html"}
+    assert f"#{ticket_id}" in sent.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    ticket = harness.store.get_ticket(ticket_id)
+    assert ticket is not None and harness.sent_summary(note.message_id)["threadId"] == ticket.gmail_thread_id
+    assert harness.store.get_send_window(SUPPORT).sent(harness.clock.now()) == 1
+    assert harness.store.get_notification(note.id).state == NotificationState.SENT  # type: ignore[union-attr]
+
+
+def test_sent_mail_never_becomes_a_ticket_and_the_customers_answer_threads_back(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Where is my order?")
+    note = harness.only_notification(ticket_id)
+    send_notification(harness.deps, note.id)
+    tickets_before = len(harness.store.list_tickets())
+
+    sync_mailbox(harness.deps, SUPPORT)  # history now holds our SENT message
+    assert len(harness.store.list_tickets()) == tickets_before
+    assert not harness.store.ledger_contains(SUPPORT, [harness.sent_summary(note.message_id)["id"]])
+
+    answer = customer_mail(sender="someone.else@example.org").replace(
+        b"Subject: Request", b"In-Reply-To: <" + note.message_id.encode() + b">\nSubject: Request")
+    gmail_id = harness.deliver(answer)
+    sync_mailbox(harness.deps, SUPPORT)
+    entry = harness.store.atomically(lambda uow: uow.get_ledger(SUPPORT, gmail_id))
+    assert entry is not None and entry.ticket_id == ticket_id and entry.outcome.value == "comment"
+
+
+def test_agent_reply_goes_to_requester_and_followers_once(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Invoice", cc=["boss@example.net", SUPPORT])
+    ack = harness.only_notification(ticket_id)
+    send_notification(harness.deps, ack.id)
+
+    comment = reply_as_agent(harness.deps, ticket_id, author="agent@example.com", body="It is on its way.")
+    notes = [n for n in harness.pending(ticket_id) if n.event.startswith("reply:")]
+    assert len(notes) == 1
+    reply = notes[0]
+    ticket = harness.store.get_ticket(ticket_id)
+    assert ticket is not None
+    assert reply.to == (ticket.requester,) and reply.cc == ("boss@example.net",)  # never our own address
+    assert reply.message_id == comment.message_id and not reply.automatic
+    for _ in range(3):
+        send_event(harness.deps, _event(reply.id))
+    assert harness.sent_copies()[reply.message_id] == 1
+    sent = harness.sent_message(reply.message_id)
+    assert "boss@example.net" in sent["Cc"] and sent["Auto-Submitted"] is None
+    assert harness.store.get_send_window(SUPPORT).sent(harness.clock.now()) == 1 + 2  # ack + requester and follower
+
+
+def test_no_acknowledgement_for_imported_or_suspended_mail(harness: SendHarness) -> None:
+    sales = "sales@example.com"
+    credentials = harness.sim.add_mailbox(sales)
+    harness.deliver(customer_mail("old request", to=sales), sales)
+    connect_mailbox(harness.deps, sales, credentials.refresh_token, import_recent=True, watch=False)  # the 300
+    auto = customer_mail("Out of office").replace(b"Subject:", b"Auto-Submitted: auto-replied\nSubject:")
+    harness.deliver(auto)
+    sync_mailbox(harness.deps, SUPPORT)
+    assert harness.store.list_tickets(connection=sales), "the import made a ticket"
+    assert harness.store.list_suspended(), "the auto-reply was suspended"
+    assert harness.pending() == []
+
+
+# --------------------------------------------------------------------------- the route
+
+
+@pytest.mark.parametrize(("already_sent", "expected"), [(6, "gmail"), (7, "gmail"), (8, "relay")],
+                         ids=["limit-1", "limit", "limit+1"])
+def test_the_switch_to_the_relay_is_exact_at_the_limit(harness: SendHarness, already_sent: int,
+                                                        expected: str) -> None:
+    """Limit 10; the acknowledgement plus a reply to requester + 2 followers bring 3 more recipients."""
+    harness.deps.settings = Settings(send_limit=10)
+    ticket_id, _ = harness.new_ticket("Boundary", cc=["a@example.net", "b@example.net"])
+    hour = harness.clock.now().replace(minute=0, second=0, microsecond=0)
+    harness.store.atomically(lambda uow: uow.put_send_window(SendWindow(SUPPORT, {hour: already_sent})))
+    ack = harness.only_notification(ticket_id)
+    harness.store.atomically(lambda uow: _drop(uow, ack.id))  # only the 3-recipient reply is under test
+    reply_as_agent(harness.deps, ticket_id, author="agent", body="Hello all")
+    reply = next(n for n in harness.pending(ticket_id) if n.event.startswith("reply:"))
+    assert len(reply.recipients) == 3
+
+    outcome = send_notification(harness.deps, reply.id)
+
+    assert outcome.via == expected and outcome.result == "sent"
+    if expected == "gmail":
+        assert harness.sent_copies()[reply.message_id] == 1 and not harness.relay_copies()
+    else:
+        assert harness.relay_copies()[reply.message_id] == 1 and reply.message_id not in harness.sent_copies()
+        assert "would pass the Gmail limit" in harness.store.get_notification(reply.id).route_reason  # type: ignore[union-attr]
+
+
+def _drop(uow, notification_id: str) -> None:  # type: ignore[no-untyped-def]
+    record = uow.get_notification(notification_id)
+    record.state = NotificationState.SENT
+    uow.put_notification(record)
+
+
+def test_gmail_again_once_the_24_hour_window_frees(harness: SendHarness) -> None:
+    harness.deps.settings = Settings(send_limit=5)
+    first, _ = harness.new_ticket("one")
+    second, _ = harness.new_ticket("two")
+    full_hour = harness.clock.now().replace(minute=0, second=0, microsecond=0)
+    harness.store.atomically(lambda uow: uow.put_send_window(SendWindow(SUPPORT, {full_hour: 5})))
+    assert send_notification(harness.deps, harness.only_notification(first).id).via == "relay"
+    row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
+    assert row.sends_24h == 5 and SEND_LIMIT_WARNING in row.warnings
+
+    harness.clock.offset = timedelta(hours=25)  # the full hour has left the rolling window
+    assert send_notification(harness.deps, harness.only_notification(second).id).via == "gmail"
+    row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
+    assert row.sends_24h == 1 and SEND_LIMIT_WARNING not in row.warnings
+
+
+def test_gmails_sending_limit_error_switches_to_the_relay_and_warns(harness: SendHarness) -> None:
+    harness.sim.set_send_limit(SUPPORT, 1)  # Google's count, which ours does not see (e.g. web sends)
+    tickets = [harness.new_ticket(f"req {i}")[0] for i in range(3)]
+    notes = [harness.only_notification(t) for t in tickets]
+
+    results = [send_notification(harness.deps, n.id) for n in notes[:2]]
+    assert [r.via for r in results] == ["gmail", "relay"]
+    assert "daily sending limit" in harness.store.get_notification(notes[1].id).route_reason  # type: ignore[union-attr]
+    row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
+    assert SEND_LIMIT_WARNING in row.warnings
+
+    sends_before = _calls(harness, "messages.send")
+    assert send_notification(harness.deps, notes[2].id).via == "relay"  # no new probe of Gmail while blocked
+    assert _calls(harness, "messages.send") == sends_before
+    assert sum(harness.relay_copies().values()) == 2 and sum(harness.sent_copies().values()) == 1
+
+
+def test_attachments_always_go_via_the_relay(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Need the form")
+    send_notification(harness.deps, harness.only_notification(ticket_id).id)
+    data = b"%PDF-1.4 the form\n"
+    harness.deps.blobs.put("att/form", data, "application/pdf")
+    reply_as_agent(harness.deps, ticket_id, author="agent", body="Form attached.",
+                   attachments=[Attachment("form.pdf", "application/pdf", len(data), blob_key="att/form")])
+    reply = next(n for n in harness.pending(ticket_id) if n.event.startswith("reply:"))
+
+    outcome = send_notification(harness.deps, reply.id)
+
+    assert outcome.via == "relay" and "attachments" in outcome.reason
+    delivery = next(d for d in harness.relay.deliveries() if d.message_id == reply.message_id)
+    assert data in delivery.content.replace(b"\r\n", b"\n") or b"JVBERi0xLjQgdGhlIGZvcm0K" in delivery.content
+    assert delivery.tls and delivery.user == harness.relay.username
+    assert reply.message_id not in harness.sent_copies()
+
+
+# --------------------------------------------------------------------------- exactly once
+
+
+def test_each_event_delivered_three_times_sends_one_mail(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Triple")
+    note = harness.only_notification(ticket_id)
+    results = [send_event(harness.deps, _event(note.id)) for _ in range(3)]
+    assert [r.result for r in results if r] == ["sent", "duplicate", "duplicate"]
+    assert harness.sent_copies() == {note.message_id: 1}
+
+
+def test_three_instances_racing_on_one_event_send_one_mail(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Race")
+    note = harness.only_notification(ticket_id)
+    instances = [harness.new_instance() for _ in range(3)]
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def deliver(deps) -> None:  # type: ignore[no-untyped-def]
+        barrier.wait()
+        try:
+            outcomes.append(send_event(deps, _event(note.id)).result)  # type: ignore[union-attr]
+        except SendInProgress:
+            outcomes.append("busy")  # Pub/Sub would redeliver: then it is a duplicate
+
+    threads = [threading.Thread(target=deliver, args=(d,)) for d in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert outcomes.count("sent") == 1 and len(outcomes) == 3
+    assert send_event(instances[0], _event(note.id)).result == "duplicate"  # type: ignore[union-attr]
+    assert harness.sent_copies() == {note.message_id: 1}
+
+
+@pytest.mark.parametrize("after_gmail_accepted", [True, False], ids=["after-accept", "before-accept"])
+def test_a_crash_mid_send_still_sends_one_mail(harness: SendHarness, after_gmail_accepted: bool) -> None:
+    ticket_id, _ = harness.new_ticket("Crash")
+    note = harness.only_notification(ticket_id)
+    crashing = harness.with_mailbox_wrapper(lambda m: CrashingSender(m, after_gmail_accepted))
+    crashing.clock = harness.clock
+    with pytest.raises(SimulatedCrash):
+        send_notification(crashing, note.id)
+    assert harness.store.get_notification(note.id).state == NotificationState.SENDING  # type: ignore[union-attr]
+
+    with pytest.raises(SendInProgress):  # redelivered while the crashed sender's lease holds: wait
+        send_notification(harness.new_instance(), note.id)
+    survivor = harness.new_instance()
+    harness.clock.offset = timedelta(seconds=survivor.settings.send_lease_seconds + 1)
+    outcome = send_notification(survivor, note.id)
+
+    assert outcome.result == "sent" and outcome.via == "gmail"
+    assert harness.sent_copies() == {note.message_id: 1}
+    if after_gmail_accepted:
+        assert "found in SENT" in outcome.reason
+    assert harness.store.get_send_window(SUPPORT).sent(harness.clock.now()) == 1
+
+
+def test_a_gmail_5xx_on_send_looks_in_sent_before_sending_again(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Flaky")
+    note = harness.only_notification(ticket_id)
+    harness.sim.inject_faults(503, 1, method="messages.send")
+    with pytest.raises(SendRetry):
+        send_notification(harness.deps, note.id)
+    searches = _calls(harness, "messages.list")
+
+    outcome = send_notification(harness.deps, note.id)
+
+    assert outcome.result == "sent" and harness.sent_copies() == {note.message_id: 1}
+    assert _calls(harness, "messages.list") == searches + 1  # the SENT check
+
+
+# --------------------------------------------------------------------------- the relay down
+
+
+def test_relay_down_is_retried_then_fails_visibly_and_can_be_sent_again(harness: SendHarness) -> None:
+    accounts.set_send_via_gmail(harness.deps, SUPPORT, False)
+    ticket_id, _ = harness.new_ticket("Relay")
+    note = harness.only_notification(ticket_id)
+    harness.relay.stop()
+    attempts = harness.deps.settings.send_max_attempts
+    for _ in range(attempts - 1):
+        with pytest.raises(SendRetry):
+            send_notification(harness.deps, note.id)
+        assert harness.store.get_notification(note.id).state == NotificationState.QUEUED  # type: ignore[union-attr]
+    outcome = send_notification(harness.deps, note.id)
+    assert outcome.result == "failed"
+    failed = harness.store.get_notification(note.id)
+    assert failed is not None and failed.state == NotificationState.FAILED
+    assert "relay" in (failed.last_error or "") and f"after {attempts} attempt" in (failed.last_error or "")
+    assert harness.store.list_notifications(states=(NotificationState.FAILED,))[0].id == note.id
+    assert send_event(harness.deps, _event(note.id)).result == "duplicate"  # type: ignore[union-attr]
+
+    harness.relay.start()
+    send_again(harness.deps, note.id)
+    assert send_notification(harness.deps, note.id).result == "sent"
+    assert harness.relay_copies() == {note.message_id: 1}
+
+
+def test_lost_events_are_published_again_by_the_sweep(harness: SendHarness) -> None:
+    from gmail_tickets.services.sweep import republish_notifications
+
+    ticket_id, _ = harness.new_ticket("Lost event")
+    note = harness.only_notification(ticket_id)
+    assert republish_notifications(harness.deps) == []  # too fresh: its own event may still be on its way
+    harness.clock.offset = timedelta(minutes=2)
+    assert republish_notifications(harness.deps) == [note.id]
+
+
+def test_transient_error_type_is_what_pubsub_retries() -> None:
+    """The send function raises these to have Pub/Sub deliver the event again; the entry point lets
+    TransientError through, so they must stay TransientErrors."""
+    assert issubclass(SendRetry, TransientError) and issubclass(SendInProgress, TransientError)
