@@ -236,6 +236,14 @@ def main(args: argparse.Namespace) -> int:
         from devstack.gmail_sim.bench import run_bench
 
         result = run_bench()
+    elif args.target == "coldstart":
+        from devstack.bench_coldstart import run
+
+        result = run(args)
+    elif args.target == "send":
+        from devstack.bench_send import run as run_send
+
+        result = run_send(args)
     else:
         result = bench_ingest(args)
     if args.json:

@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.stores",
     "tests.fixtures.blobs",
     "tests.fixtures.browser",
+    "tests.fixtures.secret_manager",
 ]

@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="use the Firestore and Pub/Sub emulators and functions-framework instead of SQLite")
     demo.add_argument("--timeout", type=float, default=120.0, help="with --once: give up after this many seconds")
     demo.add_argument("--console-port", type=int, default=8080, help="where the console listens (0: any free port)")
+    demo.add_argument("--send-limit", type=int, default=None, metavar="N",
+                      help="the simulated Gmail account's own daily sending limit (default 500); past it, the relay")
     demo.set_defaults(run=_run_demo)
 
     from devstack.gmail_sim import cli as sim_cli
@@ -25,14 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.register(sub)
 
     bench = sub.add_parser("bench", help="measure the product (see docs/benchmarks.md)")
-    bench.add_argument("target", nargs="?", default="ingest", choices=["ingest", "sim"])
+    bench.add_argument("target", nargs="?", default="ingest", choices=["ingest", "sim", "coldstart", "send"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--mails", type=int, default=1000)
     bench.add_argument("--latency", type=float, default=0.05, help="simulated Gmail latency per call, seconds")
     bench.add_argument("--store", choices=["sqlite", "firestore"], default="sqlite")
     bench.add_argument("--trickle-seconds", type=float, default=30.0)
     bench.add_argument("--trickle-rate", type=float, default=2.0)
+    bench.add_argument("--runs", type=int, default=15, help="coldstart: fresh processes per measurement")
     bench.set_defaults(run=_run_bench)
+
+    bundle = sub.add_parser("bundle", help="build dist/function-source.zip, the Cloud Functions source (reproducible)")
+    bundle.add_argument("--out", help="where to write the archive (default: dist/function-source.zip)")
+    bundle.add_argument("--json", action="store_true", help="print one JSON object")
+    bundle.set_defaults(run=_run_bundle)
 
     connect = sub.add_parser("connect", help="connect a Gmail account on this machine (browser sign-in)")
     connect.add_argument("address", help="the Gmail address to connect")
@@ -61,6 +69,12 @@ def _run_bench(args: argparse.Namespace) -> int:
     from devstack import bench
 
     return bench.main(args)
+
+
+def _run_bundle(args: argparse.Namespace) -> int:
+    from devstack import bundle
+
+    return bundle.main(args)
 
 
 def _run_connect(args: argparse.Namespace) -> int:
