@@ -1,0 +1,258 @@
+# The four Cloud Functions (gen2), one service account each, all built from the one source zip.
+#
+#   ingest  gmail-push, mailbox-sync ─push─▶  sync the mailbox           (pubsub.tf: subscriptions, dead letters)
+#   send    outbound-mail ─push─▶             Gmail messages.send / relay
+#   sweep   Cloud Scheduler, every minute ─▶  one mailbox-sync message per connection, watch renewal
+#   admin   HTTPS load balancer + IAP ─▶      the console                (console.tf)
+
+locals {
+  common_env = {
+    GOOGLE_CLOUD_PROJECT = var.project
+    GT_STORE             = "firestore"
+    GT_PUBLISHER         = "pubsub"
+    GT_SECRETS           = "secretmanager"
+    GT_BLOBS             = "gcs"
+    GT_BUCKET            = google_storage_bucket.mail.name
+    GT_OAUTH_CLIENT_ID   = var.oauth_client_id
+    GT_PUSH_TOPIC        = google_pubsub_topic.gmail_push.id # projects/<p>/topics/gmail-push
+    GT_SYNC_TOPIC        = google_pubsub_topic.mailbox_sync.name
+    GT_OUTBOUND_TOPIC    = google_pubsub_topic.outbound_mail.name
+    GT_RELAY_HOST        = var.relay_host
+    GT_RELAY_PORT        = tostring(var.relay_port)
+    GT_RELAY_USERNAME    = var.relay_username
+    GT_RELAY_SPF_INCLUDE = var.relay_spf_include
+  }
+
+  admin_function_name = "admin"
+
+  build = {
+    runtime           = var.python_runtime
+    docker_repository = google_artifact_registry_repository.functions.id
+    service_account   = google_service_account.builder.id
+  }
+}
+
+resource "google_service_account" "fn" {
+  for_each     = toset(["ingest", "sweep", "send", "admin"])
+  account_id   = "gt-${each.key}"
+  display_name = "gmail-tickets: the ${each.key} function"
+}
+
+# Images of the built functions.
+resource "google_artifact_registry_repository" "functions" {
+  #checkov:skip=CKV_GCP_84:Google-managed encryption; the images hold our open code and pinned packages, no data.
+  location      = var.region
+  repository_id = "gmail-tickets-functions"
+  format        = "DOCKER"
+
+  # Every deploy adds four images: delete those older than 30 days, except each function's latest few.
+  cleanup_policy_dry_run = false
+
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s"
+    }
+  }
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 10
+    }
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
+resource "google_cloudfunctions2_function" "ingest" {
+  name     = "ingest"
+  location = var.region
+
+  build_config {
+    runtime           = local.build.runtime
+    entry_point       = "ingest"
+    docker_repository = local.build.docker_repository
+    service_account   = local.build.service_account
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = "512Mi"
+    available_cpu                    = "1"
+    timeout_seconds                  = 540
+    max_instance_count               = var.ingest_max_instances
+    max_instance_request_concurrency = 1
+    ingress_settings                 = var.worker_ingress
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.fn["ingest"].email
+    environment_variables            = local.common_env
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_project_iam_member.builder,
+    google_artifact_registry_repository_iam_member.builder,
+    google_storage_bucket_iam_member.builder_reads_source,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "send" {
+  name     = "send"
+  location = var.region
+
+  build_config {
+    runtime           = local.build.runtime
+    entry_point       = "send"
+    docker_repository = local.build.docker_repository
+    service_account   = local.build.service_account
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = "512Mi"
+    available_cpu                    = "1"
+    timeout_seconds                  = 300
+    max_instance_count               = 10
+    max_instance_request_concurrency = 1
+    ingress_settings                 = var.worker_ingress
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.fn["send"].email
+    environment_variables            = local.common_env
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_project_iam_member.builder,
+    google_artifact_registry_repository_iam_member.builder,
+    google_storage_bucket_iam_member.builder_reads_source,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "sweep" {
+  name     = "sweep"
+  location = var.region
+
+  build_config {
+    runtime           = local.build.runtime
+    entry_point       = "sweep"
+    docker_repository = local.build.docker_repository
+    service_account   = local.build.service_account
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory               = "512Mi"
+    available_cpu                  = "1"
+    timeout_seconds                = 120
+    max_instance_count             = 2
+    ingress_settings               = var.worker_ingress
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.fn["sweep"].email
+    environment_variables          = local.common_env
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_project_iam_member.builder,
+    google_artifact_registry_repository_iam_member.builder,
+    google_storage_bucket_iam_member.builder_reads_source,
+  ]
+}
+
+resource "google_cloudfunctions2_function" "admin" {
+  name     = local.admin_function_name
+  location = var.region
+
+  build_config {
+    runtime           = local.build.runtime
+    entry_point       = "admin"
+    docker_repository = local.build.docker_repository
+    service_account   = local.build.service_account
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+
+  service_config {
+    available_memory                 = "1Gi"
+    available_cpu                    = "1"
+    timeout_seconds                  = 300 # the connect callback imports the first mails before it answers
+    max_instance_count               = 3
+    max_instance_request_concurrency = 8
+    # Reached only through the HTTPS load balancer (IAP); its *.run.app URL refuses the internet.
+    ingress_settings               = "ALLOW_INTERNAL_AND_GCLB"
+    all_traffic_on_latest_revision = true
+    service_account_email          = google_service_account.fn["admin"].email
+    environment_variables = merge(local.common_env, {
+      GT_IAP_AUDIENCE = local.iap_audience
+      GT_ADMIN_EMAILS = join(",", var.admin_emails)
+      GT_ADMIN_DOMAIN = var.admin_domain
+    })
+  }
+
+  depends_on = [
+    google_project_service.apis,
+    google_project_iam_member.builder,
+    google_artifact_registry_repository_iam_member.builder,
+    google_storage_bucket_iam_member.builder_reads_source,
+  ]
+}
+
+# Cloud Scheduler calls sweep every minute with an OIDC token of its own account, which may invoke sweep only.
+resource "google_service_account" "scheduler" {
+  account_id   = "gt-scheduler"
+  display_name = "gmail-tickets: Cloud Scheduler calling sweep"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_sweep" {
+  location = var.region
+  name     = google_cloudfunctions2_function.sweep.name
+  role     = "roles/run.invoker"
+  member   = google_service_account.scheduler.member
+}
+
+resource "google_cloud_scheduler_job" "sweep" {
+  name             = "gmail-tickets-sweep"
+  description      = "Sync every connected mailbox, renew Gmail watches, check token health."
+  region           = var.region
+  schedule         = "* * * * *"
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "120s"
+
+  # A missed minute is made up by the next one: no retries piling up behind it.
+  retry_config {
+    retry_count = 0
+  }
+
+  http_target {
+    http_method = "POST"
+    uri         = google_cloudfunctions2_function.sweep.service_config[0].uri
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = google_cloudfunctions2_function.sweep.service_config[0].uri
+    }
+  }
+
+  depends_on = [google_project_service.apis, google_cloud_run_v2_service_iam_member.scheduler_invokes_sweep]
+}
