@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from devstack.emulators import free_port
+from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.services.connect import connect_mailbox
@@ -147,3 +148,70 @@ def test_sweep_is_an_http_function(product, tmp_path: Path) -> None:
     assert answer["requested"] == [SUPPORT]
     assert answer["errors"] == {}
 
+
+
+@pytest.fixture
+def send_url(product, tmp_path: Path) -> Iterator[tuple[str, RelayServer]]:
+    """`send` served with a real SMTP relay (STARTTLS + AUTH) configured the way a deployment does: GT_RELAY_*."""
+    deps, env = product
+    with RelayServer(tmp_path / "relay") as relay:
+        deps.secrets.put(secret_names.RELAY_PASSWORD, relay.password)
+        process, url = _serve("send", "cloudevent", {**env, **relay.env()}, tmp_path / "send.log")
+        yield url, relay
+        process.terminate()
+        process.wait(10)
+
+
+def test_send_function_delivers_each_notification_once(sim, product, ingest_url: str,
+                                                       send_url: tuple[str, RelayServer]) -> None:
+    deps, _ = product
+    url, relay = send_url
+    sim.deliver(SUPPORT, b"From: a@customer.example\r\nSubject: Ack me\r\nMessage-ID: <x3@c>\r\n\r\nHello.")
+    body, headers = pubsub_event(json.dumps({"emailAddress": SUPPORT, "source": "sweep"}).encode())
+    assert _post(ingest_url, body, headers) == 200
+    [ack] = deps.store.list_notifications()
+
+    event, headers = pubsub_event(json.dumps({"notification": ack.id}).encode())
+    assert [_post(url, event, headers) for _ in range(3)] == [200, 200, 200]  # at least once in, once out
+
+    sent = sim.messages(SUPPORT, f"rfc822msgid:{ack.message_id}")
+    assert len(sent) == 1 and "SENT" in sent[0]["labelIds"]
+    assert deps.store.get_notification(ack.id).route == "gmail"  # type: ignore[union-attr]
+
+    deps.store.atomically(lambda uow: _turn_off_gmail(uow))
+    sim.deliver(SUPPORT, b"From: b@customer.example\r\nSubject: Via relay\r\nMessage-ID: <x4@c>\r\n\r\nHi.")
+    assert _post(ingest_url, body, headers) == 200
+    relayed = next(n for n in deps.store.list_notifications() if n.id != ack.id)
+    event, headers = pubsub_event(json.dumps({"notification": relayed.id}).encode())
+    assert _post(url, event, headers) == 200
+    assert relay.message_ids() == {relayed.message_id: 1}
+
+
+def _turn_off_gmail(uow) -> None:  # type: ignore[no-untyped-def]
+    connection = uow.get_connection(SUPPORT)
+    connection.send_via_gmail = False
+    uow.put_connection(connection)
+
+
+def test_send_function_retries_while_the_relay_is_down(product, send_url: tuple[str, RelayServer], sim,
+                                                       ingest_url: str) -> None:
+    deps, _ = product
+    url, relay = send_url
+    deps.store.atomically(lambda uow: _turn_off_gmail(uow))
+    sim.deliver(SUPPORT, b"From: c@customer.example\r\nSubject: Down\r\nMessage-ID: <x5@c>\r\n\r\nHi.")
+    body, headers = pubsub_event(json.dumps({"emailAddress": SUPPORT, "source": "sweep"}).encode())
+    assert _post(ingest_url, body, headers) == 200
+    [note] = deps.store.list_notifications()
+    relay.stop()
+    event, headers = pubsub_event(json.dumps({"notification": note.id}).encode())
+    assert _post(url, event, headers) == 500  # Pub/Sub redelivers with backoff
+    relay.start()
+    assert _post(url, event, headers) == 200
+    assert relay.message_ids() == {note.message_id: 1}
+
+
+def test_malformed_outbound_events_are_quarantined(product, send_url: tuple[str, RelayServer]) -> None:
+    deps, _ = product
+    event, headers = pubsub_event(b'{"something": "else"}')
+    assert _post(send_url[0], event, headers) == 200
+    assert "notification id" in deps.store.list_quarantine()[0].reason
