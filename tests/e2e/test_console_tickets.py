@@ -109,7 +109,7 @@ def test_agent_reply_is_added_and_shown_as_an_agent_reply(signed_in: Any, consol
     box = signed_in.get_by_label("Your reply")
     assert box.get_attribute("aria-describedby") == "reply-note"
     assert signed_in.locator("#reply-note").inner_text() == (
-        "Replies are added to the ticket. Emailing them to the requester arrives with outbound mail.")
+        "Replies are added to the ticket and emailed to the requester, with the followers in copy.")
 
     box.fill("Thanks, Ann.\n\nWe are looking into it.")
     signed_in.get_by_role("button", name="Add reply").click()

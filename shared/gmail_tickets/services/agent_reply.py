@@ -28,23 +28,30 @@ class TicketNotFound(ReplyRefused):
     """There is no such ticket (deleted, or a mistyped id)."""
 
 
-def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
-                   attachments: Sequence[Attachment] = ()) -> Comment:
-    """Add `body` to ticket `ticket_id` as a reply by the signed-in agent `author` ("admin" for the embedded
-    admin, an email address behind IAP); return the stored comment.
-
-    The body keeps its inner whitespace (agents format with blank lines), loses the blank edges, and uses plain
-    newlines (browsers send a textarea's line breaks as CRLF). The comment carries the ticket's connection,
-    the address it goes out from, and the Message-ID it is sent with. `attachments` are files already kept in
-    the BlobStore (blob_key set); mail with files goes through the relay. Raises TicketNotFound for an unknown
-    ticket, ReplyRefused for an empty or too long body.
-    """
+def check_reply(body: str) -> str:
+    """The reply's text as it will be stored: plain newlines (browsers send a textarea's line breaks as CRLF),
+    blank edges trimmed, inner whitespace kept. Raises ReplyRefused when empty or too long, so the console can
+    check a reply before it stores the reply's files."""
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
         raise ReplyRefused("The reply is empty: write something before adding it.")
     if len(text) > MAX_REPLY_CHARS:
         raise ReplyRefused(f"The reply is {len(text):,} characters long; the most a reply can have is "
                            f"{MAX_REPLY_CHARS:,}.")
+    return text
+
+
+def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
+                   attachments: Sequence[Attachment] = ()) -> Comment:
+    """Add `body` to ticket `ticket_id` as a reply by the signed-in agent `author` ("admin" for the embedded
+    admin, an email address behind IAP); return the stored comment.
+
+    The body is stored as `check_reply` makes it. The comment carries the ticket's connection,
+    the address it goes out from, and the Message-ID it is sent with. `attachments` are files already kept in
+    the BlobStore (blob_key set); mail with files goes through the relay. Raises TicketNotFound for an unknown
+    ticket, ReplyRefused for an empty or too long body.
+    """
+    text = check_reply(body)
     author = author.strip()
     if not author:
         raise ReplyRefused("Nobody is signed in to reply as.")

@@ -9,12 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.web import addresses, auth, tickets
+from gmail_tickets.web import addresses, auth, brands, outbox, tickets
 from gmail_tickets.web.addresses import OAuthSetup
+
+# Forms allowed more than the console's 64 KiB: the reply box carries files, a brand's template may be 10,000
+# characters of any script.
+BODY_LIMITS = {"tickets.reply": tickets.REPLY_REQUEST_LIMIT, "brands.save_acknowledgement": brands.MAX_FORM_BYTES}
 
 
 def content_security_policy(oauth: OAuthSetup | None) -> str:
@@ -59,9 +64,19 @@ def create_app(
     )
     app.extensions["gmail_tickets.deps"] = deps
     csp = content_security_policy(oauth)
+
+    @app.before_request
+    def body_limit() -> None:
+        """Before CSRF, which is the first to read the form: the limit must be set before anything parses it."""
+        limit = BODY_LIMITS.get(request.endpoint or "")
+        if limit is not None:
+            request.max_content_length = limit
+
     auth.install(app, admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     app.register_blueprint(tickets.bp)
+    outbox.install(app)
+    app.register_blueprint(brands.bp)
     addresses.install(app, addresses.AddressOptions(oauth, relay_spf_include, gmail_push, background_import))
 
     app.add_template_filter(_when, "when")
@@ -82,6 +97,14 @@ def create_app(
         return render_template("error.html", title="Form expired",
                                message="The form was missing its security token or it expired. "
                                        "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
+        files = (f" Files on a reply may come to {tickets.MAX_REPLY_BYTES // (1024 * 1024)} MB in all."
+                 if request.endpoint == "tickets.reply" else "")
+        return render_template("error.html", title="Too large",
+                               message=f"What was sent is too large, so it was not saved.{files} "
+                                       "Go back and try again with less."), 413
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:

@@ -1,7 +1,10 @@
-"""Agent pages: tickets, one ticket with its comments, files and reply box, suspended mail, quarantine."""
+"""Agent pages: tickets, one ticket with its comments, files, notifications and reply box, suspended mail,
+quarantine."""
 
 from __future__ import annotations
 
+import mimetypes
+import re
 from typing import Any
 
 from flask import (
@@ -17,16 +20,35 @@ from flask import (
     session,
     url_for,
 )
+from werkzeug.datastructures import FileStorage
 
 from gmail_tickets.domain.model import Attachment, Comment
+from gmail_tickets.mail import filenames
+from gmail_tickets.mail.parse import AttachmentInfo
 from gmail_tickets.services import agent_reply
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.mail_blobs import keep_attachments
 from gmail_tickets.web import comment_html
 
 bp = Blueprint("tickets", __name__)
 
 # Image types a browser may show inline from our origin. Never SVG or HTML: those can carry script.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+MAX_REPLY_FILES = 10
+MAX_REPLY_BYTES = 10 * 1024 * 1024
+"""Files on one reply. Base64 grows them by a third in the mail: 10 MB of files is a ~14 MB message, which the
+relay's own size limit must allow."""
+REPLY_REQUEST_LIMIT = 2 * MAX_REPLY_BYTES + 256 * 1024
+"""The reply form's body limit (the console's other forms keep 64 KiB). Beyond MAX_REPLY_BYTES, not at it: files
+somewhat over the limit still arrive, so the agent gets the page back with the reason and the draft kept; only far
+larger uploads are cut off with the bare "too large" page."""
+_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
+_TYPES = mimetypes.MimeTypes()  # built-in table only: the same guess on every machine
+
+
+class FilesRefused(agent_reply.ReplyRefused):
+    """The attached files break a limit; nothing was stored."""
 
 
 def deps() -> Deps:
@@ -80,23 +102,68 @@ def _ticket_page(ticket_id: int, *, draft: str = "") -> str:
         views.append({"comment": comment, "html": html,
                       "files": [a for a in comment.attachments if a.blob_key and not _shown_inline(a, comment)]})
     return render_template("ticket.html", ticket=ticket, views=views, draft=draft,
-                           max_reply_chars=agent_reply.MAX_REPLY_CHARS)
+                           notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
+                           max_reply_chars=agent_reply.MAX_REPLY_CHARS, max_files=MAX_REPLY_FILES,
+                           max_bytes=MAX_REPLY_BYTES)
 
 
 @bp.post("/tickets/<int:ticket_id>/reply")
 def reply(ticket_id: int) -> Response | tuple[str, int]:
-    """Add the signed-in agent's reply. Refused replies show the page again with the draft kept, so nothing
-    typed is lost; added ones redirect (POST/redirect/GET), so a reload does not add the reply twice."""
+    """Add the signed-in agent's reply, with any files. Refused replies show the page again with the draft kept,
+    so nothing typed is lost (a browser cannot refill a file input: the message asks for the files again); added
+    ones redirect (POST/redirect/GET), so a reload does not add the reply twice."""
     body = request.form.get("body", "")
     try:
-        agent_reply.reply_as_agent(deps(), ticket_id, author=str(session.get("admin", "")), body=body)
+        agent_reply.check_reply(body)  # before the files are stored: a refused reply leaves no blobs behind
+        files = _keep_uploads(request.files.getlist("files"))
+        agent_reply.reply_as_agent(deps(), ticket_id, author=str(session.get("admin", "")), body=body,
+                                   attachments=files)
     except agent_reply.TicketNotFound:
         abort(404)
     except agent_reply.ReplyRefused as error:
-        flash(str(error), "error")
+        again = " Choose the files again before adding the reply." if _chosen(request.files.getlist("files")) else ""
+        flash(f"{error}{again}", "error")
         return _ticket_page(ticket_id, draft=body), 400
-    flash("Reply added to the ticket.", "success")
+    flash("Reply added to the ticket." if not files else
+          f"Reply added to the ticket with {len(files)} file{'s' if len(files) != 1 else ''}.", "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
+
+
+def _chosen(uploads: list[FileStorage]) -> list[FileStorage]:
+    """The files the agent chose: a file input left empty still sends one nameless, empty part."""
+    return [u for u in uploads if u.filename]
+
+
+def _keep_uploads(uploads: list[FileStorage]) -> list[Attachment]:
+    """Check the agent's files against the limits, then keep them in the BlobStore exactly as inbound attachments
+    are (content-addressed, so the same file twice is one blob). Names are cleaned like a sender's: no path, no
+    control or bidi characters, unique within the reply."""
+    chosen = _chosen(uploads)
+    if len(chosen) > MAX_REPLY_FILES:
+        raise FilesRefused(f"You chose {len(chosen)} files; a reply can carry at most {MAX_REPLY_FILES}.")
+    infos: list[AttachmentInfo] = []
+    total = 0
+    taken: set[str] = set()
+    for upload in chosen:
+        data = upload.stream.read(MAX_REPLY_BYTES - total + 1)
+        total += len(data)
+        if total > MAX_REPLY_BYTES:
+            raise FilesRefused(f"The files come to more than {MAX_REPLY_BYTES // (1024 * 1024)} MB; a reply can "
+                               f"carry at most {MAX_REPLY_BYTES // (1024 * 1024)} MB of files in all.")
+        content_type = _content_type(upload)
+        name = filenames.unique(filenames.clean(upload.filename or "") or filenames.for_type(content_type), taken)
+        taken.add(name)
+        infos.append(AttachmentInfo(filename=name, content_type=content_type, size=len(data), data=data))
+    return keep_attachments(deps().blobs, infos)
+
+
+def _content_type(upload: FileStorage) -> str:
+    """The browser's type when it is a plain type/subtype, else a guess from the name, else octet-stream."""
+    declared = (upload.mimetype or "").strip().lower()
+    if _CONTENT_TYPE.match(declared) and declared != "application/octet-stream":
+        return declared
+    guessed, _ = _TYPES.guess_type(upload.filename or "", strict=False)
+    return guessed or "application/octet-stream"
 
 
 def _shown_inline(attachment: Attachment, comment: Comment) -> bool:

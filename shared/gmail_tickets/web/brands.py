@@ -1,0 +1,69 @@
+"""The Brands page: each brand's acknowledgement template (the mail a new ticket's requester gets).
+
+A template that does not render is refused with the reason and the draft shown again, so an admin never loses
+what they typed, and a broken template never reaches a customer (the send path would fall back anyway).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from gmail_tickets.domain.model import Brand
+from gmail_tickets.errors import ActionRefused
+from gmail_tickets.services import notifications
+from gmail_tickets.services.deps import Deps
+
+bp = Blueprint("brands", __name__)
+
+DEFAULT_BRAND = "default"
+TEMPLATE_VARIABLES = (
+    ("ticket_id", "the ticket's number"),
+    ("subject", "the subject of the customer's mail"),
+    ("requester", "the customer's address"),
+    ("requester_name", "the customer's name, when their mail gave one (may be empty)"),
+    ("brand", "the brand's name"),
+)
+MAX_TEMPLATE_CHARS = 10_000  # what notifications.save_ack_template accepts
+MAX_FORM_BYTES = 256 * 1024  # 10,000 characters of any script, form-encoded (up to 12 bytes each), with room
+
+
+def _deps() -> Deps:
+    return current_app.extensions["gmail_tickets.deps"]
+
+
+def _brands() -> list[Brand]:
+    """Every stored brand, and the default one even before anyone saved it: new tickets use it."""
+    brands = _deps().store.list_brands()
+    if not any(b.id == DEFAULT_BRAND for b in brands):
+        brands.append(Brand(id=DEFAULT_BRAND, name="Default brand"))
+    return sorted(brands, key=lambda b: (b.id != DEFAULT_BRAND, b.name.lower(), b.id))
+
+
+def _page(*, failed: str | None = None, draft: str = "", error: str = "") -> str:
+    return render_template("brands.html", brands=_brands(), failed=failed, draft=draft, error=error,
+                           default_template=notifications.DEFAULT_ACK_TEMPLATE, variables=TEMPLATE_VARIABLES,
+                           max_chars=MAX_TEMPLATE_CHARS)
+
+
+@bp.get("/brands")
+def list_brands() -> str:
+    return _page()
+
+
+@bp.post("/brands/<brand_id>/acknowledgement")
+def save_acknowledgement(brand_id: str) -> Response | tuple[str, int]:
+    """Save (or, empty, reset to the built-in) one brand's template; refused ones come back with the draft."""
+    brand = next((b for b in _brands() if b.id == brand_id), None)
+    if brand is None:
+        abort(404)
+    draft = request.form.get("template", "")
+    try:
+        saved = notifications.save_ack_template(_deps(), brand.id, draft)
+    except ActionRefused as error:
+        flash(f"Not saved: {error}", "error")
+        return _page(failed=brand.id, draft=draft, error=str(error)), 400
+    if saved.ack_template:
+        flash(f"Saved the acknowledgement for {brand.name}.", "success")
+    else:
+        flash(f"{brand.name} now uses the built-in acknowledgement.", "success")
+    return redirect(url_for("brands.list_brands"))  # type: ignore[return-value]

@@ -1,0 +1,74 @@
+"""Outbound mail in the console: the Notifications page (failed first, so nothing owed is missed) and "Send again"
+for a failed notification, from that page or from the ticket's own list.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+
+from gmail_tickets.domain.outbox import Notification, NotificationEvent, NotificationState
+from gmail_tickets.errors import ActionRefused
+from gmail_tickets.services import notifications
+from gmail_tickets.services.deps import Deps
+
+bp = Blueprint("outbox", __name__)
+
+LIST_LIMIT = 100
+
+
+def install(app: Flask) -> None:
+    """The blueprint, and the labels the ticket page shares with the Notifications page."""
+    app.register_blueprint(bp)
+    app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(route_label, "route_label")
+
+
+def _deps() -> Deps:
+    return current_app.extensions["gmail_tickets.deps"]
+
+
+def event_label(n: Notification) -> str:
+    """What the mail is, in an agent's words: the stored event is "created" or "reply:<comment id>"."""
+    kind = n.event.split(":", 1)[0]
+    if kind == NotificationEvent.TICKET_CREATED:
+        return "Acknowledgement"
+    if kind == NotificationEvent.AGENT_REPLY:
+        return "Agent reply"
+    return n.event
+
+
+def route_label(n: Notification) -> str:
+    """The route once one was chosen; a queued record that never went out has none yet."""
+    return {"gmail": "via Gmail", "relay": "via relay"}.get(n.route or "", "not chosen yet")
+
+
+@bp.get("/notifications")
+def list_notifications() -> str:
+    """Failed ones first (someone has to act), then the ones on their way, then the latest sent."""
+    store = _deps().store
+    return render_template(
+        "notifications.html",
+        failed=store.list_notifications(states=[NotificationState.FAILED], limit=LIST_LIMIT),
+        pending=store.list_notifications(states=[NotificationState.QUEUED, NotificationState.SENDING],
+                                         limit=LIST_LIMIT),
+        sent=store.list_notifications(states=[NotificationState.SENT], limit=LIST_LIMIT),
+        limit=LIST_LIMIT,
+    )
+
+
+@bp.post("/notifications/<notification_id>/send-again")
+def send_again(notification_id: str) -> Response:
+    """Queue a failed notification afresh. Back to where the button was: the ticket (`back=ticket`) or the list;
+    never to a URL taken from the form, so the button cannot be made into an open redirect."""
+    try:
+        record = notifications.send_again(_deps(), notification_id)
+    except ActionRefused as error:
+        flash(str(error), "error")
+        record = _deps().store.get_notification(notification_id)
+    else:
+        flash(f"{event_label(record)} to {', '.join(record.recipients)} is queued to be sent again.", "success")
+    if request.form.get("back") == "ticket" and record is not None:
+        target = url_for("tickets.show_ticket", ticket_id=record.ticket_id)
+    else:
+        target = url_for("outbox.list_notifications")
+    return redirect(target)  # type: ignore[return-value]
