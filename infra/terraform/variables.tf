@@ -103,9 +103,16 @@ variable "ingest_max_instances" {
 }
 
 variable "max_delivery_attempts" {
-  description = "Deliveries of one Pub/Sub message before it goes to its dead-letter topic (5 to 100)."
+  description = "Deliveries of one Pub/Sub message before it goes to its dead-letter topic (12 to 100)."
   type        = number
   default     = 15
+
+  # A notification may need the code's send_max_attempts (5) on Gmail and again on the relay before it is sent
+  # or failed visibly in the console; dead-lettering it sooner would hide it.
+  validation {
+    condition     = var.max_delivery_attempts >= 12 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 12 and 100."
+  }
 }
 
 variable "raw_mail_retention_days" {

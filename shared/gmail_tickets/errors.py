@@ -61,3 +61,8 @@ class ActionRefused(GmailTicketsError):
 
 class RelayRejected(GmailTicketsError):
     """The mail relay refused a message for good (an SMTP 5xx answer): retrying will not help."""
+
+
+class DeliveryUncertain(GmailTicketsError):
+    """The mail relay had the whole message but the connection failed before it answered: it may or may not have
+    taken it. Sending again could deliver it twice, so the caller must not retry blindly."""

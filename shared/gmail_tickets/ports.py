@@ -241,9 +241,11 @@ class Store(Protocol):
     def get_notification(self, notification_id: str) -> Notification | None: ...
 
     def list_notifications(
-        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100,
+        oldest_first: bool = False,
     ) -> list[Notification]:
-        """Newest first (by created_at); only those in `states` (any state when empty) and of `ticket_id`."""
+        """Newest first (by created_at, then id; records without a time last), or oldest first; only those in
+        `states` (any state when empty) and of `ticket_id`."""
 
     def get_send_window(self, address: str) -> SendWindow: ...
 

@@ -21,7 +21,10 @@ class Settings:
     list_mail_is_bulk: bool = True  # Precedence: list / List-Id mail is suspended like bulk mail
     outbound_topic: str = "outbound-mail"  # where notifications wait for the send function
     send_limit: int | None = None  # recipients per 24 h via Gmail; None: 500 Gmail / 2,000 Workspace
-    send_lease_seconds: float = 120.0  # a sender holds a notification this long; after, a crash is assumed
+    send_lease_seconds: float = 360.0  # a sender holds a notification this long; after, a crash is assumed. Longer
+    # than any send can take (the send function's timeout is 300 s; a Gmail send retries for ~70 s at most)
+    send_recheck_seconds: float = 60.0  # after an unclear Gmail answer, wait this long before searching SENT
+    # (Gmail's search may not show a mail sent seconds ago)
     send_max_attempts: int = 5  # deliveries tried per notification before it fails visibly
     send_limit_block_seconds: int = 3600  # after Gmail's limit error, the relay only, for this long
     outbox_republish_after_seconds: int = 60  # the sweep republishes notifications left queued this long

@@ -298,6 +298,16 @@ def test_list_notifications_limit_keeps_the_newest(store: Store, outbox: dict[st
         _newest_first(outbox, "7-r1", "7-r1-bob", "7-r2")[:2])
 
 
+def test_list_notifications_oldest_first(store: Store, outbox: dict[str, Notification]) -> None:
+    """What the sweep asks for: the longest-waiting records first, so a burst of new ones cannot hide them."""
+    timed = [n for n in _newest_first(outbox, *outbox) if outbox[n].created_at is not None]
+
+    assert _names(outbox, store.list_notifications(oldest_first=True)) == [*reversed(timed), "8-old"]
+    assert _names(outbox, store.list_notifications(states=[QUEUED], oldest_first=True, limit=2)) == [
+        "7-r1-bob", "7-r2"]
+    assert _names(outbox, store.list_notifications(ticket_id=7, oldest_first=True, limit=1)) == ["7-ack"]
+
+
 def test_list_notifications_on_an_empty_outbox(store: Store) -> None:
     assert store.list_notifications() == []
     assert store.list_notifications(states=list(NotificationState), ticket_id=1) == []

@@ -7,19 +7,23 @@ before or after Gmail accepted the mail, and the survivor runs with its clock pa
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from devstack.gmail_sim import GmailSimulator, SimServer
 from devstack.relay_server import RelayServer
+from gmail_tickets.adapters.smtp_relay import SmtpRelay
 from gmail_tickets.domain.model import Attachment
 from gmail_tickets.domain.outbox import NotificationState, SendWindow
-from gmail_tickets.errors import TransientError
+from gmail_tickets.errors import RateLimited, TransientError
 from gmail_tickets.services import accounts
 from gmail_tickets.services.agent_reply import reply_as_agent
 from gmail_tickets.services.connect import connect_mailbox
@@ -279,18 +283,118 @@ def test_a_crash_mid_send_still_sends_one_mail(harness: SendHarness, after_gmail
     assert harness.store.get_send_window(SUPPORT).sent(harness.clock.now()) == 1
 
 
-def test_a_gmail_5xx_on_send_looks_in_sent_before_sending_again(harness: SendHarness) -> None:
+@pytest.mark.parametrize("gmail_sent_it", [True, False], ids=["5xx-after-sending", "5xx-before-sending"])
+def test_an_unclear_gmail_answer_is_settled_by_searching_sent(harness: SendHarness, gmail_sent_it: bool) -> None:
+    """A 5xx or a dropped connection may come after Gmail sent the mail: the retry must look before sending."""
     ticket_id, _ = harness.new_ticket("Flaky")
+    note = harness.only_notification(ticket_id)
+    if gmail_sent_it:
+        deps = harness.with_mailbox_wrapper(lambda m: AnswerLost(m))
+        deps.clock = harness.clock
+    else:
+        deps = harness.deps
+        harness.sim.inject_faults(503, 1, method="messages.send")
+    with pytest.raises(SendRetry):
+        send_notification(deps, note.id)
+    assert harness.store.get_notification(note.id).state == NotificationState.SENDING  # type: ignore[union-attr]
+    with pytest.raises(SendInProgress):  # Gmail's search may not show it yet: wait before looking
+        send_notification(harness.deps, note.id)
+
+    harness.clock.offset = timedelta(seconds=harness.deps.settings.send_recheck_seconds + 1)
+    outcome = send_notification(harness.deps, note.id)
+
+    assert outcome.result == "sent" and harness.sent_copies() == {note.message_id: 1}
+    assert ("found in SENT" in outcome.reason) == gmail_sent_it
+
+
+class AnswerLost:
+    """The real Mailbox; the send reaches Gmail, then the answer is lost (as a 502 from a proxy would be)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def send(self, raw: bytes, thread_id: str | None = None) -> Any:
+        self.inner.send(raw, thread_id=thread_id)
+        raise TransientError("Gmail messages.send: HTTP 502 backendError: Bad Gateway")
+
+
+def test_a_sender_that_outlived_its_lease_changes_nothing(harness: SendHarness) -> None:
+    """A slow sender (its lease lapsed mid-call) and the instance that took over: only one settles the record."""
+    ticket_id, _ = harness.new_ticket("Slow")
+    note = harness.only_notification(ticket_id)
+    successor = harness.new_instance()
+
+    class OvertakenThenRefused:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def send(self, raw: bytes, thread_id: str | None = None) -> Any:
+            harness.clock.offset = timedelta(seconds=successor.settings.send_lease_seconds + 1)
+            assert send_notification(successor, note.id).result == "sent"  # took over and sent it
+            raise RateLimited("Gmail messages.send: HTTP 429 rateLimitExceeded")
+
+    slow = harness.with_mailbox_wrapper(OvertakenThenRefused)
+    slow.clock = harness.clock
+    assert send_notification(slow, note.id).result == "duplicate"  # its "retry later" is not written
+
+    record = harness.store.get_notification(note.id)
+    assert record is not None and record.state == NotificationState.SENT
+    assert harness.sent_copies() == {note.message_id: 1}
+
+
+def test_when_sent_cannot_be_searched_the_relay_takes_the_mail(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Revoked meanwhile")
     note = harness.only_notification(ticket_id)
     harness.sim.inject_faults(503, 1, method="messages.send")
     with pytest.raises(SendRetry):
         send_notification(harness.deps, note.id)
-    searches = _calls(harness, "messages.list")
+    harness.sim.revoke(SUPPORT)
+    harness.clock.offset = timedelta(seconds=harness.deps.settings.send_recheck_seconds + 1)
 
-    outcome = send_notification(harness.deps, note.id)
+    outcome = send_notification(harness.new_instance(), note.id)
 
-    assert outcome.result == "sent" and harness.sent_copies() == {note.message_id: 1}
-    assert _calls(harness, "messages.list") == searches + 1  # the SENT check
+    assert (outcome.result, outcome.via) == ("sent", "relay")
+    assert harness.relay_copies() == {note.message_id: 1} and not harness.sent_copies()
+
+
+def test_unusable_message_ids_are_left_out_not_fatal(harness: SendHarness) -> None:
+    """Inbound ids without '@' are kept on the ticket, but cannot be repeated in our headers."""
+    raw = customer_mail("Odd id").replace(b"Message-ID: <", b"Message-ID: <1234567.890>\nX-Old-Id: <", 1)
+    gmail_id = harness.deliver(raw)
+    sync_mailbox(harness.deps, SUPPORT)
+    entry = harness.store.atomically(lambda uow: uow.get_ledger(SUPPORT, gmail_id))
+    assert entry is not None and entry.ticket_id is not None
+    ack = harness.only_notification(entry.ticket_id)
+    assert ack.in_reply_to is None
+    assert send_notification(harness.deps, ack.id).result == "sent"
+    reply_as_agent(harness.deps, entry.ticket_id, author="agent", body="Still threads by our id.")
+    reply = next(n for n in harness.pending(entry.ticket_id) if n.event.startswith("reply:"))
+    assert send_notification(harness.deps, reply.id).result == "sent"
+
+
+def test_gmail_failures_do_not_use_up_the_relays_retries(harness: SendHarness) -> None:
+    ticket_id, _ = harness.new_ticket("Rate limited")
+    note = harness.only_notification(ticket_id)
+    harness.sim.inject_faults(429, 1000, method="messages.send")
+    attempts = harness.deps.settings.send_max_attempts
+    for _ in range(attempts - 1):
+        with pytest.raises(SendRetry):
+            send_notification(harness.deps, note.id)
+    harness.relay.stop()
+    with pytest.raises(SendRetry):  # the last Gmail attempt hands it to the relay, which is down: retried
+        send_notification(harness.deps, note.id)
+    record = harness.store.get_notification(note.id)
+    assert record is not None and record.state == NotificationState.QUEUED and record.force_relay
+    harness.relay.start()
+
+    assert send_notification(harness.deps, note.id).via == "relay"
+    assert harness.relay_copies() == {note.message_id: 1} and not harness.sent_copies()
 
 
 # --------------------------------------------------------------------------- the relay down
@@ -329,8 +433,60 @@ def test_lost_events_are_published_again_by_the_sweep(harness: SendHarness) -> N
     harness.clock.offset = timedelta(minutes=2)
     assert republish_notifications(harness.deps) == [note.id]
 
+    crashed = harness.with_mailbox_wrapper(lambda m: CrashingSender(m, after_gmail_accepted=False))
+    crashed.clock = harness.clock
+    with pytest.raises(SimulatedCrash):
+        send_notification(crashed, note.id)
+    assert republish_notifications(harness.deps) == []  # held: its sender may still be at work
+    harness.clock.offset += timedelta(seconds=harness.deps.settings.send_lease_seconds + 1)
+    assert republish_notifications(harness.deps) == [note.id]  # the sender is gone: settle it
 
-def test_transient_error_type_is_what_pubsub_retries() -> None:
-    """The send function raises these to have Pub/Sub deliver the event again; the entry point lets
-    TransientError through, so they must stay TransientErrors."""
-    assert issubclass(SendRetry, TransientError) and issubclass(SendInProgress, TransientError)
+
+def test_a_relay_that_drops_after_the_whole_message_fails_it_visibly(harness: SendHarness) -> None:
+    """The relay had every byte but never answered: it may have taken it, so it is not sent again."""
+    accounts.set_send_via_gmail(harness.deps, SUPPORT, False)
+    ticket_id, _ = harness.new_ticket("Uncertain")
+    note = harness.only_notification(ticket_id)
+    with DroppingRelay() as dropping:
+        harness.deps.relay = SmtpRelay("127.0.0.1", dropping.port, starttls=False, timeout=5.0)
+        outcome = send_notification(harness.deps, note.id)
+        assert outcome.result == "failed" and "may or may not" in outcome.reason
+        assert send_event(harness.deps, _event(note.id)).result == "duplicate"  # type: ignore[union-attr]
+        assert dropping.messages == 1
+
+
+class DroppingRelay:
+    """A minimal SMTP server on a real socket that reads a whole message, then hangs up without answering."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.messages = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> DroppingRelay:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._listener.close()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = self._listener.accept()
+                with conn, conn.makefile("rb") as lines:
+                    conn.sendall(b"220 drop.test ESMTP\r\n")
+                    for line in lines:
+                        verb = line[:4].upper()
+                        if verb in (b"EHLO", b"HELO"):
+                            conn.sendall(b"250 drop.test\r\n")
+                        elif verb == b"DATA":
+                            conn.sendall(b"354 go ahead\r\n")
+                            for body in lines:
+                                if body == b".\r\n":
+                                    break
+                            self.messages += 1
+                            break  # hang up: no 250, no error
+                        else:
+                            conn.sendall(b"250 ok\r\n")

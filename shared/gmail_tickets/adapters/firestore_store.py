@@ -131,6 +131,11 @@ def _newest_first(docs: list[codec.Doc]) -> list[codec.Doc]:
     return sorted(docs, key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True)
 
 
+def _oldest_first(docs: list[codec.Doc]) -> list[codec.Doc]:
+    """The reverse, except that records without a time still come last (as in the SQLite store)."""
+    return sorted(docs, key=lambda d: (d.get("created_at") is None, d.get("created_at") or "", d["id"]))
+
+
 # --------------------------------------------------------------------------- unit of work
 
 
@@ -626,9 +631,10 @@ class FirestoreStore:
         return outbox_codec.notification_from(snap.to_dict() or {}) if snap.exists else None
 
     def list_notifications(
-        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100,
+        oldest_first: bool = False,
     ) -> list[Notification]:
-        """Newest first (created_at, then id; records without a time last).
+        """Newest first (created_at, then id; records without a time last), or oldest first.
 
         Each query has at most one filter and never orders by another field, so the automatic single-field
         indexes serve it (no composite index, see REQUIRED_INDEXES). With a filter, every match is read and
@@ -640,7 +646,8 @@ class FirestoreStore:
         if ticket_id is None and not wanted:
             # Ties on created_at fall to the document id, which is the notification id (notification_id's
             # characters are all safe for doc_id), descending like the order asked for.
-            query = col.order_by("created_at", direction=firestore.Query.DESCENDING).limit(limit)
+            direction = firestore.Query.ASCENDING if oldest_first else firestore.Query.DESCENDING
+            query = col.order_by("created_at", direction=direction).limit(limit)
             docs = [s.to_dict() or {} for s in self._stream(query)]
         elif ticket_id is not None:
             query = col.where(filter=FieldFilter("ticket_id", "==", int(ticket_id)))
@@ -652,7 +659,8 @@ class FirestoreStore:
             for start in range(0, len(wanted), _IN_LIMIT):
                 query = col.where(filter=FieldFilter("state", "in", wanted[start : start + _IN_LIMIT]))
                 docs.extend(s.to_dict() or {} for s in self._stream(query))
-        return [outbox_codec.notification_from(d) for d in _newest_first(docs)[:limit]]
+        ordered = _oldest_first(docs) if oldest_first else _newest_first(docs)
+        return [outbox_codec.notification_from(d) for d in ordered[:limit]]
 
     def get_send_window(self, address: str) -> SendWindow:
         return _send_window(address, self._get(self._send_window_ref(address)))

@@ -19,6 +19,7 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -48,6 +49,9 @@ from gmail_tickets.ports import (
 log = logging.getLogger(__name__)
 
 V = TypeVar("V")
+
+SEND_ATTEMPTS = 2  # messages.send: one retry on a rate limit, at most …
+SEND_MAX_RETRY_AFTER = 10.0  # … after this long; worst case ~70 s with 30 s timeouts, well inside a send lease
 
 # Quota units per call (Gmail API usage limits). A batch of n calls costs the n calls.
 UNIT_COST: dict[str, int] = {
@@ -221,7 +225,8 @@ class GmailMailbox:
 
         return counted
 
-    def _call(self, resource: str, method: str, *, retry_server_errors: bool = True, **params: Any) -> Any:
+    def _call(self, resource: str, method: str, *, retry_server_errors: bool = True,
+              retry: RetryPolicy | None = None, **params: Any) -> Any:
         """One API call with backoff; library errors come out as port errors."""
         op = self._op(resource, method)
 
@@ -236,7 +241,8 @@ class GmailMailbox:
                     raise
                 raise err from None  # never chain: the library error may quote bodies
 
-        return self._retry.retrying(self._retryable(retry_server_errors), what=op)(self._attempts(attempt))
+        policy = retry or self._retry
+        return policy.retrying(self._retryable(retry_server_errors), what=op)(self._attempts(attempt))
 
     def _batch(
         self,
@@ -435,12 +441,15 @@ class GmailMailbox:
                 self._call("messages", "batchModify", body={"ids": chunk, **labels})
 
     def send(self, raw: bytes, thread_id: str | None = None) -> SentMessage:
-        """Send RFC 822 bytes. Retried only on rate limits (Gmail rejected it unseen); a 5xx or a dropped
-        connection is not retried, because the mail may have gone out and a retry would send it twice."""
+        """Send RFC 822 bytes. Retried only on rate limits (Gmail rejected it unseen), and briefly: a sender holds
+        its notification under a lease, and a send outlasting it could be repeated by another instance. Longer
+        waits are the outbox's job. A 5xx or a dropped connection is not retried: the mail may have gone out."""
         body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
         if thread_id:
             body["threadId"] = thread_id
-        data = self._call("messages", "send", retry_server_errors=False, body=body)
+        retry = replace(self._retry, max_attempts=min(self._retry.max_attempts, SEND_ATTEMPTS),
+                        max_retry_after=min(self._retry.max_retry_after, SEND_MAX_RETRY_AFTER))
+        data = self._call("messages", "send", retry_server_errors=False, retry=retry, body=body)
         return SentMessage(id=str(data["id"]), thread_id=str(data.get("threadId", "")))
 
     def watch(self, topic_name: str, label_ids: Sequence[str] = ("INBOX",)) -> WatchResult:

@@ -13,6 +13,8 @@ Errors, by what the caller should do:
 - RecipientsRefused (a RelayRejected) when the relay took the message for some recipients but not others: the
   accepted ones have their copy, so retrying the whole message would send them a duplicate. It is raised after
   the message went and names the refused addresses, for the caller to report.
+- DeliveryUncertain when the whole message, with its final ".", was sent but the connection failed before the
+  relay answered (relays that scan content after DATA do this): it may have been accepted, so it is not retried.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from gmail_tickets.errors import RelayRejected, TransientError
+from gmail_tickets.errors import DeliveryUncertain, RelayRejected, TransientError
 from gmail_tickets.ports import Secrets
 from gmail_tickets.secret_names import RELAY_PASSWORD
 
@@ -45,6 +47,26 @@ class RecipientsRefused(RelayRejected):
         super().__init__(f"relay delivered to {len(accepted)} recipient(s) but refused {detail}")
         self.refused = refused
         self.accepted = tuple(accepted)
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, noting when the message's final "." has left: from then on, a failure before the relay's
+    answer leaves the outcome unknown, where before it the relay certainly discarded the partial message."""
+
+    payload_sent = False
+    _in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+    def send(self, s: bytes | str) -> None:
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.payload_sent = True
 
 
 def to_crlf(raw: bytes) -> bytes:
@@ -103,14 +125,18 @@ class SmtpRelay:
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
         """Hand the mail to the relay; returns once it answered 250 to DATA. See the module docstring for errors."""
-        recipients = list(dict.fromkeys(recipients))  # a duplicate RCPT would make the relay deliver twice
+        # A duplicate RCPT (in any letter case) would make the relay deliver twice.
+        unique: dict[str, str] = {}
+        for recipient in recipients:
+            unique.setdefault(recipient.strip().lower(), recipient)
+        recipients = list(unique.values())
         if not recipients:
             raise ValueError("no recipients")
         message = to_crlf(raw)
-        smtp: smtplib.SMTP | None = None
+        smtp: _SMTP | None = None
         try:
             # Host given to the constructor (not to connect()): smtplib checks the certificate against that name.
-            smtp = smtplib.SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
+            smtp = _SMTP(self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout)
             refused = self._transact(smtp, message, sender, recipients)
             self._quit(smtp)  # the mail is accepted: a failing QUIT changes nothing
         except smtplib.SMTPRecipientsRefused as exc:  # every recipient refused: nothing was sent
@@ -118,12 +144,18 @@ class SmtpRelay:
         except smtplib.SMTPResponseException as exc:
             raise self._answer(exc.smtp_code, exc.smtp_error) from exc
         except smtplib.SMTPServerDisconnected as exc:
+            if smtp is not None and smtp.payload_sent:
+                raise self._uncertain(exc) from exc
             raise TransientError(f"relay {self._where} closed the connection: {exc}") from exc
         except smtplib.SMTPException as exc:  # no AUTH offered, "No suitable authentication method found", ...
             raise RelayRejected(f"relay {self._where}: {exc}") from exc
         except ssl.SSLError as exc:
+            if smtp is not None and smtp.payload_sent:
+                raise self._uncertain(exc) from exc
             raise TransientError(f"TLS with relay {self._where} failed: {exc}") from exc
         except OSError as exc:  # refused, unreachable, timed out, DNS
+            if smtp is not None and smtp.payload_sent:
+                raise self._uncertain(exc) from exc
             raise TransientError(f"relay {self._where} unreachable: {type(exc).__name__}: {exc}") from exc
         finally:
             if smtp is not None:
@@ -173,6 +205,10 @@ class SmtpRelay:
                 f"relay {self._where} refused the credentials of {self.username}: "
                 f"{exc.smtp_code} {_reply(exc.smtp_error)}"
             ) from exc
+
+    def _uncertain(self, exc: BaseException) -> DeliveryUncertain:
+        return DeliveryUncertain(f"relay {self._where} had the whole message but gave no answer "
+                                 f"({type(exc).__name__}): it may or may not have accepted it")
 
     def _answer(self, code: int, reply: bytes | str) -> Exception:
         text = f"relay {self._where} answered {code} {_reply(reply)}"

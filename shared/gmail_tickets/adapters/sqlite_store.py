@@ -681,10 +681,11 @@ class SqliteStore:
         return _notification(rows[0]) if rows else None
 
     def list_notifications(
-        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100,
+        oldest_first: bool = False,
     ) -> list[Notification]:
-        """Newest first (created_at, then id; records without a time last), served by outbox_by_state,
-        outbox_by_ticket or outbox_newest."""
+        """Newest first (created_at, then id; records without a time last), or oldest first; served by
+        outbox_by_state, outbox_by_ticket or outbox_newest."""
         wanted = list(dict.fromkeys(str(s) for s in states))
         where: list[str] = []
         params: list[Any] = []
@@ -695,7 +696,8 @@ class SqliteStore:
             where.append(f"state IN ({_marks(len(wanted))})")  # a handful of states: far below _CHUNK
             params.extend(wanted)
         clause = f"WHERE {' AND '.join(where)} " if where else ""
-        rows = self._read(f"SELECT doc FROM outbox {clause}ORDER BY created_at DESC, id DESC LIMIT ?", (*params, limit))
+        order = "created_at IS NULL, created_at, id" if oldest_first else "created_at DESC, id DESC"
+        rows = self._read(f"SELECT doc FROM outbox {clause}ORDER BY {order} LIMIT ?", (*params, limit))
         return [_notification(r) for r in rows]
 
     def get_send_window(self, address: str) -> SendWindow:

@@ -180,8 +180,11 @@ class OutboundMail:
 
     @property
     def recipients(self) -> tuple[str, ...]:
-        """Everyone Gmail counts against the daily sending limit."""
-        return tuple(dict.fromkeys((*self.to, *self.cc)))
+        """Everyone Gmail counts against the daily sending limit, each once (case-insensitively)."""
+        seen: dict[str, str] = {}
+        for address in (*self.to, *self.cc):
+            seen.setdefault(address.strip().lower(), address)
+        return tuple(seen.values())
 
 
 @dataclass

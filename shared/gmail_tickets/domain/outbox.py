@@ -92,7 +92,7 @@ class Notification:
 
     @property
     def recipients(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((*self.to, *self.cc)))
+        return unique_addresses((*self.to, *self.cc))
 
     @property
     def has_attachments(self) -> bool:
@@ -155,6 +155,14 @@ class Notification:
 
     def lease_expired(self, now: datetime) -> bool:
         return self.lease_until is None or self.lease_until <= now
+
+
+def unique_addresses(addresses: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Each address once, compared case-insensitively (Ann@x and ann@x are one person, one RCPT, one count)."""
+    seen: dict[str, str] = {}
+    for address in addresses:
+        seen.setdefault(address.strip().lower(), address)
+    return tuple(seen.values())
 
 
 _EVENT_SLUG = re.compile(r"[^a-z0-9]+")

@@ -22,7 +22,9 @@ from email.utils import format_datetime
 
 from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment
 
-__all__ = ["MAX_RECIPIENTS", "build_message", "gmail_thread_safe_subject", "has_physical_attachments"]
+__all__ = [
+    "MAX_RECIPIENTS", "build_message", "gmail_thread_safe_subject", "has_physical_attachments", "usable_message_id",
+]
 
 MAX_RECIPIENTS = 100
 """Gmail refuses a message with more recipients than this; better a clear error here than a 400 at send time."""
@@ -191,6 +193,18 @@ def _addr_spec(field: str, address: str) -> str:
     if not parsed.username or not parsed.domain:
         raise ValueError(f"{field}: {address!r} is not an email address (needs local@domain)")
     return parsed.addr_spec
+
+
+def usable_message_id(value: str | None) -> bool:
+    """Whether `value` can go into In-Reply-To/References. Inbound mail carries ids we keep but cannot repeat
+    (no '@', over-long, non-ASCII); a notification leaves those out rather than fail to build."""
+    if not value:
+        return False
+    try:
+        _message_id("Message-ID", value)
+    except ValueError:
+        return False
+    return True
 
 
 def _message_id(field: str, value: str) -> str:

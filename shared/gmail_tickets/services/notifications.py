@@ -32,9 +32,10 @@ from gmail_tickets.domain.outbox import (
     NotificationEvent,
     NotificationState,
     notification_id,
+    unique_addresses,
 )
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.mail.outbound import gmail_thread_safe_subject
+from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services.deps import Deps
 
@@ -112,7 +113,8 @@ def acknowledgement(
         to=(ticket.requester,), reply_to=ticket.connection,
         subject=gmail_thread_safe_subject(ticket.subject), text=text, html=text_as_html(text),
         message_id=deps.tokens.message_id(ticket.id, _nonce(record_id)),
-        in_reply_to=customer_message_id, references=tuple(references), automatic=True,
+        in_reply_to=customer_message_id if usable_message_id(customer_message_id) else None,
+        references=tuple(r for r in references if usable_message_id(r)), automatic=True,
         gmail_thread_id=ticket.gmail_thread_id, created_at=now, updated_at=now,
     )
 
@@ -126,11 +128,13 @@ def agent_reply(
     if ticket.id is None or comment.id is None:
         return None
     to = tuple(a for a in (ticket.requester,) if _deliverable(a, ours))
-    cc = tuple(dict.fromkeys(a for a in ticket.followers if _deliverable(a, ours) and a not in to))
+    taken = {a.lower() for a in to}
+    cc = tuple(a for a in unique_addresses([a for a in ticket.followers if _deliverable(a, ours)])
+               if a.lower() not in taken)
     if not to and not cc:
         return None
-    chain = [c.message_id for c in conversation if c.message_id]
-    customer = [c.message_id for c in conversation if c.message_id and c.author_kind != "agent"]
+    chain = [c.message_id for c in conversation if usable_message_id(c.message_id)]
+    customer = [c.message_id for c in conversation if usable_message_id(c.message_id) and c.author_kind != "agent"]
     event = f"{NotificationEvent.AGENT_REPLY}:{comment.id}"
     record_id = notification_id(ticket.id, event, [*to, *cc])
     text = comment.body_text

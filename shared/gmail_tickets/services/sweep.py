@@ -62,7 +62,9 @@ def republish_notifications(deps: Deps) -> list[str]:
     lost, retries exhausted) is published again once it has waited `outbox_republish_after_seconds`."""
     now = deps.clock.now()
     stale = now - timedelta(seconds=deps.settings.outbox_republish_after_seconds)
-    pending = deps.store.list_notifications(states=(NotificationState.QUEUED, NotificationState.SENDING), limit=500)
+    # Oldest first: a burst of fresh records must not hide the old ones whose events were lost.
+    pending = deps.store.list_notifications(states=(NotificationState.QUEUED, NotificationState.SENDING),
+                                            limit=500, oldest_first=True)
     due = [n.id for n in pending
            if (n.updated_at or n.created_at or now) <= stale
            and (n.state == NotificationState.QUEUED or n.lease_expired(now))]
