@@ -174,6 +174,12 @@ class UnitOfWork(Protocol):
     def add_ticket(self, ticket: Ticket) -> int:
         """Store a new ticket, assign and return its id (also set on `ticket.id`)."""
 
+    def put_ticket(self, ticket: Ticket) -> None:
+        """Replace an existing ticket, whole, by `ticket.id`: for updates (followers, status), never to create.
+        Read it in the same unit of work first, so a concurrent update makes this one retry instead of being
+        overwritten. Raises KeyError for a ticket that does not exist (Firestore can tell only when this unit
+        read it as missing) and ValueError for one without an id."""
+
     def add_comment(self, comment: Comment) -> str:
         """Store a comment, assign and return its id (also set on `comment.id`)."""
 

@@ -11,6 +11,7 @@ import pytest
 
 from gmail_tickets.domain.model import Outcome
 from gmail_tickets.domain.ticket_token import subject_token
+from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from tests.integration.ingest_harness import IngestHarness
 
@@ -143,6 +144,58 @@ def test_subject_token_threads_only_for_the_tickets_participants(harness: Ingest
 def test_followers_are_cc_without_our_own_addresses(harness: IngestHarness) -> None:
     deliver_and_sync(harness, mail(cc=f"dave@customer.example, {SALES}, {SUPPORT}, Eve <eve@customer.example>"))
     assert harness.store.list_tickets()[0].followers == ["dave@customer.example", "eve@customer.example"]
+
+
+def test_a_reply_that_cc_s_new_people_makes_them_followers(harness: IngestHarness) -> None:
+    deliver_and_sync(harness, mail("Refund", message_id="<refund-1@customer.example>", cc="dave@customer.example"))
+    [reply] = deliver_and_sync(harness, mail(
+        "Re: Refund", in_reply_to="<refund-1@customer.example>",
+        cc="Frank <frank@customer.example>, dave@customer.example, eve@customer.example"))
+    assert outcome(harness, reply) == Outcome.COMMENT
+    [ticket] = harness.store.list_tickets()
+    # appended in the order they were Cc'd, after the followers the ticket had: the agent's next reply reaches them
+    assert ticket.followers == ["dave@customer.example", "frank@customer.example", "eve@customer.example"]
+
+
+def test_a_reply_cc_ing_us_or_the_requester_adds_no_follower_and_writes_nothing_more(
+        harness: IngestHarness) -> None:
+    deliver_and_sync(harness, mail("Refund", message_id="<refund-1@customer.example>", cc="dave@customer.example"))
+    before = harness.store.write_count
+    deliver_and_sync(harness, mail("Re: Refund", in_reply_to="<refund-1@customer.example>"))
+    plain_reply = harness.store.write_count - before
+    before = harness.store.write_count
+    [reply] = deliver_and_sync(harness, mail(  # the follower answers, Cc'ing the requester and our addresses
+        "Re: Refund", sender="Dave <dave@customer.example>", in_reply_to="<refund-1@customer.example>",
+        cc=f"Cara <cara@customer.example>, {SUPPORT}, Sales <{SALES.upper()}>, dave@customer.example"))
+    assert outcome(harness, reply) == Outcome.COMMENT
+    assert harness.store.list_tickets()[0].followers == ["dave@customer.example"]
+    assert harness.store.write_count - before == plain_reply  # nobody new: the ticket is not rewritten
+
+
+def test_an_existing_follower_in_other_letter_case_is_not_added_again(harness: IngestHarness) -> None:
+    deliver_and_sync(harness, mail("Refund", message_id="<refund-1@customer.example>"))
+    ticket_id = harness.store.list_tickets()[0].id
+
+    def follow(uow: UnitOfWork) -> None:  # e.g. added by hand, as typed
+        ticket = uow.get_ticket(ticket_id)
+        ticket.followers = ["Dave@Customer.Example"]
+        uow.put_ticket(ticket)
+
+    harness.store.atomically(follow)
+    deliver_and_sync(harness, mail("Re: Refund", in_reply_to="<refund-1@customer.example>",
+                                   cc="dave@customer.example, DAVE@customer.example"))
+    assert harness.store.list_tickets()[0].followers == ["Dave@Customer.Example"]
+
+
+def test_a_bounce_adds_no_follower(harness: IngestHarness) -> None:
+    bounce = (SAMPLES / "08-bounce.eml").read_bytes().replace(
+        b"To: support@example.com\n", b"To: support@example.com\nCc: postmaster@customer.example\n", 1)
+    assert b"Cc: postmaster@" in bounce
+    [_, bounced] = deliver_and_sync(harness, (SAMPLES / "01-new-request.eml").read_bytes(), bounce)
+    assert outcome(harness, bounced) == Outcome.COMMENT
+    [ticket] = harness.store.list_tickets()
+    assert harness.store.comments(ticket.id)[-1].matched_by == "bounce"
+    assert ticket.followers == []
 
 
 def test_reply_to_is_the_requester(harness: IngestHarness) -> None:

@@ -152,6 +152,7 @@ class _FirestoreUnitOfWork:
         self.created_ledger: list[DocumentReference] = []
         self._created_ids: set[str] = set()
         self._ledger_seen: dict[str, bool] = {}  # doc id -> exists, from reads in this attempt
+        self._tickets_seen: dict[int, bool] = {}  # ticket id -> exists, from reads in this attempt
 
     # -- plumbing
 
@@ -223,6 +224,7 @@ class _FirestoreUnitOfWork:
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         snap = self.read(self._store._ticket_ref(ticket_id))
+        self._tickets_seen[int(ticket_id)] = snap.exists
         return codec.ticket_from(snap.to_dict() or {}) if snap.exists else None
 
     def get_notification(self, notification_id: str) -> Notification | None:
@@ -249,6 +251,16 @@ class _FirestoreUnitOfWork:
         ticket.id = self._store._next_ticket_id()
         self.create(self._store._ticket_ref(ticket.id), self._store._ticket_doc(ticket))
         return ticket.id
+
+    def put_ticket(self, ticket: Ticket) -> None:
+        # A whole-document `set` from _ticket_doc, so the fields the store adds itself (connection_pos) are
+        # rewritten with the ticket and never go stale or missing. A `set` has no exists-precondition: a missing
+        # ticket is caught only when this unit read it as missing (the port asks callers to read it first).
+        if ticket.id is None:
+            raise ValueError("put_ticket needs a stored ticket (its id is None)")
+        if self._tickets_seen.get(ticket.id) is False:
+            raise KeyError(f"ticket {ticket.id}")
+        self.set(self._store._ticket_ref(ticket.id), self._store._ticket_doc(ticket))
 
     def add_comment(self, comment: Comment) -> str:
         comment.id = uuid.uuid4().hex

@@ -353,6 +353,22 @@ class _SqliteUnitOfWork:
         ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
         return ticket.id
 
+    def put_ticket(self, ticket: Ticket) -> None:
+        # An UPDATE, never an upsert: a missing ticket is the caller's mistake, not a ticket to create.
+        if ticket.id is None:
+            raise ValueError("put_ticket needs a stored ticket (its id is None)")
+        cur = self._write(
+            "UPDATE tickets SET subject = ?, requester = ?, connection = ?, brand_id = ?, requester_name = ?, "
+            "followers = ?, status = ?, created_at = ?, suppress_triggers = ?, gmail_thread_id = ? WHERE id = ?",
+            (
+                ticket.subject, ticket.requester, ticket.connection, ticket.brand_id, ticket.requester_name,
+                json.dumps(list(ticket.followers)), ticket.status, _ts(ticket.created_at),
+                int(ticket.suppress_triggers), ticket.gmail_thread_id, ticket.id,
+            ),
+        )
+        if cur.rowcount == 0:
+            raise KeyError(f"ticket {ticket.id}")
+
     def add_comment(self, comment: Comment) -> str:
         comment_id = uuid.uuid4().hex
         self._write(

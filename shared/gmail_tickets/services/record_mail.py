@@ -251,9 +251,36 @@ class _Writer:
                         notification_id=ack.id if ack is not None else None)
 
     def comment(self, uow: UnitOfWork, ticket_id: int, matched_by: str | None) -> Recorded:
+        # A bounce is no customer speaking: its Cc (if any) is not someone the conversation was widened to.
+        joined = None if matched_by == ladder.BOUNCE else self._with_new_followers(uow, ticket_id)  # read first
         comment_id = self._comment(uow, ticket_id, matched_by)
+        if joined is not None:
+            uow.put_ticket(joined)
         uow.add_ledger(self.entry(Outcome.COMMENT, ticket_id, comment_id), thread_id=self.ids.thread_id)
         return Recorded(self.ids.message_id, Outcome.COMMENT, ticket_id, matched_by)
+
+    def _with_new_followers(self, uow: UnitOfWork, ticket_id: int) -> Ticket | None:
+        """The ticket with the people this reply newly Cc's appended as followers, so the agent's next reply
+        reaches them too; None when nobody is new (then nothing is written). Reads only: it must run before the
+        unit's first write (Firestore), and it reads the ticket only when the Cc names someone besides us and
+        the sender."""
+        sender = self.mail.requester.lower()
+        cc = [a for a in self.mail.cc if a.lower() not in self.ours and a.lower() != sender]
+        if not cc:
+            return None
+        ticket = uow.get_ticket(ticket_id)
+        if ticket is None:
+            return None
+        known = {ticket.requester.lower(), *(f.lower() for f in ticket.followers)}
+        new = []
+        for address in cc:
+            if address.lower() not in known:
+                known.add(address.lower())
+                new.append(address)
+        if not new:
+            return None
+        ticket.followers = [*ticket.followers, *new]
+        return ticket
 
     def ignore(self, uow: UnitOfWork, ticket_id: int | None, reason: str) -> Recorded:
         uow.add_ledger(self.entry(Outcome.IGNORED, ticket_id), thread_id=self.ids.thread_id)
