@@ -2,7 +2,14 @@
 
 Embedded (default): SQLite, a secrets file, the in-process publisher, the sweep timer, and the simulator pushing
 notifications straight into the publisher. `--cloud`: the same flow through Google's Firestore and Pub/Sub
-emulators, with a Pub/Sub push subscription delivering to `ingest` served by functions-framework.
+emulators, with Pub/Sub push subscriptions delivering to `ingest` and `send` served by functions-framework.
+
+Each new ticket owes its requester an acknowledgement. It leaves through the simulated Gmail account, or through a
+real SMTP relay on localhost (devstack/relay_server.py) once Gmail may not send it: `--send-limit N` lowers the
+simulated account's own daily limit (Gmail's, while the product keeps its own: 2,000 for support@example.com, a
+Workspace address), so Gmail's limit error, the switch to the relay and the console's warning all show. With
+`--once` the JSON line counts what each route really carried: distinct Message-IDs in the account's SENT folder
+and at the relay, and any copy beyond one as a duplicate.
 """
 
 from __future__ import annotations
@@ -18,9 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devstack.gmail_sim import GmailSimulator
+from devstack.relay_server import RelayServer
 from gmail_tickets import logs
 from gmail_tickets.domain.model import Brand, Outcome
+from gmail_tickets.domain.outbox import Notification, NotificationState
 from gmail_tickets.ports import Store, UnitOfWork
+from gmail_tickets.services.accounts import health
+from gmail_tickets.services.deps import Deps
 
 SUPPORT_ADDRESS = "support@example.com"
 DEMO_BRANDS = (Brand("acme", "Acme"), Brand("acme-billing", "Acme Billing"))
@@ -62,6 +74,93 @@ class TicketPrinter:
                     print(f"  comment on #{ticket.id}  from {comment.author}  (threaded by {comment.matched_by})",
                           file=self.out)
                 self.out.flush()
+
+
+PENDING = (NotificationState.QUEUED, NotificationState.SENDING)
+
+
+def _describe(n: Notification) -> str:
+    what = "acknowledgement" if n.event == "created" else "reply"
+    return f"#{n.ticket_id} {what} to {', '.join(n.recipients)}"
+
+
+@dataclass
+class OutboxPrinter:
+    """Prints each notification once, when it settles (route and the reason for it), and each new warning the
+    console would show for an account (e.g. "Send limit reached, relay in use")."""
+
+    deps: Deps
+    out: Any = sys.stderr
+    seen: set[str] = field(default_factory=set)
+    warned: set[tuple[str, str]] = field(default_factory=set)
+
+    def poll(self) -> None:
+        for n in reversed(self.deps.store.list_notifications(limit=1000)):
+            if not n.is_settled or n.id in self.seen:
+                continue
+            self.seen.add(n.id)
+            if n.state == NotificationState.SENT:
+                print(f"sent via {n.route}  {_describe(n)}  ({n.route_reason})", file=self.out)
+            else:
+                print(f"FAILED ({n.route})  {_describe(n)}  ({n.last_error})", file=self.out)
+        for row in health(self.deps):
+            for warning in row.warnings:
+                if (row.address, warning) not in self.warned:
+                    self.warned.add((row.address, warning))
+                    print(f"warning  {row.address}: {warning}", file=self.out)
+        self.out.flush()
+
+
+def _message_id(value: str | None) -> str | None:
+    """Message-IDs compared without angle brackets, as the store keeps them."""
+    return (value or "").strip().strip("<>").strip() or None
+
+
+@dataclass
+class Outbound:
+    """Where the demo's outbound mail can be seen: the support account's SENT folder (read from the simulator)
+    and the relay's own record of what it received."""
+
+    sim: GmailSimulator
+    relay: RelayServer
+    address: str = SUPPORT_ADDRESS
+
+    def via_gmail(self) -> Counter[str]:
+        """Copies per Message-ID in the account's SENT folder."""
+        ids = (_message_id(m["messageId"]) for m in self.sim.messages(self.address) if "SENT" in m["labelIds"])
+        return Counter(i for i in ids if i)
+
+    def via_relay(self) -> Counter[str]:
+        return self.relay.message_ids()
+
+
+def notification_summary(store: Store, outbound: Outbound) -> dict[str, int]:
+    """What each route carried, counted where the mail landed; the states from the store. A mail sent twice, or
+    once on each route, counts in `duplicates`."""
+    records = store.list_notifications(limit=100_000)
+    ours = {_message_id(n.message_id) for n in records}
+    gmail = {m: c for m, c in outbound.via_gmail().items() if m in ours}
+    relay = {m: c for m, c in outbound.via_relay().items() if m in ours}
+    return {
+        "total": len(records),
+        "via_gmail": len(gmail),
+        "via_relay": len(relay),
+        "failed": sum(n.state == NotificationState.FAILED for n in records),
+        "duplicates": sum(gmail.values()) + sum(relay.values()) - len(gmail.keys() | relay.keys()),
+        "queued": sum(n.state in PENDING for n in records),
+    }
+
+
+def wait_until_settled(store: Store, deadline: float, printer: OutboxPrinter) -> bool:
+    """Until no notification is queued or being sent (every record is created with its ticket, so after ingest
+    the set is complete)."""
+    while time.monotonic() < deadline:
+        printer.poll()
+        if not store.list_notifications(states=PENDING, limit=1):
+            printer.poll()
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def mail_files(mail_dir: str | None) -> list[Path]:
@@ -109,8 +208,7 @@ def _ledger(uow: UnitOfWork, address: str, gmail_message_id: str) -> Any:
     return uow.get_ledger(address, gmail_message_id)
 
 
-def wait_until_ingested(store: Store, address: str, ids: list[str], timeout: float, printer: TicketPrinter) -> bool:
-    deadline = time.monotonic() + timeout
+def wait_until_ingested(store: Store, address: str, ids: list[str], deadline: float, printer: TicketPrinter) -> bool:
     while time.monotonic() < deadline:
         printer.poll()
         if len(store.ledger_contains(address, ids)) == len(ids):
@@ -133,14 +231,21 @@ def run_embedded(args: argparse.Namespace) -> int:
     from devstack.embedded_stack import EmbeddedStack
 
     with tempfile.TemporaryDirectory(prefix="gmail-tickets-demo-") as state_dir, \
-            EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval) as stack:
+            EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval, send_limit=args.send_limit) as stack:
+        assert stack.deps is not None and stack.relay is not None
         print(f"Gmail simulator at {stack.sim_url}; connected {SUPPORT_ADDRESS} (embedded: SQLite, in-process push)",
               file=sys.stderr)
+        print(relay_line(stack.relay, stack.sim.mailbox_info(SUPPORT_ADDRESS)["sendLimit"]), file=sys.stderr)
         for brand in DEMO_BRANDS:  # several brands to pick from when connecting, as a real help desk has
             stack.store.save_brand(brand)
         if not args.once:
             serve_demo_console(stack, args.console_port)
-        return deliver_and_report(args, stack.store, stack.deliver, stack.sim_url)
+        return deliver_and_report(args, stack.deps, Outbound(stack.sim, stack.relay), stack.sim_url)
+
+
+def relay_line(relay: RelayServer, gmail_limit: int) -> str:
+    return (f"SMTP relay at {relay.address} (STARTTLS + AUTH as {relay.username}; certificate {relay.ca_file}); "
+            f"the simulated Gmail account sends to {gmail_limit} recipients a day, then the relay takes over")
 
 
 def _port_free(port: int) -> bool:
@@ -165,21 +270,31 @@ def serve_demo_console(stack: Any, port: int) -> None:
     print(f"console: {url}  — sign in with the admin secret: {shown}", file=sys.stderr)
 
 
-def deliver_and_report(args: argparse.Namespace, store: Store, deliver: Any, sim_url: str) -> int:
-    printer = TicketPrinter(store)
-    delivered = [Delivered(path.name, deliver(path.read_bytes())) for path in mail_files(args.mail_dir)]
+def deliver_and_report(args: argparse.Namespace, deps: Deps, outbound: Outbound, sim_url: str) -> int:
+    """Deliver the sample mail; with --once wait for its tickets and their notifications, print the JSON line,
+    and fail on a duplicate (ticket or mail), a failed notification or a timeout. Otherwise watch until Ctrl-C."""
+    store = deps.store
+    printer, outbox = TicketPrinter(store), OutboxPrinter(deps)
+    delivered = [Delivered(path.name, outbound.sim.deliver(SUPPORT_ADDRESS, path.read_bytes()))
+                 for path in mail_files(args.mail_dir)]
     print(f"delivered {len(delivered)} mails to {SUPPORT_ADDRESS}", file=sys.stderr)
     if args.once:
-        done = wait_until_ingested(store, SUPPORT_ADDRESS, [d.gmail_message_id for d in delivered],
-                                   args.timeout, printer)
+        deadline = time.monotonic() + args.timeout
+        done = wait_until_ingested(store, SUPPORT_ADDRESS, [d.gmail_message_id for d in delivered], deadline,
+                                   printer)
+        settled = done and wait_until_settled(store, deadline, outbox)
         report = summary(store, SUPPORT_ADDRESS, delivered)
+        report["notifications"] = sent = notification_summary(store, outbound)
         print(json.dumps(report))
-        return 0 if done and report["duplicates"] == 0 else 1
+        if not settled:
+            print(f"gave up after {args.timeout:g} s: not everything was ingested and sent", file=sys.stderr)
+        return 0 if settled and report["duplicates"] == 0 and sent["duplicates"] == 0 and sent["failed"] == 0 else 1
     print(f"watching for new mail. Send one:  curl --data-binary @some.eml "
           f"{sim_url}/sim/v1/mailboxes/{SUPPORT_ADDRESS}/deliver   (Ctrl-C stops)", file=sys.stderr)
     try:
         while True:
             printer.poll()
+            outbox.poll()
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0

@@ -2,7 +2,9 @@
 
 Everything is real except Google: the simulator is served over HTTP and driven by google-api-python-client,
 tokens refresh through google-auth against the simulator's token endpoint, state is in SQLite (or any Store
-passed in), and notifications flow through the in-process publisher into `ingest`.
+passed in), and notifications flow through the in-process publisher into `ingest` and `send`. Outbound mail
+leaves through the simulated Gmail account or through a real local SMTP relay (devstack/relay_server.py:
+STARTTLS, AUTH, its certificate trusted through `relay_ca_file`), whose password is in Secrets like production's.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from types import TracebackType
 from typing import Any
 
 from devstack.gmail_sim import GmailSimulator, SimConfig, SimServer
+from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.ports import Store
-from gmail_tickets.services.connect import connect_mailbox
+from gmail_tickets.services.connect import account_kind_of, connect_mailbox
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
 from gmail_tickets.web import OAuthSetup
@@ -36,7 +39,13 @@ class EmbeddedStack:
         settings: Settings | None = None,
         push: bool = True,
         workers: int = 2,
+        relay: bool = True,
+        send_limit: int | None = None,
     ) -> None:
+        """`send_limit`: the simulated accounts' own daily sending limit (Gmail's, not ours: the product keeps
+        its own, 500 for gmail.com and 2,000 for Workspace, so a low value here shows Gmail's limit error, the
+        switch to the relay and the console's warning). `relay=False`: no relay configured (mail that needs one
+        then fails visibly)."""
         self.state_dir = state_dir
         self.mailboxes = mailboxes
         self.sweep_interval = sweep_interval
@@ -45,6 +54,8 @@ class EmbeddedStack:
         self._settings = settings
         self._push = push
         self._workers = workers
+        self._send_limit = send_limit
+        self.relay: RelayServer | None = RelayServer(state_dir / "relay") if relay else None
         self.server: SimServer | None = None
         self.runtime: EmbeddedRuntime | None = None
         self.deps: Deps | None = None
@@ -61,7 +72,13 @@ class EmbeddedStack:
         return self.deps.store
 
     def __enter__(self) -> EmbeddedStack:
-        self.credentials = {address: self.sim.add_mailbox(address) for address in self.mailboxes}
+        # The simulated account is of the kind the product takes it for (example.com: Workspace), so Gmail's
+        # limit and ours agree unless `send_limit` says otherwise.
+        self.credentials = {address: self.sim.add_mailbox(address, str(account_kind_of(address)),
+                                                          send_limit=self._send_limit)
+                            for address in self.mailboxes}
+        if self.relay is not None:
+            self.relay.start()
         self.server = SimServer(self.sim, host="127.0.0.1", port=0).start()
         first = self.credentials[self.mailboxes[0]]
         config = bootstrap.Config(
@@ -72,10 +89,13 @@ class EmbeddedStack:
             token_uri=self.server.url.rstrip("/") + "/token",
             oauth_client_id=first.client_id,
             settings=self._settings or bootstrap.Config().settings,
+            **(self.relay.config_fields() if self.relay is not None else {}),
         )
         publisher = LocalPublisher(workers=self._workers)
         self.deps = bootstrap.build(config, publisher=publisher, store=self._store)
         self.deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, first.client_secret)
+        if self.relay is not None:
+            self.deps.secrets.put(secret_names.RELAY_PASSWORD, self.relay.password)
         self.runtime = EmbeddedRuntime(self.deps, publisher, sweep_interval=self.sweep_interval).start()
         if self._push:
             self.sim.set_push_callback(self.runtime.push)
@@ -91,6 +111,11 @@ class EmbeddedStack:
                                  token_uri=base + "/token", revoke_uri=base + "/revoke",
                                  auth_uri=base + "/o/oauth2/v2/auth", gmail_root_url=self.sim_url)
 
+    def set_send_limit(self, limit: int) -> None:
+        """Change the simulated accounts' own daily sending limit (recipients per rolling 24 h)."""
+        for address in self.mailboxes:
+            self.sim.set_send_limit(address, limit)
+
     def deliver(self, raw: bytes, address: str | None = None) -> str:
         return self.sim.deliver(address or self.mailboxes[0], raw)
 
@@ -100,3 +125,5 @@ class EmbeddedStack:
             self.runtime.stop()
         if self.server:
             self.server.stop()
+        if self.relay is not None:
+            self.relay.close()

@@ -19,7 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--timeout", type=float, default=120.0, help="with --once: give up after this many seconds")
     demo.add_argument("--console-port", type=int, default=8080, help="where the console listens (0: any free port)")
     demo.add_argument("--send-limit", type=int, default=None, metavar="N",
-                      help="the simulated Gmail account's own daily sending limit (default 500); past it, the relay")
+                      help="the simulated Gmail account's own daily sending limit (default: Workspace's 2,000); "
+                           "past it, the relay")
     demo.set_defaults(run=_run_demo)
 
     from devstack.gmail_sim import cli as sim_cli

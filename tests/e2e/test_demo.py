@@ -1,13 +1,20 @@
-"""README command (a) as a user runs it: `gmail-tickets demo --once`, embedded and with the cloud wiring."""
+"""README command (a) as a user runs it: `gmail-tickets demo --once`, embedded and with the cloud wiring.
+
+With `--send-limit 3` the simulated Gmail account refuses a fourth mail a day: the acknowledgements past it must go
+through the local SMTP relay, each exactly once, counted where they landed (SENT folder, relay)."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from devstack.demo import Outbound, deliver_and_report
+from devstack.embedded_stack import EmbeddedStack
 
 SAMPLES = Path(__file__).resolve().parents[2] / "devstack" / "sample_mail"
 
@@ -35,8 +42,8 @@ def expected_outcomes() -> dict[str, str]:
     return outcomes
 
 
-def test_embedded_demo_accounts_for_every_mail(mail_dir: Path) -> None:
-    report = run_demo("--mail-dir", str(mail_dir))
+def test_embedded_demo_accounts_for_every_mail_and_sends_past_gmails_limit_via_the_relay(mail_dir: Path) -> None:
+    report = run_demo("--mail-dir", str(mail_dir), "--send-limit", "3")
     outcomes = {f["file"]: f["outcome"] for f in report["files"]}
     assert outcomes == {**expected_outcomes(), "junk.eml": "quarantined", "resent.eml": "ignored"}
     assert report["delivered"] == len(outcomes)
@@ -46,6 +53,24 @@ def test_embedded_demo_accounts_for_every_mail(mail_dir: Path) -> None:
     tickets = {f["file"]: f["ticket_id"] for f in report["files"]}
     assert tickets["01-new-request.eml"] == tickets["02-reply-in-thread.eml"] == tickets["08-bounce.eml"]
     assert tickets["resent.eml"] == tickets["01-new-request.eml"]
+    acks = report["tickets"]  # every sample ticket has a real requester: one acknowledgement each
+    assert acks > 3
+    assert report["notifications"] == {"total": acks, "via_gmail": 3, "via_relay": acks - 3, "failed": 0,
+                                       "duplicates": 0, "queued": 0}
+
+
+def test_the_demo_fails_when_a_notification_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Gmail may send nothing and the relay is down: every acknowledgement fails visibly, and so does the demo."""
+    args = argparse.Namespace(once=True, mail_dir=None, timeout=120.0)
+    with EmbeddedStack(tmp_path, send_limit=0) as stack:
+        assert stack.deps is not None and stack.relay is not None
+        stack.relay.stop()
+        code = deliver_and_report(args, stack.deps, Outbound(stack.sim, stack.relay), stack.sim_url)
+
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 1
+    assert report["notifications"] == {"total": 6, "via_gmail": 0, "via_relay": 0, "failed": 6, "duplicates": 0,
+                                       "queued": 0}
 
 
 @pytest.mark.slow
@@ -53,6 +78,11 @@ def test_embedded_demo_accounts_for_every_mail(mail_dir: Path) -> None:
 @pytest.mark.pubsub
 @pytest.mark.gcs
 def test_cloud_demo_runs_the_same_through_emulators_cloud_storage_and_functions_framework() -> None:
-    report = run_demo("--cloud")
+    report = run_demo("--cloud", "--send-limit", "3")
     assert {f["file"]: f["outcome"] for f in report["files"]} == expected_outcomes()
     assert report["duplicates"] == 0
+    sent = report["notifications"]
+    assert sent["total"] == report["tickets"]
+    assert (sent["failed"], sent["duplicates"], sent["queued"]) == (0, 0, 0)
+    assert sent["via_gmail"] + sent["via_relay"] == sent["total"]
+    assert sent["via_gmail"] <= 3 and sent["via_relay"] >= sent["total"] - 3  # the send function used the relay
