@@ -255,6 +255,10 @@ class Store(Protocol):
 
     def get_send_window(self, address: str) -> SendWindow: ...
 
+    def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
+        """Add `recipients` to the account's bucket for the hour of `at`, atomically and without contending with
+        other senders of the account (the window is one hot document per account)."""
+
     # OAuth flows: single-use
     def save_oauth_flow(self, flow: OAuthFlow) -> None: ...
 

@@ -424,3 +424,42 @@ def test_firestore_documents_written_before_outbound_mail_read_as_unknown() -> N
 
     assert firestore_codec.ticket_from(ticket).gmail_thread_id is None
     assert firestore_codec.brand_from(brand).ack_template is None
+
+
+def test_recorded_gmail_sends_add_up_per_hour_and_keep_the_block(store: Store) -> None:
+    hour = T0.replace(minute=0, second=0, microsecond=0)
+    store.record_gmail_sends(HELP, T0, 2)  # no window yet: made
+    store.record_gmail_sends(HELP, T0 + timedelta(minutes=10), 3)  # the same hour
+    store.atomically(lambda uow: uow.put_send_window(
+        replace(uow.get_send_window(HELP), blocked_until=T0 + timedelta(hours=1))))
+    store.record_gmail_sends(HELP, T0 + timedelta(hours=1), 1)  # the next hour
+
+    window = store.get_send_window(HELP)
+    assert window.buckets == {hour: 5, hour + timedelta(hours=1): 1}
+    assert window.blocked_until == T0 + timedelta(hours=1)  # counting does not clear Gmail's block
+    assert window.sent(T0 + timedelta(hours=1)) == 6
+
+
+def test_concurrent_gmail_sends_lose_no_count(store: Store) -> None:
+    """Every sender of an account adds to one window: none may overwrite another's count."""
+    barrier = threading.Barrier(4)
+
+    def send_three(_: int) -> None:
+        barrier.wait()
+        for _ in range(3):
+            store.record_gmail_sends(HELP, T0, 1)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(send_three, range(4)))
+    assert store.get_send_window(HELP).sent(T0) == 12
+
+
+def test_pruned_window_keeps_only_buckets_in_the_24_hours(store: Store) -> None:
+    store.record_gmail_sends(HELP, T0 - timedelta(hours=30), 7)
+    store.record_gmail_sends(HELP, T0, 2)
+    window = store.get_send_window(HELP)
+    window.prune(T0)  # a store may have pruned already while counting (SQLite does; Firestore's increments cannot)
+    assert not window.prune(T0)
+    store.atomically(lambda uow: uow.put_send_window(window))
+
+    assert store.get_send_window(HELP).buckets == {T0.replace(minute=0, second=0, microsecond=0): 2}

@@ -490,3 +490,16 @@ class DroppingRelay:
                             break  # hang up: no 250, no error
                         else:
                             conn.sendall(b"250 ok\r\n")
+
+
+def test_the_sweep_prunes_hours_that_left_the_window(harness: SendHarness) -> None:
+    from gmail_tickets.services.sweep import sweep
+
+    ticket_id, _ = harness.new_ticket("Counted")
+    send_notification(harness.deps, harness.only_notification(ticket_id).id)
+    assert harness.store.get_send_window(SUPPORT).sent(harness.clock.now()) == 1
+    harness.clock.offset = timedelta(hours=26)
+
+    sweep(harness.deps, renew_watches=False)
+
+    assert harness.store.get_send_window(SUPPORT).buckets == {}

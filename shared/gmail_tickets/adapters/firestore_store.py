@@ -64,6 +64,7 @@ from gmail_tickets.domain.model import (
     Ticket,
 )
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.send_window import bucket_of
 from gmail_tickets.errors import AlreadyRecorded, TransientError
 from gmail_tickets.ports import UnitOfWork
 
@@ -676,6 +677,18 @@ class FirestoreStore:
 
     def get_send_window(self, address: str) -> SendWindow:
         return _send_window(address, self._get(self._send_window_ref(address)))
+
+    def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
+        """One server-side Increment on the hour's bucket, merged into the window document: no read and no
+        transaction, so an account's concurrent senders never contend on this (hot) document. Buckets that left
+        the window are pruned by the sweep (`SendWindow.prune`), not here."""
+        if recipients < 0:
+            raise ValueError("recipients cannot be negative")
+        hour = outbox_codec.ts(bucket_of(at))
+        doc = {"address": address, "buckets": {hour: firestore.Increment(recipients)}}
+        with _translated():
+            self._send_window_ref(address).set(doc, merge=True)  # merge: nested keys are not field paths here
+        self._count(1)
 
     # -- OAuth flows
 

@@ -720,6 +720,16 @@ class SqliteStore:
         rows = self._read("SELECT doc FROM send_windows WHERE address = ?", (address,))
         return _send_window(address, rows[0] if rows else None)
 
+    def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
+        """Read-modify-write in one BEGIN IMMEDIATE transaction: SQLite serialises writers, nothing contends."""
+
+        def add(uow: _SqliteUnitOfWork) -> None:
+            window = uow.get_send_window(address)
+            window.record(at, recipients)
+            uow.put_send_window(window)
+
+        self._transaction(add)
+
     # -- OAuth flows
 
     def save_oauth_flow(self, flow: OAuthFlow) -> None:

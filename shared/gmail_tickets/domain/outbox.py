@@ -194,6 +194,14 @@ class SendWindow:
     def record(self, now: datetime, recipients: int) -> None:
         self.buckets = send_window.record(self.buckets, now, recipients)
 
+    def prune(self, now: datetime) -> bool:
+        """Drop buckets that left the window; True when there were any (then the window is worth storing)."""
+        kept = {hour: n for hour, n in self.buckets.items() if send_window.counts(hour, now)}
+        if len(kept) == len(self.buckets):
+            return False
+        self.buckets = kept
+        return True
+
     def blocked(self, now: datetime) -> bool:
         return self.blocked_until is not None and self.blocked_until > now
 

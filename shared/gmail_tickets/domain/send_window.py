@@ -40,7 +40,7 @@ def bucket_of(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _counts(hour: datetime, now: datetime) -> bool:
+def counts(hour: datetime, now: datetime) -> bool:
     """A bucket counts while any part of its hour lies within the last 24 h (see the module docstring)."""
     return hour + HOUR + WINDOW > now
 
@@ -56,14 +56,14 @@ def record(buckets: Buckets, now: datetime, recipients: int) -> dict[datetime, i
     if recipients < 0:
         raise ValueError("recipients cannot be negative")
     hour = bucket_of(now)
-    kept = {h: n for h, n in buckets.items() if _counts(h, now)}
+    kept = {h: n for h, n in buckets.items() if counts(h, now)}
     kept[hour] = kept.get(hour, 0) + recipients
     return kept
 
 
 def sent_in_window(buckets: Buckets, now: datetime) -> int:
     """Recipients that may still count against Google's rolling 24 h at `now` (errs high, never low)."""
-    return sum(n for h, n in buckets.items() if _counts(h, now))
+    return sum(n for h, n in buckets.items() if counts(h, now))
 
 
 def room(buckets: Buckets, now: datetime, limit: int) -> int:
@@ -82,7 +82,7 @@ def frees_at(buckets: Buckets, now: datetime, limit: int, needed: int) -> dateti
     excess = sent_in_window(buckets, now) + needed - limit
     if excess <= 0:
         return None
-    for hour, count in sorted((h, n) for h, n in buckets.items() if _counts(h, now)):
+    for hour, count in sorted((h, n) for h, n in buckets.items() if counts(h, now)):
         excess -= count
         if excess <= 0:
             return _leaves_at(hour)

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from gmail_tickets.domain import send_window
-from gmail_tickets.domain.model import ConnectionStatus, OutgoingAttachment
+from gmail_tickets.domain.model import Connection, ConnectionStatus, OutgoingAttachment
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow, Via
 from gmail_tickets.domain.routing import RELAY, choose_route
 from gmail_tickets.errors import (
@@ -87,7 +87,9 @@ class _Claim:
 def send_notification(deps: Deps, notification_id: str) -> SendOutcome:
     """Deliver the record once. Raises TransientError (SendInProgress, SendRetry) to be called again later."""
     holder = f"{deps.holder}-send-{uuid.uuid4().hex[:8]}"  # this invocation: two in one process are two holders
-    claim = deps.store.atomically(lambda uow: _claim(deps, uow, notification_id, holder))
+    peek = deps.store.get_notification(notification_id)
+    facts = _Facts.read(deps, peek.connection) if peek is not None else None
+    claim = deps.store.atomically(lambda uow: _claim(deps, uow, notification_id, holder, facts))
     if claim.action == "unknown":
         log.warning("outbound event for an unknown notification acknowledged", extra={"notification": notification_id})
         return SendOutcome(notification_id, "unknown")
@@ -109,9 +111,23 @@ def _deliver(deps: Deps, n: Notification) -> SendOutcome:
 # --------------------------------------------------------------------------- claim
 
 
-def _claim(deps: Deps, uow: UnitOfWork, notification_id: str, holder: str) -> _Claim:
+@dataclass
+class _Facts:
+    """What the route is chosen from, read OUTSIDE the claim transaction: the connection document is written by
+    every sync and the send window by every Gmail send, so reading them in the transaction would make claims
+    contend with both. The limit is backed by Gmail's own error, so a count a moment old is good enough."""
+
+    connection: Connection | None
+    window: SendWindow
+
+    @classmethod
+    def read(cls, deps: Deps, address: str) -> _Facts:
+        return cls(deps.store.get_connection(address), deps.store.get_send_window(address))
+
+
+def _claim(deps: Deps, uow: UnitOfWork, notification_id: str, holder: str, facts: _Facts | None) -> _Claim:
     n = uow.get_notification(notification_id)
-    if n is None:
+    if n is None or facts is None:
         return _Claim("unknown")
     now = deps.clock.now()
     if n.is_settled:
@@ -128,7 +144,7 @@ def _claim(deps: Deps, uow: UnitOfWork, notification_id: str, holder: str) -> _C
         n.claim("gmail", n.route_reason, holder=holder, now=now, lease=lease)
         uow.put_notification(n)
         return _Claim("check_sent", n)
-    via, reason = _route(deps, uow, n, now)
+    via, reason = _route(deps, facts, n, now)
     n.claim(via, reason, holder=holder, now=now, lease=lease)
     uow.put_notification(n)
     return _Claim("send", n)
@@ -138,13 +154,12 @@ def _lease(deps: Deps) -> timedelta:
     return timedelta(seconds=deps.settings.send_lease_seconds)
 
 
-def _route(deps: Deps, uow: UnitOfWork, n: Notification, now: datetime) -> tuple[Via, str]:
+def _route(deps: Deps, facts: _Facts, n: Notification, now: datetime) -> tuple[Via, str]:
     if n.force_relay:
         return RELAY, n.route_reason or "Gmail refused this mail."
-    connection = uow.get_connection(n.connection)
+    connection, window = facts.connection, facts.window
     if connection is None:
         return RELAY, "The Gmail connection no longer exists."
-    window = uow.get_send_window(n.connection)
     route = choose_route(
         send_via_gmail=connection.send_via_gmail,
         connection_status=str(connection.status),
@@ -175,6 +190,7 @@ def _settle_interrupted(deps: Deps, n: Notification) -> SendOutcome:
         return _to_relay_and_send(deps, n, f"Gmail's SENT folder could not be searched after an interrupted "
                                            f"send ({exc}); sent through the relay instead.")
     if found is not None:
+        deps.store.record_gmail_sends(n.connection, deps.clock.now(), len(n.recipients))  # may count twice: high
         if not _settle(deps, n, lambda rec, uow: _sent(deps, rec, uow, gmail_message_id=found)):
             return SendOutcome(n.id, "duplicate", "gmail", LOST_LEASE)
         log.info("notification found in SENT after an interrupted send", extra={"notification": n.id})
@@ -191,9 +207,10 @@ def _settle_interrupted(deps: Deps, n: Notification) -> SendOutcome:
 
 def _reroute(deps: Deps, n: Notification) -> Notification | None:
     now = deps.clock.now()
+    facts = _Facts.read(deps, n.connection)
 
     def change(rec: Notification, uow: UnitOfWork) -> None:
-        rec.route, rec.route_reason = _route(deps, uow, rec, now)
+        rec.route, rec.route_reason = _route(deps, facts, rec, now)
         rec.lease_until = now + _lease(deps)
 
     return _reload(deps, n.id) if _settle(deps, n, change) else None
@@ -231,6 +248,9 @@ def _via_gmail(deps: Deps, n: Notification) -> SendOutcome:
         return _to_relay_and_send(deps, n, f"Google access to {n.connection} was revoked; the relay took it.")
     except MailboxError as exc:  # refused for good (bad request, ...): the relay takes it
         return _to_relay_and_send(deps, n, f"Gmail refused the mail: {exc}")
+    # Counted before the record is settled: a crash between the two counts it again later (errs high, as the
+    # window must), never not at all.
+    deps.store.record_gmail_sends(n.connection, deps.clock.now(), len(n.recipients))
     if not _settle(deps, n, lambda rec, uow: _sent(deps, rec, uow, gmail_message_id=sent.id)):
         return SendOutcome(n.id, "duplicate", "gmail", LOST_LEASE)
     log.info("notification sent via Gmail", extra={"notification": n.id, "connection": n.connection,
@@ -342,13 +362,8 @@ def _reload(deps: Deps, notification_id: str) -> Notification:
 
 
 def _sent(deps: Deps, rec: Notification, uow: UnitOfWork, *, gmail_message_id: str | None = None) -> None:
-    """Sent: via Gmail its recipients now count against the account's rolling 24 h."""
-    now = deps.clock.now()
-    if rec.route == "gmail":
-        window = uow.get_send_window(rec.connection)
-        window.record(now, len(rec.recipients))
-        uow.put_send_window(window)
-    rec.mark_sent(now, gmail_message_id=gmail_message_id)
+    """Sent. (Via Gmail its recipients were counted just before, outside this transaction: see record_gmail_sends.)"""
+    rec.mark_sent(deps.clock.now(), gmail_message_id=gmail_message_id)
 
 
 def _blocked(deps: Deps, rec: Notification, uow: UnitOfWork) -> None:

@@ -49,12 +49,32 @@ def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
         except GmailTicketsError as exc:
             log.warning("sweep step failed", extra={"connection": address, "error": str(exc)})
             result.errors[address] = str(exc)
+        try:
+            prune_send_window(deps, address)
+        except GmailTicketsError as exc:
+            log.warning("sweep could not prune a send window", extra={"connection": address, "error": str(exc)})
     try:
         result.notifications_republished = republish_notifications(deps)
     except GmailTicketsError as exc:
         log.warning("sweep could not republish notifications", extra={"error": str(exc)})
         result.errors["outbox"] = str(exc)
     return result
+
+
+def prune_send_window(deps: Deps, address: str) -> bool:
+    """Drop the hour buckets that left the rolling 24 h (senders only add to them); a write only when there are
+    any, about once an hour per sending account."""
+    now = deps.clock.now()
+    if not deps.store.get_send_window(address).prune(now):
+        return False
+
+    def work(uow: UnitOfWork) -> None:
+        window = uow.get_send_window(address)
+        if window.prune(now):
+            uow.put_send_window(window)
+
+    deps.store.atomically(work)
+    return True
 
 
 def republish_notifications(deps: Deps) -> list[str]:
