@@ -53,7 +53,8 @@ Choices where the simulator differs from, or pins down, Gmail:
   inside it, each charged its own quota units; the latency is slept once per batch.
 - Quota exhaustion answers 429 rateLimitExceeded (SimConfig.quota_error_status=403 gives
   403 userRateLimitExceeded). The sending limit answers 429 userRateLimitExceeded with the message
-  "User-rate limit exceeded (Mail sending)"; recipients are To+Cc+Bcc over a rolling 24 h.
+  "User-rate limit exceeded.  Retry after <when the window frees> (Mail sending)", as Gmail words it;
+  recipients are To+Cc+Bcc over a rolling 24 h.
 - history.list: one record per change of one message; ids step by a random 2..9 (always gaps). A start id
   at or below the stale mark, or above the current id, answers 404 notFound. `expire_history` makes every
   id handed out so far stale (including messages' historyIds) and moves the mailbox to a fresh current id

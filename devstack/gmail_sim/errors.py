@@ -41,7 +41,8 @@ UNAUTHENTICATED_MESSAGE = (
     "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
 )
 CONCURRENCY_MESSAGE = "Too many concurrent requests for user"
-SEND_LIMIT_MESSAGE = "User-rate limit exceeded (Mail sending)"
+SEND_LIMIT_SUFFIX = "(Mail sending)"
+"""How Gmail marks its sending-limit error: "User-rate limit exceeded.  Retry after <time> (Mail sending)"."""
 NOT_FOUND_MESSAGE = "Requested entity was not found."
 
 

@@ -14,9 +14,10 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from .config import DAY
-from .errors import CONCURRENCY_MESSAGE, SEND_LIMIT_MESSAGE, ApiError
+from .errors import CONCURRENCY_MESSAGE, SEND_LIMIT_SUFFIX, ApiError
 
 UNITS: dict[str, int] = {
     "getProfile": 1,
@@ -134,10 +135,24 @@ class SendWindow:
         return sum(n for _, n in sent)
 
     def charge(self, user: str, recipients: int, limit: int) -> None:
-        """Raise Gmail's sending-limit error (distinct message, reason userRateLimitExceeded) or count."""
-        if self.used(user) + recipients > limit:
-            raise ApiError(429, SEND_LIMIT_MESSAGE, "userRateLimitExceeded", "usageLimits")
+        """Raise Gmail's sending-limit error (distinct message, reason userRateLimitExceeded) or count. Like
+        Gmail, the message says when to retry: "User-rate limit exceeded.  Retry after <time> (Mail sending)"."""
+        used = self.used(user)
+        if used + recipients > limit:
+            message = f"User-rate limit exceeded.  Retry after {self._frees_at(user, used + recipients - limit)} "
+            raise ApiError(429, message + SEND_LIMIT_SUFFIX, "userRateLimitExceeded", "usageLimits")
         self._sent[user].append((self._now(), recipients))
+
+    def _frees_at(self, user: str, excess: int) -> str:
+        """When enough of the window's sends will have aged out for `excess` more recipients, as Gmail writes it
+        (a day from now when they never can)."""
+        at = self._now() + DAY
+        for sent_at, n in self._sent.get(user, ()):
+            excess -= n
+            if excess <= 0:
+                at = sent_at + DAY
+                break
+        return datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def forget(self, user: str) -> None:
         self._sent.pop(user, None)

@@ -1,6 +1,8 @@
 """Errors that cross the port boundary. Adapters translate their library's errors into these,
 so services decide on meaning (retry, skip, disconnect, fall back) and never on HTTP codes."""
 
+from datetime import datetime
+
 
 class GmailTicketsError(Exception):
     """Base of everything this package raises on purpose."""
@@ -27,7 +29,12 @@ class TokenRevoked(MailboxError):
 
 
 class SendLimitReached(MailboxError):
-    """Gmail's rolling 24-hour sending limit is reached: send through the relay instead, do not retry."""
+    """Gmail's rolling 24-hour sending limit is reached: send through the relay instead, do not retry.
+    `retry_at` is when Gmail said it would take mail again ("Retry after <time>" in its message), if it said."""
+
+    def __init__(self, message: str, retry_at: datetime | None = None) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
 
 
 class RateLimited(TransientError):

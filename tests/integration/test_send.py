@@ -200,6 +200,9 @@ def test_gmails_sending_limit_error_switches_to_the_relay_and_warns(harness: Sen
     assert "daily sending limit" in harness.store.get_notification(notes[1].id).route_reason  # type: ignore[union-attr]
     row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
     assert SEND_LIMIT_WARNING in row.warnings
+    blocked_until = harness.store.get_send_window(SUPPORT).blocked_until
+    assert blocked_until is not None  # until Gmail's "Retry after": the first send leaves its window a day on
+    assert timedelta(hours=23) < blocked_until - harness.clock.now() <= timedelta(days=1)
 
     sends_before = _calls(harness, "messages.send")
     assert send_notification(harness.deps, notes[2].id).via == "relay"  # no new probe of Gmail while blocked

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import re
+from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 
@@ -170,7 +172,11 @@ def test_send_limit_counts_recipients_over_rolling_24h(sim, gmail):
         gmail.users().messages().send(userId="me", body={"raw": b64(make_mail(sender=SUPPORT, to="f@x.org"))}).execute()
     error = api_error(info.value)
     assert error["code"] == 429
-    assert error["message"] == "User-rate limit exceeded (Mail sending)"
+    when = re.fullmatch(r"User-rate limit exceeded\.  Retry after (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3})Z "
+                        r"\(Mail sending\)", error["message"])
+    assert when is not None  # Gmail's wording: the first send's recipients leave the window a day after it
+    retry_at = datetime.fromisoformat(when.group(1)).replace(tzinfo=UTC).timestamp()
+    assert abs(retry_at - (sim.clock.now() + 86_400)) < 5
     assert error["reason"] == "userRateLimitExceeded" and error["domain"] == "usageLimits"
     sim.advance_clock(86_401)
     gmail.users().messages().send(userId="me", body={"raw": b64(make_mail(sender=SUPPORT, to="f@x.org"))}).execute()

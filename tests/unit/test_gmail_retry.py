@@ -18,6 +18,7 @@ from gmail_tickets.adapters.gmail_errors import (
     BackoffRateLimited,
     BackoffServerError,
     Conflict,
+    retry_after_time,
     sanitize,
     translate,
 )
@@ -363,3 +364,15 @@ def test_modify_labels_picks_the_cheapest_call_per_chunk(count: int, calls: list
     mailbox.modify_labels([f"m{i}" for i in range(count)], add=["Label_1"])
     assert fake.log == calls
     assert mailbox.usage.total_units == units
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("User-rate limit exceeded.  Retry after 2024-11-12T11:16:42.247Z (Mail sending)",
+     datetime(2024, 11, 12, 11, 16, 42, 247000, tzinfo=UTC)),
+    ("User-rate limit exceeded.  Retry after 2024-11-12T11:16:42Z (Mail sending)",
+     datetime(2024, 11, 12, 11, 16, 42, tzinfo=UTC)),
+    ("User-rate limit exceeded (Mail sending)", None),
+    ("Retry after 2024-13-40T99:99:99Z", None),
+])
+def test_the_retry_time_in_gmails_send_limit_message(message: str, expected: datetime | None) -> None:
+    assert retry_after_time(message) == expected

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httplib2
@@ -116,6 +117,21 @@ def parse_http_error(exc: HttpError) -> GoogleError:
     )
 
 
+_RETRY_AFTER_TIME = re.compile(r"retry after (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)", re.IGNORECASE)
+
+
+def retry_after_time(message: str) -> datetime | None:
+    """The moment in Gmail's "User-rate limit exceeded.  Retry after 2024-11-12T11:16:42.247Z (Mail sending)",
+    as an aware UTC datetime; None when the message names none."""
+    match = _RETRY_AFTER_TIME.search(message)
+    if match is None:
+        return None
+    try:
+        return datetime.fromisoformat(match.group(1).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
 def is_send_limit(err: GoogleError) -> bool:
     """Gmail's rolling daily sending limit: fall back to the relay now, retrying only burns hours."""
     if err.status not in (403, 429):
@@ -134,7 +150,7 @@ def translate_http_error(exc: HttpError, op: str) -> GmailTicketsError:
         # google-auth already refreshed the token and retried: the grant no longer works.
         return TokenRevoked(f"Gmail {op}: HTTP 401 after a token refresh")
     if op == "messages.send" and is_send_limit(err):
-        return SendLimitReached(text)
+        return SendLimitReached(text, retry_at=retry_after_time(err.raw_message))
     if err.status == 429 or (err.status == 403 and err.has_reason(RATE_LIMIT_REASONS)):
         return BackoffRateLimited(text, status=err.status, retry_after=err.retry_after)
     if err.status >= 500:

@@ -234,8 +234,9 @@ def _via_gmail(deps: Deps, n: Notification) -> SendOutcome:
         return _fail(deps, n, f"The mail cannot be built: {exc}")
     try:
         sent = deps.mailbox_for(n.connection).send(raw, thread_id=n.gmail_thread_id)
-    except SendLimitReached:
-        if not _settle(deps, n, lambda rec, uow: _blocked(deps, rec, uow)):
+    except SendLimitReached as exc:
+        retry_at = exc.retry_at
+        if not _settle(deps, n, lambda rec, uow: _blocked(deps, rec, uow, retry_at)):
             return SendOutcome(n.id, "duplicate", None, LOST_LEASE)
         log.warning("Gmail sending limit reached: relay in use", extra={"connection": n.connection})
         return _via_relay(deps, _reload(deps, n.id))
@@ -366,11 +367,15 @@ def _sent(deps: Deps, rec: Notification, uow: UnitOfWork, *, gmail_message_id: s
     rec.mark_sent(deps.clock.now(), gmail_message_id=gmail_message_id)
 
 
-def _blocked(deps: Deps, rec: Notification, uow: UnitOfWork) -> None:
-    """Gmail answered its limit error: the relay for this account until the block lapses, and this mail too."""
+def _blocked(deps: Deps, rec: Notification, uow: UnitOfWork, retry_at: datetime | None) -> None:
+    """Gmail answered its limit error: the relay for this account until the block lapses, and this mail too.
+    The block lasts until Gmail's own "Retry after" (kept between a minute and a day: its times are known to be
+    off at times), or `send_limit_block_seconds` when it named none."""
     now = deps.clock.now()
     window: SendWindow = uow.get_send_window(rec.connection)
-    window.blocked_until = now + timedelta(seconds=deps.settings.send_limit_block_seconds)
+    default = now + timedelta(seconds=deps.settings.send_limit_block_seconds)
+    until = default if retry_at is None else min(max(retry_at, now + timedelta(minutes=1)), now + timedelta(days=1))
+    window.blocked_until = until
     uow.put_send_window(window)
     _move_to_relay(deps, rec, "Gmail answered that its daily sending limit is reached.")
 
