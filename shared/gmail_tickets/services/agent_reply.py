@@ -59,6 +59,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
     files = tuple(AttachmentRef(a.filename, a.content_type, a.size, a.blob_key) for a in attachments if a.blob_key)
     conversation = deps.store.comments(ticket_id)
     support = {a.address.lower() for a in deps.store.list_support_addresses()}
+    before = deps.store.get_ticket(ticket_id)  # its brand, read outside the transaction (a cached store read)
+    brand = deps.brands.get(deps.store, before.brand_id) if before is not None else None
     queued: list[str] = []
 
     def work(uow: UnitOfWork) -> Comment:
@@ -70,7 +72,6 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
                           message_id=deps.tokens.message_id(ticket_id))
         uow.add_comment(comment)
-        brand = deps.brands.get(deps.store, ticket.brand_id)
         mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
                            ours=support | {ticket.connection.lower()}, now=now)
         if mail is not None:
