@@ -26,6 +26,7 @@ import ssl
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gmail_tickets.domain.model import unique_addresses
 from gmail_tickets.errors import DeliveryUncertain, RelayRejected, TransientError
 from gmail_tickets.ports import Secrets
 from gmail_tickets.secret_names import RELAY_PASSWORD
@@ -125,11 +126,7 @@ class SmtpRelay:
 
     def send(self, raw: bytes, sender: str, recipients: Sequence[str]) -> None:
         """Hand the mail to the relay; returns once it answered 250 to DATA. See the module docstring for errors."""
-        # A duplicate RCPT (in any letter case) would make the relay deliver twice.
-        unique: dict[str, str] = {}
-        for recipient in recipients:
-            unique.setdefault(recipient.strip().lower(), recipient)
-        recipients = list(unique.values())
+        recipients = list(unique_addresses(recipients))  # a duplicate RCPT (any case) would deliver twice
         if not recipients:
             raise ValueError("no recipients")
         message = to_crlf(raw)

@@ -7,6 +7,7 @@ message and thread ids as strings, history ids as ints (Gmail sends them as deci
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -181,10 +182,15 @@ class OutboundMail:
     @property
     def recipients(self) -> tuple[str, ...]:
         """Everyone Gmail counts against the daily sending limit, each once (case-insensitively)."""
-        seen: dict[str, str] = {}
-        for address in (*self.to, *self.cc):
-            seen.setdefault(address.strip().lower(), address)
-        return tuple(seen.values())
+        return unique_addresses((*self.to, *self.cc))
+
+
+def unique_addresses(addresses: Sequence[str]) -> tuple[str, ...]:
+    """Each address once, compared case-insensitively (Ann@x and ann@x are one person, one RCPT, one count)."""
+    seen: dict[str, str] = {}
+    for address in addresses:
+        seen.setdefault(address.strip().lower(), address)
+    return tuple(seen.values())
 
 
 @dataclass

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from gmail_tickets.domain import send_window
-from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment
+from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment, unique_addresses
 
 
 class NotificationState(enum.StrEnum):
@@ -155,14 +155,6 @@ class Notification:
 
     def lease_expired(self, now: datetime) -> bool:
         return self.lease_until is None or self.lease_until <= now
-
-
-def unique_addresses(addresses: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Each address once, compared case-insensitively (Ann@x and ann@x are one person, one RCPT, one count)."""
-    seen: dict[str, str] = {}
-    for address in addresses:
-        seen.setdefault(address.strip().lower(), address)
-    return tuple(seen.values())
 
 
 _EVENT_SLUG = re.compile(r"[^a-z0-9]+")

@@ -25,14 +25,13 @@ from datetime import datetime
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from gmail_tickets.domain.model import Brand, Comment, Ticket
+from gmail_tickets.domain.model import Brand, Comment, Ticket, unique_addresses
 from gmail_tickets.domain.outbox import (
     AttachmentRef,
     Notification,
     NotificationEvent,
     NotificationState,
     notification_id,
-    unique_addresses,
 )
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
@@ -56,10 +55,14 @@ We will answer as soon as we can, by replying to this mail. To add anything, sim
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 
+def _values(ticket: Ticket, brand_name: str) -> dict[str, object]:
+    return {"ticket_id": ticket.id, "subject": ticket.subject, "requester": ticket.requester,
+            "requester_name": ticket.requester_name, "brand": brand_name}
+
+
 def render_ack(template: str | None, *, ticket: Ticket, brand_name: str) -> str:
     """The acknowledgement's text; the built-in template when `template` is empty or does not render."""
-    values = {"ticket_id": ticket.id, "subject": ticket.subject, "requester": ticket.requester,
-              "requester_name": ticket.requester_name, "brand": brand_name}
+    values = _values(ticket, brand_name)
     if template and template.strip():
         try:
             return _env.from_string(template).render(values).strip() + "\n"
@@ -74,9 +77,7 @@ def check_template(template: str) -> str | None:
     sample = Ticket(subject="Printer on fire", requester="ann@example.com", connection="help@example.com",
                     requester_name="Ann", id=123)
     try:
-        _env.from_string(template).render({"ticket_id": sample.id, "subject": sample.subject,
-                                           "requester": sample.requester, "requester_name": sample.requester_name,
-                                           "brand": "Acme"})
+        _env.from_string(template).render(_values(sample, "Acme"))
     except TemplateError as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
