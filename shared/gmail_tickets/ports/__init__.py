@@ -1,0 +1,30 @@
+"""The interfaces the services depend on. Adapters implement them; bootstrap picks which.
+
+Everything here speaks domain terms: Gmail ids as strings, history ids as ints, times as aware UTC datetimes,
+mail as raw bytes. Errors raised across these ports are the ones in `gmail_tickets.errors`. One module per
+collaborator; this package re-exports them all, so `from gmail_tickets.ports import Store` keeps working.
+"""
+
+from gmail_tickets.ports.blobs import BlobStore
+from gmail_tickets.ports.gmail import (
+    HistoryPage,
+    HistoryRecord,
+    Mailbox,
+    MailboxProvider,
+    MessageMeta,
+    MessageRef,
+    Profile,
+    RawMessage,
+    SentMessage,
+    WatchResult,
+)
+from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, TokenGrant
+from gmail_tickets.ports.platform import Clock, Publisher, Secrets
+from gmail_tickets.ports.relay import Relay
+from gmail_tickets.ports.store import Store, UnitOfWork
+
+__all__ = [
+    "GMAIL_SCOPE", "BlobStore", "Clock", "HistoryPage", "HistoryRecord", "Mailbox", "MailboxProvider",
+    "MessageMeta", "MessageRef", "OAuthClient", "Profile", "Publisher", "RawMessage", "Relay", "Secrets",
+    "SentMessage", "Store", "TokenGrant", "UnitOfWork", "WatchResult",
+]

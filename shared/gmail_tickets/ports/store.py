@@ -1,0 +1,150 @@
+"""Where state lives: the Store (SQLite embedded, Firestore in the cloud) and its unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from gmail_tickets.domain.model import (
+    Brand,
+    Comment,
+    Connection,
+    LedgerEntry,
+    OAuthFlow,
+    Outcome,
+    QuarantineRecord,
+    SupportAddress,
+    SuspendedMail,
+    Ticket,
+)
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+
+T = TypeVar("T")
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Read first, then write (Firestore's rule). The function given to `Store.atomically`
+    may run more than once when transactions contend, so it must do nothing but read and write through here."""
+
+    def get_connection(self, address: str) -> Connection | None: ...
+
+    def get_ledger(self, connection: str, gmail_message_id: str) -> LedgerEntry | None: ...
+
+    def ticket_for_thread(self, connection: str, thread_id: str) -> int | None:
+        """The ticket a Gmail thread of this mailbox already belongs to."""
+
+    def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the first of these RFC Message-IDs (without angle brackets) that we stored."""
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
+    def put_connection(self, connection: Connection) -> None: ...
+
+    def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        """Create-if-absent: raises AlreadyRecorded (here or at commit) when the entry exists. `thread_id`
+        and `entry.rfc_message_id` feed the thread index for ticket_for_thread / ticket_for_message_ids."""
+
+    def add_ticket(self, ticket: Ticket) -> int:
+        """Store a new ticket, assign and return its id (also set on `ticket.id`)."""
+
+    def put_ticket(self, ticket: Ticket) -> None:
+        """Replace an existing ticket, whole, by `ticket.id`: for updates (followers, status), never to create.
+        Read it in the same unit of work first, so a concurrent update makes this one retry instead of being
+        overwritten. Raises KeyError for a ticket that does not exist (Firestore can tell only when this unit
+        read it as missing) and ValueError for one without an id."""
+
+    def add_comment(self, comment: Comment) -> str:
+        """Store a comment, assign and return its id (also set on `comment.id`)."""
+
+    def add_quarantine(self, record: QuarantineRecord) -> None:
+        """Insert or replace by id (a redelivered poison event quarantines once)."""
+
+    def add_suspended(self, record: SuspendedMail) -> None:
+        """Insert or replace by id."""
+
+    # the outbox (see domain/outbox.py)
+    def get_notification(self, notification_id: str) -> Notification | None: ...
+
+    def put_notification(self, notification: Notification) -> None:
+        """Insert or replace by id."""
+
+    def get_send_window(self, address: str) -> SendWindow:
+        """The account's Gmail sends in the rolling 24 h; an empty window when it never sent."""
+
+    def put_send_window(self, window: SendWindow) -> None: ...
+
+
+class Store(Protocol):
+    """Connection state, the dedupe ledger, tickets. SQLite embedded, Firestore in the cloud."""
+
+    write_count: int  # documents/rows written since start: the bench reports writes per ticket
+
+    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run `fn` in one transaction and commit; retried on contention; AlreadyRecorded propagates."""
+
+    # connections, addresses, brands
+    def get_connection(self, address: str) -> Connection | None: ...
+    def save_connection(self, connection: Connection) -> None: ...
+    def list_connections(self) -> list[Connection]: ...
+    def delete_connection(self, address: str) -> None: ...
+    def save_support_address(self, address: SupportAddress) -> None: ...
+    def list_support_addresses(self) -> list[SupportAddress]: ...
+    def delete_support_address(self, address: str) -> None: ...
+    def save_brand(self, brand: Brand) -> None: ...
+    def list_brands(self) -> list[Brand]: ...
+
+    # ledger
+    def ledger_contains(self, connection: str, gmail_message_ids: Sequence[str]) -> set[str]:
+        """Which of these ids the ledger holds already (a cheap pre-filter before fetching mail)."""
+
+    def ledger_counts(self, connection: str | None = None) -> dict[Outcome, int]: ...
+
+    # tickets
+    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+    def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
+        """Newest first."""
+
+    def comments(self, ticket_id: int) -> list[Comment]:
+        """Oldest first."""
+
+    def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]: ...
+
+    def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
+        """Newest first."""
+
+    def recent_mail_count(self, sender: str, since: datetime) -> int:
+        """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
+        what burst detection counts."""
+
+    # the outbox
+    def get_notification(self, notification_id: str) -> Notification | None: ...
+
+    def list_notifications(
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100,
+        oldest_first: bool = False,
+    ) -> list[Notification]:
+        """Newest first (by created_at, then id; records without a time last), or oldest first; only those in
+        `states` (any state when empty) and of `ticket_id`."""
+
+    def get_send_window(self, address: str) -> SendWindow: ...
+
+    def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
+        """Add `recipients` to the account's bucket for the hour of `at`, atomically and without contending with
+        other senders of the account (the window is one hot document per account)."""
+
+    # OAuth flows: single-use
+    def save_oauth_flow(self, flow: OAuthFlow) -> None: ...
+
+    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
+        """Atomically read and delete the flow: the first caller gets it, any later one None. None too when it
+        has expired (an expired flow is deleted all the same)."""
+
+    # leases: one sync per mailbox at a time
+    def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
+        """Take the lease if free, expired or already ours. If someone else holds it, leave a 'look again'
+        mark for them and return False."""
+
+    def release_lease(self, key: str, holder: str) -> bool:
+        """If a 'look again' mark was left: clear it, keep the lease and return True (sync once more).
+        Otherwise free the lease and return False. Atomic, so no mark is lost between check and release."""
