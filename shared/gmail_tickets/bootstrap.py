@@ -11,96 +11,20 @@ import os
 import socket
 import threading
 import uuid
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gmail_tickets import secret_names
 from gmail_tickets.adapters.system_clock import SystemClock
+from gmail_tickets.config import Config
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.errors import TokenRevoked
-from gmail_tickets.google_endpoints import GOOGLE_AUTH_URI, GOOGLE_REVOKE_URI, GOOGLE_TOKEN_URI
 from gmail_tickets.ports import BlobStore, Clock, Mailbox, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.settings import Settings
 
 if TYPE_CHECKING:
     from gmail_tickets.adapters.gmail_retry import RetryPolicy
     from gmail_tickets.web.addresses import OAuthSetup
-
-
-@dataclass(frozen=True)
-class Config:
-    store: str = "sqlite"  # sqlite | firestore
-    sqlite_path: str = ".var/gmail-tickets.sqlite"
-    firestore_prefix: str = ""
-    secrets: str = "file"  # file (a 0600 JSON file)
-    secrets_file: str = ".var/secrets.json"
-    publisher: str = "local"  # local | pubsub
-    blobs: str = "local"  # local (a folder) | gcs (Cloud Storage)
-    blobs_dir: str = ".var/blobs"
-    bucket: str = ""
-    project: str = "demo-local"
-    gmail_root_url: str | None = None  # None: Google itself; the devstack simulator's URL otherwise
-    token_uri: str = GOOGLE_TOKEN_URI
-    oauth_client_id: str = ""
-    oauth_auth_uri: str = GOOGLE_AUTH_URI  # Google's consent page (the simulator's in the demo and tests)
-    oauth_revoke_uri: str = GOOGLE_REVOKE_URI
-    gmail_push: bool = True  # users.watch → Pub/Sub; `serve` and `connect` on one machine (no topic) turn it off
-    relay_spf_include: str | None = None  # the mail relay's SPF include, for the console's DNS guidance
-    iap_audience: str = ""  # the console behind Identity-Aware Proxy: the backend's IAP audience
-    admin_emails: tuple[str, ...] = ()  # who may use the console (IAP identities) …
-    admin_domain: str | None = None  # … or everyone of this Workspace domain (IAP's `hd` claim)
-    iap_certs_file: str | None = None  # tests only: {key id: PEM} in place of IAP's published keys
-    relay_host: str | None = None  # the help desk's SMTP relay (submission, STARTTLS + AUTH); None: no relay
-    relay_port: int = 587
-    relay_username: str | None = None  # its password is the `relay-password` secret
-    relay_starttls: bool = True  # off only for a trusted relay on localhost
-    relay_ca_file: str | None = None  # a private CA the relay's certificate is signed by
-    settings: Settings = field(default_factory=Settings)
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Config:
-        env = dict(os.environ if env is None else env)
-        project = env.get("GOOGLE_CLOUD_PROJECT", cls.project)
-        defaults = Settings()
-        settings = replace(
-            defaults,
-            label_name=env.get("GT_LABEL_NAME", defaults.label_name),
-            push_topic=env.get("GT_PUSH_TOPIC", f"projects/{project}/topics/gmail-push"),
-            sync_topic=env.get("GT_SYNC_TOPIC", defaults.sync_topic),
-            outbound_topic=env.get("GT_OUTBOUND_TOPIC", defaults.outbound_topic),
-            send_limit=int(env["GT_SEND_LIMIT"]) if env.get("GT_SEND_LIMIT") else None,
-        )
-        return cls(
-            store=env.get("GT_STORE", cls.store),
-            sqlite_path=env.get("GT_SQLITE_PATH", cls.sqlite_path),
-            firestore_prefix=env.get("GT_FIRESTORE_PREFIX", ""),
-            secrets=env.get("GT_SECRETS", cls.secrets),
-            secrets_file=env.get("GT_SECRETS_FILE", cls.secrets_file),
-            publisher=env.get("GT_PUBLISHER", cls.publisher),
-            blobs=env.get("GT_BLOBS", cls.blobs),
-            blobs_dir=env.get("GT_BLOBS_DIR", cls.blobs_dir),
-            bucket=env.get("GT_BUCKET", ""),
-            project=project,
-            gmail_root_url=env.get("GT_GMAIL_ROOT_URL") or None,
-            token_uri=env.get("GT_TOKEN_URI", GOOGLE_TOKEN_URI),
-            oauth_client_id=env.get("GT_OAUTH_CLIENT_ID", ""),
-            oauth_auth_uri=env.get("GT_OAUTH_AUTH_URI") or GOOGLE_AUTH_URI,
-            oauth_revoke_uri=env.get("GT_OAUTH_REVOKE_URI") or GOOGLE_REVOKE_URI,
-            gmail_push=env.get("GT_GMAIL_PUSH", "1").lower() not in ("0", "false", "no"),
-            relay_spf_include=env.get("GT_RELAY_SPF_INCLUDE") or None,
-            iap_audience=env.get("GT_IAP_AUDIENCE", ""),
-            admin_emails=tuple(e.strip() for e in env.get("GT_ADMIN_EMAILS", "").split(",") if e.strip()),
-            admin_domain=env.get("GT_ADMIN_DOMAIN") or None,
-            iap_certs_file=env.get("GT_IAP_CERTS_FILE") or None,
-            relay_host=env.get("GT_RELAY_HOST") or None,
-            relay_port=int(env.get("GT_RELAY_PORT") or 587),
-            relay_username=env.get("GT_RELAY_USERNAME") or None,
-            relay_starttls=env.get("GT_RELAY_STARTTLS", "1").lower() not in ("0", "false", "no"),
-            relay_ca_file=env.get("GT_RELAY_CA_FILE") or None,
-            settings=settings,
-        )
 
 
 class GmailMailboxProvider:

@@ -1,30 +1,52 @@
-"""Tunable behaviour, as one plain value. `bootstrap` fills it from the environment; tests build it directly."""
+"""Tunable behaviour, as one plain value. `config` fills it from the environment (each field names its variable);
+tests build it directly."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gmail_tickets.env_fields import setting
+
 
 @dataclass(frozen=True)
 class Settings:
-    label_name: str = "Helpdesk"  # the courtesy label we put on imported mail
-    push_topic: str = "projects/demo-local/topics/gmail-push"  # where users.watch sends notifications
-    sync_topic: str = "mailbox-sync"  # where the sweep asks for a sync of each mailbox
-    lease_seconds: float = 120.0  # one sync per mailbox; a crashed holder's lease lapses after this
-    fetch_chunk: int = 100  # mails fetched and committed per step (the adapter batches gets by 50)
-    full_sync_margin_seconds: int = 3600  # a full sync after a history 404 looks back this far before last sync
-    initial_lookback_seconds: int = 3600  # a connection without a last sync imports unread mail this recent
-    watch_renew_before_seconds: int = 24 * 3600  # the sweep renews watches expiring within this
-    max_message_bytes: int = 20 * 1024 * 1024  # larger mail becomes a ticket that links to Gmail instead
-    burst_threshold: int = 20  # more mails than this from one sender within the window are suspended
-    burst_window_seconds: int = 600
-    list_mail_is_bulk: bool = True  # Precedence: list / List-Id mail is suspended like bulk mail
-    outbound_topic: str = "outbound-mail"  # where notifications wait for the send function
-    send_limit: int | None = None  # recipients per 24 h via Gmail; None: 500 Gmail / 2,000 Workspace
-    send_lease_seconds: float = 360.0  # a sender holds a notification this long; after, a crash is assumed. Longer
-    # than any send can take (the send function's timeout is 300 s; a Gmail send retries for ~70 s at most)
-    send_recheck_seconds: float = 60.0  # after an unclear Gmail answer, wait this long before searching SENT
-    # (Gmail's search may not show a mail sent seconds ago)
-    send_max_attempts: int = 5  # deliveries tried per notification before it fails visibly
-    send_limit_block_seconds: int = 3600  # after Gmail's limit error, the relay only, for this long
-    outbox_republish_after_seconds: int = 60  # the sweep republishes notifications left queued this long
+    label_name: str = setting("Helpdesk", "GT_LABEL_NAME", "The courtesy label put on imported mail.")
+    push_topic: str = setting(
+        "projects/demo-local/topics/gmail-push", "GT_PUSH_TOPIC",
+        "Where users.watch sends Gmail's notifications; unset: `projects/$GOOGLE_CLOUD_PROJECT/topics/gmail-push`.")
+    sync_topic: str = setting("mailbox-sync", "GT_SYNC_TOPIC", "Where the sweep asks for a sync of each mailbox.")
+    lease_seconds: float = setting(
+        120.0, "GT_LEASE_SECONDS", "One sync per mailbox at a time; a crashed holder's lease lapses after this.")
+    fetch_chunk: int = setting(
+        100, "GT_FETCH_CHUNK", "Mails fetched and committed per step (the Gmail adapter batches gets by 50).")
+    full_sync_margin_seconds: int = setting(
+        3600, "GT_FULL_SYNC_MARGIN_SECONDS",
+        "A full sync after Gmail forgot our history id (404) looks back this far before the last sync.")
+    initial_lookback_seconds: int = setting(
+        3600, "GT_INITIAL_LOOKBACK_SECONDS", "A connection never synced imports unread mail this recent.")
+    watch_renew_before_seconds: int = setting(
+        24 * 3600, "GT_WATCH_RENEW_BEFORE_SECONDS", "The sweep renews Gmail watches expiring within this.")
+    max_message_bytes: int = setting(
+        20 * 1024 * 1024, "GT_MAX_MESSAGE_BYTES", "Larger mail becomes a ticket that links to Gmail instead.")
+    burst_threshold: int = setting(
+        20, "GT_BURST_THRESHOLD", "More mails than this from one sender within the burst window are suspended.")
+    burst_window_seconds: int = setting(600, "GT_BURST_WINDOW_SECONDS", "The window `GT_BURST_THRESHOLD` counts in.")
+    list_mail_is_bulk: bool = setting(
+        True, "GT_LIST_MAIL_IS_BULK", "Mail with `Precedence: list` or `List-Id` is suspended like bulk mail.")
+    outbound_topic: str = setting(
+        "outbound-mail", "GT_OUTBOUND_TOPIC", "Where notifications wait for the send function.")
+    send_limit: int | None = setting(
+        None, "GT_SEND_LIMIT", "Recipients per 24 h sent via Gmail; unset: 500 (Gmail) or 2,000 (Workspace).")
+    # Longer than any send can take: the send function's timeout is 300 s; a Gmail send retries for ~70 s at most.
+    send_lease_seconds: float = setting(
+        360.0, "GT_SEND_LEASE_SECONDS", "A sender holds a notification this long; after it, a crash is assumed.")
+    # Gmail's search may not show a mail sent seconds ago.
+    send_recheck_seconds: float = setting(
+        60.0, "GT_SEND_RECHECK_SECONDS", "After an unclear Gmail answer, wait this long before searching SENT.")
+    send_max_attempts: int = setting(
+        5, "GT_SEND_MAX_ATTEMPTS", "Deliveries tried per notification before it fails visibly.")
+    send_limit_block_seconds: int = setting(
+        3600, "GT_SEND_LIMIT_BLOCK_SECONDS", "After Gmail's sending-limit error, mail goes via the relay only "
+        "for this long, when Gmail names no retry time.")
+    outbox_republish_after_seconds: int = setting(
+        60, "GT_OUTBOX_REPUBLISH_AFTER_SECONDS", "The sweep republishes notifications left queued this long.")
