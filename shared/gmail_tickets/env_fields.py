@@ -1,8 +1,8 @@
 """Dataclass fields that name their environment variable, and the one loader that reads them all.
 
-A setting is declared once, on its field: `setting(default, "GT_X", "what it does")`. `load` converts each variable
-by the field's type hint, so a new setting costs one line here and one row in docs/configuration.md (a unit test
-compares that table with the declarations).
+A setting is declared once, on its field: `relay_port: int = setting(587, "GT_RELAY_PORT", "The relay's port.")`.
+`load` converts each variable by the field's type hint, so a new setting costs that line and its row in
+docs/configuration.md (tests/unit/test_config_docs.py compares the doc with the declarations).
 """
 
 from __future__ import annotations
