@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gmail_tickets.domain.auto_mail import NORMAL_REASON, BurstPolicy, MailKind, Verdict, classify
+from gmail_tickets.domain.auto_mail import NORMAL_REASON, MailKind, Verdict, classify
+from gmail_tickets.domain.burst import BurstPolicy
 
 OURS = ("Support@Ours.example", "help@forward.ours.example")
 

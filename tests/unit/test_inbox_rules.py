@@ -3,7 +3,7 @@
 import pytest
 
 from gmail_tickets.domain import inbox_rules
-from gmail_tickets.domain.threading import reference_candidates
+from gmail_tickets.domain.thread_rules import reference_candidates
 
 
 @pytest.mark.parametrize(

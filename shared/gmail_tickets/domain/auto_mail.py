@@ -3,7 +3,8 @@
 Tickets for auto-replies, bounces and newsletters are noise, and answering them is how mail loops start. So automatic
 mail is kept and shown to admins (suspended) but not ticketed; our own mail coming back is ignored.
 
-Precedence (first match wins). The order puts the most certain and most specific evidence first:
+`RULES` is an ordered table of named rules; the first that gives a reason decides. The order puts the most certain
+and most specific evidence first:
 
 1. OWN_LOOP: From is one of our support addresses, or the mail's own Message-ID carries our signature. Certain,
    and it must win: our own automatic mail carries ``Auto-Submitted`` and ``X-Auto-Response-Suppress``, and should
@@ -25,11 +26,10 @@ Header values are attacker-controlled: reasons quote only short, cleaned tokens,
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from email.utils import parseaddr
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+
+from gmail_tickets.domain.auto_mail_signs import MailSigns, clip, display, is_noreply, is_null_path
 
 
 class MailKind(enum.StrEnum):
@@ -44,16 +44,18 @@ class MailKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Verdict:
-    """A classification and the rule that decided it, in one short sentence for admins."""
+    """A classification and why, in one short sentence for admins. `rule` names the rule that decided (for logs
+    and tests); two verdicts saying the same thing are equal whichever rule said it."""
 
     kind: MailKind
     reason: str
+    rule: str = field(default="", compare=False)
 
 
 NORMAL_REASON = "No sign of automatic mail."
+NORMAL_RULE = "normal"
 
 BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
-NOREPLY_PREFIXES = ("noreply", "donotreply")  # compared with '-', '_' and '.' removed: no-reply, do_not_reply, ...
 AUTO_REPLY_FLAG_HEADERS = ("x-autoreply", "x-autorespond")
 
 AUTO_REPLY_SUBJECT_PREFIXES = (
@@ -85,9 +87,112 @@ SUPPORTING_HEADERS = (
 two MS headers on mail a customer's inbox rule merely forwards (a customer forwarding their shared mailbox to us is
 normal mail), and Outlook puts X-Auto-Response-Suppress on some mail people write (see `classify`)."""
 
-_COMMENT = re.compile(r"\([^()]*\)")
-_WHITESPACE = re.compile(r"\s+")
-_REASON_VALUE_CHARS = 60
+
+@dataclass(frozen=True)
+class Rule:
+    """One named rule: the kind it gives, and a test returning the reason (None: the rule does not apply)."""
+
+    name: str
+    kind: MailKind
+    test: Callable[[MailSigns], str | None]
+
+
+def _own_address(m: MailSigns) -> str | None:
+    return f"From is our own support address {clip(m.address)}." if m.address and m.address in m.ours else None
+
+
+def _own_signature(m: MailSigns) -> str | None:
+    return "Its Message-ID carries our own signature: our mail came back." if m.signed_by_us else None
+
+
+def _delivery_report(m: MailSigns) -> str | None:
+    if m.is_delivery_report or m.report_type == "delivery-status":
+        return "Delivery status report (multipart/report; report-type=delivery-status)."
+    return None
+
+
+def _mail_server_sender(m: MailSigns) -> str | None:
+    return f"Sent by {m.local}, a mail server rather than a person." if m.local in BOUNCE_SENDERS else None
+
+
+def _auto_submitted(m: MailSigns) -> str | None:
+    token = m.token("auto-submitted")
+    return f"Auto-Submitted: {clip(token)}." if token and token != "no" else None
+
+
+def _autoreply_header(m: MailSigns) -> str | None:
+    return next((f"{display(name)} header present." for name in AUTO_REPLY_FLAG_HEADERS if m.get(name)), None)
+
+
+def _precedence_auto_reply(m: MailSigns) -> str | None:
+    return "Precedence: auto_reply." if m.token("precedence") == "auto_reply" else None
+
+
+def _read_receipt(m: MailSigns) -> str | None:
+    if m.report_type == "disposition-notification":
+        return "Read receipt (multipart/report; report-type=disposition-notification)."
+    return None
+
+
+def _auto_response_suppress(m: MailSigns) -> str | None:
+    suppress = m.get("x-auto-response-suppress")
+    if m.suppress_header_is_auto and suppress and suppress.lower() != "none":
+        return "X-Auto-Response-Suppress header present, as Exchange puts on its automatic replies."
+    return None
+
+
+def _auto_reply_subject(m: MailSigns) -> str | None:
+    subject = m.get("subject").lstrip()
+    prefix = next((subject[: len(p)] for p in AUTO_REPLY_SUBJECT_PREFIXES if subject.lower().startswith(p)), None)
+    if prefix:
+        for name in SUPPORTING_HEADERS:
+            value = m.get(name)
+            if value and value.lower() != "none":
+                return f'Subject starts with "{prefix}" and the {display(name)} header is present.'
+    return None
+
+
+def _bulk_precedence(m: MailSigns) -> str | None:
+    precedence = m.token("precedence")
+    if precedence in ("bulk", "junk") or (precedence == "list" and m.list_mail_is_bulk):
+        return f"Precedence: {precedence}."
+    return None
+
+
+def _mailing_list(m: MailSigns) -> str | None:
+    list_id = m.get("list-id")
+    return f"List-Id {clip(list_id)}: mail from a mailing list." if list_id and m.list_mail_is_bulk else None
+
+
+def _noreply_unsubscribe(m: MailSigns) -> str | None:
+    if m.get("list-unsubscribe") and is_noreply(m.local):
+        return f"List-Unsubscribe on mail from a no-reply sender ({clip(m.address)})."
+    return None
+
+
+def _null_sender(m: MailSigns) -> str | None:
+    if m.return_path is not None and is_null_path(m.return_path):
+        return "Return-Path is <> (null sender), as bounces have."
+    return None
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("own_address", MailKind.OWN_LOOP, _own_address),
+    Rule("own_signature", MailKind.OWN_LOOP, _own_signature),
+    Rule("delivery_report", MailKind.BOUNCE, _delivery_report),
+    Rule("mail_server_sender", MailKind.BOUNCE, _mail_server_sender),
+    Rule("auto_submitted", MailKind.AUTO_REPLY, _auto_submitted),
+    Rule("autoreply_header", MailKind.AUTO_REPLY, _autoreply_header),
+    Rule("precedence_auto_reply", MailKind.AUTO_REPLY, _precedence_auto_reply),
+    Rule("read_receipt", MailKind.AUTO_REPLY, _read_receipt),
+    Rule("auto_response_suppress", MailKind.AUTO_REPLY, _auto_response_suppress),
+    Rule("auto_reply_subject", MailKind.AUTO_REPLY, _auto_reply_subject),
+    Rule("bulk_precedence", MailKind.BULK, _bulk_precedence),
+    Rule("mailing_list", MailKind.BULK, _mailing_list),
+    Rule("noreply_unsubscribe", MailKind.BULK, _noreply_unsubscribe),
+    Rule("null_sender", MailKind.BOUNCE, _null_sender),
+)
+"""First match wins; see the module docstring for why this order."""
 
 
 def classify(
@@ -121,182 +226,11 @@ def classify(
         some mail people write; Discourse, osTicket, GLPI and Redmine stopped trusting it alone for that reason. When
         False it only supports an auto-reply subject prefix. The value ``None`` (suppress nothing) never counts.
     """
-    h = _normalized(headers)
-    address = _address(sender)
-    local = _local_part(address)
-
-    ours = {_address(a) for a in support_addresses} - {""}
-    if address and address in ours:
-        return Verdict(MailKind.OWN_LOOP, f"From is our own support address {_clip(address)}.")
-    if signed_by_us:
-        return Verdict(MailKind.OWN_LOOP, "Its Message-ID carries our own signature: our mail came back.")
-
-    report_type = _report_type(h.get("content-type", ""))
-    if is_delivery_report or report_type == "delivery-status":
-        return Verdict(MailKind.BOUNCE, "Delivery status report (multipart/report; report-type=delivery-status).")
-    if local in BOUNCE_SENDERS:
-        return Verdict(MailKind.BOUNCE, f"Sent by {local}, a mail server rather than a person.")
-
-    auto = _auto_reply_reason(h, report_type, suppress_header_is_auto)
-    if auto:
-        return Verdict(MailKind.AUTO_REPLY, auto)
-
-    bulk = _bulk_reason(h, local, address, list_mail_is_bulk)
-    if bulk:
-        return Verdict(MailKind.BULK, bulk)
-
-    if return_path is not None and _is_null_path(return_path):
-        return Verdict(MailKind.BOUNCE, "Return-Path is <> (null sender), as bounces have.")
-    return Verdict(MailKind.NORMAL, NORMAL_REASON)
-
-
-@dataclass(frozen=True)
-class BurstPolicy:
-    """A sender writing more than `threshold` mails within `window` is a machine (or a loop): suspend, don't ticket.
-
-    The caller counts the mails it already recorded from the same sender (lower-cased From) received at or after
-    `window_start(now)`, excluding the mail at hand, and applies this to mail `classify` called NORMAL (everything
-    else is not ticketed anyway). With the defaults the 21st mail in 10 minutes is the first one suspended.
-    """
-
-    threshold: int = 20
-    window: timedelta = timedelta(minutes=10)
-
-    def __post_init__(self) -> None:
-        if self.threshold < 1:
-            raise ValueError("burst threshold must be at least 1")
-        if self.window <= timedelta(0):
-            raise ValueError("burst window must be positive")
-
-    def window_start(self, now: datetime) -> datetime:
-        """The earliest receive time that still counts. `now` must be timezone-aware: stored times are aware UTC,
-        and a naive now would silently shift the window by the local offset."""
-        if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("now must be timezone-aware")
-        return now - self.window
-
-    def is_burst(self, recent_count: int) -> bool:
-        """`recent_count` mails already in the window, so this one is number recent_count + 1."""
-        return recent_count + 1 > self.threshold
-
-    @property
-    def reason(self) -> str:
-        """What to show admins on a mail suspended by this policy."""
-        mails = "mail" if self.threshold == 1 else "mails"
-        return f"More than {self.threshold} {mails} from this sender within {_duration(self.window)}."
-
-
-def _auto_reply_reason(h: Mapping[str, str], report_type: str, suppress_header_is_auto: bool) -> str | None:
-    auto_submitted = _first_token(h.get("auto-submitted", ""))
-    if auto_submitted and auto_submitted != "no":
-        return f"Auto-Submitted: {_clip(auto_submitted)}."
-    for name in AUTO_REPLY_FLAG_HEADERS:
-        if h.get(name):
-            return f"{_display(name)} header present."
-    if _first_token(h.get("precedence", "")) == "auto_reply":
-        return "Precedence: auto_reply."
-    if report_type == "disposition-notification":
-        return "Read receipt (multipart/report; report-type=disposition-notification)."
-    suppress = h.get("x-auto-response-suppress", "")
-    if suppress_header_is_auto and suppress and suppress.lower() != "none":
-        return "X-Auto-Response-Suppress header present, as Exchange puts on its automatic replies."
-    prefix = _auto_reply_prefix(h.get("subject", ""))
-    if prefix:
-        for name in SUPPORTING_HEADERS:
-            value = h.get(name, "")
-            if value and value.lower() != "none":
-                return f'Subject starts with "{prefix}" and the {_display(name)} header is present.'
-    return None
-
-
-def _bulk_reason(h: Mapping[str, str], local: str, address: str, list_mail_is_bulk: bool) -> str | None:
-    precedence = _first_token(h.get("precedence", ""))
-    if precedence in ("bulk", "junk") or (precedence == "list" and list_mail_is_bulk):
-        return f"Precedence: {precedence}."
-    list_id = h.get("list-id", "")
-    if list_id and list_mail_is_bulk:
-        return f"List-Id {_clip(list_id)}: mail from a mailing list."
-    if h.get("list-unsubscribe") and _is_noreply(local):
-        return f"List-Unsubscribe on mail from a no-reply sender ({_clip(address)})."
-    return None
-
-
-def _normalized(headers: Mapping[str, str]) -> dict[str, str]:
-    """Lower-case names (first occurrence wins) and unfolded, trimmed values; odd values become empty, not errors."""
-    out: dict[str, str] = {}
-    for name, value in headers.items():
-        key = str(name).strip().lower()
-        if key not in out:
-            out[key] = _WHITESPACE.sub(" ", value).strip() if isinstance(value, str) else ""
-    return out
-
-
-def _address(raw: str) -> str:
-    """The bare, lower-cased address from a From-style value ("Name <a@b>" or "a@b")."""
-    if not isinstance(raw, str):
-        return ""
-    return parseaddr(raw)[1].strip().lower()
-
-
-def _local_part(address: str) -> str:
-    """Local part without a +tag: "MAILER-DAEMON" alone (some bounces have no domain) is a local part too."""
-    return address.rpartition("@")[0].partition("+")[0] if "@" in address else address.partition("+")[0]
-
-
-def _is_noreply(local: str) -> bool:
-    squashed = re.sub(r"[-_.]", "", local)
-    return squashed.startswith(NOREPLY_PREFIXES)
-
-
-def _is_null_path(return_path: str) -> bool:
-    """``<>``, with optional spaces inside: the null reverse-path of RFC 5321."""
-    value = return_path.strip()
-    return value.startswith("<") and value.endswith(">") and not value[1:-1].strip()
-
-
-def _first_token(value: str) -> str:
-    """The keyword of a structured header: comments and ;-parameters dropped, lower-cased."""
-    return _COMMENT.sub(" ", value).partition(";")[0].strip().lower()
-
-
-def _report_type(content_type: str) -> str:
-    """The report-type parameter of a multipart/report Content-Type, lower-cased; "" for anything else."""
-    kind, _, params = _COMMENT.sub(" ", content_type).partition(";")
-    if kind.strip().lower() != "multipart/report":
-        return ""
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "report-type":
-            return value.strip().strip('"').strip().lower()
-    return ""
-
-
-def _auto_reply_prefix(subject: str) -> str | None:
-    lowered = subject.lstrip().lower()
-    for prefix in AUTO_REPLY_SUBJECT_PREFIXES:
-        if lowered.startswith(prefix):
-            return subject.lstrip()[: len(prefix)]
-    return None
-
-
-def _display(header_name: str) -> str:
-    """A lower-cased header name in its usual spelling, for reasons: x-ms-exchange-... -> X-MS-Exchange-..."""
-    words = [w.upper() if w in ("x", "ms") else w.capitalize() for w in header_name.split("-")]
-    return "-".join(words)
-
-
-def _clip(value: str) -> str:
-    """Short and printable: header values are sender-controlled and end up on an admin screen."""
-    cleaned = "".join(c if c.isprintable() else "?" for c in value)
-    return cleaned if len(cleaned) <= _REASON_VALUE_CHARS else cleaned[: _REASON_VALUE_CHARS - 1] + "…"
-
-
-def _duration(window: timedelta) -> str:
-    seconds = int(window.total_seconds())
-    if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return f"{hours} hour" + ("s" if hours != 1 else "")
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return f"{minutes} minute" + ("s" if minutes != 1 else "")
-    return f"{seconds} second" + ("s" if seconds != 1 else "")
+    signs = MailSigns.of(headers, sender=sender, return_path=return_path, is_delivery_report=is_delivery_report,
+                         support_addresses=support_addresses, signed_by_us=signed_by_us,
+                         list_mail_is_bulk=list_mail_is_bulk, suppress_header_is_auto=suppress_header_is_auto)
+    for rule in RULES:
+        reason = rule.test(signs)
+        if reason:
+            return Verdict(rule.kind, reason, rule.name)
+    return Verdict(MailKind.NORMAL, NORMAL_REASON, NORMAL_RULE)

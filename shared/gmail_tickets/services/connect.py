@@ -14,6 +14,7 @@ from datetime import datetime
 
 from gmail_tickets import secret_names
 from gmail_tickets.domain import inbox_rules
+from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.domain.model import AccountKind, AddressKind, Connection, ConnectionStatus, SupportAddress
 from gmail_tickets.errors import ConnectRefused, GmailTicketsError, TokenRevoked
 from gmail_tickets.ports import UnitOfWork
@@ -138,11 +139,13 @@ def connect_mailbox(
 
 
 def _import_job(deps: Deps, address: str, ids: list[str], suppress_triggers: bool) -> Callable[[], None]:
+    mode = IngestMode.IMPORT if suppress_triggers else IngestMode.LIVE
+
     def run() -> None:
         done = 0
         for start in range(0, len(ids), IMPORT_CHUNK):
             chunk = ids[start : start + IMPORT_CHUNK]
-            result = import_messages(deps, address, chunk, suppress_triggers=suppress_triggers)
+            result = import_messages(deps, address, chunk, mode=mode)
             if result.status != "synced":
                 return
             done += len(chunk)

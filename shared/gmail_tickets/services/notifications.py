@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from jinja2 import StrictUndefined, TemplateError
@@ -89,7 +89,7 @@ def text_as_html(text: str) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-def _deliverable(address: str | None, ours: set[str]) -> bool:
+def _deliverable(address: str | None, ours: Collection[str]) -> bool:
     return bool(address) and "@" in address and address.lower() not in ours  # type: ignore[operator]
 
 
@@ -100,7 +100,7 @@ def _nonce(record_id: str) -> str:
 
 def acknowledgement(
     deps: Deps, ticket: Ticket, *, brand: Brand | None, customer_message_id: str | None,
-    references: Sequence[str], ours: set[str], now: datetime,
+    references: Sequence[str], ours: Collection[str], now: datetime,
 ) -> Notification | None:
     """The acknowledgement of a new ticket, or None when there is nobody to send it to."""
     if ticket.id is None or ticket.suppress_triggers or not _deliverable(ticket.requester, ours):

@@ -7,12 +7,13 @@ auto-mail detection — by rebuilding a small message from them with a note as i
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
-from gmail_tickets.domain.model import Connection
+from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.mail.parse import InboundEmail, ParseFailure, parse
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.record_mail import GmailIds, Recorded, record_parsed
+from gmail_tickets.services.ingest_values import GmailIds, KeptMail, Recorded
+from gmail_tickets.services.record_mail import record_parsed
 
 HEADERS = (
     "From", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References", "Return-Path",
@@ -57,17 +58,6 @@ def header_block(raw: bytes, limit: int = 256 * 1024) -> dict[str, str]:
     return {name: str(value) for name, value in parsed.items()}
 
 
-def record_oversize(
-    deps: Deps,
-    connection: Connection,
-    ids: GmailIds,
-    headers: Mapping[str, str],
-    size: int,
-    support_addresses: Collection[str],
-    *,
-    suppress_triggers: bool = False,
-) -> Recorded:
-    limit = deps.settings.max_message_bytes
-    mail = oversize_mail(headers, size, limit, connection.address, ids.message_id)
-    return record_parsed(deps, connection, ids, mail, [], None, support_addresses,
-                         suppress_triggers=suppress_triggers)
+def record_oversize(deps: Deps, ctx: IngestContext, ids: GmailIds, headers: Mapping[str, str], size: int) -> Recorded:
+    mail = oversize_mail(headers, size, deps.settings.max_message_bytes, ctx.address, ids.message_id)
+    return record_parsed(deps, ctx, KeptMail(ids, mail))

@@ -16,15 +16,19 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from gmail_tickets.domain import inbox_rules
+from gmail_tickets.domain.burst import BurstPolicy
+from gmail_tickets.domain.ingest_context import IngestContext, IngestMode
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
 from gmail_tickets.ports import Mailbox, MessageMeta, RawMessage, UnitOfWork
 from gmail_tickets.services import oversize
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.record_mail import GmailIds, Recorded, record_mail
+from gmail_tickets.services.ingest_values import GmailIds, Recorded
+from gmail_tickets.services.record_mail import record_mail
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,7 @@ def _sync_once(deps: Deps, address: str) -> SyncResult:
     if connection.history_id is None:
         return _full_sync(deps, connection, mailbox)
     result = SyncResult(address)
+    ctx: IngestContext | None = None  # read when the first candidate shows: a sync with nothing new reads no more
     try:
         for page in mailbox.history(connection.history_id, history_types=inbox_rules.CANDIDATE_KINDS):
             ids = [
@@ -95,7 +100,9 @@ def _sync_once(deps: Deps, address: str) -> SyncResult:
                 for r in page.records
                 if inbox_rules.is_candidate_change(r.kind, r.label_ids, r.changed_label_ids)
             ]
-            result.merge(_import(deps, connection, mailbox, ids))
+            if ids:
+                ctx = ctx or ingest_context(deps, connection)
+                result.merge(_import(deps, ctx, mailbox, ids))
             # Committed up to this page: the last record's id is a safe cursor; the last page gives the newest.
             newest = page.history_id or max((r.history_id for r in page.records), default=None)
             if newest is not None:
@@ -118,26 +125,42 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox) -> SyncResu
     query = inbox_rules.full_sync_query(int(since))
     ids = [ref.id for ref in mailbox.list_messages(query)]
     ids.reverse()  # oldest first, so threads form in arrival order
-    result = _import(deps, connection, mailbox, ids)
+    result = _import(deps, ingest_context(deps, connection), mailbox, ids) if ids else SyncResult(connection.address)
     result.full_sync = True
     result.cursor = _advance_cursor(deps, connection.address, cursor)
     return result
 
 
-def import_messages(deps: Deps, address: str, ids: Iterable[str], *, suppress_triggers: bool = False) -> SyncResult:
-    """Import the given message ids now (the initial import on connect). Deduplicated by the ledger.
-    `suppress_triggers`: the tickets are history brought in on connect, so ticket triggers must not fire."""
+def import_messages(deps: Deps, address: str, ids: Iterable[str], *, mode: IngestMode = IngestMode.LIVE) -> SyncResult:
+    """Import the given message ids now (the initial import on connect, a reconnect's gap). Deduplicated by the
+    ledger. IMPORT mode: the tickets are history brought in on connect, so ticket triggers must not fire."""
     connection = deps.store.get_connection(address)
     if connection is None:
         return SyncResult(address, status="unknown")
-    return _import(deps, connection, deps.mailbox_for(address), ids, suppress_triggers=suppress_triggers)
+    mailbox = deps.mailbox_for(address)
+    wanted = list(ids)
+    return _import(deps, ingest_context(deps, connection, mode), mailbox, wanted) if wanted else SyncResult(address)
 
 
-def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[str], *,
-            suppress_triggers: bool = False) -> SyncResult:
+def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = IngestMode.LIVE) -> IngestContext:
+    """What every mail of this sync or import is judged by, read once: our own addresses, the brand (a live
+    sync's acknowledgements need it), the auto-mail settings."""
+    settings = deps.settings
+    ours = {a.address.lower() for a in deps.store.list_support_addresses()} | {connection.address.lower()}
+    return IngestContext(
+        connection=connection,
+        ours=frozenset(ours),
+        mode=mode,
+        brand=None if mode is IngestMode.IMPORT else deps.brands.get(deps.store, connection.brand_id),
+        burst=BurstPolicy(settings.burst_threshold, timedelta(seconds=settings.burst_window_seconds)),
+        list_mail_is_bulk=settings.list_mail_is_bulk,
+    )
+
+
+def _import(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable[str]) -> SyncResult:
+    connection = ctx.connection
     result = SyncResult(connection.address)
     wanted = list(dict.fromkeys(ids))
-    support = [a.address for a in deps.store.list_support_addresses()] if wanted else []
     step = deps.settings.fetch_chunk
     for start in range(0, len(wanted), step):
         chunk = wanted[start : start + step]
@@ -149,8 +172,7 @@ def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[
         metas = mailbox.get_meta(sorted(big), headers=oversize.HEADERS) if big else {}
         to_label = list(known)
         for message_id in fresh:
-            recorded = _record_one(deps, connection, message_id, fetched.get(message_id), metas.get(message_id),
-                                   support, suppress_triggers)
+            recorded = _record_one(deps, ctx, fetched.get(message_id), metas.get(message_id))
             if recorded is None:
                 result.gone += 1
                 continue
@@ -168,33 +190,21 @@ def _import(deps: Deps, connection: Connection, mailbox: Mailbox, ids: Iterable[
     return result
 
 
-def _record_one(
-    deps: Deps,
-    connection: Connection,
-    message_id: str,
-    message: RawMessage | None,
-    meta: MessageMeta | None,
-    support: list[str],
-    suppress_triggers: bool = False,
-) -> Recorded | None:
+def _record_one(deps: Deps, ctx: IngestContext, message: RawMessage | None,
+                meta: MessageMeta | None) -> Recorded | None:
     """Record one candidate; None when it is gone from Gmail or went to spam or trash before we got to it."""
-    limit = deps.settings.max_message_bytes
     if meta is not None:  # known to be too big: never downloaded
         if not inbox_rules.still_wanted(meta.label_ids):
             return None
         ids = GmailIds(meta.id, meta.thread_id, meta.internal_date)
-        return oversize.record_oversize(deps, connection, ids, meta.headers, meta.size_estimate, support,
-                                        suppress_triggers=suppress_triggers)
-    if message is None:
+        return oversize.record_oversize(deps, ctx, ids, meta.headers, meta.size_estimate)
+    if message is None or not inbox_rules.still_wanted(message.label_ids):
         return None
-    if not inbox_rules.still_wanted(message.label_ids):
-        return None
-    if max(message.size_estimate, len(message.raw)) > limit:  # the search missed it; still not imported
+    size = max(message.size_estimate, len(message.raw))
+    if size > deps.settings.max_message_bytes:  # the search missed it; still not imported
         ids = GmailIds(message.id, message.thread_id, message.internal_date)
-        size = max(message.size_estimate, len(message.raw))
-        return oversize.record_oversize(deps, connection, ids, oversize.header_block(message.raw), size, support,
-                                        suppress_triggers=suppress_triggers)
-    return record_mail(deps, connection, message, support, suppress_triggers=suppress_triggers)
+        return oversize.record_oversize(deps, ctx, ids, oversize.header_block(message.raw), size)
+    return record_mail(deps, ctx, message)
 
 
 def _too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:

@@ -1,0 +1,53 @@
+"""Burst detection: a sender writing faster than a person does is a machine or a loop, so its mail is suspended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class BurstPolicy:
+    """A sender writing more than `threshold` mails within `window` is a machine (or a loop): suspend, don't ticket.
+
+    The caller counts the mails it already recorded from the same sender (lower-cased From) received at or after
+    `window_start(now)`, excluding the mail at hand, and applies this to mail `classify` called NORMAL (everything
+    else is not ticketed anyway). With the defaults the 21st mail in 10 minutes is the first one suspended.
+    """
+
+    threshold: int = 20
+    window: timedelta = timedelta(minutes=10)
+
+    def __post_init__(self) -> None:
+        if self.threshold < 1:
+            raise ValueError("burst threshold must be at least 1")
+        if self.window <= timedelta(0):
+            raise ValueError("burst window must be positive")
+
+    def window_start(self, now: datetime) -> datetime:
+        """The earliest receive time that still counts. `now` must be timezone-aware: stored times are aware UTC,
+        and a naive now would silently shift the window by the local offset."""
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware")
+        return now - self.window
+
+    def is_burst(self, recent_count: int) -> bool:
+        """`recent_count` mails already in the window, so this one is number recent_count + 1."""
+        return recent_count + 1 > self.threshold
+
+    @property
+    def reason(self) -> str:
+        """What to show admins on a mail suspended by this policy."""
+        mails = "mail" if self.threshold == 1 else "mails"
+        return f"More than {self.threshold} {mails} from this sender within {_duration(self.window)}."
+
+
+def _duration(window: timedelta) -> str:
+    seconds = int(window.total_seconds())
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return f"{hours} hour" + ("s" if hours != 1 else "")
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return f"{seconds} second" + ("s" if seconds != 1 else "")

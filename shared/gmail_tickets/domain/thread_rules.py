@@ -1,0 +1,160 @@
+"""The threading ladder: which stored identifiers may attach a mail to an existing ticket, in which order.
+
+An ordered table of named rules; the first that names a ticket wins, and its name is recorded on the comment
+(`matched_by`). Each rule reads only through a `ThreadLookup`, so it can be tested with a few dicts. Subject alone
+never threads: the subject token counts only from someone already on the ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.ticket_token import ticket_from_subject
+
+SAME_MESSAGE = "same_message"  # the very same mail, already imported through another connected inbox
+GMAIL_THREAD = "gmail_thread"
+REFERENCES = "references"
+MESSAGE_ID_TOKEN = "message_id_token"  # In-Reply-To/References name one of our signed Message-IDs
+SUBJECT_TOKEN = "subject_token"  # "[#123]" in the subject, from the ticket's requester or a follower
+BOUNCE = "bounce"  # a delivery report about a mail of this ticket (not a ladder rule: see `bounced_ticket`)
+
+
+class ThreadLookup(Protocol):
+    """The reads the rules need; inside a unit of work, so what they see is what the write will rest on."""
+
+    def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
+        """The ticket of the first of these RFC Message-IDs that we stored."""
+
+    def ticket_for_gmail_thread(self, thread_id: str) -> int | None:
+        """The ticket this mailbox's Gmail thread already belongs to."""
+
+    def signed_ticket(self, message_id: str) -> int | None:
+        """The ticket id one of OUR signed Message-IDs names (signature verified), else None. No store read."""
+
+    def ticket(self, ticket_id: int) -> Ticket | None: ...
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What threading (and the decision around it) reads of one mail. Addresses lower-cased, ids bare."""
+
+    message_id: str
+    gmail_thread_id: str
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    subject: str = ""
+    requester: str = ""  # Reply-To, else From
+    from_address: str = ""
+    cc: tuple[str, ...] = ()
+    original_message_id: str | None = None  # for a delivery report: the bounced mail's Message-ID
+
+    @property
+    def reference_candidates(self) -> list[str]:
+        return reference_candidates(self.in_reply_to, self.references)
+
+
+@dataclass(frozen=True)
+class Match:
+    ticket_id: int
+    rule: str
+
+
+def reference_candidates(in_reply_to: str | None, references: Sequence[str]) -> list[str]:
+    """Message-IDs to look up, most specific first: In-Reply-To, then References from newest to oldest."""
+    seen: list[str] = []
+    for mid in ([in_reply_to] if in_reply_to else []) + list(reversed(references)):
+        if mid and mid not in seen:
+            seen.append(mid)
+    return seen
+
+
+def _existing_signed(lookup: ThreadLookup, message_id: str) -> int | None:
+    """The ticket our signed Message-ID names, when that ticket exists."""
+    signed = lookup.signed_ticket(message_id)
+    return signed if signed is not None and lookup.ticket(signed) is not None else None
+
+
+class ThreadRule(Protocol):
+    name: str
+
+    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None: ...
+
+
+class SameMessage:
+    """The same RFC Message-ID is stored already: the mail came in through another connected inbox."""
+
+    name = SAME_MESSAGE
+
+    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
+        return lookup.ticket_for_message_ids([mail.message_id])
+
+
+class GmailThread:
+    """Gmail put the mail into a thread of this mailbox that already belongs to a ticket."""
+
+    name = GMAIL_THREAD
+
+    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
+        return lookup.ticket_for_gmail_thread(mail.gmail_thread_id)
+
+
+class References:
+    """In-Reply-To / References name a Message-ID we stored (one lookup for all of them)."""
+
+    name = REFERENCES
+
+    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
+        refs = mail.reference_candidates
+        return lookup.ticket_for_message_ids(refs) if refs else None
+
+
+class MessageIdToken:
+    """In-Reply-To / References name one of our signed Message-IDs, even one never stored (a split thread)."""
+
+    name = MESSAGE_ID_TOKEN
+
+    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
+        for ref in mail.reference_candidates:
+            found = _existing_signed(lookup, ref)
+            if found is not None:
+                return found
+        return None
+
+
+class SubjectToken:
+    """"[#123]" in the subject, and the sender is that ticket's requester or a follower: anyone can type a token."""
+
+    name = SUBJECT_TOKEN
+
+    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
+        named = ticket_from_subject(mail.subject)
+        if named is None:
+            return None
+        ticket = lookup.ticket(named)
+        participants = {ticket.requester.lower(), *(f.lower() for f in ticket.followers)} if ticket else set()
+        return named if mail.requester.lower() in participants or mail.from_address in participants else None
+
+
+LADDER: tuple[ThreadRule, ...] = (SameMessage(), GmailThread(), References(), MessageIdToken(), SubjectToken())
+"""Most certain first. Same-message comes first so a mail seen through two inboxes is never recorded twice."""
+
+
+def find_ticket(mail: Incoming, lookup: ThreadLookup, ladder: Sequence[ThreadRule] = LADDER) -> Match | None:
+    """The ticket the mail belongs to and the rule that said so; None: a new ticket."""
+    for rule in ladder:
+        ticket_id = rule.ticket(mail, lookup)
+        if ticket_id is not None:
+            return Match(ticket_id, rule.name)
+    return None
+
+
+def bounced_ticket(mail: Incoming, lookup: ThreadLookup) -> int | None:
+    """The ticket whose mail bounced: the report names the original Message-ID (ours, signed, or stored)."""
+    original = mail.original_message_id
+    if not original:
+        return None
+    signed = _existing_signed(lookup, original)
+    return signed if signed is not None else lookup.ticket_for_message_ids([original])

@@ -1,0 +1,133 @@
+"""Write what was decided for one mail (domain/disposition.py), inside its unit of work: always the ledger entry,
+plus at most one effect — a ticket with its description (and acknowledgement), a comment (and new followers), or
+a suspended record. Writes only: every read the decision needed happened before, in the same unit."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import assert_never
+
+from gmail_tickets.domain.disposition import (
+    AddComment,
+    Disposition,
+    Duplicate,
+    Ignore,
+    NewTicket,
+    Suspend,
+    first_followers,
+)
+from gmail_tickets.domain.ingest_context import IngestContext
+from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
+from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.ingest_values import KeptMail, Recorded
+from gmail_tickets.services.notifications import acknowledgement
+
+
+def record_id(connection: str, gmail_message_id: str) -> str:
+    """The id of a mail's suspended or quarantine record: a retry replaces it rather than adding another."""
+    return hashlib.sha256(f"{connection}:{gmail_message_id}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class MailWriter:
+    """The writes of one mail's unit of work."""
+
+    deps: Deps
+    ctx: IngestContext
+    kept: KeptMail
+    now: datetime
+
+    def apply(self, uow: UnitOfWork, disposition: Disposition) -> Recorded:
+        gmail_id = self.kept.ids.message_id
+        match disposition:
+            case Duplicate():
+                return Recorded(gmail_id, None)
+            case NewTicket():
+                return self._new_ticket(uow)
+            case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined):
+                comment_id = self._comment(uow, ticket_id, matched_by)
+                if joined is not None:
+                    uow.put_ticket(joined)
+                self._ledger(uow, Outcome.COMMENT, ticket_id, comment_id)
+                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by)
+            case Suspend(reason=reason):
+                self._suspend(uow, reason)
+                return Recorded(gmail_id, Outcome.SUSPENDED, reason=reason)
+            case Ignore(ticket_id=ticket_id, reason=reason):
+                self._ledger(uow, Outcome.IGNORED, ticket_id)
+                return Recorded(gmail_id, Outcome.IGNORED, ticket_id, reason=reason)
+            case _:
+                assert_never(disposition)
+
+    def _ledger(self, uow: UnitOfWork, outcome: Outcome, ticket_id: int | None = None,
+                comment_id: str | None = None) -> None:
+        ids, mail = self.kept.ids, self.kept.mail
+        entry = LedgerEntry(
+            connection=self.ctx.address,
+            gmail_message_id=ids.message_id,
+            outcome=outcome,
+            ticket_id=ticket_id,
+            comment_id=comment_id,
+            rfc_message_id=mail.message_id,
+            created_at=self.now,
+            sender=mail.from_address or None,
+            raw_key=self.kept.raw_key,
+        )
+        # Suspended mail belongs to no ticket, so it indexes no Gmail thread.
+        uow.add_ledger(entry, thread_id=None if outcome == Outcome.SUSPENDED else ids.thread_id)
+
+    def _comment(self, uow: UnitOfWork, ticket_id: int, matched_by: str | None) -> str:
+        ids, mail = self.kept.ids, self.kept.mail
+        return uow.add_comment(Comment(
+            ticket_id=ticket_id,
+            author=mail.requester,
+            body_text=mail.text_body,
+            body_html=mail.html_body,
+            created_at=ids.internal_date or self.now,
+            connection=self.ctx.address,
+            gmail_message_id=ids.message_id,
+            message_id=mail.message_id,
+            matched_by=matched_by,
+            attachments=list(self.kept.attachments),
+        ))
+
+    def _new_ticket(self, uow: UnitOfWork) -> Recorded:
+        ctx, mail = self.ctx, self.kept.mail
+        ticket = Ticket(
+            subject=mail.subject,
+            requester=mail.requester,
+            requester_name=mail.from_name,
+            connection=ctx.address,
+            brand_id=ctx.connection.brand_id,
+            followers=first_followers(self.kept.incoming(), ctx.ours),
+            created_at=self.now,
+            suppress_triggers=ctx.importing,  # recorded on the ticket: it was imported, its triggers never fire
+            gmail_thread_id=self.kept.ids.thread_id,
+        )
+        ticket_id = uow.add_ticket(ticket)
+        comment_id = self._comment(uow, ticket_id, None)
+        self._ledger(uow, Outcome.TICKET, ticket_id, comment_id)
+        ack = acknowledgement(self.deps, ticket, brand=ctx.brand, customer_message_id=mail.message_id,
+                              references=mail.references, ours=ctx.ours, now=self.now)
+        if ack is not None:
+            uow.put_notification(ack)
+        return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id,
+                        notification_id=ack.id if ack is not None else None)
+
+    def _suspend(self, uow: UnitOfWork, reason: str) -> None:
+        ids, mail = self.kept.ids, self.kept.mail
+        uow.add_suspended(SuspendedMail(
+            id=record_id(self.ctx.address, ids.message_id),
+            connection=self.ctx.address,
+            gmail_message_id=ids.message_id,
+            sender=mail.from_address or mail.requester,
+            subject=mail.subject,
+            reason=reason,
+            created_at=self.now,
+            raw_key=self.kept.raw_key,
+        ))
+        self._ledger(uow, Outcome.SUSPENDED)
+

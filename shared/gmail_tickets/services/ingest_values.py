@@ -1,0 +1,52 @@
+"""The values the ingest path hands from step to step: where a mail sits in Gmail, the mail as kept, and what
+became of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from gmail_tickets.domain.model import Attachment, Outcome
+from gmail_tickets.domain.thread_rules import Incoming
+from gmail_tickets.mail.parse import InboundEmail
+
+
+@dataclass(frozen=True)
+class GmailIds:
+    """Where a mail sits in Gmail: enough to record it without its bytes."""
+
+    message_id: str
+    thread_id: str
+    internal_date: datetime | None
+
+
+@dataclass(frozen=True)
+class KeptMail:
+    """A parsed mail whose bytes are kept: its Gmail ids, the parse, the stored attachments and raw key (None for
+    a mail too big to download)."""
+
+    ids: GmailIds
+    mail: InboundEmail
+    attachments: tuple[Attachment, ...] = ()
+    raw_key: str | None = None
+
+    def incoming(self) -> Incoming:
+        """What the decision reads of it."""
+        mail = self.mail
+        return Incoming(
+            message_id=mail.message_id, gmail_thread_id=self.ids.thread_id, in_reply_to=mail.in_reply_to,
+            references=tuple(mail.references), subject=mail.subject, requester=mail.requester,
+            from_address=mail.from_address, cc=tuple(mail.cc), original_message_id=mail.original_message_id,
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What became of a mail. `outcome` is None when the ledger already had it (a duplicate avoided)."""
+
+    gmail_message_id: str
+    outcome: Outcome | None
+    ticket_id: int | None = None
+    matched_by: str | None = None
+    reason: str | None = None
+    notification_id: str | None = None  # the acknowledgement this mail's new ticket owes (see notifications)

@@ -1,0 +1,87 @@
+"""What one mail becomes, decided from reads alone."""
+
+from gmail_tickets.domain.auto_mail import MailKind, Verdict
+from gmail_tickets.domain.disposition import (
+    SAME_MAIL_REASON,
+    AddComment,
+    Duplicate,
+    Ignore,
+    NewTicket,
+    Screening,
+    Suspend,
+    decide,
+    first_followers,
+)
+from gmail_tickets.domain.thread_rules import Incoming
+from tests.unit.fake_lookup import FakeLookup, ticket
+
+OURS = frozenset({"help@ours.example", "sales@ours.example"})
+PERSON = Screening(Verdict(MailKind.NORMAL, "No sign of automatic mail."))
+
+
+def mail(**kwargs: object) -> Incoming:
+    values: dict = {"message_id": "new@customer.example", "gmail_thread_id": "thread-new",
+                    "requester": "ann@customer.example", "from_address": "ann@customer.example"}
+    values.update(kwargs)
+    return Incoming(**values)
+
+
+def test_a_mail_the_ledger_holds_is_a_duplicate_before_anything_else_is_read() -> None:
+    lookup = FakeLookup(recorded=True, by_thread={"thread-new": 3})
+    assert decide(PERSON, mail(), lookup, OURS) == Duplicate()
+    assert lookup.reads == ["ledger"]
+
+
+def test_a_person_with_no_thread_opens_a_new_ticket() -> None:
+    assert decide(PERSON, mail(), FakeLookup(), OURS) == NewTicket()
+
+
+def test_our_own_mail_is_ignored_with_the_verdicts_reason() -> None:
+    own = Screening(Verdict(MailKind.OWN_LOOP, "From is our own support address help@ours.example."))
+    assert decide(own, mail(), FakeLookup(), OURS) == Ignore(None, own.verdict.reason)
+
+
+def test_a_bounce_comments_on_the_bounced_ticket_else_is_suspended() -> None:
+    bounce = Screening(Verdict(MailKind.BOUNCE, "Delivery status report."))
+    found = FakeLookup(by_message_id={"ack@ours": 4})
+    assert decide(bounce, mail(original_message_id="ack@ours", cc=("x@y.example",)), found, OURS) == AddComment(
+        4, "bounce")
+    assert decide(bounce, mail(), FakeLookup(), OURS) == Suspend(
+        "Delivery status report.; the bounced mail is not one of ours")
+
+
+def test_auto_replies_bulk_and_bursts_are_suspended_without_threading() -> None:
+    for kind in (MailKind.AUTO_REPLY, MailKind.BULK):
+        lookup = FakeLookup(by_thread={"thread-new": 3})
+        assert decide(Screening(Verdict(kind, "why")), mail(), lookup, OURS) == Suspend("why")
+        assert lookup.reads == ["ledger"]
+    burst = Screening(PERSON.verdict, "More than 20 mails from this sender within 10 minutes.")
+    assert decide(burst, mail(), FakeLookup(), OURS) == Suspend(burst.burst_reason)
+
+
+def test_the_same_mail_through_another_inbox_is_ignored_with_its_ticket() -> None:
+    lookup = FakeLookup(by_message_id={"new@customer.example": 9})
+    assert decide(PERSON, mail(), lookup, OURS) == Ignore(9, SAME_MAIL_REASON)
+
+
+def test_a_reply_becomes_a_comment_and_its_new_cc_join_as_followers() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, followers=["bob@customer.example"])})
+    reply = mail(cc=("Bob@customer.example", "carol@customer.example", "help@ours.example", "Ann@customer.example"))
+    decided = decide(PERSON, reply, lookup, OURS)
+    assert isinstance(decided, AddComment) and (decided.ticket_id, decided.matched_by) == (3, "gmail_thread")
+    assert decided.joined is not None
+    assert decided.joined.followers == ["bob@customer.example", "carol@customer.example"]
+    assert lookup.tickets[3].followers == ["bob@customer.example"]  # what was read is not changed
+
+
+def test_a_reply_whose_cc_is_known_changes_no_ticket_and_reads_none_without_cc() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, followers=["bob@customer.example"])})
+    assert decide(PERSON, mail(cc=("bob@customer.example",)), lookup, OURS) == AddComment(3, "gmail_thread")
+    quiet = FakeLookup(by_thread={"thread-new": 3})
+    assert decide(PERSON, mail(), quiet, OURS) == AddComment(3, "gmail_thread")
+    assert quiet.reads == ["ledger", "message_ids", "thread"]
+
+
+def test_a_new_tickets_followers_are_the_cc_minus_us_and_the_requester() -> None:
+    cc = ("help@ours.example", "ann@customer.example", "bob@customer.example")
+    assert first_followers(mail(cc=cc), OURS) == ["bob@customer.example"]
