@@ -8,6 +8,16 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class _Answer:
+    """An answer that is told by the words it came with (the adapter's error), kept for the admin to read."""
+
+    error: str
+
+
+# --------------------------------------------------------------------------- Gmail's messages.send
+
+
+@dataclass(frozen=True)
 class GmailSent:
     gmail_id: str
 
@@ -19,32 +29,23 @@ class LimitReached:
     retry_at: datetime | None
 
 
-@dataclass(frozen=True)
-class RefusedUnseen:
+class RefusedUnseen(_Answer):
     """Rate limited: Gmail refused it before taking it, so nothing went out."""
 
-    error: str
 
-
-@dataclass(frozen=True)
-class Unclear:
+class Unclear(_Answer):
     """A 5xx or a dropped connection: Gmail may have sent it."""
 
-    error: str
 
-
-@dataclass(frozen=True)
-class Revoked:
+class Revoked(_Answer):
     """The account's token no longer works."""
 
-    error: str
 
-
-@dataclass(frozen=True)
-class Rejected:
+class Rejected(_Answer):
     """Any other refusal from Gmail: retrying will not help."""
 
-    error: str
+
+# --------------------------------------------------------------------------- the search of SENT after an interruption
 
 
 @dataclass(frozen=True)
@@ -54,69 +55,56 @@ class FoundInSent:
 
 @dataclass(frozen=True)
 class NotInSent:
-    pass
+    """Our Message-ID is not in the account's SENT folder: the mail did not go out."""
 
 
-@dataclass(frozen=True)
-class SearchUnclear:
+class SearchUnclear(_Answer):
     """SENT could not be searched for now (transient)."""
 
-    error: str
 
-
-@dataclass(frozen=True)
-class SearchRefused:
+class SearchRefused(_Answer):
     """SENT could not be searched for good (refused, revoked)."""
 
-    error: str
+
+# --------------------------------------------------------------------------- the relay
 
 
 @dataclass(frozen=True)
 class RelaySent:
-    pass
+    """The relay took it for every recipient."""
 
 
-@dataclass(frozen=True)
-class RelayPartlySent:
-    """The relay took it for some recipients and refused the others: the accepted ones have their copy."""
-
-    refused: str
+class RelayPartlySent(_Answer):
+    """The relay took it for some recipients and refused the others (named in `error`): the accepted ones have
+    their copy, so it must not be sent again."""
 
 
-@dataclass(frozen=True)
-class RelayTransient:
-    error: str
+class RelayTransient(_Answer):
+    """Worth trying again later (a 4xx, the relay unreachable)."""
 
 
-@dataclass(frozen=True)
-class RelayRefused:
+class RelayRefused(_Answer):
     """A 5xx: the relay refused it for good."""
 
-    error: str
 
-
-@dataclass(frozen=True)
-class RelayUncertain:
+class RelayUncertain(_Answer):
     """The relay had the whole message but never answered: it may or may not have taken it."""
-
-    error: str
 
 
 @dataclass(frozen=True)
 class NoRelay:
-    pass
+    """No relay is configured."""
 
 
-@dataclass(frozen=True)
-class AttachmentMissing:
-    error: str
+# --------------------------------------------------------------------------- either route
 
 
-@dataclass(frozen=True)
-class Unbuildable:
+class AttachmentMissing(_Answer):
+    """A file the mail carries is missing from the blob store."""
+
+
+class Unbuildable(_Answer):
     """The mail cannot be built (an unusable address): no route will take it."""
-
-    error: str
 
 
 Outcome = (GmailSent | LimitReached | RefusedUnseen | Unclear | Revoked | Rejected

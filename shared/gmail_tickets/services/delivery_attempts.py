@@ -9,27 +9,8 @@ from __future__ import annotations
 
 import logging
 
-from gmail_tickets.domain.attempt_outcomes import (
-    AttachmentMissing,
-    FoundInSent,
-    GmailSent,
-    LimitReached,
-    NoRelay,
-    NotInSent,
-    Outcome,
-    RefusedUnseen,
-    Rejected,
-    RelayPartlySent,
-    RelayRefused,
-    RelaySent,
-    RelayTransient,
-    RelayUncertain,
-    Revoked,
-    SearchRefused,
-    SearchUnclear,
-    Unbuildable,
-    Unclear,
-)
+from gmail_tickets.domain import attempt_outcomes as outcomes
+from gmail_tickets.domain.attempt_outcomes import Outcome
 from gmail_tickets.domain.model import OutgoingAttachment
 from gmail_tickets.domain.outbox import Notification
 from gmail_tickets.domain.routing import RELAY
@@ -57,20 +38,20 @@ def via_gmail(deps: Deps, n: Notification) -> Outcome:
     try:
         raw = build_message(n.mail(), date=deps.clock.now())
     except ValueError as exc:
-        return Unbuildable(str(exc))
+        return outcomes.Unbuildable(str(exc))
     try:
         sent = deps.mailbox_for(n.connection).send(raw, thread_id=n.gmail_thread_id)
     except SendLimitReached as exc:
-        return LimitReached(exc.retry_at)
+        return outcomes.LimitReached(exc.retry_at)
     except RateLimited as exc:
-        return RefusedUnseen(str(exc))
+        return outcomes.RefusedUnseen(str(exc))
     except TransientError as exc:
-        return Unclear(str(exc))
+        return outcomes.Unclear(str(exc))
     except TokenRevoked as exc:
-        return Revoked(str(exc))
+        return outcomes.Revoked(str(exc))
     except MailboxError as exc:
-        return Rejected(str(exc))
-    return GmailSent(sent.id)
+        return outcomes.Rejected(str(exc))
+    return outcomes.GmailSent(sent.id)
 
 
 def search_sent(deps: Deps, n: Notification) -> Outcome:
@@ -80,35 +61,35 @@ def search_sent(deps: Deps, n: Notification) -> Outcome:
         refs = mailbox.list_messages(f"rfc822msgid:{n.message_id}", label_ids=["SENT"], limit=1)
         found = next((ref.id for ref in refs), None)
     except TransientError as exc:
-        return SearchUnclear(str(exc))
+        return outcomes.SearchUnclear(str(exc))
     except MailboxError as exc:
-        return SearchRefused(str(exc))
+        return outcomes.SearchRefused(str(exc))
     if found is None:
         log.info("notification not in SENT after an interrupted send", extra={"notification": n.id})
-        return NotInSent()
-    return FoundInSent(found)
+        return outcomes.NotInSent()
+    return outcomes.FoundInSent(found)
 
 
 def via_relay(deps: Deps, n: Notification) -> Outcome:
     if deps.relay is None:
-        return NoRelay()
+        return outcomes.NoRelay()
     try:
         files = tuple(OutgoingAttachment(a.filename, a.content_type, deps.blobs.get(a.blob_key))
                       for a in n.attachments)
     except KeyError as exc:
-        return AttachmentMissing(str(exc))
+        return outcomes.AttachmentMissing(str(exc))
     try:
         raw = build_message(n.mail(files), date=deps.clock.now())
     except ValueError as exc:
-        return Unbuildable(str(exc))
+        return outcomes.Unbuildable(str(exc))
     try:
         deps.relay.send(raw, n.from_address, n.recipients)
     except DeliveryUncertain as exc:
-        return RelayUncertain(str(exc))
+        return outcomes.RelayUncertain(str(exc))
     except RelayRejected as exc:
         if getattr(exc, "accepted", None):  # RecipientsRefused: the others have their copy; do not resend
-            return RelayPartlySent(str(exc))
-        return RelayRefused(str(exc))
+            return outcomes.RelayPartlySent(str(exc))
+        return outcomes.RelayRefused(str(exc))
     except TransientError as exc:
-        return RelayTransient(str(exc))
-    return RelaySent()
+        return outcomes.RelayTransient(str(exc))
+    return outcomes.RelaySent()
