@@ -90,6 +90,8 @@ def claim_action(n: Notification, now: datetime) -> ClaimAction:
 
 @dataclass(frozen=True)
 class SettleSent:
+    """Sent: settled for good."""
+
     gmail_message_id: str | None = None
     note: str | None = None  # kept on the record: the recipients the relay refused
     count_gmail_sends: bool = False  # Gmail sent it: count its recipients first (errs high, never low)
