@@ -6,8 +6,9 @@ from typing import Any
 import pytest
 
 from gmail_tickets.domain import routing
-from gmail_tickets.domain.model import AccountKind, ConnectionStatus
-from gmail_tickets.domain.routing import Route, choose_route
+from gmail_tickets.domain.model import AccountKind, Connection, ConnectionStatus
+from gmail_tickets.domain.outbox import Notification, SendWindow
+from gmail_tickets.domain.routing import Route, choose_route, route_notification
 from gmail_tickets.domain.send_window import limit_for, record, sent_in_window
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -125,3 +126,47 @@ def test_the_window_freeing_after_24_hours_brings_gmail_back() -> None:
 def test_negative_counts_are_refused() -> None:
     with pytest.raises(ValueError):
         route(recipients=-1)
+
+
+# --------------------------------------------------------------------------- an outbox record's route
+
+
+def _record(**overrides: Any) -> Notification:
+    fields: dict[str, Any] = {"id": "n1", "ticket_id": 1, "event": "created", "connection": "s@example.com",
+                              "from_address": "s@example.com", "to": ("a@example.org", "b@example.org"),
+                              "subject": "Re: x", "text": "x", "message_id": "m@example.com"}
+    fields.update(overrides)
+    return Notification(**fields)
+
+
+def test_a_record_gmail_refused_for_good_stays_with_the_relay() -> None:
+    refused = _record(force_relay=True, route_reason="Gmail refused the mail: 400")
+    assert route_notification(refused, Connection("s@example.com"), SendWindow("s@example.com"), send_limit=None,
+                              now=NOW) == Route("relay", "Gmail refused the mail: 400")
+    assert route_notification(_record(force_relay=True), None, SendWindow("s@example.com"), send_limit=None,
+                              now=NOW) == Route("relay", routing.REASON_GMAIL_REFUSED)
+
+
+def test_a_record_whose_connection_is_gone_goes_via_the_relay() -> None:
+    assert route_notification(_record(), None, SendWindow("s@example.com"), send_limit=None,
+                              now=NOW) == Route("relay", routing.REASON_NO_CONNECTION)
+
+
+@pytest.mark.parametrize(("kind", "override", "sent", "via"), [
+    (AccountKind.GMAIL, None, 498, "gmail"),
+    (AccountKind.GMAIL, None, 499, "relay"),  # two recipients would pass 500
+    (AccountKind.WORKSPACE, None, 1998, "gmail"),
+    (AccountKind.WORKSPACE, 10, 9, "relay"),  # the admin's override wins
+])
+def test_a_record_counts_its_recipients_against_the_accounts_window(kind: AccountKind, override: int | None,
+                                                                     sent: int, via: str) -> None:
+    hour = NOW.replace(minute=0)
+    window = SendWindow("s@example.com", {hour: sent})
+    connection = Connection("s@example.com", account_kind=kind)
+    assert route_notification(_record(), connection, window, send_limit=override, now=NOW).via == via
+
+
+def test_a_record_follows_the_block_on_the_window() -> None:
+    window = SendWindow("s@example.com", blocked_until=NOW + timedelta(hours=1))
+    r = route_notification(_record(), Connection("s@example.com"), window, send_limit=None, now=NOW)
+    assert r.via == "relay" and "Gmail reported" in r.reason

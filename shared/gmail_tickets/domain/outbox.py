@@ -145,6 +145,33 @@ class Notification:
         self.holder = None
         self.lease_until = None
 
+    def recheck_later(self, error: str, *, until: datetime, now: datetime) -> None:
+        """Gmail may have sent it: still held, so no one sends it again, until its search can show the mail; the
+        sender that takes it over then looks in SENT first."""
+        self.last_error = error
+        self.lease_until = until
+        self.updated_at = now
+
+    def move_to_relay(self, reason: str, *, now: datetime, lease: timedelta) -> None:
+        """The relay only, from now on; still held by this sender, with a fresh lease and the relay's own count of
+        attempts (Gmail's failures do not use up the relay's retries)."""
+        self.force_relay = True
+        self.route = "relay"
+        self.route_reason = reason
+        self.attempts = 1
+        self.lease_until = now + lease
+        self.updated_at = now
+
+    def reroute(self, via: Via, reason: str, *, lease_until: datetime) -> None:
+        """Not found in SENT after an interrupted send: still held, on the route chosen afresh."""
+        self.route = via
+        self.route_reason = reason
+        self.lease_until = lease_until
+
+    def held_by(self, holder: str | None) -> bool:
+        """Only the sender holding the record may settle it; one that outlived its lease writes nothing."""
+        return self.state == NotificationState.SENDING and self.holder == holder
+
     def requeue(self, now: datetime) -> None:
         """An admin's "send again" of a failed notification: a fresh start, on whichever route fits now."""
         self.state = NotificationState.QUEUED
@@ -193,6 +220,10 @@ class SendWindow:
             return False
         self.buckets = kept
         return True
+
+    def block(self, until: datetime) -> None:
+        """Gmail answered its sending-limit error: the relay for this account, without asking Gmail, until then."""
+        self.blocked_until = until
 
     def blocked(self, now: datetime) -> bool:
         return self.blocked_until is not None and self.blocked_until > now

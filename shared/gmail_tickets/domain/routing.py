@@ -10,6 +10,8 @@ Precedence of the relay reasons, first match wins, from the admin's choice to th
 3. the mail has physical attachments (they go via the relay by design);
 4. Gmail answered its sending-limit error and that block is still in force (Google's word beats our count);
 5. our rolling 24 h count plus this mail's recipients would pass the limit.
+For an outbox record (`route_notification`), two reasons come first: Gmail already refused this mail for good
+(the record is for the relay only), or its connection no longer exists.
 """
 
 from __future__ import annotations
@@ -18,13 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from gmail_tickets.domain.model import ConnectionStatus
+from gmail_tickets.domain import send_window
+from gmail_tickets.domain.model import Connection, ConnectionStatus
+from gmail_tickets.domain.outbox import Notification, SendWindow
 
 GMAIL: Literal["gmail"] = "gmail"
 RELAY: Literal["relay"] = "relay"
 
 REASON_GMAIL_OFF = "Sending via Gmail is turned off for this connection."
 REASON_ATTACHMENTS = "The mail has attachments, which are sent through the relay."
+REASON_NO_CONNECTION = "The Gmail connection no longer exists."
+REASON_GMAIL_REFUSED = "Gmail refused this mail."
 
 
 @dataclass(frozen=True)
@@ -73,3 +79,24 @@ def choose_route(
             f"Sending to {recipients} recipient(s) would pass the Gmail limit: {sent_24h} of {limit} used in 24 h.",
         )
     return Route(GMAIL, f"Within the Gmail limit: {total} of {limit} recipients in 24 h.")
+
+
+def route_notification(n: Notification, connection: Connection | None, window: SendWindow, *,
+                       send_limit: int | None, now: datetime) -> Route:
+    """The route for an outbox record now: the relay once Gmail refused it for good (`force_relay`) or its
+    connection is gone; otherwise `choose_route` on the connection and the account's send window.
+    `send_limit` is the admin's override of the account kind's limit, if any."""
+    if n.force_relay:
+        return Route(RELAY, n.route_reason or REASON_GMAIL_REFUSED)
+    if connection is None:
+        return Route(RELAY, REASON_NO_CONNECTION)
+    return choose_route(
+        send_via_gmail=connection.send_via_gmail,
+        connection_status=str(connection.status),
+        has_attachments=n.has_attachments,
+        recipients=len(n.recipients),
+        sent_24h=window.sent(now),
+        limit=send_window.limit_for(connection.account_kind, send_limit),
+        limit_reached_until=window.blocked_until,
+        now=now,
+    )

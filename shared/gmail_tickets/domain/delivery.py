@@ -1,0 +1,231 @@
+"""Delivery as a decision table: what one attempt's outcome means for an outbox record (see domain/outbox.py).
+
+A sender claims a record, makes one attempt on its route (Gmail's messages.send, a search of Gmail's SENT folder
+after an interrupted send, or the relay), and gets an outcome value back. `next_step` turns that outcome into the
+one step to take: settle it sent, queue it again, hold it until Gmail's search can show it, fail it visibly, hand it
+to the relay, or choose its route afresh. Pure and total, so each row is unit-tested with plain values; the service
+only performs the step, and only while it still holds the record.
+
+Attempts are counted per route: the claim counts one, and a hand-over to the relay starts the relay's count at one
+(Gmail's failures do not use up the relay's retries). A SENT search is made under a fresh claim, so it runs one
+count above the Gmail attempts it follows up on.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import assert_never
+
+from gmail_tickets.domain.attempt_outcomes import (
+    AttachmentMissing,
+    FoundInSent,
+    GmailSent,
+    LimitReached,
+    NoRelay,
+    NotInSent,
+    Outcome,
+    RefusedUnseen,
+    Rejected,
+    RelayPartlySent,
+    RelayRefused,
+    RelaySent,
+    RelayTransient,
+    RelayUncertain,
+    Revoked,
+    SearchRefused,
+    SearchUnclear,
+    Unbuildable,
+    Unclear,
+)
+from gmail_tickets.domain.outbox import Notification, NotificationState
+from gmail_tickets.domain.routing import RELAY, Route
+
+LIMIT_REACHED = "Gmail answered that its daily sending limit is reached."
+FOUND_IN_SENT = "found in SENT after an interrupted send"
+UNKNOWN_RELAY_OUTCOME = ("Interrupted while handing the mail to the relay: it may or may not have gone out. "
+                         "Check the relay's log, then send it again from the console if needed.")
+# Gmail's "Retry after" is honoured within these bounds: its times are known to be off at times.
+SHORTEST_BLOCK = timedelta(minutes=1)
+LONGEST_BLOCK = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DeliveryRules:
+    """The settings delivery decides by, as plain values."""
+
+    max_attempts: int  # per route; then the relay takes a Gmail mail, and a relay mail fails visibly
+    lease: timedelta  # how long a claim (or a hand-over) holds the record: longer than any send can take
+    recheck: timedelta  # after an unclear Gmail answer: how long until its search can show the mail
+    limit_block: timedelta  # Gmail blocked after its limit error when it named no time
+
+
+# --------------------------------------------------------------------------- the claim
+
+
+class ClaimAction(enum.Enum):
+    """What a sender does with the record it found at claim time."""
+
+    DUPLICATE = "duplicate"  # settled already: the event was delivered again, nothing to send
+    BUSY = "busy"  # another sender holds it: look again later
+    FAIL_UNKNOWN = "fail_unknown"  # its sender vanished while handing it to the relay: fail it for an admin
+    SEARCH_SENT = "search_sent"  # its sender vanished (or got no clear answer) mid-Gmail: look in SENT first
+    ROUTE = "route"  # queued: choose the route now and send
+
+
+def claim_action(n: Notification, now: datetime) -> ClaimAction:
+    """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking."""
+    if n.is_settled:
+        return ClaimAction.DUPLICATE
+    if n.state != NotificationState.SENDING:
+        return ClaimAction.ROUTE
+    if not n.lease_expired(now):
+        return ClaimAction.BUSY
+    return ClaimAction.FAIL_UNKNOWN if n.route == RELAY else ClaimAction.SEARCH_SENT
+
+
+# --------------------------------------------------------------------------- steps
+
+
+@dataclass(frozen=True)
+class SettleSent:
+    """Sent: settled for good."""
+
+    gmail_message_id: str | None = None
+    note: str | None = None  # kept on the record: the recipients the relay refused
+    count_gmail_sends: bool = False  # Gmail sent it: count its recipients first (errs high, never low)
+    reason: str = ""  # for the caller
+
+
+@dataclass(frozen=True)
+class RetryLater:
+    """Queued again; the event is delivered again later."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class RecheckLater:
+    """Still held until `until`, when Gmail's search can show the mail; then SENT is searched before sending."""
+
+    error: str
+    until: datetime
+
+
+@dataclass(frozen=True)
+class Fail:
+    """Failed, visible in the console with "Send again"."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class ToRelay:
+    """The relay only from now on, and at once. Gmail's limit error also blocks Gmail for the account until
+    `block_gmail_until`; a revoked token also disconnects the account, with `disconnect` as its reason."""
+
+    reason: str
+    block_gmail_until: datetime | None = None
+    disconnect: str | None = None
+
+
+@dataclass(frozen=True)
+class Reroute:
+    """Not in SENT: choose the route afresh (the admin may have turned Gmail off meanwhile) and send."""
+
+
+Step = SettleSent | RetryLater | RecheckLater | Fail | ToRelay | Reroute
+
+
+def next_step(n: Notification, outcome: Outcome, rules: DeliveryRules, now: datetime) -> Step:
+    """The decision table: one row per outcome. `n` is the record as claimed (its attempts include this one)."""
+    last_try = n.attempts >= rules.max_attempts
+    searches_exhausted = n.attempts > rules.max_attempts  # a SENT search runs one count above Gmail's attempts
+    match outcome:
+        case GmailSent(gmail_id):
+            return SettleSent(gmail_message_id=gmail_id, count_gmail_sends=True, reason=n.route_reason)
+        case LimitReached(retry_at):
+            return ToRelay(LIMIT_REACHED, block_gmail_until=gmail_blocked_until(retry_at, rules, now))
+        case RefusedUnseen(error):
+            error = f"Gmail is rate limiting: {error}"
+            if last_try:
+                return ToRelay(f"Gmail kept failing ({n.attempts} attempts): {error}")
+            return RetryLater(error)
+        case Unclear(error):
+            return RecheckLater(f"Gmail did not answer clearly: {error}", until=now + rules.recheck)
+        case Revoked(error):
+            return ToRelay(f"Google access to {n.connection} was revoked; the relay took it.",
+                           disconnect=f"Google access was revoked: {error}")
+        case Rejected(error):
+            return ToRelay(f"Gmail refused the mail: {error}")
+        case FoundInSent(gmail_id):  # counted again if the lost sender had counted it: high, never low
+            return SettleSent(gmail_message_id=gmail_id, count_gmail_sends=True, reason=FOUND_IN_SENT)
+        case NotInSent():
+            if searches_exhausted:
+                return ToRelay(f"Gmail kept failing ({n.attempts - 1} attempts); the mail is not in SENT.")
+            return Reroute()
+        case SearchUnclear(error):
+            if searches_exhausted:
+                return ToRelay(f"Gmail kept failing ({n.attempts - 1} attempts), and its SENT folder could not be "
+                               f"searched: {error}")
+            return RecheckLater(f"could not search SENT: {error}", until=now + rules.recheck)
+        case SearchRefused(error):
+            return ToRelay(f"Gmail's SENT folder could not be searched after an interrupted send ({error}); sent "
+                           "through the relay instead.")
+        case RelaySent():
+            return SettleSent(reason=n.route_reason)
+        case RelayPartlySent(refused):
+            note = f"Delivered, but the relay refused some recipients: {refused}"
+            return SettleSent(note=note, reason=note)
+        case RelayTransient(error):
+            error = f"The relay could not take the mail: {error}"
+            if last_try:
+                return Fail(f"{error} (gave up after {n.attempts} attempt(s))")
+            return RetryLater(error)
+        case RelayRefused(error):
+            return Fail(f"The relay refused the mail: {error}")
+        case RelayUncertain(error):
+            return Fail(f"{error}. Check the relay's log, then send it again from the console if needed.")
+        case NoRelay():
+            return Fail("No mail relay is configured, and this mail cannot go via Gmail: " + n.route_reason)
+        case AttachmentMissing(error):
+            return Fail(f"An attachment is missing from storage: {error}")
+        case Unbuildable(error):
+            return Fail(f"The mail cannot be built: {error}")
+        case _:
+            assert_never(outcome)
+
+
+def gmail_blocked_until(retry_at: datetime | None, rules: DeliveryRules, now: datetime) -> datetime:
+    """Until Gmail's own "Retry after", kept between a minute and a day; `limit_block` when it named none."""
+    if retry_at is None:
+        return now + rules.limit_block
+    return min(max(retry_at, now + SHORTEST_BLOCK), now + LONGEST_BLOCK)
+
+
+def settle(rec: Notification, step: Step, *, rules: DeliveryRules, now: datetime, route: Route | None = None) -> None:
+    """Perform `step` on the stored record, inside the transaction that checked this sender still holds it.
+    A reroute takes the `route` chosen for it (from facts read outside the transaction)."""
+    match step:
+        case SettleSent():
+            rec.mark_sent(now, gmail_message_id=step.gmail_message_id, note=step.note)
+        case RetryLater(error):
+            rec.retry_later(error, now)
+        case RecheckLater(error, until):
+            rec.recheck_later(error, until=until, now=now)
+        case Fail(error):
+            rec.fail(error, now)
+        case ToRelay(reason):
+            rec.move_to_relay(reason, now=now, lease=rules.lease)
+        case Reroute():
+            if route is None:
+                raise ValueError("a reroute needs the route chosen for it")
+            rec.reroute(route.via, route.reason, lease_until=now + rules.lease)
+        case _:
+            assert_never(step)
+
+
+def is_hand_over(step: Step) -> bool:
+    """The record stays with this sender, on a new route, for another attempt in the same call."""
+    return isinstance(step, ToRelay | Reroute)

@@ -1,0 +1,304 @@
+"""Delivery's decision table, row by row, with plain values: the claim, each attempt's outcome, and the step's effect
+on the record."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from gmail_tickets.domain import delivery
+from gmail_tickets.domain.attempt_outcomes import (
+    AttachmentMissing,
+    FoundInSent,
+    GmailSent,
+    LimitReached,
+    NoRelay,
+    NotInSent,
+    Outcome,
+    RefusedUnseen,
+    Rejected,
+    RelayPartlySent,
+    RelayRefused,
+    RelaySent,
+    RelayTransient,
+    RelayUncertain,
+    Revoked,
+    SearchRefused,
+    SearchUnclear,
+    Unbuildable,
+    Unclear,
+)
+from gmail_tickets.domain.delivery import (
+    ClaimAction,
+    DeliveryRules,
+    Fail,
+    RecheckLater,
+    Reroute,
+    RetryLater,
+    SettleSent,
+    ToRelay,
+    claim_action,
+    gmail_blocked_until,
+    next_step,
+    settle,
+)
+from gmail_tickets.domain.outbox import Notification, NotificationState
+from gmail_tickets.domain.routing import Route
+
+NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+RULES = DeliveryRules(max_attempts=5, lease=timedelta(minutes=6), recheck=timedelta(minutes=1),
+                      limit_block=timedelta(hours=1))
+SUPPORT = "support@example.com"
+
+
+def note(**overrides: Any) -> Notification:
+    """A record held by "s1" on the Gmail route after its first attempt, with the named fields changed."""
+    fields: dict[str, Any] = {
+        "id": "t1-created-abc", "ticket_id": 1, "event": "created", "connection": SUPPORT,
+        "from_address": SUPPORT, "to": ("customer@example.org",), "subject": "Re: Help", "text": "Hello",
+        "message_id": "m1@example.com", "state": NotificationState.SENDING, "route": "gmail",
+        "route_reason": "Within the Gmail limit: 1 of 500 recipients in 24 h.", "attempts": 1, "holder": "s1",
+        "lease_until": NOW + RULES.lease,
+    }
+    fields.update(overrides)
+    return Notification(**fields)
+
+
+def step(outcome: Outcome, **record: Any) -> delivery.Step:
+    return next_step(note(**record), outcome, RULES, NOW)
+
+
+# --------------------------------------------------------------------------- the claim
+
+
+@pytest.mark.parametrize(("record", "action"), [
+    ({"state": NotificationState.SENT}, ClaimAction.DUPLICATE),
+    ({"state": NotificationState.FAILED}, ClaimAction.DUPLICATE),
+    ({"state": NotificationState.QUEUED, "holder": None, "lease_until": None}, ClaimAction.ROUTE),
+    ({"lease_until": NOW + timedelta(seconds=1)}, ClaimAction.BUSY),
+    ({"lease_until": NOW}, ClaimAction.SEARCH_SENT),  # the lease lapses at its end
+    ({"lease_until": NOW - timedelta(minutes=1)}, ClaimAction.SEARCH_SENT),
+    ({"lease_until": None}, ClaimAction.SEARCH_SENT),
+    ({"route": "relay", "lease_until": NOW - timedelta(minutes=1)}, ClaimAction.FAIL_UNKNOWN),
+    ({"route": "relay", "lease_until": NOW + timedelta(minutes=1)}, ClaimAction.BUSY),
+], ids=["sent", "failed", "queued", "held", "lease-ends-now", "lease-lapsed", "no-lease", "relay-sender-vanished",
+        "relay-held"])
+def test_the_claim(record: dict[str, Any], action: ClaimAction) -> None:
+    assert claim_action(note(**record), NOW) is action
+
+
+# --------------------------------------------------------------------------- Gmail's answers
+
+
+def test_gmail_sent_it_counted_then_settled() -> None:
+    assert step(GmailSent("g1")) == SettleSent(gmail_message_id="g1", count_gmail_sends=True,
+                                               reason=note().route_reason)
+
+
+@pytest.mark.parametrize(("retry_at", "until"), [
+    (None, NOW + timedelta(hours=1)),  # no time named: the configured block
+    (NOW + timedelta(hours=5), NOW + timedelta(hours=5)),  # Gmail's own time
+    (NOW + timedelta(seconds=5), NOW + timedelta(minutes=1)),  # too soon: at least a minute
+    (NOW - timedelta(hours=1), NOW + timedelta(minutes=1)),  # already past: at least a minute
+    (NOW + timedelta(days=3), NOW + timedelta(days=1)),  # too far: at most a day
+])
+def test_gmails_limit_error_blocks_gmail_for_a_bounded_while_and_hands_the_mail_to_the_relay(
+        retry_at: datetime | None, until: datetime) -> None:
+    assert step(LimitReached(retry_at)) == ToRelay(delivery.LIMIT_REACHED, block_gmail_until=until)
+    assert gmail_blocked_until(retry_at, RULES, NOW) == until
+
+
+def test_a_rate_limit_queues_it_again() -> None:
+    assert step(RefusedUnseen("429"), attempts=4) == RetryLater("Gmail is rate limiting: 429")
+
+
+def test_a_rate_limit_on_the_last_attempt_hands_it_to_the_relay() -> None:
+    assert step(RefusedUnseen("429"), attempts=5) == ToRelay("Gmail kept failing (5 attempts): Gmail is rate "
+                                                             "limiting: 429")
+
+
+@pytest.mark.parametrize("attempts", [1, 5, 9])
+def test_an_unclear_answer_holds_it_until_sent_can_be_searched_whatever_the_attempts(attempts: int) -> None:
+    assert step(Unclear("502"), attempts=attempts) == RecheckLater("Gmail did not answer clearly: 502",
+                                                                   until=NOW + RULES.recheck)
+
+
+def test_a_revoked_token_disconnects_the_account_and_hands_it_to_the_relay() -> None:
+    assert step(Revoked("invalid_grant")) == ToRelay(
+        f"Google access to {SUPPORT} was revoked; the relay took it.",
+        disconnect="Google access was revoked: invalid_grant")
+
+
+def test_any_other_refusal_hands_it_to_the_relay() -> None:
+    assert step(Rejected("400 invalid to")) == ToRelay("Gmail refused the mail: 400 invalid to")
+
+
+# --------------------------------------------------------------------------- the SENT search after an interruption
+
+
+def test_found_in_sent_counted_then_settled() -> None:
+    assert step(FoundInSent("g2"), attempts=2) == SettleSent(gmail_message_id="g2", count_gmail_sends=True,
+                                                             reason=delivery.FOUND_IN_SENT)
+
+
+@pytest.mark.parametrize(("attempts", "expected"), [
+    (5, Reroute()),  # the search runs one count above Gmail's 4 attempts: Gmail may try once more
+    (6, ToRelay("Gmail kept failing (5 attempts); the mail is not in SENT.")),
+])
+def test_not_in_sent(attempts: int, expected: delivery.Step) -> None:
+    assert step(NotInSent(), attempts=attempts) == expected
+
+
+@pytest.mark.parametrize(("attempts", "expected"), [
+    (5, RecheckLater("could not search SENT: 503", until=NOW + RULES.recheck)),
+    (6, ToRelay("Gmail kept failing (5 attempts), and its SENT folder could not be searched: 503")),
+])
+def test_sent_cannot_be_searched_for_now(attempts: int, expected: delivery.Step) -> None:
+    assert step(SearchUnclear("503"), attempts=attempts) == expected
+
+
+def test_sent_cannot_be_searched_for_good_hands_it_to_the_relay() -> None:
+    assert step(SearchRefused("revoked")) == ToRelay(
+        "Gmail's SENT folder could not be searched after an interrupted send (revoked); sent through the relay "
+        "instead.")
+
+
+# --------------------------------------------------------------------------- the relay's answers
+
+
+def relay_step(outcome: Outcome, **record: Any) -> delivery.Step:
+    return step(outcome, route="relay", route_reason="The mail has attachments.", **record)
+
+
+def test_relay_sent_it() -> None:
+    assert relay_step(RelaySent()) == SettleSent(reason="The mail has attachments.")
+
+
+def test_relay_refused_some_recipients_is_sent_with_them_noted() -> None:
+    noted = "Delivered, but the relay refused some recipients: x@example.org 550"
+    assert relay_step(RelayPartlySent("x@example.org 550")) == SettleSent(note=noted, reason=noted)
+
+
+def test_relay_transient_queues_it_again() -> None:
+    assert relay_step(RelayTransient("421"), attempts=4) == RetryLater("The relay could not take the mail: 421")
+
+
+def test_relay_transient_on_the_last_attempt_fails_it() -> None:
+    assert relay_step(RelayTransient("421"), attempts=5) == Fail(
+        "The relay could not take the mail: 421 (gave up after 5 attempt(s))")
+
+
+def test_relay_refusal_fails_it_at_once() -> None:
+    assert relay_step(RelayRefused("554"), attempts=1) == Fail("The relay refused the mail: 554")
+
+
+def test_relay_outcome_unknown_fails_it_visibly() -> None:
+    assert relay_step(RelayUncertain("connection lost")) == Fail(
+        "connection lost. Check the relay's log, then send it again from the console if needed.")
+
+
+def test_no_relay_configured_fails_it_with_the_reason_gmail_could_not_take_it() -> None:
+    assert relay_step(NoRelay()) == Fail("No mail relay is configured, and this mail cannot go via Gmail: The mail "
+                                         "has attachments.")
+
+
+def test_a_missing_attachment_fails_it() -> None:
+    assert relay_step(AttachmentMissing("'att/1'")) == Fail("An attachment is missing from storage: 'att/1'")
+
+
+@pytest.mark.parametrize("route", ["gmail", "relay"])
+def test_a_mail_that_cannot_be_built_fails_on_either_route(route: str) -> None:
+    assert step(Unbuildable("bad address"), route=route) == Fail("The mail cannot be built: bad address")
+
+
+# --------------------------------------------------------------------------- the loop ends
+
+
+ALL_OUTCOMES: dict[str, list[Outcome]] = {
+    "gmail": [GmailSent("g"), LimitReached(None), RefusedUnseen("e"), Unclear("e"), Revoked("e"), Rejected("e"),
+              Unbuildable("e")],
+    "search": [FoundInSent("g"), NotInSent(), SearchUnclear("e"), SearchRefused("e")],
+    "relay": [RelaySent(), RelayPartlySent("e"), RelayTransient("e"), RelayRefused("e"), RelayUncertain("e"),
+              NoRelay(), AttachmentMissing("e"), Unbuildable("e")],
+}
+
+
+@pytest.mark.parametrize("attempts", [1, 5, 6])
+def test_hand_overs_lead_away_so_one_call_makes_at_most_three_attempts(attempts: int) -> None:
+    """A SENT search may reroute (then Gmail or the relay), Gmail may hand over to the relay, the relay never hands
+    over: so a call never comes back to where it was."""
+    for kind, outcomes in ALL_OUTCOMES.items():
+        for outcome in outcomes:
+            s = step(outcome, attempts=attempts, route="relay" if kind == "relay" else "gmail")
+            if kind == "relay":
+                assert not delivery.is_hand_over(s), outcome
+            if isinstance(s, Reroute):
+                assert kind == "search", outcome
+
+
+# --------------------------------------------------------------------------- each step's effect on the record
+
+
+def settled(s: delivery.Step, route: Route | None = None, **record: Any) -> Notification:
+    n = note(**record)
+    settle(n, s, rules=RULES, now=NOW, route=route)
+    return n
+
+
+def test_settle_sent() -> None:
+    n = settled(SettleSent(gmail_message_id="g1", count_gmail_sends=True, reason="r"), last_error="old")
+    assert (n.state, n.gmail_message_id, n.sent_at, n.last_error, n.holder, n.lease_until) == (
+        NotificationState.SENT, "g1", NOW, None, None, None)
+    assert settled(SettleSent(note="refused x"), route="relay").last_error == "refused x"
+
+
+def test_settle_retry_later_releases_the_record() -> None:
+    n = settled(RetryLater("429"))
+    assert (n.state, n.last_error, n.holder, n.lease_until, n.attempts) == (NotificationState.QUEUED, "429", None,
+                                                                            None, 1)
+
+
+def test_settle_recheck_later_keeps_it_held_until_then() -> None:
+    n = settled(RecheckLater("502", until=NOW + timedelta(minutes=1)))
+    assert (n.state, n.holder, n.lease_until, n.last_error, n.updated_at) == (
+        NotificationState.SENDING, "s1", NOW + timedelta(minutes=1), "502", NOW)
+
+
+def test_settle_fail() -> None:
+    n = settled(Fail("refused"))
+    assert (n.state, n.last_error, n.holder, n.lease_until) == (NotificationState.FAILED, "refused", None, None)
+
+
+def test_settle_to_relay_starts_the_relays_own_count_under_a_fresh_lease() -> None:
+    n = settled(ToRelay("Gmail refused the mail: 400"), attempts=5)
+    assert (n.state, n.route, n.route_reason, n.force_relay, n.attempts, n.holder, n.lease_until) == (
+        NotificationState.SENDING, "relay", "Gmail refused the mail: 400", True, 1, "s1", NOW + RULES.lease)
+
+
+def test_settle_reroute_takes_the_route_chosen_for_it() -> None:
+    n = settled(Reroute(), Route("relay", "Sending via Gmail is turned off for this connection."), attempts=3)
+    assert (n.state, n.route, n.route_reason, n.force_relay, n.attempts, n.holder, n.lease_until) == (
+        NotificationState.SENDING, "relay", "Sending via Gmail is turned off for this connection.", False, 3, "s1",
+        NOW + RULES.lease)
+    with pytest.raises(ValueError):
+        settled(Reroute())
+
+
+@pytest.mark.parametrize(("record", "holder", "held"), [
+    ({}, "s1", True),
+    ({}, "s2", False),  # another sender took it over
+    ({"state": NotificationState.SENT, "holder": None}, None, False),
+    ({"state": NotificationState.QUEUED, "holder": "s1"}, "s1", False),  # queued again meanwhile
+])
+def test_only_the_holder_of_a_record_being_sent_may_settle_it(record: dict[str, Any], holder: str | None,
+                                                               held: bool) -> None:
+    assert note(**record).held_by(holder) is held
+
+
+def test_steps_are_plain_values() -> None:
+    """Frozen, so a decided step cannot be changed on its way to being applied."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Fail("x").error = "y"  # type: ignore[misc]
