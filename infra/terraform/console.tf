@@ -17,8 +17,9 @@ resource "google_compute_region_network_endpoint_group" "admin" {
   region                = var.region
   network_endpoint_type = "SERVERLESS"
 
+  # functions["admin"] by its name: a reference would be a cycle (its GT_IAP_AUDIENCE names this backend).
   cloud_function {
-    function = local.admin_function_name
+    function = "admin"
   }
 
   depends_on = [google_project_service.apis]
@@ -104,7 +105,7 @@ resource "google_iap_web_backend_service_iam_member" "admins" {
 # invoker (no allUsers anywhere).
 resource "google_cloud_run_v2_service_iam_member" "iap_invokes_admin" {
   location = var.region
-  name     = google_cloudfunctions2_function.admin.name
+  name     = google_cloudfunctions2_function.functions["admin"].name
   role     = "roles/run.invoker"
   member   = local.iap_agent
 }

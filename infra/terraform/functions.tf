@@ -23,7 +23,51 @@ locals {
     GT_RELAY_SPF_INCLUDE = var.relay_spf_include
   }
 
-  admin_function_name = "admin"
+  # The four functions, by name (= the key). entry_point is the function in functions/main.py; a null
+  # concurrency leaves the platform's default. Pub/Sub push subscriptions feed ingest and send (pubsub.tf).
+  functions = {
+    ingest = {
+      entry_point     = "ingest"
+      memory          = "512Mi"
+      timeout_seconds = 540
+      max_instances   = var.ingest_max_instances
+      concurrency     = 1
+      ingress         = var.worker_ingress
+      extra_env       = {}
+    }
+    send = {
+      entry_point     = "send"
+      memory          = "512Mi"
+      timeout_seconds = 300
+      max_instances   = 10
+      concurrency     = 1
+      ingress         = var.worker_ingress
+      extra_env       = {}
+    }
+    sweep = {
+      entry_point     = "sweep"
+      memory          = "512Mi"
+      timeout_seconds = 120
+      max_instances   = 2
+      concurrency     = null
+      ingress         = var.worker_ingress
+      extra_env       = {}
+    }
+    admin = {
+      entry_point     = "admin"
+      memory          = "1Gi"
+      timeout_seconds = 300 # the connect callback imports the first mails before it answers
+      max_instances   = 3
+      concurrency     = 8
+      # Reached only through the HTTPS load balancer (IAP); its *.run.app URL refuses the internet.
+      ingress = "ALLOW_INTERNAL_AND_GCLB"
+      extra_env = {
+        GT_IAP_AUDIENCE = local.iap_audience
+        GT_ADMIN_EMAILS = join(",", var.admin_emails)
+        GT_ADMIN_DOMAIN = var.admin_domain
+      }
+    }
+  }
 
   build = {
     runtime           = var.python_runtime
@@ -67,13 +111,17 @@ resource "google_artifact_registry_repository" "functions" {
   depends_on = [google_project_service.apis]
 }
 
-resource "google_cloudfunctions2_function" "ingest" {
-  name     = "ingest"
+# One resource for the four: what differs between them is in local.functions. Each runs as its own account
+# (google_service_account.fn, keyed alike), so no two can share one.
+resource "google_cloudfunctions2_function" "functions" {
+  for_each = local.functions
+
+  name     = each.key
   location = var.region
 
   build_config {
     runtime           = local.build.runtime
-    entry_point       = "ingest"
+    entry_point       = each.value.entry_point
     docker_repository = local.build.docker_repository
     service_account   = local.build.service_account
     source {
@@ -85,130 +133,15 @@ resource "google_cloudfunctions2_function" "ingest" {
   }
 
   service_config {
-    available_memory                 = "512Mi"
+    available_memory                 = each.value.memory
     available_cpu                    = "1"
-    timeout_seconds                  = 540
-    max_instance_count               = var.ingest_max_instances
-    max_instance_request_concurrency = 1
-    ingress_settings                 = var.worker_ingress
+    timeout_seconds                  = each.value.timeout_seconds
+    max_instance_count               = each.value.max_instances
+    max_instance_request_concurrency = each.value.concurrency
+    ingress_settings                 = each.value.ingress
     all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.fn["ingest"].email
-    environment_variables            = local.common_env
-  }
-
-  depends_on = [
-    google_project_service.apis,
-    google_project_iam_member.builder,
-    google_artifact_registry_repository_iam_member.builder,
-    google_storage_bucket_iam_member.builder_reads_source,
-  ]
-}
-
-resource "google_cloudfunctions2_function" "send" {
-  name     = "send"
-  location = var.region
-
-  build_config {
-    runtime           = local.build.runtime
-    entry_point       = "send"
-    docker_repository = local.build.docker_repository
-    service_account   = local.build.service_account
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.source.name
-      }
-    }
-  }
-
-  service_config {
-    available_memory                 = "512Mi"
-    available_cpu                    = "1"
-    timeout_seconds                  = 300
-    max_instance_count               = 10
-    max_instance_request_concurrency = 1
-    ingress_settings                 = var.worker_ingress
-    all_traffic_on_latest_revision   = true
-    service_account_email            = google_service_account.fn["send"].email
-    environment_variables            = local.common_env
-  }
-
-  depends_on = [
-    google_project_service.apis,
-    google_project_iam_member.builder,
-    google_artifact_registry_repository_iam_member.builder,
-    google_storage_bucket_iam_member.builder_reads_source,
-  ]
-}
-
-resource "google_cloudfunctions2_function" "sweep" {
-  name     = "sweep"
-  location = var.region
-
-  build_config {
-    runtime           = local.build.runtime
-    entry_point       = "sweep"
-    docker_repository = local.build.docker_repository
-    service_account   = local.build.service_account
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.source.name
-      }
-    }
-  }
-
-  service_config {
-    available_memory               = "512Mi"
-    available_cpu                  = "1"
-    timeout_seconds                = 120
-    max_instance_count             = 2
-    ingress_settings               = var.worker_ingress
-    all_traffic_on_latest_revision = true
-    service_account_email          = google_service_account.fn["sweep"].email
-    environment_variables          = local.common_env
-  }
-
-  depends_on = [
-    google_project_service.apis,
-    google_project_iam_member.builder,
-    google_artifact_registry_repository_iam_member.builder,
-    google_storage_bucket_iam_member.builder_reads_source,
-  ]
-}
-
-resource "google_cloudfunctions2_function" "admin" {
-  name     = local.admin_function_name
-  location = var.region
-
-  build_config {
-    runtime           = local.build.runtime
-    entry_point       = "admin"
-    docker_repository = local.build.docker_repository
-    service_account   = local.build.service_account
-    source {
-      storage_source {
-        bucket = google_storage_bucket.source.name
-        object = google_storage_bucket_object.source.name
-      }
-    }
-  }
-
-  service_config {
-    available_memory                 = "1Gi"
-    available_cpu                    = "1"
-    timeout_seconds                  = 300 # the connect callback imports the first mails before it answers
-    max_instance_count               = 3
-    max_instance_request_concurrency = 8
-    # Reached only through the HTTPS load balancer (IAP); its *.run.app URL refuses the internet.
-    ingress_settings               = "ALLOW_INTERNAL_AND_GCLB"
-    all_traffic_on_latest_revision = true
-    service_account_email          = google_service_account.fn["admin"].email
-    environment_variables = merge(local.common_env, {
-      GT_IAP_AUDIENCE = local.iap_audience
-      GT_ADMIN_EMAILS = join(",", var.admin_emails)
-      GT_ADMIN_DOMAIN = var.admin_domain
-    })
+    service_account_email            = google_service_account.fn[each.key].email
+    environment_variables            = merge(local.common_env, each.value.extra_env)
   }
 
   depends_on = [
@@ -227,7 +160,7 @@ resource "google_service_account" "scheduler" {
 
 resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_sweep" {
   location = var.region
-  name     = google_cloudfunctions2_function.sweep.name
+  name     = google_cloudfunctions2_function.functions["sweep"].name
   role     = "roles/run.invoker"
   member   = google_service_account.scheduler.member
 }
@@ -247,10 +180,10 @@ resource "google_cloud_scheduler_job" "sweep" {
 
   http_target {
     http_method = "POST"
-    uri         = google_cloudfunctions2_function.sweep.service_config[0].uri
+    uri         = google_cloudfunctions2_function.functions["sweep"].service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.scheduler.email
-      audience              = google_cloudfunctions2_function.sweep.service_config[0].uri
+      audience              = google_cloudfunctions2_function.functions["sweep"].service_config[0].uri
     }
   }
 

@@ -65,51 +65,45 @@ resource "google_service_account" "pubsub_push" {
   display_name = "gmail-tickets: Pub/Sub push to ingest and send"
 }
 
-resource "google_pubsub_subscription" "gmail_push_to_ingest" {
-  name  = "gmail-push-to-ingest"
-  topic = google_pubsub_topic.gmail_push.id
-
-  # Longer than ingest may run (timeout_seconds = 540), so no second delivery starts while the first still works.
-  ack_deadline_seconds       = 600
-  message_retention_duration = "86400s"
-
-  push_config {
-    push_endpoint = google_cloudfunctions2_function.ingest.service_config[0].uri
-    oidc_token {
-      service_account_email = google_service_account.pubsub_push.email
-      audience              = google_cloudfunctions2_function.ingest.service_config[0].uri
+# One push subscription per (topic, function). The ack deadline outlasts the function's timeout (ingest 540 s,
+# send 300 s), so no second delivery starts while the first still works.
+locals {
+  push_subscriptions = {
+    gmail_push_to_ingest = {
+      name      = "gmail-push-to-ingest"
+      topic     = google_pubsub_topic.gmail_push.id
+      function  = "ingest"
+      retention = "86400s"
+    }
+    mailbox_sync_to_ingest = {
+      name      = "mailbox-sync-to-ingest"
+      topic     = google_pubsub_topic.mailbox_sync.id
+      function  = "ingest"
+      retention = "86400s"
+    }
+    outbound_mail_to_send = {
+      name      = "outbound-mail-to-send"
+      topic     = google_pubsub_topic.outbound_mail.id
+      function  = "send"
+      retention = "604800s"
     }
   }
-
-  retry_policy {
-    minimum_backoff = "10s"
-    maximum_backoff = "600s"
-  }
-
-  dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.dead_letter.id
-    max_delivery_attempts = var.max_delivery_attempts
-  }
-
-  expiration_policy {
-    ttl = ""
-  }
-
-  depends_on = [google_pubsub_topic_iam_member.dead_letter_publisher, google_cloud_run_v2_service_iam_member.push_invokes_ingest]
 }
 
-resource "google_pubsub_subscription" "mailbox_sync_to_ingest" {
-  name  = "mailbox-sync-to-ingest"
-  topic = google_pubsub_topic.mailbox_sync.id
+resource "google_pubsub_subscription" "push" {
+  for_each = local.push_subscriptions
+
+  name  = each.value.name
+  topic = each.value.topic
 
   ack_deadline_seconds       = 600
-  message_retention_duration = "86400s"
+  message_retention_duration = each.value.retention
 
   push_config {
-    push_endpoint = google_cloudfunctions2_function.ingest.service_config[0].uri
+    push_endpoint = google_cloudfunctions2_function.functions[each.value.function].service_config[0].uri
     oidc_token {
       service_account_email = google_service_account.pubsub_push.email
-      audience              = google_cloudfunctions2_function.ingest.service_config[0].uri
+      audience              = google_cloudfunctions2_function.functions[each.value.function].service_config[0].uri
     }
   }
 
@@ -127,40 +121,7 @@ resource "google_pubsub_subscription" "mailbox_sync_to_ingest" {
     ttl = ""
   }
 
-  depends_on = [google_pubsub_topic_iam_member.dead_letter_publisher, google_cloud_run_v2_service_iam_member.push_invokes_ingest]
-}
-
-resource "google_pubsub_subscription" "outbound_mail_to_send" {
-  name  = "outbound-mail-to-send"
-  topic = google_pubsub_topic.outbound_mail.id
-
-  # Longer than send may run (timeout_seconds = 300).
-  ack_deadline_seconds       = 600
-  message_retention_duration = "604800s"
-
-  push_config {
-    push_endpoint = google_cloudfunctions2_function.send.service_config[0].uri
-    oidc_token {
-      service_account_email = google_service_account.pubsub_push.email
-      audience              = google_cloudfunctions2_function.send.service_config[0].uri
-    }
-  }
-
-  retry_policy {
-    minimum_backoff = "10s"
-    maximum_backoff = "600s"
-  }
-
-  dead_letter_policy {
-    dead_letter_topic     = google_pubsub_topic.dead_letter.id
-    max_delivery_attempts = var.max_delivery_attempts
-  }
-
-  expiration_policy {
-    ttl = ""
-  }
-
-  depends_on = [google_pubsub_topic_iam_member.dead_letter_publisher, google_cloud_run_v2_service_iam_member.push_invokes_send]
+  depends_on = [google_pubsub_topic_iam_member.dead_letter_publisher, google_cloud_run_v2_service_iam_member.push_invokes]
 }
 
 # Dead-lettering is done by the Pub/Sub service agent: it must publish to the dead-letter topic and subscribe to
@@ -171,20 +132,9 @@ resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   member = local.pubsub_agent
 }
 
-resource "google_pubsub_subscription_iam_member" "gmail_push_dead_letter_subscriber" {
-  subscription = google_pubsub_subscription.gmail_push_to_ingest.id
-  role         = "roles/pubsub.subscriber"
-  member       = local.pubsub_agent
-}
-
-resource "google_pubsub_subscription_iam_member" "mailbox_sync_dead_letter_subscriber" {
-  subscription = google_pubsub_subscription.mailbox_sync_to_ingest.id
-  role         = "roles/pubsub.subscriber"
-  member       = local.pubsub_agent
-}
-
-resource "google_pubsub_subscription_iam_member" "outbound_mail_dead_letter_subscriber" {
-  subscription = google_pubsub_subscription.outbound_mail_to_send.id
+resource "google_pubsub_subscription_iam_member" "dead_letter_subscriber" {
+  for_each     = local.push_subscriptions
+  subscription = google_pubsub_subscription.push[each.key].id
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_agent
 }
@@ -197,16 +147,11 @@ resource "google_service_account_iam_member" "pubsub_agent_mints_push_tokens" {
   member             = local.pubsub_agent
 }
 
-resource "google_cloud_run_v2_service_iam_member" "push_invokes_ingest" {
+# gt-pubsub-push may invoke the functions the subscriptions push to (ingest, send), nothing else.
+resource "google_cloud_run_v2_service_iam_member" "push_invokes" {
+  for_each = toset([for sub in local.push_subscriptions : sub.function])
   location = var.region
-  name     = google_cloudfunctions2_function.ingest.name
-  role     = "roles/run.invoker"
-  member   = google_service_account.pubsub_push.member
-}
-
-resource "google_cloud_run_v2_service_iam_member" "push_invokes_send" {
-  location = var.region
-  name     = google_cloudfunctions2_function.send.name
+  name     = google_cloudfunctions2_function.functions[each.key].name
   role     = "roles/run.invoker"
   member   = google_service_account.pubsub_push.member
 }

@@ -3,6 +3,9 @@
 No terraform binary here: the configuration is parsed with python-hcl2 and its wiring asserted. Each check below
 returns a list of problems (empty: fine) instead of asserting, so the tests also feed it a deliberately broken
 configuration and see it complain.
+
+A `for_each` resource is checked per instance, as Terraform plans it: `functions["ingest"]`, `push["..."]`, with
+each.key and each.value put in from the local map (or literal toset) it iterates over.
 """
 
 from __future__ import annotations
@@ -34,7 +37,19 @@ PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
 GMAIL_PUSH_ACCOUNT = "serviceAccount:gmail-api-push@system.gserviceaccount.com"
 
 _OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
-_REF = re.compile(r"\b(google_[a-z0-9_]+)\.([a-z0-9_]+)")
+_REF = re.compile(r'\b(google_[a-z0-9_]+)\.([a-z0-9_]+(?:\["[^"]*"\])?)')
+_EACH_TEMPLATE = re.compile(r"\$\{each\.(key|value(?:\.\w+)*)\}")
+_EACH = re.compile(r"\beach\.(key|value(?:\.\w+)*)")
+
+
+def fn(key: str) -> str:
+    """The name, in `Tf`, of the function `key`: an instance of the one for_each resource."""
+    return f'functions["{key}"]'
+
+
+def push(key: str) -> str:
+    """The name, in `Tf`, of the push subscription `key`."""
+    return f'push["{key}"]'
 
 
 @dataclass
@@ -45,6 +60,7 @@ class Tf:
     locals: dict[str, Any] = field(default_factory=dict)
     variables: dict[str, Any] = field(default_factory=dict)
     data: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # data sources (google_iam_policy)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (from, to) addresses of the moved blocks
 
     def of(self, rtype: str) -> dict[str, dict[str, Any]]:
         return self.resources.get(rtype, {})
@@ -55,14 +71,15 @@ class Tf:
 
 def parse(texts: dict[str, str]) -> Tf:
     tf = Tf()
+    declared: dict[str, dict[str, dict[str, Any]]] = {}
     for name, text in texts.items():
         doc = hcl2.loads(text, serialization_options=_OPTIONS)
         for item in doc.get("resource", []):
             for rtype, named in item.items():
                 for rname, body in named.items():
-                    if rname in tf.resources.get(rtype, {}):
+                    if rname in declared.get(rtype, {}):
                         raise ValueError(f"{name}: {rtype}.{rname} declared twice")
-                    tf.resources.setdefault(rtype, {})[rname] = body
+                    declared.setdefault(rtype, {})[rname] = body
         for item in doc.get("data", []):
             for rtype, named in item.items():
                 tf.data.setdefault(rtype, {}).update(named)
@@ -71,7 +88,88 @@ def parse(texts: dict[str, str]) -> Tf:
         for item in doc.get("variable", []):
             for vname, body in item.items():
                 tf.variables[vname] = body.get("default")
+        for item in doc.get("moved", []):
+            tf.moved.append((str(item["from"]).strip("${}"), str(item["to"]).strip("${}")))
+    for rtype, named in declared.items():
+        for rname, body in named.items():
+            tf.resources.setdefault(rtype, {}).update(instances(tf, rname, body))
     return tf
+
+
+def instances(tf: Tf, rname: str, body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A resource by instance: `rname["key"]` for each key of its for_each, with each.key and each.value put in.
+    A resource without for_each, or with one this parser cannot evaluate, stays one (named `rname`)."""
+    items = for_each_items(tf, body.get("for_each"))
+    if items is None:
+        return {rname: body}
+    out = {}
+    for key, value in items.items():
+        instance = {k: v for k, v in body.items() if k != "for_each"}
+        out[f'{rname}["{key}"]'] = put_each(instance, key, value)
+    return out
+
+
+def for_each_items(tf: Tf, expr: Any) -> dict[str, Any] | None:
+    """{each.key: each.value} for a for_each that is a local map, a toset of string literals or
+    `toset([for x in local.map : x.attr])`; None for anything else."""
+    if expr is None:
+        return None
+    expr = resolve(tf, expr)
+    if isinstance(expr, dict):
+        return expr
+    m = re.fullmatch(r"\$\{toset\(\[(.*)\]\)\}", str(expr), re.S)
+    if m and re.fullmatch(r'\s*(?:"[^"]*"\s*,?\s*)*', m.group(1)):
+        return {k: k for k in re.findall(r'"([^"]*)"', m.group(1))}
+    m = re.fullmatch(r"\$\{toset\(\[for (\w+) in local\.(\w+)\s*:\s*\1\.(\w+)\]\)\}", str(expr))
+    if m and isinstance(tf.locals.get(m.group(2)), dict):
+        return {str(v[m.group(3)]): str(v[m.group(3)]) for v in tf.locals[m.group(2)].values()}
+    return None
+
+
+def put_each(value: Any, key: str, each_value: Any) -> Any:
+    """`value` with each.key / each.value(.attr...) replaced: a whole expression by the value itself, a part of
+    an expression by the value written as HCL, a template's ${each...} by the value's text."""
+
+    def lookup(ref: str) -> Any:
+        if ref == "key":
+            return key
+        found = each_value
+        for attr in ref.split(".")[1:]:
+            found = found.get(attr) if isinstance(found, dict) else None
+        return copy.deepcopy(found)
+
+    if isinstance(value, dict):
+        return {k: put_each(v, key, each_value) for k, v in value.items()}
+    if isinstance(value, list):
+        return [put_each(v, key, each_value) for v in value]
+    if not isinstance(value, str):
+        return value
+    whole = _EACH_TEMPLATE.fullmatch(value)
+    if whole:
+        return lookup(whole.group(1))
+
+    def in_template(m: re.Match[str]) -> str:
+        found = lookup(m.group(1))
+        return found if isinstance(found, str) else hcl(found)
+
+    value = _EACH_TEMPLATE.sub(in_template, value)
+    return _EACH.sub(lambda m: hcl(lookup(m.group(1))), value)
+
+
+def hcl(value: Any) -> str:
+    """A parsed value written back as an HCL expression (as python-hcl2 writes one inside a larger expression)."""
+    if isinstance(value, str):
+        m = re.fullmatch(r"\$\{(.*)\}", value, re.S)
+        return m.group(1) if m else json.dumps(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {hcl(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(hcl(v) for v in value) + "]"
+    return str(value)
 
 
 def load(directory: Path = TF_DIR) -> Tf:
@@ -396,8 +494,8 @@ def test_pubsub_functions_retry_and_dead_letter(tf: Tf, entries: dict[str, str])
 
 
 def test_topics_feed_the_functions_the_code_expects(tf: Tf) -> None:
-    assert topic_names_of(tf, subscriptions_to(tf, "ingest")) == {"gmail-push", "mailbox-sync"}
-    assert topic_names_of(tf, subscriptions_to(tf, "send")) == {"outbound-mail"}
+    assert topic_names_of(tf, subscriptions_to(tf, fn("ingest"))) == {"gmail-push", "mailbox-sync"}
+    assert topic_names_of(tf, subscriptions_to(tf, fn("send"))) == {"outbound-mail"}
 
 
 def test_sweep_runs_every_minute_with_oidc_and_a_single_purpose_account(tf: Tf) -> None:
@@ -440,6 +538,33 @@ def test_generated_keys_never_reach_the_state() -> None:
     assert not re.search(r"^\s*secret_data\s*=", text, re.M), "secret_data puts the value in the state"
 
 
+def moved_problems(tf: Tf) -> list[str]:
+    """Each moved block leads from an address no longer declared to a resource (instance) that is."""
+    problems = []
+    for old, new in tf.moved:
+        for address, should_exist in ((old, False), (new, True)):
+            rtype, _, rname = address.partition(".")
+            if (rname in tf.of(rtype)) != should_exist:
+                problems.append(f"moved {old} -> {new}: {address} is {'not ' if should_exist else ''}declared")
+    return problems
+
+
+def test_moved_blocks_lead_from_old_addresses_to_declared_instances(tf: Tf) -> None:
+    assert len(tf.moved) == 12
+    assert moved_problems(tf) == []
+
+
+def test_a_moved_block_to_nowhere_is_caught(tf: Tf) -> None:
+    broken = _broken(tf)
+    broken.moved.append(("google_cloudfunctions2_function.ingest", 'google_cloudfunctions2_function.functions["x"]'))
+    broken.moved.append((f"{FUNCTION}.{fn('send')}", f"{FUNCTION}.{fn('send')}"))
+    assert moved_problems(broken) == [
+        'moved google_cloudfunctions2_function.ingest -> google_cloudfunctions2_function.functions["x"]: '
+        'google_cloudfunctions2_function.functions["x"] is not declared',
+        f"moved {FUNCTION}.{fn('send')} -> {FUNCTION}.{fn('send')}: {FUNCTION}.{fn('send')} is declared",
+    ]
+
+
 def test_firestore_is_the_native_default_database(tf: Tf) -> None:
     (db,) = tf.of("google_firestore_database").values()
     assert db["name"] == "(default)" and db["type"] == "FIRESTORE_NATIVE"
@@ -453,22 +578,22 @@ def _broken(tf: Tf) -> Tf:
 
 def test_a_missing_function_is_caught(tf: Tf, entries: dict[str, str]) -> None:
     broken = _broken(tf)
-    del broken.resources[FUNCTION]["send"]
+    del broken.resources[FUNCTION][fn("send")]
     assert any("entry_point 'send'" in p for p in function_problems(broken, entries))
 
 
 def test_a_function_built_from_elsewhere_is_caught(tf: Tf, entries: dict[str, str]) -> None:
     broken = _broken(tf)
-    storage = path(broken.of(FUNCTION)["ingest"], "build_config", "source", "storage_source")
+    storage = path(broken.of(FUNCTION)[fn("ingest")], "build_config", "source", "storage_source")
     storage["object"] = "function-source.zip"
     assert any("source object" in p for p in function_problems(broken, entries))
 
 
 def test_a_shared_service_account_is_caught(tf: Tf, entries: dict[str, str]) -> None:
     broken = _broken(tf)
-    service = path(broken.of(FUNCTION)["send"], "service_config")
-    service["service_account_email"] = path(broken.of(FUNCTION)["ingest"], "service_config",
-                                                    "service_account_email")
+    service = path(broken.of(FUNCTION)[fn("send")], "service_config")
+    service["service_account_email"] = path(broken.of(FUNCTION)[fn("ingest")], "service_config",
+                                            "service_account_email")
     assert any("share the service account" in p for p in function_problems(broken, entries))
 
 
@@ -482,30 +607,30 @@ def test_a_shared_service_account_is_caught(tf: Tf, entries: dict[str, str]) -> 
 ])
 def test_a_subscription_without_its_safety_nets_is_caught(tf: Tf, entries: dict[str, str], damage, expected) -> None:
     broken = _broken(tf)
-    damage(broken.of(SUBSCRIPTION)["outbound_mail_to_send"])
+    damage(broken.of(SUBSCRIPTION)[push("outbound_mail_to_send")])
     problems = delivery_problems(broken, entries)
     assert any(expected in p and "outbound_mail_to_send" in p for p in problems), problems
 
 
 def test_a_function_nobody_delivers_to_is_caught(tf: Tf, entries: dict[str, str]) -> None:
     broken = _broken(tf)
-    del broken.resources[SUBSCRIPTION]["outbound_mail_to_send"]
-    assert any("send: no Pub/Sub push subscription" in p for p in delivery_problems(broken, entries))
+    del broken.resources[SUBSCRIPTION][push("outbound_mail_to_send")]
+    assert any(f"{fn('send')}: no Pub/Sub push subscription" in p for p in delivery_problems(broken, entries))
 
 
 def test_an_eventarc_trigger_is_caught(tf: Tf, entries: dict[str, str]) -> None:
     broken = _broken(tf)
-    broken.of(FUNCTION)["ingest"]["event_trigger"] = [{"pubsub_topic": "x", "retry_policy": "RETRY_POLICY_RETRY"}]
-    assert any("ingest: event_trigger" in p for p in delivery_problems(broken, entries))
+    broken.of(FUNCTION)[fn("ingest")]["event_trigger"] = [{"pubsub_topic": "x", "retry_policy": "RETRY_POLICY_RETRY"}]
+    assert any(f"{fn('ingest')}: event_trigger" in p for p in delivery_problems(broken, entries))
 
 
 def test_dead_lettering_without_the_service_agent_grants_is_caught(tf: Tf, entries: dict[str, str]) -> None:
     broken = _broken(tf)
     del broken.resources["google_pubsub_topic_iam_member"]["dead_letter_publisher"]
-    del broken.resources["google_pubsub_subscription_iam_member"]["gmail_push_dead_letter_subscriber"]
+    del broken.resources["google_pubsub_subscription_iam_member"]['dead_letter_subscriber["gmail_push_to_ingest"]']
     problems = delivery_problems(broken, entries)
     assert any("may not publish" in p for p in problems)
-    assert any("not a subscriber of gmail_push_to_ingest" in p for p in problems)
+    assert any(f"not a subscriber of {push('gmail_push_to_ingest')}" in p for p in problems)
 
 
 def test_a_dead_letter_topic_nobody_keeps_is_caught(tf: Tf, entries: dict[str, str]) -> None:
@@ -563,7 +688,7 @@ def test_a_basic_role_or_public_grant_is_caught(tf: Tf, rtype: str, body: dict) 
 
 def test_a_public_console_is_caught(tf: Tf) -> None:
     broken = _broken(tf)
-    path(broken.of(FUNCTION)["admin"], "service_config")["ingress_settings"] = "ALLOW_ALL"
+    path(broken.of(FUNCTION)[fn("admin")], "service_config")["ingress_settings"] = "ALLOW_ALL"
     path(broken.of("google_compute_backend_service")["console"], "iap")["enabled"] = False
     problems = console_problems(broken)
     assert any("not ALLOW_INTERNAL_AND_GCLB" in p for p in problems)
@@ -597,6 +722,100 @@ def test_the_parser_sees_a_hand_written_snippet() -> None:
     problems = function_problems(parse({"x.tf": snippet}), {"ingest": "cloud_event"})
     assert problems == ["ingest: source bucket is not google_storage_bucket.source",
                         "ingest: runs as '123-compute@developer.gserviceaccount.com', not a service account of its own"]
+
+
+FOR_EACH_SNIPPET = '''
+locals {
+  fns = {
+    a = { entry = "ingest", ingress = var.worker_ingress, env = {} }
+    b = { entry = "admin", ingress = "ALLOW_INTERNAL_AND_GCLB", env = { GT_IAP_AUDIENCE = local.aud } }
+  }
+}
+resource "google_service_account" "fn" {
+  for_each   = toset(["a", "b"])
+  account_id = "gt-${each.key}"
+}
+resource "google_cloudfunctions2_function" "f" {
+  for_each = local.fns
+  name     = each.key
+  build_config {
+    entry_point = each.value.entry
+    source {
+      storage_source {
+        bucket = google_storage_bucket.source.name
+        object = google_storage_bucket_object.source.name
+      }
+    }
+  }
+  service_config {
+    ingress_settings      = each.value.ingress
+    service_account_email = google_service_account.shared.email
+    environment_variables = merge(local.common_env, each.value.env)
+  }
+}
+'''
+
+
+def test_a_for_each_resource_becomes_one_resource_per_key() -> None:
+    tf = parse({"x.tf": FOR_EACH_SNIPPET})
+    assert set(tf.of("google_service_account")) == {'fn["a"]', 'fn["b"]'}
+    assert tf.of("google_service_account")['fn["b"]'] == {"account_id": "gt-b"}
+    a, b = tf.of(FUNCTION)['f["a"]'], tf.of(FUNCTION)['f["b"]']
+    assert (a["name"], b["name"]) == ("a", "b")
+    assert functions_by_entry_point(tf) == {"ingest": ['f["a"]'], "admin": ['f["b"]']}
+    assert path(a, "service_config", "ingress_settings") == "${var.worker_ingress}"
+    assert path(b, "service_config", "environment_variables") == (
+        "${merge(local.common_env, {GT_IAP_AUDIENCE = local.aud})}")
+    assert "for_each" not in a
+
+
+def test_each_instance_of_a_for_each_resource_is_checked() -> None:
+    tf = parse({"x.tf": FOR_EACH_SNIPPET})
+    problems = function_problems(tf, {"ingest": "cloud_event", "admin": "http"})
+    assert problems == ['f["b"] and f["a"] share the service account ${google_service_account.shared.email}']
+    assert console_problems(tf) == ["no backend service with IAP enabled"]
+    tf.of(FUNCTION)['f["b"]']["service_config"][0]["ingress_settings"] = "${var.worker_ingress}"
+    assert 'f["b"]: ingress \'${var.worker_ingress}\', not ALLOW_INTERNAL_AND_GCLB' in console_problems(tf)
+
+
+def test_a_for_each_over_a_set_made_from_a_local_map() -> None:
+    snippet = FOR_EACH_SNIPPET + '''
+    resource "google_cloud_run_v2_service_iam_member" "invokes" {
+      for_each = toset([for f in local.fns : f.entry])
+      name     = google_cloudfunctions2_function.f[each.key].name
+    }
+    '''
+    invokes = parse({"x.tf": snippet}).of("google_cloud_run_v2_service_iam_member")
+    assert invokes == {'invokes["ingest"]': {"name": '${google_cloudfunctions2_function.f["ingest"].name}'},
+                       'invokes["admin"]': {"name": '${google_cloudfunctions2_function.f["admin"].name}'}}
+
+
+def test_an_unresolvable_for_each_stays_one_resource() -> None:
+    snippet = '''
+    resource "google_project_iam_member" "m" {
+      for_each = setunion(local.x, local.y)
+      role     = "roles/${each.key}"
+    }
+    '''
+    assert list(parse({"x.tf": snippet}).of("google_project_iam_member")) == ["m"]
+
+
+def _load_with(file: str, old: str, new: str) -> Tf:
+    texts = {p.name: p.read_text() for p in sorted(TF_DIR.glob("*.tf"))}
+    assert texts[file].count(old) == 1, f"{old!r} is not once in {file}"
+    texts[file] = texts[file].replace(old, new)
+    return parse(texts)
+
+
+def test_a_broken_value_in_the_functions_map_is_caught() -> None:
+    broken = _load_with("functions.tf", 'ingress = "ALLOW_INTERNAL_AND_GCLB"', 'ingress = var.worker_ingress')
+    assert console_problems(broken) == [
+        f"{fn('admin')}: ingress '${{var.worker_ingress}}', not ALLOW_INTERNAL_AND_GCLB"]
+
+
+def test_a_broken_value_in_the_subscriptions_map_is_caught(entries: dict[str, str]) -> None:
+    broken = _load_with("pubsub.tf", 'function  = "send"', 'function  = "ingest"')
+    assert f"{fn('send')}: no Pub/Sub push subscription delivers to it" in delivery_problems(broken, entries)
 
 
 # ---- checkov -------------------------------------------------------------------------------------------------
