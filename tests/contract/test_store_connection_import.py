@@ -6,6 +6,7 @@ before they existed read back as 0 of 0 (nothing to show), never as an error.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
@@ -24,11 +25,9 @@ def _write_connection_as_before(store: Store, address: str) -> None:
     if isinstance(store, SqliteStore):
         db = sqlite3.connect(store.path)
         try:
-            db.execute(
-                "INSERT INTO connections (address, brand_id, status, account_kind, send_via_gmail, created_at) "
-                "VALUES (?, 'default', 'connected', 'gmail', 1, ?)",
-                (address, T0.isoformat(timespec="microseconds")),
-            )
+            doc = {"address": address, "brand_id": "default", "status": "connected", "account_kind": "gmail",
+                   "send_via_gmail": True, "warnings": [], "created_at": T0.isoformat(timespec="microseconds")}
+            db.execute("INSERT INTO connections (address, doc) VALUES (?, ?)", (address, json.dumps(doc)))
             db.commit()
         finally:
             db.close()
