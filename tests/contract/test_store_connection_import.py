@@ -10,8 +10,7 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
-from gmail_tickets.adapters import firestore_codec
-from gmail_tickets.adapters.firestore_store import FirestoreStore
+from gmail_tickets.adapters.firestore_store import FirestoreStore, keys
 from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.domain.model import Connection
 from gmail_tickets.ports import Store, UnitOfWork
@@ -33,7 +32,7 @@ def _write_connection_as_before(store: Store, address: str) -> None:
             db.close()
     else:
         assert isinstance(store, FirestoreStore)
-        store.client.collection(store.prefix + "connections").document(firestore_codec.doc_id(address)).set({
+        store.client.collection(store.prefix + "connections").document(keys.doc_id(address)).set({
             "address": address, "brand_id": "default", "status": "connected", "account_kind": "gmail",
             "send_via_gmail": True, "warnings": [], "created_at": T0,
         })
