@@ -62,4 +62,4 @@ class SqliteStore(
 
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one write transaction (runs exactly once: SQLite serialises writers up front)."""
-        return self._db.transaction(SqliteUnitOfWork, fn)
+        return self._transaction(fn)

@@ -3,6 +3,7 @@ keeps insertion order, the tie-breaker between comments with the same created_at
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 
 from gmail_tickets.adapters import records
@@ -10,9 +11,9 @@ from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_tex
 from gmail_tickets.domain.model import Comment, Ticket
 
 
-def _ticket(row: object) -> Ticket:
+def _ticket(row: sqlite3.Row) -> Ticket:
     """The id is the row's: a ticket's doc is written before its id is known."""
-    return record_of(Ticket, row, id=row["id"])  # type: ignore[index, arg-type]
+    return record_of(Ticket, row, id=row["id"])
 
 
 class TicketsTx(SqliteTx):
