@@ -1,4 +1,4 @@
-"""SQLite only: a file written by an earlier release (schema version 1 to 4) opens in this release, is
+"""SQLite only: a file written by an earlier release (schema version 1 to 5) opens in this release, is
 upgraded in place to the current version, and keeps every row it had.
 
 Embedded installs keep their one SQLite file across upgrades, so an upgrade that fails, or silently drops
@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from gmail_tickets.adapters.sqlite_schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, _statements
 from gmail_tickets.adapters.sqlite_store import RECENT_MAIL_COUNT_SQL, SqliteStore
+from gmail_tickets.adapters.sqlite_store.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew, _statements
 from gmail_tickets.domain.model import (
     AccountKind,
+    AddressKind,
     Attachment,
     Brand,
     Comment,
@@ -27,6 +28,7 @@ from gmail_tickets.domain.model import (
     LedgerEntry,
     OAuthFlow,
     Outcome,
+    SupportAddress,
     SuspendedMail,
     Ticket,
 )
@@ -40,6 +42,7 @@ V1_DDL_SHA256 = "9a6476557adc620ad920aae61f1b51859ecebe7668baa16c198538876ba2124
 V2_DDL_SHA256 = "32c70b7fec3cb3c1f024bf9d88fdaf0426166a9c9b7ed6dcb8c789ec116b2ba1"
 V3_DDL_SHA256 = "728a9c6b1c3e2a93fdb1629209cdc8b29752db58938169cc1fd2ada11fbb08b5"
 V4_DDL_SHA256 = "8400aff87602ca396134e3bbde19ba067db2779db7ee7a3733375fd8cc67b8db"
+V5_DDL_SHA256 = "3b19154c591f27ff36e3b32ffca42bdfcf5c1d4ab9c524ffa70b7df7a3ae4430"
 
 
 def _ts(value: datetime) -> str:
@@ -157,6 +160,63 @@ def _write_v4_file(path: Path) -> None:
         db.close()
 
 
+def _write_v5_file(path: Path) -> None:
+    """A database as release 5 left it: the v4 file upgraded by migration 5, plus rows of every other table
+    (leases, OAuth flows, support addresses, a notification, a send window), a second ticket on the same thread
+    and a ticket counter ahead of the highest id (as after a rolled-back insert)."""
+    _write_v4_file(path)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("BEGIN")
+        for statement in _statements(MIGRATIONS[4]):
+            db.execute(statement)
+        db.execute("UPDATE schema_version SET version = 5")
+        db.execute(
+            "INSERT INTO tickets (id, subject, requester, connection, brand_id, requester_name, followers, status, "
+            "created_at, suppress_triggers, gmail_thread_id) VALUES (9, 'Follow-up', ?, ?, 'acme', '', ?, 'open', ?, "
+            "1, 'thread-1')",
+            (ANN, HELP, json.dumps(["bob@customer.test"]), _ts(T0)),
+        )
+        db.execute(
+            "INSERT INTO ledger (connection, gmail_message_id, outcome, ticket_id, rfc_message_id, thread_id, "
+            "created_at, sender) VALUES (?, 'g-9', 'ticket', 9, 'm9@x', 'thread-1', ?, ?)",
+            (HELP, _ts(T0), ANN),
+        )
+        db.execute("UPDATE sqlite_sequence SET seq = 20 WHERE name = 'tickets'")
+        db.execute("INSERT INTO support_addresses (address, brand_id, is_default, kind) VALUES (?, 'acme', 1, "
+                   "'forwarding')", (HELP,))
+        db.execute("INSERT INTO leases (key, holder, expires_at, look_again) VALUES ('sync:help', 'w-1', ?, 1)",
+                   (_ts(T0 + timedelta(minutes=5)),))
+        db.execute(
+            "INSERT INTO oauth_flows (nonce, session_id, address, brand_id, import_recent, code_verifier, "
+            "redirect_uri, created_at, expires_at, reconnect) VALUES ('n-5', 's', ?, 'acme', 0, 'v', 'https://cb', "
+            "?, ?, 1)",
+            (HELP, _ts(T0), _ts(T0 + timedelta(minutes=10))),
+        )
+        db.execute(
+            "INSERT INTO quarantine (id, connection, reason, raw, source, created_at) "
+            "VALUES ('q-2', NULL, 'bad event', X'7B7D', 'event', ?)",
+            (_ts(T0),),
+        )
+        notification = {
+            "id": "t7-created-x", "ticket_id": 7, "event": "created", "connection": HELP, "from_address": HELP,
+            "from_name": "", "to": [ANN], "cc": [], "reply_to": None, "subject": "[#7] Printer on fire",
+            "text": "Got it.", "html": None, "message_id": "t7.created@acme.test", "in_reply_to": None,
+            "references": [], "automatic": True, "attachments": [], "gmail_thread_id": "thread-1", "state": "sent",
+            "route": "gmail", "route_reason": "", "force_relay": False, "attempts": 1, "last_error": None,
+            "holder": None, "lease_until": None, "created_at": _ts(T0), "updated_at": _ts(T0), "sent_at": _ts(T0),
+            "gmail_message_id": "g-sent",
+        }
+        db.execute("INSERT INTO outbox (id, ticket_id, state, created_at, doc) VALUES (?, 7, 'sent', ?, ?)",
+                   (notification["id"], _ts(T0), json.dumps(notification)))
+        window = {"address": HELP, "buckets": {_ts(T0.replace(minute=0, second=0, microsecond=0)): 3},
+                  "blocked_until": None}
+        db.execute("INSERT INTO send_windows (address, doc) VALUES (?, ?)", (HELP, json.dumps(window)))
+        db.execute("COMMIT")
+    finally:
+        db.close()
+
+
 def _version(path: Path) -> int:
     db = sqlite3.connect(path)
     try:
@@ -183,12 +243,13 @@ def _schema(path: Path) -> set[tuple[str, str]]:
 
 
 def test_sqlite_released_migrations_are_never_edited() -> None:
-    """The upgrade tests build their v1 to v4 files from MIGRATIONS[:4]; this pins them to what was shipped."""
+    """The upgrade tests build their v1 to v5 files from MIGRATIONS[:5]; this pins them to what was shipped."""
     assert hashlib.sha256(MIGRATIONS[0].encode()).hexdigest() == V1_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[1].encode()).hexdigest() == V2_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[3].encode()).hexdigest() == V4_DDL_SHA256
-    assert SCHEMA_VERSION == 5
+    assert hashlib.sha256(MIGRATIONS[4].encode()).hexdigest() == V5_DDL_SHA256
+    assert SCHEMA_VERSION == 6
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
@@ -320,7 +381,7 @@ def test_sqlite_v4_file_upgrades_to_v5_with_old_tickets_and_brands_read_as_unkno
     _write_v4_file(path)
 
     with SqliteStore(path) as store:
-        assert _version(path) == 5
+        assert _version(path) == SCHEMA_VERSION
         # v4 rows read back whole: no Gmail thread known for the old ticket, the built-in acknowledgement text
         assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, id=7)
         assert store.atomically(lambda uow: uow.get_ticket(7)) == store.get_ticket(7)
@@ -353,8 +414,64 @@ def test_sqlite_v4_file_upgrades_to_v5_with_old_tickets_and_brands_read_as_unkno
     schema_after_upgrade = _schema(path)
     with SqliteStore(path) as store:
         assert store.get_notification(ack.id) == ack
-    assert _version(path) == 5
+    assert _version(path) == SCHEMA_VERSION
     assert _schema(path) == schema_after_upgrade
+
+
+def test_sqlite_v5_file_upgrades_to_records_as_docs_keeping_every_row_and_order(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    _write_v5_file(path)
+
+    with SqliteStore(path) as store:
+        assert _version(path) == SCHEMA_VERSION
+        assert store.get_ticket(9) == Ticket(
+            "Follow-up", ANN, HELP, brand_id="acme", followers=["bob@customer.test"], status="open", created_at=T0,
+            suppress_triggers=True, gmail_thread_id="thread-1", id=9)
+        assert [t.id for t in store.list_tickets(connection=HELP)] == [9, 7]
+        assert store.atomically(lambda uow: uow.ticket_for_thread(HELP, "thread-1")) == 9  # the latest entry
+        assert store.atomically(lambda uow: uow.ticket_for_message_ids(["m9@x", "m1@x"])) == 9
+        assert [c.id for c in store.comments(7)] == ["c-1", "c-2", "c-3"]
+        assert store.recent_mail_count(ANN, T0) == 2
+        assert store.ledger_counts(HELP) == {
+            Outcome.TICKET: 2, Outcome.COMMENT: 0, Outcome.SUSPENDED: 2, Outcome.IGNORED: 0, Outcome.QUARANTINED: 0}
+        assert store.ledger_contains(HELP, ["g-1", "g-9", "g-404"]) == {"g-1", "g-9"}
+        assert store.list_support_addresses() == [
+            SupportAddress(HELP, brand_id="acme", is_default=True, kind=AddressKind.FORWARDING)]
+        assert [(q.id, q.raw, q.connection) for q in store.list_quarantine()] == [
+            ("q-2", b"{}", None), ("q-1", b"\x00\xff", HELP)]
+        [sent] = store.list_notifications()
+        assert (sent.state, sent.route, sent.to, sent.sent_at) == (NotificationState.SENT, "gmail", (ANN,), T0)
+        assert store.get_send_window(HELP).sent(T0) == 3
+        # the lease's holder and its look-again mark survive: another worker is turned away and marks it
+        assert not store.try_lease("sync:help", "w-2", T0, 60)
+        assert store.release_lease("sync:help", "w-1")  # the mark: sync once more
+        assert not store.release_lease("sync:help", "w-1")
+        flow = store.take_oauth_flow("n-5", T0)
+        assert flow is not None and (flow.import_recent, flow.reconnect, flow.expires_at) == (
+            False, True, T0 + timedelta(minutes=10))
+
+        # the ticket counter carried on from where it was, not from the highest id
+        assert store.atomically(lambda uow: uow.add_ticket(Ticket("New", ANN, HELP, created_at=T0))) == 21
+
+    schema_after_upgrade = _schema(path)
+    with SqliteStore(path) as store:
+        assert store.get_ticket(21) is not None
+    assert _schema(path) == schema_after_upgrade
+
+
+def test_sqlite_failed_upgrade_leaves_the_v5_file_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "v5.db"
+    _write_v5_file(path)
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE oauth_flows_v5 (x)")  # makes migration 6 fail after rebuilding most tables
+    db.commit()
+    db.close()
+
+    with pytest.raises(sqlite3.OperationalError, match="oauth_flows_v5"):
+        SqliteStore(path)
+
+    assert _version(path) == 5
+    assert "subject" in _columns(path, "tickets") and "doc" not in _columns(path, "tickets")
 
 
 def test_sqlite_upgraded_file_has_the_same_schema_as_a_new_one(tmp_path: Path) -> None:
@@ -362,13 +479,15 @@ def test_sqlite_upgraded_file_has_the_same_schema_as_a_new_one(tmp_path: Path) -
     _write_v2_file(tmp_path / "upgraded-v2.db")
     _write_v3_file(tmp_path / "upgraded-v3.db")
     _write_v4_file(tmp_path / "upgraded-v4.db")
-    for name in ("upgraded-v1.db", "upgraded-v2.db", "upgraded-v3.db", "upgraded-v4.db", "new.db"):
+    _write_v5_file(tmp_path / "upgraded-v5.db")
+    for name in ("upgraded-v1.db", "upgraded-v2.db", "upgraded-v3.db", "upgraded-v4.db", "upgraded-v5.db", "new.db"):
         SqliteStore(tmp_path / name).close()
 
     assert _schema(tmp_path / "upgraded-v1.db") == _schema(tmp_path / "new.db")
     assert _schema(tmp_path / "upgraded-v2.db") == _schema(tmp_path / "new.db")
     assert _schema(tmp_path / "upgraded-v3.db") == _schema(tmp_path / "new.db")
     assert _schema(tmp_path / "upgraded-v4.db") == _schema(tmp_path / "new.db")
+    assert _schema(tmp_path / "upgraded-v5.db") == _schema(tmp_path / "new.db")
 
 
 def test_sqlite_failed_upgrade_leaves_the_v4_file_untouched(tmp_path: Path) -> None:

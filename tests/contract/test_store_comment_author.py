@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from gmail_tickets.adapters import firestore_codec
+from gmail_tickets.adapters import records
 from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.ports import Store, UnitOfWork
 
@@ -37,9 +37,9 @@ def test_author_kind_round_trips_agent_and_the_customer_default(store: Store) ->
 
 def test_firestore_comment_documents_written_before_agent_replies_read_as_customer_mail() -> None:
     """Firestore has no migration: older comment documents simply lack the field."""
-    doc = firestore_codec.comment_doc(
+    doc = records.to_doc(
         Comment(ticket_id=7, author="ann@customer.test", body_text="It smokes.", created_at=T0, connection=HELP,
-                id="c-1"), seq=1)
+                id="c-1"))
     del doc["author_kind"]
 
-    assert firestore_codec.comment_from(doc).author_kind == "customer"
+    assert records.from_doc(Comment, doc).author_kind == "customer"

@@ -6,11 +6,11 @@ before they existed read back as 0 of 0 (nothing to show), never as an error.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 
-from gmail_tickets.adapters import firestore_codec
-from gmail_tickets.adapters.firestore_store import FirestoreStore
+from gmail_tickets.adapters.firestore_store import FirestoreStore, keys
 from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.domain.model import Connection
 from gmail_tickets.ports import Store, UnitOfWork
@@ -24,17 +24,15 @@ def _write_connection_as_before(store: Store, address: str) -> None:
     if isinstance(store, SqliteStore):
         db = sqlite3.connect(store.path)
         try:
-            db.execute(
-                "INSERT INTO connections (address, brand_id, status, account_kind, send_via_gmail, created_at) "
-                "VALUES (?, 'default', 'connected', 'gmail', 1, ?)",
-                (address, T0.isoformat(timespec="microseconds")),
-            )
+            doc = {"address": address, "brand_id": "default", "status": "connected", "account_kind": "gmail",
+                   "send_via_gmail": True, "warnings": [], "created_at": T0.isoformat(timespec="microseconds")}
+            db.execute("INSERT INTO connections (address, doc) VALUES (?, ?)", (address, json.dumps(doc)))
             db.commit()
         finally:
             db.close()
     else:
         assert isinstance(store, FirestoreStore)
-        store.client.collection(store.prefix + "connections").document(firestore_codec.doc_id(address)).set({
+        store.client.collection(store.prefix + "connections").document(keys.doc_id(address)).set({
             "address": address, "brand_id": "default", "status": "connected", "account_kind": "gmail",
             "send_via_gmail": True, "warnings": [], "created_at": T0,
         })

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from gmail_tickets.adapters import firestore_codec
+from gmail_tickets.adapters import records
 from gmail_tickets.domain.model import Brand, Ticket
 from gmail_tickets.domain.outbox import AttachmentRef, Notification, NotificationState, SendWindow, notification_id
 from gmail_tickets.ports import Store, UnitOfWork
@@ -418,12 +418,12 @@ def test_brand_ack_template_round_trips_and_is_replaced(store: Store) -> None:
 
 def test_firestore_documents_written_before_outbound_mail_read_as_unknown() -> None:
     """Firestore has no migration: older ticket and brand documents simply lack the fields."""
-    ticket = firestore_codec.ticket_doc(Ticket("Printer on fire", ANN, HELP, created_at=T0, id=7))
-    brand = firestore_codec.brand_doc(Brand("acme", "Acme"))
+    ticket = records.to_doc(Ticket("Printer on fire", ANN, HELP, created_at=T0, id=7))
+    brand = records.to_doc(Brand("acme", "Acme"))
     del ticket["gmail_thread_id"], brand["ack_template"]
 
-    assert firestore_codec.ticket_from(ticket).gmail_thread_id is None
-    assert firestore_codec.brand_from(brand).ack_template is None
+    assert records.from_doc(Ticket, ticket).gmail_thread_id is None
+    assert records.from_doc(Brand, brand).ack_template is None
 
 
 def test_recorded_gmail_sends_add_up_per_hour_and_keep_the_block(store: Store) -> None:

@@ -24,8 +24,7 @@ import pytest
 from google.cloud import firestore
 
 from devstack.emulators import Emulator, EmulatorError, is_ready, start_firestore, start_pubsub, wipe_firestore
-from gmail_tickets.adapters import firestore_codec as codec
-from gmail_tickets.adapters.firestore_store import INLINE_LIMIT, FirestoreStore
+from gmail_tickets.adapters.firestore_store import INLINE_LIMIT, FirestoreStore, keys
 from gmail_tickets.domain.model import Comment, Connection, LedgerEntry, Outcome, QuarantineRecord, Ticket
 from gmail_tickets.errors import AlreadyRecorded
 from gmail_tickets.ports import UnitOfWork
@@ -144,7 +143,7 @@ def test_quarantined_mail_beyond_the_document_limit_round_trips_whole(firestore_
 
     got = {r.id: r for r in firestore_store.list_quarantine()}
     assert got == {"big/1": big_record, "small": small_record}
-    chunks = firestore_store.client.collection("quarantine").document(codec.doc_id("big/1")).collection("chunks")
+    chunks = firestore_store.client.collection("quarantine").document(keys.doc_id("big/1")).collection("chunks")
     assert len(list(chunks.stream())) == 3
 
 
@@ -184,8 +183,8 @@ def test_odd_addresses_and_ids_make_valid_distinct_documents(firestore_store: Fi
         firestore_store.save_connection(Connection(address=address))
 
     assert sorted(c.address for c in firestore_store.list_connections()) == sorted(odd)
-    assert len({codec.doc_id(a) for a in odd}) == len(odd)
-    assert codec.ledger_id("a:b", "c") != codec.ledger_id("a", "b:c")
+    assert len({keys.doc_id(a) for a in odd}) == len(odd)
+    assert keys.ledger_id("a:b", "c") != keys.ledger_id("a", "b:c")
 
     entries = [LedgerEntry(connection=a, gmail_message_id="m/1", outcome=Outcome.IGNORED) for a in odd]
     firestore_store.atomically(lambda uow: [uow.add_ledger(e) for e in entries])

@@ -209,6 +209,11 @@ class OAuthFlow:
     expires_at: datetime
     reconnect: bool = False
 
+    def usable(self, now: datetime) -> bool:
+        """Still within its lifetime. Taking a flow deletes it whether or not it is usable, so a stale one
+        can never be redeemed later."""
+        return self.expires_at > now
+
 
 @dataclass
 class QuarantineRecord:

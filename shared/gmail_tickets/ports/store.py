@@ -1,4 +1,18 @@
-"""Where state lives: the Store (SQLite embedded, Firestore in the cloud) and its unit of work."""
+"""Where state lives: the Store (SQLite embedded, Firestore in the cloud) and its unit of work.
+
+Both are unions of role ports, one per kind of record, so a service can name the one role it needs:
+
+  role (Store side)   unit-of-work side      records
+  ConnectionRepo      ConnectionUnit         connections, support addresses, brands
+  LedgerRepo          LedgerUnit             the exactly-once ledger (also the thread index), burst counts
+  TicketRepo          TicketUnit             tickets and their comments
+  SetAsideRepo        SetAsideUnit           mail set aside: quarantined (unusable) and suspended (kept, no ticket)
+  OutboxRepo          OutboxUnit             notifications we owe, and each account's Gmail send window
+  LeaseRepo           -                      leases (one sync per mailbox at a time)
+  OAuthFlowRepo       -                      OAuth connect flows (taken once)
+
+`Store` adds `atomically` (one transaction over a `UnitOfWork`) and `write_count`.
+"""
 
 from __future__ import annotations
 
@@ -22,13 +36,16 @@ from gmail_tickets.domain.outbox import Notification, NotificationState, SendWin
 
 T = TypeVar("T")
 
+# --------------------------------------------------------------------------- inside one transaction
 
-class UnitOfWork(Protocol):
-    """One transaction. Read first, then write (Firestore's rule). The function given to `Store.atomically`
-    may run more than once when transactions contend, so it must do nothing but read and write through here."""
 
+class ConnectionUnit(Protocol):
     def get_connection(self, address: str) -> Connection | None: ...
 
+    def put_connection(self, connection: Connection) -> None: ...
+
+
+class LedgerUnit(Protocol):
     def get_ledger(self, connection: str, gmail_message_id: str) -> LedgerEntry | None: ...
 
     def ticket_for_thread(self, connection: str, thread_id: str) -> int | None:
@@ -37,13 +54,13 @@ class UnitOfWork(Protocol):
     def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
         """The ticket of the first of these RFC Message-IDs (without angle brackets) that we stored."""
 
-    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
-
-    def put_connection(self, connection: Connection) -> None: ...
-
     def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
         """Create-if-absent: raises AlreadyRecorded (here or at commit) when the entry exists. `thread_id`
         and `entry.rfc_message_id` feed the thread index for ticket_for_thread / ticket_for_message_ids."""
+
+
+class TicketUnit(Protocol):
+    def get_ticket(self, ticket_id: int) -> Ticket | None: ...
 
     def add_ticket(self, ticket: Ticket) -> int:
         """Store a new ticket, assign and return its id (also set on `ticket.id`)."""
@@ -57,13 +74,18 @@ class UnitOfWork(Protocol):
     def add_comment(self, comment: Comment) -> str:
         """Store a comment, assign and return its id (also set on `comment.id`)."""
 
+
+class SetAsideUnit(Protocol):
     def add_quarantine(self, record: QuarantineRecord) -> None:
         """Insert or replace by id (a redelivered poison event quarantines once)."""
 
     def add_suspended(self, record: SuspendedMail) -> None:
         """Insert or replace by id."""
 
-    # the outbox (see domain/outbox.py)
+
+class OutboxUnit(Protocol):
+    """The outbox (see domain/outbox.py)."""
+
     def get_notification(self, notification_id: str) -> Notification | None: ...
 
     def put_notification(self, notification: Notification) -> None:
@@ -75,15 +97,17 @@ class UnitOfWork(Protocol):
     def put_send_window(self, window: SendWindow) -> None: ...
 
 
-class Store(Protocol):
-    """Connection state, the dedupe ledger, tickets. SQLite embedded, Firestore in the cloud."""
+class UnitOfWork(ConnectionUnit, LedgerUnit, TicketUnit, SetAsideUnit, OutboxUnit, Protocol):
+    """One transaction. Read first, then write (Firestore's rule). The function given to `Store.atomically`
+    may run more than once when transactions contend, so it must do nothing but read and write through here."""
 
-    write_count: int  # documents/rows written since start: the bench reports writes per ticket
 
-    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
-        """Run `fn` in one transaction and commit; retried on contention; AlreadyRecorded propagates."""
+# --------------------------------------------------------------------------- the store's roles
 
-    # connections, addresses, brands
+
+class ConnectionRepo(Protocol):
+    """Connected Gmail accounts, the support addresses mail is sent from, and brands."""
+
     def get_connection(self, address: str) -> Connection | None: ...
     def save_connection(self, connection: Connection) -> None: ...
     def list_connections(self) -> list[Connection]: ...
@@ -94,30 +118,40 @@ class Store(Protocol):
     def save_brand(self, brand: Brand) -> None: ...
     def list_brands(self) -> list[Brand]: ...
 
-    # ledger
+
+class LedgerRepo(Protocol):
+    """The record of every inbox mail handled (written only inside units of work, read here)."""
+
     def ledger_contains(self, connection: str, gmail_message_ids: Sequence[str]) -> set[str]:
         """Which of these ids the ledger holds already (a cheap pre-filter before fetching mail)."""
 
     def ledger_counts(self, connection: str | None = None) -> dict[Outcome, int]: ...
 
-    # tickets
+    def recent_mail_count(self, sender: str, since: datetime) -> int:
+        """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
+        what burst detection counts."""
+
+
+class TicketRepo(Protocol):
     def get_ticket(self, ticket_id: int) -> Ticket | None: ...
+
     def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
         """Newest first."""
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first."""
 
+
+class SetAsideRepo(Protocol):
+    """Mail that became no ticket: quarantined (could not be used) and suspended (auto-mail, loops, bursts)."""
+
     def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]: ...
 
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first."""
 
-    def recent_mail_count(self, sender: str, since: datetime) -> int:
-        """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
-        what burst detection counts."""
 
-    # the outbox
+class OutboxRepo(Protocol):
     def get_notification(self, notification_id: str) -> Notification | None: ...
 
     def list_notifications(
@@ -133,14 +167,10 @@ class Store(Protocol):
         """Add `recipients` to the account's bucket for the hour of `at`, atomically and without contending with
         other senders of the account (the window is one hot document per account)."""
 
-    # OAuth flows: single-use
-    def save_oauth_flow(self, flow: OAuthFlow) -> None: ...
 
-    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
-        """Atomically read and delete the flow: the first caller gets it, any later one None. None too when it
-        has expired (an expired flow is deleted all the same)."""
+class LeaseRepo(Protocol):
+    """One sync per mailbox at a time (rules: domain/lease.py)."""
 
-    # leases: one sync per mailbox at a time
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         """Take the lease if free, expired or already ours. If someone else holds it, leave a 'look again'
         mark for them and return False."""
@@ -148,3 +178,24 @@ class Store(Protocol):
     def release_lease(self, key: str, holder: str) -> bool:
         """If a 'look again' mark was left: clear it, keep the lease and return True (sync once more).
         Otherwise free the lease and return False. Atomic, so no mark is lost between check and release."""
+
+
+class OAuthFlowRepo(Protocol):
+    """OAuth connect flows: single-use."""
+
+    def save_oauth_flow(self, flow: OAuthFlow) -> None: ...
+
+    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
+        """Atomically read and delete the flow: the first caller gets it, any later one None. None too when it
+        has expired (an expired flow is deleted all the same)."""
+
+
+class Store(
+    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, Protocol
+):
+    """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
+
+    write_count: int  # documents/rows written since start: the bench reports writes per ticket
+
+    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run `fn` in one transaction and commit; retried on contention; AlreadyRecorded propagates."""

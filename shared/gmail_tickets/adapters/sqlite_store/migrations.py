@@ -1,15 +1,7 @@
-"""The SQLite store's schema, as numbered migrations applied in order on open.
+"""The SQLite schema's released migrations, 1 to 5, exactly as shipped: never edit them (a test pins their
+text); add the next one in its own module and list it in schema.MIGRATIONS."""
 
-A migration is never edited once released: add a new one instead. `schema_version` holds the number of
-migrations applied, so opening a file written by an older release upgrades it in place, and opening a file
-written by a newer release fails loudly instead of writing rows that release cannot read.
-"""
-
-from __future__ import annotations
-
-import sqlite3
-
-MIGRATIONS: tuple[str, ...] = (
+RELEASED: tuple[str, ...] = (
     # 1: everything the Store port needs.
     """
     CREATE TABLE connections (
@@ -184,53 +176,3 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
 )
-
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-class SchemaTooNew(RuntimeError):
-    """The file was written by a newer release; refusing to touch it protects that release's data."""
-
-
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the schema up to SCHEMA_VERSION inside one write transaction; return the version found.
-
-    Idempotent, and safe when several processes open a new file at once: BEGIN IMMEDIATE makes them take
-    turns, and each one re-reads the version after getting the lock.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = db.execute("SELECT version FROM schema_version").fetchone()
-        found = 0 if row is None else int(row[0])
-        if found > SCHEMA_VERSION:
-            raise SchemaTooNew(f"database schema version {found} is newer than this release ({SCHEMA_VERSION})")
-        for script in MIGRATIONS[found:]:
-            for statement in _statements(script):
-                db.execute(statement)
-        if row is None:
-            db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-        elif found < SCHEMA_VERSION:
-            db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-    return found
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements; executescript() would commit our transaction first."""
-    statements: list[str] = []
-    pending = ""
-    for line in script.splitlines(keepends=True):
-        if line.strip().startswith("--"):
-            continue
-        pending += line
-        if sqlite3.complete_statement(pending):
-            statements.append(pending.strip())
-            pending = ""
-    if pending.strip():
-        statements.append(pending.strip())
-    return statements

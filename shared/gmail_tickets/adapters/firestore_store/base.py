@@ -1,0 +1,86 @@
+"""What the store side of every Firestore role module stands on: the client, collection names, single-document
+operations outside transactions, and the write count."""
+
+from __future__ import annotations
+
+import threading
+from typing import TypeVar
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.document import DocumentReference, DocumentSnapshot
+from google.cloud.firestore_v1.query import Query
+
+from gmail_tickets.adapters import records
+from gmail_tickets.adapters.firestore_store.client import translated
+from gmail_tickets.adapters.firestore_store.keys import doc_id
+from gmail_tickets.adapters.firestore_store.transaction import Doc
+from gmail_tickets.adapters.store_common import TransactionRunner
+
+R = TypeVar("R")
+
+
+class FirestoreBase(TransactionRunner):
+    """`client` is a `firestore.Client`, or a project id (also accepted as `project=`) to build one from the
+    environment (FIRESTORE_EMULATOR_HOST is honoured). `prefix` goes before every top-level collection name."""
+
+    def __init__(
+        self,
+        client: firestore.Client | str | None = None,
+        prefix: str = "",
+        *,
+        project: str | None = None,
+        max_attempts: int = 30,
+        id_block: int = 20,
+    ) -> None:
+        if isinstance(client, firestore.Client):
+            self._client = client
+        else:
+            self._client = firestore.Client(project=client or project)
+        self.prefix = prefix
+        self.write_count = 0
+        self._max_attempts = max_attempts  # the emulator's 2 s lock timeout makes each conflict slow
+        self._id_block = id_block
+        self._lock = threading.Lock()  # guards write_count and the id block
+        self._next_id = 1
+        self._block_end = 0  # nothing reserved yet
+
+    @property
+    def client(self) -> firestore.Client:
+        return self._client
+
+    def _col(self, name: str) -> firestore.CollectionReference:
+        return self._client.collection(self.prefix + name)
+
+    def _ref(self, collection: str, *key: str) -> DocumentReference:
+        """The document of a record keyed by `key` (its parts joined by doc_id) in a top-level collection."""
+        return self._col(collection).document(doc_id(*key))
+
+    def _count(self, writes: int) -> None:
+        if writes:
+            with self._lock:
+                self.write_count += writes
+
+    def _get(self, ref: DocumentReference) -> DocumentSnapshot:
+        with translated():
+            return ref.get()
+
+    def _get_record(self, cls: type[R], ref: DocumentReference) -> R | None:
+        snap = self._get(ref)
+        return records.from_doc(cls, snap.to_dict() or {}) if snap.exists else None
+
+    def _set(self, ref: DocumentReference, doc: Doc) -> None:
+        with translated():
+            ref.set(doc)
+        self._count(1)
+
+    def _delete(self, ref: DocumentReference) -> None:
+        with translated():
+            ref.delete()
+        self._count(1)
+
+    def _stream(self, query: Query | firestore.CollectionReference) -> list[DocumentSnapshot]:
+        with translated():
+            return list(query.stream())
+
+    def _records(self, cls: type[R], query: Query | firestore.CollectionReference) -> list[R]:
+        return [records.from_doc(cls, s.to_dict() or {}) for s in self._stream(query)]

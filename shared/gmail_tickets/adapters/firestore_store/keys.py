@@ -1,0 +1,78 @@
+"""Document ids and the sort keys the Firestore store adds to documents, so every query ranges over one field
+(served by Firestore's automatic single-field indexes: no composite index to declare)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from urllib.parse import quote
+
+from gmail_tickets.adapters.records import ts
+
+
+def doc_id(*parts: str) -> str:
+    """A valid Firestore document id for `parts` joined by ':'.
+
+    Ids may not contain '/', be '.' or '..', or look like '__x__'; percent-encoding every character but a safe
+    readable set makes the mapping injective (':' inside a part is encoded, so the join is unambiguous).
+    """
+    encoded = ":".join(quote(part, safe="@.-_+=~") for part in parts)
+    if encoded in ("", ".", "..") or encoded.startswith("__"):
+        encoded = "%" + encoded.encode().hex()  # '%' never appears unencoded above, so no collision
+    return encoded
+
+
+def ledger_id(connection: str, gmail_message_id: str) -> str:
+    return doc_id(connection, gmail_message_id)
+
+
+_seq_lock = threading.Lock()
+_last_seq = 0
+
+
+def next_seq() -> int:
+    """A process-wide strictly increasing number close to the wall clock in nanoseconds.
+
+    It orders what one process wrote (comments of a ticket, ledger entries of a thread) without a shared
+    counter; across processes it follows the clock, which is all "latest" needs there.
+    """
+    global _last_seq
+    with _seq_lock:
+        _last_seq = max(time.time_ns(), _last_seq + 1)
+        return _last_seq
+
+
+def seq_text(seq: int) -> str:
+    """Fixed width, so text order is number order (used inside composite sort keys)."""
+    return f"{seq:020d}"
+
+
+def time_key(value: datetime | str | None) -> str:
+    """Fixed-width UTC text; "" for None so missing times sort before every real one."""
+    return ts(value) or ""
+
+
+def newest_first_key(created_at: datetime | None, seq: int) -> str:
+    """`sort_key`: newest first by created_at (missing ones last), ties in storing order, from one field."""
+    return f"{time_key(created_at)}\n{seq_text(seq)}"
+
+
+def thread_prefix(connection: str, thread_id: str) -> str:
+    """Start of the `thread_pos` values of one mailbox thread (see ledger.ledger_doc)."""
+    return f"{doc_id(connection, thread_id)}\n"
+
+
+def sender_key(sender: str | None) -> str | None:
+    """Senders are kept lower-cased, so "the same sender" is an exact match whatever case a mail used."""
+    return None if sender is None else sender.lower()
+
+
+def sender_prefix(sender: str) -> str:
+    """Start of the `sender_pos` values of one sender (see ledger.ledger_doc)."""
+    return f"{doc_id(sender.lower())}\n"
+
+
+def connection_prefix(connection: str) -> str:
+    """Start of the `connection_pos` values of one mailbox's tickets (see tickets.ticket_doc)."""
+    return f"{doc_id(connection)}\n"

@@ -1,0 +1,97 @@
+"""OutboxRepo on Firestore: outbox/{notification id} (state, ticket_id and created_at are top-level fields,
+which single-field indexes serve) and send_windows/{address}, one account's Gmail sends over 24 h."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+
+from gmail_tickets.adapters import records
+from gmail_tickets.adapters.firestore_store.base import FirestoreBase
+from gmail_tickets.adapters.firestore_store.client import translated
+from gmail_tickets.adapters.firestore_store.ledger import IN_LIMIT
+from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.send_window import bucket_of
+
+
+def _newest_first(docs: list[Doc]) -> list[Doc]:
+    """created_at then id, both descending, records without a time last: the SQLite store's order. The
+    times are records.py's fixed-width UTC text, so text order is time order."""
+    return sorted(docs, key=lambda d: (d.get("created_at") or "", d["id"]), reverse=True)
+
+
+def _oldest_first(docs: list[Doc]) -> list[Doc]:
+    """The reverse, except that records without a time still come last (as in the SQLite store)."""
+    return sorted(docs, key=lambda d: (d.get("created_at") is None, d.get("created_at") or "", d["id"]))
+
+
+class OutboxTx(FirestoreTx):
+    def get_notification(self, notification_id: str) -> Notification | None:
+        return self.read_record(Notification, self._store._ref("outbox", notification_id))
+
+    def put_notification(self, notification: Notification) -> None:
+        self.set(self._store._ref("outbox", notification.id), records.to_doc(notification))
+
+    def get_send_window(self, address: str) -> SendWindow:
+        """An account that never sent has no document: its window is empty, not missing."""
+        return self.read_record(SendWindow, self._store._ref("send_windows", address)) or SendWindow(address)
+
+    def put_send_window(self, window: SendWindow) -> None:
+        # A blind `set`, never `update`: `update` reads dots in the bucket keys (ISO times) as field paths.
+        self.set(self._store._ref("send_windows", window.address), records.to_doc(window))
+
+
+class OutboxRepo(FirestoreBase):
+    def get_notification(self, notification_id: str) -> Notification | None:
+        return self._get_record(Notification, self._ref("outbox", notification_id))
+
+    def list_notifications(
+        self, *, states: Sequence[NotificationState] = (), ticket_id: int | None = None, limit: int = 100,
+        oldest_first: bool = False,
+    ) -> list[Notification]:
+        """Newest first (created_at, then id; records without a time last), or oldest first.
+
+        Each query has at most one filter and never orders by another field, so the automatic single-field
+        indexes serve it (no composite index, see REQUIRED_INDEXES). With a filter, every match is read and
+        sorted here before `limit` applies: fine for one ticket's few records and for the live states (queued,
+        sending, failed), but it reads them all, so listing `sent` grows with the history.
+        """
+        wanted = list(dict.fromkeys(str(s) for s in states))
+        col = self._col("outbox")
+        if ticket_id is None and not wanted:
+            # Ties on created_at fall to the document id, which is the notification id (notification_id's
+            # characters are all safe for doc_id), descending like the order asked for.
+            direction = firestore.Query.ASCENDING if oldest_first else firestore.Query.DESCENDING
+            query = col.order_by("created_at", direction=direction).limit(limit)
+            docs = [s.to_dict() or {} for s in self._stream(query)]
+        elif ticket_id is not None:
+            query = col.where(filter=FieldFilter("ticket_id", "==", int(ticket_id)))
+            docs = [s.to_dict() or {} for s in self._stream(query)]
+            if wanted:  # both filters: one ticket's records are few, so its states are picked here
+                docs = [d for d in docs if d.get("state") in wanted]
+        else:
+            docs = []
+            for start in range(0, len(wanted), IN_LIMIT):
+                query = col.where(filter=FieldFilter("state", "in", wanted[start : start + IN_LIMIT]))
+                docs.extend(s.to_dict() or {} for s in self._stream(query))
+        ordered = _oldest_first(docs) if oldest_first else _newest_first(docs)
+        return [records.from_doc(Notification, d) for d in ordered[:limit]]
+
+    def get_send_window(self, address: str) -> SendWindow:
+        return self._get_record(SendWindow, self._ref("send_windows", address)) or SendWindow(address)
+
+    def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
+        """One server-side Increment on the hour's bucket, merged into the window document: no read and no
+        transaction, so an account's concurrent senders never contend on this (hot) document. Buckets that left
+        the window are pruned by the sweep (`SendWindow.prune`), not here."""
+        if recipients < 0:
+            raise ValueError("recipients cannot be negative")
+        hour = records.ts(bucket_of(at))
+        doc = {"address": address, "buckets": {hour: firestore.Increment(recipients)}}
+        with translated():
+            self._ref("send_windows", address).set(doc, merge=True)  # merge: nested keys are not field paths here
+        self._count(1)

@@ -1,0 +1,69 @@
+"""The cloud Store: Firestore (native mode), passing the same contract suite as the SQLite store.
+
+Layout (collection names get an optional prefix, so several stores can share one database):
+  connections/{address}  support_addresses/{address}  brands/{id}          connections.py
+  ledger/{connection}:{gmail id}   also the thread index and the per-sender counter    ledger.py
+  tickets/{id}/comments/{comment id}   counters/tickets                              tickets.py
+  quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
+  outbox/{notification id}  send_windows/{address}                                   outbox.py
+  leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py               leases.py
+Every document is records.py's dict of its record, plus the sort keys this store adds (keys.py). Each role
+module holds its side of the one transaction object (`*Tx`, see transaction.py) and its side of the store.
+
+Every query is served by Firestore's automatic single-field indexes (equality filters, or a range and an order
+on the same field), so production needs no composite index declared (REQUIRED_INDEXES is empty). Where a query
+would want one (a sender's mail since a moment), the document carries one composite-key field to range over
+instead (`sender_pos`, like `thread_pos`). Nothing here logs mail content or secrets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from google.cloud.firestore_v1.transaction import Transaction
+
+from gmail_tickets.adapters.firestore_store import transaction
+from gmail_tickets.adapters.firestore_store.connections import ConnectionsRepo, ConnectionsTx
+from gmail_tickets.adapters.firestore_store.leases import LeasesTx
+from gmail_tickets.adapters.firestore_store.ledger import LedgerRepo, LedgerTx
+from gmail_tickets.adapters.firestore_store.outbox import OutboxRepo, OutboxTx
+from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAsideTx
+from gmail_tickets.adapters.firestore_store.tickets import TicketsRepo, TicketsTx
+from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
+from gmail_tickets.ports import UnitOfWork
+
+T = TypeVar("T")
+
+REQUIRED_INDEXES: list[tuple[str, list[tuple[str, str]]]] = []
+"""Composite indexes production must declare, as (collection, [(field, "ASC"|"DESC"), ...]): none. Every query
+ranges over one field, which Firestore's automatic single-field indexes serve; keep it that way, or list the
+index here so Terraform declares it (the emulator never asks for indexes, so tests would not notice)."""
+
+
+class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx):
+    """The UnitOfWork port (and the records the store's own transactions need) on one transaction attempt."""
+
+
+class FirestoreStore(
+    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules
+):
+    """The Store port on Firestore. Thread-safe: share one per process.
+
+    `client` is a `firestore.Client`, or a project id (also accepted as `project=`) to build one from the
+    environment (FIRESTORE_EMULATOR_HOST is honoured). `prefix` goes before every top-level collection name.
+    """
+
+    def _transaction(self, fn: Callable[[Any], T]) -> T:
+        """Run `fn` in a Firestore transaction, retried on contention; count its writes once committed."""
+        result, writes = transaction.run(self, _unit_of_work, fn, self._max_attempts)
+        self._count(writes)
+        return result
+
+    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
+        """Run `fn` in one Firestore transaction; it may run again on contention. AlreadyRecorded propagates."""
+        return self._transaction(fn)
+
+
+def _unit_of_work(store: FirestoreStore, tx: Transaction) -> FirestoreUnitOfWork:
+    return FirestoreUnitOfWork(store, tx)

@@ -1,0 +1,137 @@
+"""TicketRepo on Firestore: tickets/{id} and tickets/{id}/comments/{comment id}.
+
+Ticket ids are small increasing integers handed out from blocks reserved with one atomic Increment on
+counters/tickets (no transaction, no contention per ticket): unique across processes, increasing within one.
+Comment bodies (text and HTML) beyond INLINE_LIMIT together are chunked (spill.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from google.cloud import firestore
+from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.document import DocumentReference, DocumentSnapshot
+
+from gmail_tickets.adapters import records
+from gmail_tickets.adapters.firestore_store import keys
+from gmail_tickets.adapters.firestore_store.client import translated
+from gmail_tickets.adapters.firestore_store.spill import INLINE_LIMIT, Spilling
+from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
+from gmail_tickets.domain.model import Comment, Ticket
+
+_BODIES = ("body_text", "body_html")
+
+
+class TicketsTx(FirestoreTx):
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        ticket = self.read_record(Ticket, self._store._ticket_ref(ticket_id))
+        self._tickets_seen[int(ticket_id)] = ticket is not None
+        return ticket
+
+    def add_ticket(self, ticket: Ticket) -> int:
+        ticket.id = self._store._next_ticket_id()
+        self.create(self._store._ticket_ref(ticket.id), self._store._ticket_doc(ticket))
+        return ticket.id
+
+    def put_ticket(self, ticket: Ticket) -> None:
+        # A whole-document `set` from _ticket_doc, so the fields the store adds itself (connection_pos) are
+        # rewritten with the ticket and never go stale or missing. A `set` has no exists-precondition: a missing
+        # ticket is caught only when this unit read it as missing (the port asks callers to read it first).
+        if ticket.id is None:
+            raise ValueError("put_ticket needs a stored ticket (its id is None)")
+        if self._tickets_seen.get(ticket.id) is False:
+            raise KeyError(f"ticket {ticket.id}")
+        self.set(self._store._ticket_ref(ticket.id), self._store._ticket_doc(ticket))
+
+    def add_comment(self, comment: Comment) -> str:
+        comment.id = uuid.uuid4().hex
+        ref = self._store._ticket_ref(comment.ticket_id).collection("comments").document(comment.id)
+        self.create(ref, self._store._comment_doc(ref, comment))
+        return comment.id
+
+
+class TicketsRepo(Spilling):
+    def _ticket_ref(self, ticket_id: int) -> DocumentReference:
+        return self._col("tickets").document(str(ticket_id))
+
+    def _next_ticket_id(self) -> int:
+        with self._lock:
+            if self._next_id > self._block_end:
+                self._reserve_block()
+            ticket_id = self._next_id
+            self._next_id += 1
+            return ticket_id
+
+    def _reserve_block(self) -> None:
+        """Reserve the next `id_block` ids with one atomic server-side Increment (caller holds the lock).
+
+        The write result carries the incremented value, so no read and no transaction are needed, and
+        concurrent reservations never conflict: each gets its own range.
+        """
+        batch = self._client.batch()
+        batch.set(self._col("counters").document("tickets"), {"next": firestore.Increment(self._id_block)},
+                  merge=True)
+        with translated():
+            results = batch.commit()
+        end = int(results[0].transform_results[0].integer_value)
+        self._next_id, self._block_end = end - self._id_block + 1, end
+        self.write_count += 1
+
+    def _ticket_doc(self, ticket: Ticket) -> Doc:
+        doc = records.to_doc(ticket)
+        # Newest first per mailbox from one range on one field (no composite index): see list_tickets.
+        doc["connection_pos"] = f"{keys.connection_prefix(ticket.connection)}{ticket.id:015d}"
+        return doc
+
+    def _comment_doc(self, ref: DocumentReference, comment: Comment) -> Doc:
+        """Bodies stay inline while text and HTML together fit INLINE_LIMIT; otherwise the bigger one spills
+        first (then the other, if still needed), since it is their sum that meets the 1 MiB document limit.
+        `seq` (insertion order) breaks ties between comments with the same created_at."""
+        doc = records.to_doc(comment)
+        doc["seq"] = keys.next_seq()
+        bodies = {"body_text": comment.body_text.encode()}
+        if comment.body_html is not None:
+            bodies["body_html"] = comment.body_html.encode()
+        inline = sum(len(b) for b in bodies.values())
+        for field, body in sorted(bodies.items(), key=lambda item: len(item[1]), reverse=True):
+            if inline <= INLINE_LIMIT:
+                break
+            del doc[field]
+            doc.update(self._spill(ref, field, body))
+            inline -= len(body)
+        return doc
+
+    def _comment_from(self, snap: DocumentSnapshot) -> Comment:
+        doc = snap.to_dict() or {}
+        for field in _BODIES:
+            if f"{field}_sha256" in doc:  # spilled (an inline body_html may be None, so test for the marker)
+                doc[field] = self._unspill(snap.reference, doc, field).decode()
+        return records.from_doc(Comment, doc)
+
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        return self._get_record(Ticket, self._ticket_ref(ticket_id))
+
+    def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
+        """Newest first (highest id first; ids only grow)."""
+        if connection is None:
+            query = self._col("tickets").order_by("id", direction=firestore.Query.DESCENDING)
+        else:
+            prefix = keys.connection_prefix(connection)
+            query = (
+                self._col("tickets")
+                .where(filter=FieldFilter("connection_pos", ">=", prefix))
+                .where(filter=FieldFilter("connection_pos", "<", prefix + "~"))
+                .order_by("connection_pos", direction=firestore.Query.DESCENDING)
+            )
+        return self._records(Ticket, query.limit(limit))
+
+    def comments(self, ticket_id: int) -> list[Comment]:
+        """Oldest first, then in insertion order. A ticket's comments are read whole anyway, so they are
+        sorted here rather than by a query that would need a composite index."""
+        snaps = self._stream(self._ticket_ref(ticket_id).collection("comments"))
+        snaps.sort(key=lambda s: _comment_order(s.to_dict() or {}))
+        return [self._comment_from(s) for s in snaps]
+
+
+def _comment_order(doc: Doc) -> tuple[str, int]:
+    return keys.time_key(doc.get("created_at")), int(doc.get("seq", 0))

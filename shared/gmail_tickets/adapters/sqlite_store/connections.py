@@ -1,0 +1,56 @@
+"""ConnectionRepo on SQLite: connections, support addresses and brands, each a doc keyed by its identity."""
+
+from __future__ import annotations
+
+from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text
+from gmail_tickets.domain.model import Brand, Connection, SupportAddress
+
+
+class ConnectionsTx(SqliteTx):
+    def get_connection(self, address: str) -> Connection | None:
+        return self._get(Connection, "connections", "address", address)
+
+    def put_connection(self, connection: Connection) -> None:
+        self._upsert("connections", {"address": connection.address}, doc_text(connection))
+
+    def delete_connection(self, address: str) -> None:
+        self._delete("connections", "address", address)
+
+    def put_support_address(self, address: SupportAddress) -> None:
+        self._upsert("support_addresses", {"address": address.address}, doc_text(address))
+
+    def delete_support_address(self, address: str) -> None:
+        self._delete("support_addresses", "address", address)
+
+    def put_brand(self, brand: Brand) -> None:
+        self._upsert("brands", {"id": brand.id}, doc_text(brand))
+
+
+class ConnectionsRepo(SqliteRepo):
+    def get_connection(self, address: str) -> Connection | None:
+        found = self._records(Connection, "SELECT doc FROM connections WHERE address = ?", (address,))
+        return found[0] if found else None
+
+    def save_connection(self, connection: Connection) -> None:
+        self._transaction(lambda tx: tx.put_connection(connection))
+
+    def list_connections(self) -> list[Connection]:
+        return self._records(Connection, "SELECT doc FROM connections ORDER BY address")
+
+    def delete_connection(self, address: str) -> None:
+        self._transaction(lambda tx: tx.delete_connection(address))
+
+    def save_support_address(self, address: SupportAddress) -> None:
+        self._transaction(lambda tx: tx.put_support_address(address))
+
+    def list_support_addresses(self) -> list[SupportAddress]:
+        return self._records(SupportAddress, "SELECT doc FROM support_addresses ORDER BY address")
+
+    def delete_support_address(self, address: str) -> None:
+        self._transaction(lambda tx: tx.delete_support_address(address))
+
+    def save_brand(self, brand: Brand) -> None:
+        self._transaction(lambda tx: tx.put_brand(brand))
+
+    def list_brands(self) -> list[Brand]:
+        return self._records(Brand, "SELECT doc FROM brands ORDER BY id")

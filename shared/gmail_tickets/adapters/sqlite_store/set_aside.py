@@ -1,0 +1,42 @@
+"""SetAsideRepo on SQLite: quarantined input (raw bytes in a BLOB column beside the doc: JSON holds no bytes)
+and suspended mail, each newest first by created_at, then by when it was stored (`seq`)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from gmail_tickets.adapters import records
+from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
+from gmail_tickets.domain.model import QuarantineRecord, SuspendedMail
+
+
+class SetAsideTx(SqliteTx):
+    def add_quarantine(self, record: QuarantineRecord) -> None:
+        # Same id again (a redelivered poison event) replaces the record instead of failing the caller.
+        self._upsert(
+            "quarantine",
+            {"id": record.id, "created_at": records.ts(record.created_at), "raw": sqlite3.Binary(record.raw)},
+            doc_text(record, leave_out=("raw",)),
+        )
+
+    def add_suspended(self, record: SuspendedMail) -> None:
+        # REPLACE gives a replaced record a new seq: it sorts as stored last, as in the Firestore store.
+        self._write(
+            "INSERT OR REPLACE INTO suspended (id, created_at, doc) VALUES (?, ?, ?)",
+            (record.id, records.ts(record.created_at), doc_text(record)),
+        )
+
+
+class SetAsideRepo(SqliteRepo):
+    def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]:
+        """Newest first (by created_at, then by when it was stored)."""
+        rows = self._read(
+            "SELECT raw, doc FROM quarantine ORDER BY created_at IS NULL, created_at DESC, seq DESC LIMIT ?",
+            (limit,),
+        )
+        return [record_of(QuarantineRecord, r, raw=bytes(r["raw"])) for r in rows]
+
+    def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
+        """Newest first (by created_at, then by when it was stored)."""
+        return self._records(SuspendedMail, "SELECT doc FROM suspended ORDER BY created_at DESC, seq DESC LIMIT ?",
+                             (limit,))

@@ -1,0 +1,65 @@
+"""TicketRepo on SQLite: tickets (id assigned by AUTOINCREMENT, so ids only grow) and their comments (`seq`
+keeps insertion order, the tie-breaker between comments with the same created_at)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+from gmail_tickets.adapters import records
+from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
+from gmail_tickets.domain.model import Comment, Ticket
+
+
+def _ticket(row: sqlite3.Row) -> Ticket:
+    """The id is the row's: a ticket's doc is written before its id is known."""
+    return record_of(Ticket, row, id=row["id"])
+
+
+class TicketsTx(SqliteTx):
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        row = self._one("SELECT id, doc FROM tickets WHERE id = ?", (ticket_id,))
+        return None if row is None else _ticket(row)
+
+    def add_ticket(self, ticket: Ticket) -> int:
+        cur = self._write("INSERT INTO tickets (connection, doc) VALUES (?, ?)", (ticket.connection, doc_text(ticket)))
+        ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
+        return ticket.id
+
+    def put_ticket(self, ticket: Ticket) -> None:
+        # An UPDATE, never an upsert: a missing ticket is the caller's mistake, not a ticket to create.
+        if ticket.id is None:
+            raise ValueError("put_ticket needs a stored ticket (its id is None)")
+        cur = self._write(
+            "UPDATE tickets SET connection = ?, doc = ? WHERE id = ?", (ticket.connection, doc_text(ticket), ticket.id)
+        )
+        if cur.rowcount == 0:
+            raise KeyError(f"ticket {ticket.id}")
+
+    def add_comment(self, comment: Comment) -> str:
+        comment.id = uuid.uuid4().hex
+        self._write(
+            "INSERT INTO comments (id, ticket_id, created_at, doc) VALUES (?, ?, ?, ?)",
+            (comment.id, comment.ticket_id, records.ts(comment.created_at), doc_text(comment)),
+        )
+        return comment.id
+
+
+class TicketsRepo(SqliteRepo):
+    def get_ticket(self, ticket_id: int) -> Ticket | None:
+        rows = self._read("SELECT id, doc FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket(rows[0]) if rows else None
+
+    def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
+        """Newest first: ids only grow, so the highest id is the newest ticket."""
+        if connection is None:
+            rows = self._read("SELECT id, doc FROM tickets ORDER BY id DESC LIMIT ?", (limit,))
+        else:
+            rows = self._read(
+                "SELECT id, doc FROM tickets WHERE connection = ? ORDER BY id DESC LIMIT ?", (connection, limit)
+            )
+        return [_ticket(r) for r in rows]
+
+    def comments(self, ticket_id: int) -> list[Comment]:
+        return self._records(Comment, "SELECT doc FROM comments WHERE ticket_id = ? ORDER BY created_at, seq",
+                             (ticket_id,))

@@ -1,0 +1,76 @@
+"""The Store roles both adapters implement the same way: read a record in a transaction, apply a domain rule,
+write what it decided. Each adapter supplies the transaction and the record reads and writes (`RecordTx`);
+the rules live here once (and the policy itself in the domain: Lease, OAuthFlow.usable)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from gmail_tickets.adapters.records import utc
+from gmail_tickets.domain.lease import Lease, LeaseStep
+from gmail_tickets.domain.model import OAuthFlow
+
+T = TypeVar("T")
+
+
+class RecordTx(Protocol):
+    """The single-key records of an adapter's transaction."""
+
+    def get_lease(self, key: str) -> Lease | None: ...
+    def put_lease(self, lease: Lease) -> None: ...
+    def delete_lease(self, key: str) -> None: ...
+    def get_oauth_flow(self, nonce: str) -> OAuthFlow | None: ...
+    def put_oauth_flow(self, flow: OAuthFlow) -> None: ...
+    def delete_oauth_flow(self, nonce: str) -> None: ...
+
+
+class TransactionRunner:
+    """A store that runs a function over its transaction object (committed, retried as the store needs)."""
+
+    def _transaction(self, fn: Callable[[Any], T]) -> T:
+        raise NotImplementedError
+
+
+class LeaseRepoRules(TransactionRunner):
+    """LeaseRepo: the domain's take/release rules applied to the stored record, in one transaction."""
+
+    def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
+        moment = utc(now)
+        assert moment is not None
+        return self._transaction(lambda tx: _apply(
+            tx, key, Lease.take(tx.get_lease(key), key, holder, moment, timedelta(seconds=ttl_seconds))))
+
+    def release_lease(self, key: str, holder: str) -> bool:
+        return self._transaction(lambda tx: _apply(tx, key, Lease.release(tx.get_lease(key), holder)))
+
+
+def _apply(tx: RecordTx, key: str, step: LeaseStep) -> bool:
+    if step.write is not None:
+        tx.put_lease(step.write)
+    elif step.delete:
+        tx.delete_lease(key)
+    return step.answer
+
+
+class OAuthFlowRepoRules(TransactionRunner):
+    """OAuthFlowRepo: a flow is taken once (read and deleted in one transaction, so of concurrent takers only
+    the first finds it), and handed out only while usable."""
+
+    def save_oauth_flow(self, flow: OAuthFlow) -> None:
+        """Insert or replace by nonce."""
+        self._transaction(lambda tx: tx.put_oauth_flow(flow))
+
+    def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
+        moment = utc(now)
+        assert moment is not None
+
+        def take(tx: RecordTx) -> OAuthFlow | None:
+            flow = tx.get_oauth_flow(nonce)
+            if flow is None:
+                return None
+            tx.delete_oauth_flow(nonce)
+            return flow if flow.usable(moment) else None
+
+        return self._transaction(take)
