@@ -260,14 +260,10 @@ def _port_free(port: int) -> bool:
 
 def serve_demo_console(stack: Any, port: int) -> None:
     """The admin and agent console on localhost, signed in with an admin secret printed once."""
-    from gmail_tickets.web import ensure_admin_secret, serve_console
-
-    secret, created = ensure_admin_secret(stack.deps.secrets)
     port = port if _port_free(port) else 0  # taken: any free port will do for a demo
-    url, _stop = serve_console(stack.deps, host="127.0.0.1", port=port, oauth=stack.console_oauth(),
-                               relay_spf_include="_spf.relay.example")
-    shown = secret if created else "(already set; see the secrets file)"
-    print(f"console: {url}  — sign in with the admin secret: {shown}", file=sys.stderr)
+    console = stack.serve_console(port=port)
+    shown = console.admin_secret if console.secret_created else "(already set; see the secrets file)"
+    print(f"console: {console.url}  — sign in with the admin secret: {shown}", file=sys.stderr)
 
 
 def deliver_and_report(args: argparse.Namespace, deps: Deps, outbound: Outbound, sim_url: str) -> int:

@@ -16,15 +16,15 @@ from typing import Any
 from devstack.gmail_sim import GmailSimulator, SimConfig, SimServer
 from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, secret_names
-from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.ports import Store
 from gmail_tickets.services.connect import account_kind_of, connect_mailbox
+from gmail_tickets.services.connect_import import wait_for_import
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
-from gmail_tickets.web import OAuthSetup
 
 DEFAULT_ADDRESS = "support@example.com"
+RELAY_SPF_INCLUDE = "_spf.relay.example"  # what the console's DNS guidance names (the local relay has no domain)
 
 
 class EmbeddedStack:
@@ -59,6 +59,7 @@ class EmbeddedStack:
         self.server: SimServer | None = None
         self.runtime: EmbeddedRuntime | None = None
         self.deps: Deps | None = None
+        self.config = bootstrap.Config()  # set on entering, pointed at the simulator
         self.credentials: dict[str, Any] = {}
 
     @property
@@ -81,35 +82,38 @@ class EmbeddedStack:
             self.relay.start()
         self.server = SimServer(self.sim, host="127.0.0.1", port=0).start()
         first = self.credentials[self.mailboxes[0]]
-        config = bootstrap.Config(
+        base = self.server.url.rstrip("/")
+        self.config = bootstrap.Config(
             sqlite_path=str(self.state_dir / "gmail-tickets.sqlite"),
             secrets_file=str(self.state_dir / "secrets.json"),
             blobs_dir=str(self.state_dir / "blobs"),
             gmail_root_url=self.server.url,
-            token_uri=self.server.url.rstrip("/") + "/token",
+            token_uri=base + "/token",
             oauth_client_id=first.client_id,
+            oauth_auth_uri=base + "/o/oauth2/v2/auth",  # the simulator's consent page, for the console
+            oauth_revoke_uri=base + "/revoke",
+            relay_spf_include=RELAY_SPF_INCLUDE,
             settings=self._settings or bootstrap.Config().settings,
             **(self.relay.config_fields() if self.relay is not None else {}),
         )
-        publisher = LocalPublisher(workers=self._workers)
-        self.deps = bootstrap.build(config, publisher=publisher, store=self._store)
+        self.runtime = bootstrap.embedded_runtime(self.config, sweep_interval=self.sweep_interval, store=self._store,
+                                                  workers=self._workers)
+        self.deps = self.runtime.deps
         self.deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, first.client_secret)
         if self.relay is not None:
             self.deps.secrets.put(secret_names.RELAY_PASSWORD, self.relay.password)
-        self.runtime = EmbeddedRuntime(self.deps, publisher, sweep_interval=self.sweep_interval).start()
+        self.runtime.start()
         if self._push:
             self.sim.set_push_callback(self.runtime.push)
         for address in self.mailboxes:
             connect_mailbox(self.deps, address, self.credentials[address].refresh_token, watch=self._push)
+            wait_for_import(self.deps, address, timeout=None)  # ready when entered: the import done, as it was
         return self
 
-    def console_oauth(self) -> OAuthSetup:
-        """The OAuth client the console connects accounts with, pointed at the simulator's consent page."""
-        first = self.credentials[self.mailboxes[0]]
-        base = self.sim_url.rstrip("/")
-        return OAuthSetup.google(client_id=first.client_id, client_secret=first.client_secret,
-                                 token_uri=base + "/token", revoke_uri=base + "/revoke",
-                                 auth_uri=base + "/o/oauth2/v2/auth", gmail_root_url=self.sim_url)
+    def serve_console(self, deps: Deps | None = None, port: int = 0) -> bootstrap.ServedConsole:
+        """The console on this stack (or on `deps`, a variant of the stack's), as `serve` runs it."""
+        assert self.deps is not None
+        return bootstrap.serve_console(self.config, deps or self.deps, port=port)
 
     def set_send_limit(self, limit: int) -> None:
         """Change the simulated accounts' own daily sending limit (recipients per rolling 24 h)."""

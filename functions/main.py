@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 from typing import Any
 
 import flask
@@ -24,7 +23,7 @@ from gmail_tickets.services.ingest import ingest_event, quarantine_event
 from gmail_tickets.services.send_notification import send_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
 
-logs.configure()
+logs.configure(bootstrap.config().log_level)
 
 
 def _message_data(event: CloudEvent) -> bytes | None:
@@ -62,41 +61,12 @@ def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
     return json.dumps(body), 200, {"Content-Type": "application/json"}
 
 
-def _build_console() -> flask.Flask:
-    from gmail_tickets.web import auth
-    from gmail_tickets.web.app import create_app
-    from gmail_tickets.web.iap_auth import IapAuth, load_keys
-
-    config = bootstrap.config()
-    deps = bootstrap.deps()
-    certs = load_keys(config.iap_certs_file) if config.iap_certs_file else None
-    iap = IapAuth(config.iap_audience, allowed_emails=config.admin_emails, allowed_domain=config.admin_domain,
-                  certs=certs)
-    session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
-    return create_app(deps, admin_auth=iap, secret_key=session_key, cookie_secure=True,
-                      oauth=bootstrap.console_oauth(config, deps.secrets),
-                      relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
-                      background_import=False)
-
-
-_console: flask.Flask | None = None
-_console_lock = threading.Lock()
-
-
-def _console_app() -> flask.Flask:
-    """Built on the first admin request, once per instance: ingest and sweep instances never pay for it."""
-    global _console
-    with _console_lock:
-        if _console is None:
-            _console = _build_console()
-        return _console
-
-
 @functions_framework.http
 def admin(request: flask.Request) -> flask.Response:
     """The whole console, dispatched in its own Flask app. Served only over HTTPS (Google's front end ends TLS),
-    so the scheme is https for the OAuth redirect URI the console builds, whatever the hop to us was."""
-    app = _console_app()
+    so the scheme is https for the OAuth redirect URI the console builds, whatever the hop to us was. The app
+    is built on the first admin request, once per instance: ingest and sweep instances never pay for it."""
+    app = bootstrap.cloud_console()
     environ = {**request.environ, "wsgi.url_scheme": "https"}
     with app.request_context(environ):
         return app.full_dispatch_request()

@@ -11,51 +11,28 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gmail_tickets import secret_names
+from gmail_tickets.adapters.gmail_provider import GmailMailboxProvider
+from gmail_tickets.adapters.inline_jobs import InlineJobs
 from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.config import Config
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
-from gmail_tickets.errors import TokenRevoked
-from gmail_tickets.ports import BlobStore, Clock, Mailbox, Publisher, Relay, Secrets, Store
+from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
+from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.oauth_setup import OAuthSetup
 
 if TYPE_CHECKING:
+    import flask
+
     from gmail_tickets.adapters.gmail_retry import RetryPolicy
-    from gmail_tickets.web.addresses import OAuthSetup
-
-
-class GmailMailboxProvider:
-    """Gives a Gmail adapter per connected address, built from the refresh token kept in Secrets.
-
-    Adapters are cached per thread (httplib2 is not thread-safe), so access tokens are refreshed once an hour,
-    not once a call. `forget` drops them after a reconnect or disconnect."""
-
-    def __init__(self, secrets: Secrets, client_id: str, token_uri: str, root_url: str | None,
-                 retry: RetryPolicy | None = None) -> None:
-        self._secrets = secrets
-        self._retry = retry
-        self._client_id = client_id
-        self._token_uri = token_uri
-        self._root_url = root_url
-        self._local = threading.local()
-
-    def __call__(self, address: str) -> Mailbox:
-        cache: dict[tuple[str, str], Mailbox] = self._local.__dict__.setdefault("cache", {})
-        token = self._secrets.get(secret_names.refresh_token(address))
-        if token is None:
-            raise TokenRevoked(f"no refresh token stored for {address}")
-        key = (address, token)
-        if key not in cache:
-            from gmail_tickets.adapters.gmail_api import GmailMailbox
-            from gmail_tickets.adapters.gmail_client import oauth_credentials
-
-            client_secret = self._secrets.get(secret_names.OAUTH_CLIENT_SECRET) or ""
-            credentials = oauth_credentials(token, self._client_id, client_secret, self._token_uri)
-            cache[key] = GmailMailbox(address, credentials, root_url=self._root_url, retry=self._retry)
-        return cache[key]
+    from gmail_tickets.embedded import EmbeddedRuntime
+    from gmail_tickets.web.auth import AdminAuth
 
 
 def build_store(config: Config) -> Store:
@@ -91,17 +68,19 @@ def build_publisher(config: Config) -> Publisher:
     return LocalPublisher()
 
 
-def console_oauth(config: Config, secrets: Secrets) -> OAuthSetup | None:
-    """The deployer's OAuth client, as the console's connect pages use it; None (those pages answer 503) until
-    both the client id and its secret are configured."""
-    from gmail_tickets.web.addresses import OAuthSetup
+def oauth_setup(config: Config, secrets: Secrets) -> OAuthSetup | None:
+    """The deployer's OAuth client, for the console's connect pages and the `connect` command alike; None (the
+    connect pages answer 503) until both the client id and its secret are configured."""
+    from gmail_tickets.adapters import google_oauth
 
     client_secret = secrets.get(secret_names.OAUTH_CLIENT_SECRET)
     if not config.oauth_client_id or not client_secret:
         return None
-    return OAuthSetup.google(client_id=config.oauth_client_id, client_secret=client_secret,
-                             token_uri=config.token_uri, revoke_uri=config.oauth_revoke_uri,
-                             auth_uri=config.oauth_auth_uri, gmail_root_url=config.gmail_root_url)
+    client = google_oauth.GoogleOAuth(client_id=config.oauth_client_id, client_secret=client_secret,
+                                      token_uri=config.token_uri or GOOGLE_TOKEN_URI,
+                                      revoke_uri=config.oauth_revoke_uri,
+                                      gmail_root_url=config.gmail_root_url)
+    return OAuthSetup(client_id=config.oauth_client_id, auth_uri=config.oauth_auth_uri, client=client)
 
 
 def build_blobs(config: Config) -> BlobStore:
@@ -148,8 +127,11 @@ def build(
     blobs: BlobStore | None = None,
     gmail_retry: RetryPolicy | None = None,
     relay: Relay | None = None,
+    jobs: JobRunner | None = None,
 ) -> Deps:
-    """Wire the use cases' dependencies; any of them may be passed in (tests, the demo)."""
+    """Wire the use cases' dependencies; any of them may be passed in (tests, the demo). Jobs run inline unless
+    a runner is given: nothing is left running when a call returns (what a function and the direct callers of
+    the use cases need); the runtimes of one machine pass threads."""
     config = config or Config.from_env()
     secrets = secrets or build_secrets(config)
     return Deps(
@@ -165,6 +147,7 @@ def build(
         settings=config.settings,
         holder=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         relay=relay or build_relay(config, secrets),
+        jobs=jobs or InlineJobs(),
     )
 
 
@@ -183,12 +166,13 @@ def config() -> Config:
 
 
 def deps() -> Deps:
-    """The process-wide dependencies, built on first use (a function instance builds them once)."""
+    """The process-wide dependencies of a function instance, built on its first event. Jobs run inline: the
+    instance may be frozen as soon as it has answered, which would stall a thread mid-job."""
     global _deps
     settings = config()
     with _deps_lock:
         if _deps is None:
-            _deps = build(settings)
+            _deps = build(settings, jobs=InlineJobs())
         return _deps
 
 
@@ -197,3 +181,91 @@ def describe(config: Config) -> dict[str, Any]:
     return {"store": config.store, "secrets": config.secrets, "publisher": config.publisher, "blobs": config.blobs,
             "project": config.project, "gmail": config.gmail_root_url or "google",
             "relay": f"{config.relay_host}:{config.relay_port}" if config.relay_host else None}
+
+
+# --------------------------------------------------------------------------- what each entry point calls
+
+
+def local_config(env: Mapping[str, str] | None = None) -> Config:
+    """`serve` and `connect` against real Gmail on this machine: GT_* variables, with Gmail push off (there is no
+    Pub/Sub topic here for Gmail to push to: the sweep's sync is the delivery path)."""
+    return replace(Config.from_env(None if env is None else dict(env)), gmail_push=False)
+
+
+def adopt_client_secret(secrets: Secrets, env: Mapping[str, str]) -> str | None:
+    """GT_OAUTH_CLIENT_SECRET, when set, is kept in Secrets (once is enough), where every later run reads it
+    from. The stored secret, or None."""
+    if env.get("GT_OAUTH_CLIENT_SECRET"):
+        secrets.put(secret_names.OAUTH_CLIENT_SECRET, env["GT_OAUTH_CLIENT_SECRET"])
+    return secrets.get(secret_names.OAUTH_CLIENT_SECRET)
+
+
+def local_deps(config: Config) -> Deps:
+    """The `connect` command's: the import on a thread (the command waits for it, printing progress), and the
+    in-process publisher, never started (the command only connects)."""
+    from gmail_tickets.adapters.local_publisher import LocalPublisher
+    from gmail_tickets.adapters.thread_jobs import ThreadJobs
+
+    return build(config, publisher=LocalPublisher(), jobs=ThreadJobs())
+
+
+def embedded_runtime(config: Config, *, sweep_interval: float = 60.0, renew_watches: bool = False,
+                     store: Store | None = None, workers: int = 2) -> EmbeddedRuntime:
+    """The whole product in this process, not yet started: the in-process broker is both its Publisher and its
+    Subscriber, and jobs run on threads."""
+    from gmail_tickets.adapters.local_publisher import LocalPublisher
+    from gmail_tickets.adapters.thread_jobs import ThreadJobs
+    from gmail_tickets.embedded import EmbeddedRuntime
+
+    broker = LocalPublisher(workers=workers)
+    deps = build(config, store=store, publisher=broker, jobs=ThreadJobs())
+    return EmbeddedRuntime(deps, broker, sweep_interval=sweep_interval, renew_watches=renew_watches)
+
+
+@dataclass(frozen=True)
+class ServedConsole:
+    url: str
+    stop: Callable[[], None]
+    admin_secret: str
+    secret_created: bool  # made at this start: print it once, then never
+
+
+def serve_console(config: Config, deps: Deps, *, host: str = "127.0.0.1", port: int = 0) -> ServedConsole:
+    """The console on this machine, on a thread, signed in with the admin secret (made on its first start)."""
+    from gmail_tickets.web import auth
+    from gmail_tickets.web.server import serve_app
+
+    secret, created = auth.ensure_admin_secret(deps.secrets)
+    url, stop = serve_app(_console(config, deps, auth.SecretAuth(secret)), host, port)
+    return ServedConsole(url, stop, secret, created)
+
+
+_cloud_console: flask.Flask | None = None
+_cloud_console_lock = threading.Lock()
+
+
+def cloud_console() -> flask.Flask:
+    """The admin function's console behind Identity-Aware Proxy, built on the first admin request, once per
+    instance: ingest and sweep instances never pay for it. Its jobs run inline, as all of `deps()`'s do."""
+    global _cloud_console
+    with _cloud_console_lock:
+        if _cloud_console is None:
+            from gmail_tickets.web.iap_auth import IapAuth, load_keys
+
+            settings = config()
+            certs = load_keys(settings.iap_certs_file) if settings.iap_certs_file else None
+            iap = IapAuth(settings.iap_audience, allowed_emails=settings.admin_emails,
+                          allowed_domain=settings.admin_domain, certs=certs)
+            _cloud_console = _console(settings, deps(), iap, cookie_secure=True)
+        return _cloud_console
+
+
+def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure: bool = False) -> flask.Flask:
+    from gmail_tickets.web import auth
+    from gmail_tickets.web.app import create_app
+    from gmail_tickets.web.console_deps import ConsoleDeps
+
+    session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
+    return create_app(ConsoleDeps(deps, admin_auth, session_key, oauth=oauth_setup(config, deps.secrets),
+                                  relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
+                                  cookie_secure=cookie_secure))

@@ -64,7 +64,8 @@ class Config:
     relay_ca_file: str | None = setting(
         None, "GT_RELAY_CA_FILE", "A private CA (PEM) the relay's certificate is signed by.")
     log_level: str = setting(
-        "INFO", "GT_LOG_LEVEL", "The log level of `gmail-tickets serve` (the Cloud Functions log at INFO).")
+        "INFO", "GT_LOG_LEVEL",
+        "The log level of the functions and of `gmail-tickets serve` (DEBUG, INFO, WARNING, ERROR).")
     settings: Settings = field(default_factory=Settings)
 
     @classmethod

@@ -1,7 +1,9 @@
-"""The whole product in one process: the in-process publisher feeds `ingest` and `send`, a timer runs the sweep.
+"""The whole product in one process: the in-process broker feeds `ingest` and `send`, a timer runs the sweep.
 
 On one machine against real Gmail there is no Pub/Sub for Gmail to push to, so the sweep's one-minute sync is
-the delivery path. The devstack simulator can also push straight in through `push()` (the demo does).
+the delivery path. The devstack simulator can also push straight in through `push()` (the demo does). Built by
+`bootstrap.embedded_runtime`; it knows the broker only as ports: the services publish through `deps.publisher`,
+and this runtime subscribes the use cases through `Subscriber`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.ports import Subscriber
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
 from gmail_tickets.services.send_notification import send_event
@@ -21,10 +23,11 @@ PUSH_TOPIC = "gmail-push"
 
 
 class EmbeddedRuntime:
-    def __init__(self, deps: Deps, publisher: LocalPublisher, *, sweep_interval: float = 60.0,
+    def __init__(self, deps: Deps, subscriber: Subscriber, *, sweep_interval: float = 60.0,
                  renew_watches: bool = False) -> None:
+        """`subscriber` delivers the topics `deps.publisher` publishes to (one broker, both ports)."""
         self.deps = deps
-        self.publisher = publisher
+        self.subscriber = subscriber
         self.sweep_interval = sweep_interval
         self.renew_watches = renew_watches
         self._stop = threading.Event()
@@ -32,10 +35,10 @@ class EmbeddedRuntime:
 
     def start(self) -> EmbeddedRuntime:
         handler = self._ingest
-        self.publisher.subscribe(PUSH_TOPIC, handler)
-        self.publisher.subscribe(self.deps.settings.sync_topic, handler)
-        self.publisher.subscribe(self.deps.settings.outbound_topic, self._send)
-        self.publisher.start()
+        self.subscriber.subscribe(PUSH_TOPIC, handler)
+        self.subscriber.subscribe(self.deps.settings.sync_topic, handler)
+        self.subscriber.subscribe(self.deps.settings.outbound_topic, self._send)
+        self.subscriber.start()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="sweep", daemon=True)
         self._sweeper.start()
         return self
@@ -44,11 +47,11 @@ class EmbeddedRuntime:
         self._stop.set()
         if self._sweeper:
             self._sweeper.join(5)
-        self.publisher.stop()
+        self.subscriber.stop()
 
     def push(self, address: str, history_id: int | str) -> None:
         """A Gmail notification, as Pub/Sub would deliver it."""
-        self.publisher.publish(PUSH_TOPIC, {"emailAddress": address, "historyId": str(history_id)})
+        self.deps.publisher.publish(PUSH_TOPIC, {"emailAddress": address, "historyId": str(history_id)})
 
     def sweep_now(self) -> None:
         result = sweep(self.deps, renew_watches=self.renew_watches)

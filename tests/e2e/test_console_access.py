@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gmail_tickets.web import create_app
+from gmail_tickets.web import ConsoleDeps, create_app
 from gmail_tickets.web.auth import PUBLIC_ENDPOINTS, SecretAuth
 from tests.fixtures.browser import Console, sign_in
 
@@ -60,7 +60,7 @@ def _example_args(rule: Any) -> dict[str, Any]:
 
 def test_every_route_needs_sign_in(console: Console) -> None:
     """Walks the app's own url_map, so a route added later is covered without touching this test."""
-    app = create_app(console.deps, admin_auth=SecretAuth(console.secret), secret_key="test")
+    app = create_app(ConsoleDeps(console.deps, admin_auth=SecretAuth(console.secret), secret_key="test"))
     client = app.test_client()
     checked = 0
     with app.test_request_context():
@@ -81,7 +81,7 @@ def test_every_route_needs_sign_in(console: Console) -> None:
 
 @pytest.mark.parametrize("path", ["/api/tickets"])
 def test_api_answers_401_not_a_page(console: Console, path: str) -> None:
-    app = create_app(console.deps, admin_auth=SecretAuth(console.secret), secret_key="test")
+    app = create_app(ConsoleDeps(console.deps, admin_auth=SecretAuth(console.secret), secret_key="test"))
     response = app.test_client().get(path, headers={"Accept": "application/json"})
     assert response.status_code == 401
 

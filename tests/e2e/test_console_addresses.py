@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devstack.embedded_stack import DEFAULT_ADDRESS
-from gmail_tickets.services.connect import wait_for_import
+from gmail_tickets.services.connect_import import wait_for_import
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from tests.fixtures.browser import Console, running_console, screenshot, sign_in, wait_for
 
@@ -69,7 +69,7 @@ def test_connect_with_the_300_import(admin: Any, admin_console: Console) -> None
     admin_console.stack.sim.mark_read("sales@example.com", ids[0])  # read mail is imported too
     connect(admin, admin_console, "sales@example.com", shot=True)
     assert flash(admin).startswith("Connected sales@example.com")
-    assert wait_for_import("sales@example.com")
+    assert wait_for_import(admin_console.deps, "sales@example.com")
     assert len(tickets_of(admin_console, "sales@example.com")) == 3
     admin.reload()
     card = admin.locator("section.address", has_text="sales@example.com")
@@ -82,7 +82,7 @@ def test_connect_without_the_import(admin: Any, admin_console: Console) -> None:
     admin_console.stack.sim.mark_read("billing@example.com", ids[0])  # read: not new mail, left alone
     connect(admin, admin_console, "billing@example.com", import_recent=False)
     assert flash(admin).startswith("Connected billing@example.com")
-    assert wait_for_import("billing@example.com")
+    assert wait_for_import(admin_console.deps, "billing@example.com")
     assert len(tickets_of(admin_console, "billing@example.com")) == 1
 
 
@@ -105,7 +105,7 @@ def test_disconnect_deliver_reconnect_imports_the_gap_once(admin: Any, admin_con
     address = "gap@example.com"
     deliver_first = admin_console.stack.deliver(mail(1, address), address)
     connect(admin, admin_console, address)
-    assert wait_for_import(address)
+    assert wait_for_import(admin_console.deps, address)
     wait_for(lambda: len(tickets_of(admin_console, address)) == 1, what="first mail imported")
 
     admin.get_by_role("button", name=f"Disconnect {address}").click()
@@ -115,7 +115,7 @@ def test_disconnect_deliver_reconnect_imports_the_gap_once(admin: Any, admin_con
     admin.get_by_role("button", name=f"Reconnect {address}").click()
     admin.get_by_role("button", name=address).click()  # the consent page
     admin.wait_for_url(admin_console.url + "/addresses")
-    assert wait_for_import(address)
+    assert wait_for_import(admin_console.deps, address)
     store = admin_console.stack.store
     wait_for(lambda: len(store.ledger_contains(address, [deliver_first, *gap])) == 3, what="gap imported")
     sync_mailbox(admin_console.deps, address)  # a sweep racing the reconnect changes nothing
@@ -128,7 +128,7 @@ def test_disconnect_deliver_reconnect_imports_the_gap_once(admin: Any, admin_con
 def test_revoked_token_shows_disconnected_with_reconnect(admin: Any, admin_console: Console) -> None:
     address = "revoked@example.com"
     connect(admin, admin_console, address, import_recent=False)
-    assert wait_for_import(address)
+    assert wait_for_import(admin_console.deps, address)
     admin_console.stack.sim.revoke(address)
     admin_console.stack.deliver(mail(1, address), address)
     sync_mailbox(admin_console.deps, address)
@@ -158,7 +158,7 @@ def delete_via_confirmation(page: Any, console: Console, address: str) -> None:
 def test_delete_asks_first_and_needs_a_disconnect(admin: Any, admin_console: Console) -> None:
     address = "bye@example.com"
     connect(admin, admin_console, address, import_recent=False)
-    assert wait_for_import(address)
+    assert wait_for_import(admin_console.deps, address)
     delete_via_confirmation(admin, admin_console, address)
     assert admin.get_by_role("alert").inner_text() == f"Disconnect {address} before deleting it."
     admin.get_by_role("button", name=f"Disconnect {address}").click()
@@ -170,7 +170,7 @@ def test_delete_asks_first_and_needs_a_disconnect(admin: Any, admin_console: Con
 def test_make_default_moves_the_badge(admin: Any, admin_console: Console) -> None:
     address = "second@example.com"
     connect(admin, admin_console, address, import_recent=False)
-    assert wait_for_import(address)
+    assert wait_for_import(admin_console.deps, address)
     admin.get_by_role("button", name=f"Make {address} the default").click()
     assert flash(admin) == f"{address} is now the default address."
     assert admin.locator("section.address", has_text=address).get_by_text("Default", exact=True).is_visible()

@@ -29,9 +29,8 @@ from gmail_tickets.services import accounts
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import DEFAULT_ACK_TEMPLATE
 from gmail_tickets.services.send_notification import SEND_LIMIT_WARNING
-from gmail_tickets.web import ensure_admin_secret, serve_console
 from gmail_tickets.web.tickets import MAX_REPLY_BYTES, MAX_REPLY_FILES, REPLY_REQUEST_LIMIT
-from tests.fixtures.browser import RELAY_SPF, deliver_all, screenshot, sign_in, simulator_oauth, wait_for
+from tests.fixtures.browser import deliver_all, screenshot, sign_in, wait_for
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
@@ -63,11 +62,11 @@ def outbox_console() -> Iterator[OutboxConsole]:
         assert stack.deps is not None
         publisher = RecordingPublisher()
         deps = dataclasses.replace(stack.deps, publisher=publisher)
-        url, stop = serve_console(deps, oauth=simulator_oauth(stack), relay_spf_include=RELAY_SPF)
+        served = stack.serve_console(deps)
         try:
-            yield OutboxConsole(url, ensure_admin_secret(deps.secrets)[0], stack, deps, publisher)
+            yield OutboxConsole(served.url, served.admin_secret, stack, deps, publisher)
         finally:
-            stop()
+            served.stop()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -26,11 +26,13 @@ from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.google_oauth import GoogleOAuth
 from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.adapters.sqlite_store import SqliteStore
+from gmail_tickets.adapters.thread_jobs import ThreadJobs
 from gmail_tickets.domain.model import AccountKind, Connection, ConnectionStatus, Outcome
 from gmail_tickets.errors import ActionRefused, ConnectRefused
 from gmail_tickets.ports import Mailbox, MessageRef, Store
 from gmail_tickets.services import accounts, connect
-from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT, TESTING_CLIENT_WARNING, wait_for_import
+from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT, TESTING_CLIENT_WARNING
+from gmail_tickets.services.connect_import import wait_for_import
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_connect import TokenGrant, finish_connect, start_connect
 from gmail_tickets.services.sync_mailbox import sync_mailbox
@@ -107,6 +109,7 @@ class Env:
 
     def __post_init__(self) -> None:
         self.deps = self.instance()
+        self.threaded = self.deps  # the deps of the last background finish
         config = self.sim.config
         self.oauth = SpyOAuth(GoogleOAuth(
             client_id=config.client_id, client_secret=config.client_secret, token_uri=self.url("/token"),
@@ -136,8 +139,13 @@ class Env:
 
     def finish(self, answer: dict[str, str], *, session: str = "admin-session-1", deps: Deps | None = None,
                background: bool = False) -> Connection:
-        return finish_connect(deps or self.deps, session_id=session, state=answer.get("state", ""),
-                              code=answer.get("code", ""), oauth=self.oauth, background=background)
+        """`background`: the import on a thread, as on one machine (wait with `wait_for_import(env.threaded, …)`)."""
+        deps = deps or self.deps
+        if background:
+            self.threaded = replace(deps, jobs=ThreadJobs())
+            deps = self.threaded
+        return finish_connect(deps, session_id=session, state=answer.get("state", ""),
+                              code=answer.get("code", ""), oauth=self.oauth)
 
     def connect(self, address: str, *, import_recent: bool = False, reconnect: bool = False,
                 choose: str | None = None) -> Connection:
@@ -253,7 +261,7 @@ def test_connect_imports_the_300_newest_inbox_mails_once_with_triggers_suppresse
     syncs = [threading.Thread(target=sync_mailbox, args=(racer, SUPPORT)) for _ in range(2)]
     for t in syncs:
         t.start()
-    assert wait_for_import(SUPPORT, 60)
+    assert wait_for_import(env.threaded, SUPPORT, 60)
     for t in syncs:
         t.join(60)
     sync_mailbox(racer, SUPPORT)
@@ -406,7 +414,7 @@ def test_a_revoked_token_disconnects_and_reconnecting_brings_the_gap(lite: Env) 
 
     answer = consent(lite.start(SUPPORT), SUPPORT)  # an existing connection: a reconnect without being told
     lite.finish(answer, background=True)
-    assert wait_for_import(SUPPORT, 30)
+    assert wait_for_import(lite.threaded, SUPPORT, 30)
     seen = lite.tickets_by_mail(SUPPORT)
     assert set(seen) == set(first) | set(gap) and all(n == 1 for n in seen.values())
     assert lite.store.get_connection(SUPPORT).status == ConnectionStatus.CONNECTED  # type: ignore[union-attr]

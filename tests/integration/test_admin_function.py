@@ -22,7 +22,7 @@ from google.auth import crypt, jwt
 
 from devstack.emulators import free_port
 from gmail_tickets import bootstrap
-from gmail_tickets.web import create_app
+from gmail_tickets.web import ConsoleDeps, create_app
 from gmail_tickets.web.iap_auth import ASSERTION_HEADER, IAP_ISSUER, IapAuth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,8 +116,8 @@ def admin_url(env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> 
 def _console_paths(env: dict[str, str]) -> list[tuple[str, str]]:
     """(method, path) for every console route, from the app's own url_map: a route added later is covered."""
     deps = bootstrap.build(bootstrap.Config.from_env(env))
-    app = create_app(deps, admin_auth=IapAuth(AUDIENCE, allowed_emails=[ADMIN], certs={KID: PUBLIC_PEM}),
-                     secret_key="test")
+    app = create_app(ConsoleDeps(deps, admin_auth=IapAuth(AUDIENCE, allowed_emails=[ADMIN], certs={KID: PUBLIC_PEM}),
+                                 secret_key="test"))
     found = []
     with app.test_request_context():
         for rule in app.url_map.iter_rules():

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gmail_tickets.adapters.inline_jobs import InlineJobs
 from gmail_tickets.adapters.local_blobs import FileBlobs
 from gmail_tickets.adapters.local_secrets import FileSecrets
 from gmail_tickets.domain.model import Comment, Ticket
@@ -53,7 +54,7 @@ def publisher() -> RecordingPublisher:
 def deps(store: Store, publisher: RecordingPublisher, tmp_path: Path) -> Deps:
     return Deps(store=store, mailbox_for=_no_mailbox, publisher=publisher,
                 secrets=FileSecrets(tmp_path / "secrets.json"), clock=FixedClock(T0 + timedelta(hours=1)),
-                blobs=FileBlobs(tmp_path / "blobs"), tokens=TicketTokens(b"k" * 32))
+                blobs=FileBlobs(tmp_path / "blobs"), tokens=TicketTokens(b"k" * 32), jobs=InlineJobs())
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-log = logging.getLogger(__name__)
+from gmail_tickets.ports import Handler
 
-Handler = Callable[[bytes], object]
+log = logging.getLogger(__name__)
 
 
 @dataclass(order=True)
@@ -32,6 +31,8 @@ class _Delivery:
 
 
 class LocalPublisher:
+    """Both ports of a broker in one process: `Publisher` for the services, `Subscriber` for the runtime."""
+
     def __init__(self, *, workers: int = 2, max_attempts: int = 6, backoff_seconds: float = 0.5,
                  max_backoff_seconds: float = 10.0) -> None:
         self._handlers: dict[str, list[Handler]] = {}

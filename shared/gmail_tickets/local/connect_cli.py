@@ -21,12 +21,12 @@ from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from gmail_tickets import bootstrap, secret_names
-from gmail_tickets.adapters.google_oauth import GoogleOAuth
-from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.errors import ConnectRefused
-from gmail_tickets.services import connect, oauth_connect
+from gmail_tickets.services import oauth_connect
+from gmail_tickets.services.connect_import import wait_for_import
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.oauth_setup import OAuthSetup
 
 CLOSE_PAGE = (
     "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>gmail-tickets</title></head>"
@@ -105,16 +105,15 @@ def _has_display(env: Mapping[str, str]) -> bool:
     return sys.platform in ("darwin", "win32") or bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
 
 
-def _client_secret(deps: Deps, env: Mapping[str, str]) -> str:
-    """GT_OAUTH_CLIENT_SECRET is stored in Secrets (once) so `serve` finds it later; Secrets is the source."""
-    given = env.get("GT_OAUTH_CLIENT_SECRET")
-    if given:
-        deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, given)
-    stored = deps.secrets.get(secret_names.OAUTH_CLIENT_SECRET)
-    if not stored:
+def _oauth(config: bootstrap.Config, deps: Deps, env: Mapping[str, str]) -> OAuthSetup:
+    """The OAuth client, as the console builds it; GT_OAUTH_CLIENT_SECRET is stored in Secrets (once) so `serve`
+    finds it later."""
+    client_secret = bootstrap.adopt_client_secret(deps.secrets, env)
+    oauth = bootstrap.oauth_setup(config, deps.secrets) if client_secret else None
+    if oauth is None:
         raise ConnectFailed("No OAuth client secret: set GT_OAUTH_CLIENT_SECRET once (it is then kept in the "
                             f"secrets file as {secret_names.OAUTH_CLIENT_SECRET!r}).")
-    return stored
+    return oauth
 
 
 def _refusal(params: Mapping[str, str]) -> str:
@@ -128,7 +127,7 @@ def _wait_for_import(deps: Deps, address: str, err: TextIO) -> tuple[int, int]:
     """Poll the connection's import counters until the background import ends, printing each change."""
     shown: tuple[int, int] | None = None
     while True:
-        finished = connect.wait_for_import(address, timeout=0.2)
+        finished = wait_for_import(deps, address, timeout=0.2)
         connection = deps.store.get_connection(address)
         counts = (connection.import_done, connection.import_total) if connection else (0, 0)
         if counts != shown and counts[1]:
@@ -154,31 +153,28 @@ def run_connect(
     env = dict(os.environ if env is None else env)
     out = out or sys.stdout
     err = err or sys.stderr
-    config = bootstrap.Config.from_env(env)
+    config = bootstrap.local_config(env)
     address = address.strip().lower()
     try:
         if not config.oauth_client_id:
             raise ConnectFailed("No OAuth client: set GT_OAUTH_CLIENT_ID (a Desktop-app client of your Google "
                                 "Cloud project).")
-        deps = bootstrap.build(config, publisher=LocalPublisher())
-        oauth = GoogleOAuth(client_id=config.oauth_client_id, client_secret=_client_secret(deps, env),
-                            token_uri=config.token_uri, revoke_uri=config.oauth_revoke_uri,
-                            gmail_root_url=config.gmail_root_url)
+        deps = bootstrap.local_deps(config)
+        oauth = _oauth(config, deps, env)
         session_id = secrets.token_urlsafe(24)
         with LoopbackReceiver(port) as receiver:
             url = oauth_connect.start_connect(
                 deps, session_id=session_id, address=address, brand_id=brand, import_recent=import_recent,
-                redirect_uri=receiver.redirect_uri, auth_uri=config.oauth_auth_uri,
-                client_id=config.oauth_client_id)
+                redirect_uri=receiver.redirect_uri, auth_uri=oauth.auth_uri, client_id=oauth.client_id)
             print(f"Open this address in a browser and choose {address}:\n{url}", file=err, flush=True)
             if open_browser and _has_display(env):
                 webbrowser.open(url)
             params = receiver.wait(timeout)
         if params.get("error") or not params.get("code"):
             raise ConnectFailed(_refusal(params))
-        # watch=False: one machine has no Pub/Sub topic for Gmail to push to; the sweep's sync delivers.
+        # local_config: Gmail push off, as one machine has no Pub/Sub topic for Gmail to push to; the sweep delivers.
         connection = oauth_connect.finish_connect(deps, session_id=session_id, state=params.get("state", ""),
-                                                  code=params["code"], oauth=oauth, watch=False)
+                                                  code=params["code"], oauth=oauth.client, watch=config.gmail_push)
     except (ConnectFailed, ConnectRefused) as exc:
         print(f"gmail-tickets connect: {exc}", file=err, flush=True)
         return 1

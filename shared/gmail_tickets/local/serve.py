@@ -16,10 +16,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import TextIO
 
-from gmail_tickets import bootstrap, logs, secret_names
-from gmail_tickets.adapters.local_publisher import LocalPublisher
-from gmail_tickets.embedded import EmbeddedRuntime
-from gmail_tickets.web import ensure_admin_secret, serve_console
+from gmail_tickets import bootstrap, logs
 
 log = logging.getLogger("gmail_tickets.serve")
 
@@ -36,20 +33,16 @@ def run_serve(
     env = dict(os.environ if env is None else env)
     err = err or sys.stderr
     stop = stop or threading.Event()
-    logs.configure(env.get("GT_LOG_LEVEL", "INFO"))
-    config = bootstrap.Config.from_env(env)
-    publisher = LocalPublisher()
-    deps = bootstrap.build(config, publisher=publisher)
-    if env.get("GT_OAUTH_CLIENT_SECRET"):
-        deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, env["GT_OAUTH_CLIENT_SECRET"])
-    runtime = EmbeddedRuntime(deps, publisher, sweep_interval=sweep_interval, renew_watches=False).start()
-    secret, created = ensure_admin_secret(deps.secrets)
-    url, stop_console = serve_console(deps, host="127.0.0.1", port=console_port,
-                                      oauth=bootstrap.console_oauth(config, deps.secrets),
-                                      relay_spf_include=config.relay_spf_include, gmail_push=False)
-    shown = secret if created else f"(already set: see {config.secrets_file})"
-    print(f"console: {url}  — sign in with the admin secret: {shown}", file=err, flush=True)
-    log.info("serving", extra={"console": url, "sweep_interval": sweep_interval, **bootstrap.describe(config),
+    config = bootstrap.local_config(env)
+    logs.configure(config.log_level)
+    runtime = bootstrap.embedded_runtime(config, sweep_interval=sweep_interval)  # no watches to renew here
+    deps = runtime.deps
+    bootstrap.adopt_client_secret(deps.secrets, env)
+    runtime.start()
+    console = bootstrap.serve_console(config, deps, host="127.0.0.1", port=console_port)
+    shown = console.admin_secret if console.secret_created else f"(already set: see {config.secrets_file})"
+    print(f"console: {console.url}  — sign in with the admin secret: {shown}", file=err, flush=True)
+    log.info("serving", extra={"console": console.url, "sweep_interval": sweep_interval, **bootstrap.describe(config),
                                "connections": [c.address for c in deps.store.list_connections()]})
     if threading.current_thread() is threading.main_thread():
         def on_term(signum: int, frame: FrameType | None) -> None:
@@ -66,7 +59,7 @@ def run_serve(
     except KeyboardInterrupt:
         pass
     finally:
-        stop_console()
+        console.stop()
         runtime.stop()
         log.info("stopped")
     return 0

@@ -18,13 +18,14 @@ from gmail_tickets.ports.gmail import (
     SentMessage,
     WatchResult,
 )
+from gmail_tickets.ports.jobs import JobRunner
 from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, TokenGrant
-from gmail_tickets.ports.platform import Clock, Publisher, Secrets
+from gmail_tickets.ports.platform import Clock, Handler, Publisher, Secrets, Subscriber
 from gmail_tickets.ports.relay import Relay
 from gmail_tickets.ports.store import Store, UnitOfWork
 
 __all__ = [
-    "GMAIL_SCOPE", "BlobStore", "Clock", "HistoryPage", "HistoryRecord", "Mailbox", "MailboxProvider",
-    "MessageMeta", "MessageRef", "OAuthClient", "Profile", "Publisher", "RawMessage", "Relay", "Secrets",
-    "SentMessage", "Store", "TokenGrant", "UnitOfWork", "WatchResult",
+    "GMAIL_SCOPE", "BlobStore", "Clock", "Handler", "HistoryPage", "HistoryRecord", "JobRunner", "Mailbox",
+    "MailboxProvider", "MessageMeta", "MessageRef", "OAuthClient", "Profile", "Publisher", "RawMessage", "Relay",
+    "Secrets", "SentMessage", "Store", "Subscriber", "TokenGrant", "UnitOfWork", "WatchResult",
 ]

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
+
+Handler = Callable[[bytes], object]
+"""Takes one message's data; raising means "deliver it again later"."""
 
 
 class Publisher(Protocol):
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Publish a JSON message; returns once the broker has it (at-least-once from here on)."""
+
+
+class Subscriber(Protocol):
+    """Delivers a topic's messages to handlers in this process: how the embedded runtime is fed (in the cloud,
+    Pub/Sub pushes to the functions instead)."""
+
+    def subscribe(self, topic: str, handler: Handler) -> None: ...
+
+    def start(self) -> object:
+        """Begin delivering."""
+
+    def stop(self) -> None:
+        """Stop delivering; what is in flight finishes first."""
 
 
 class Secrets(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gmail_tickets.domain.ticket_token import TicketTokens
-from gmail_tickets.ports import BlobStore, Clock, MailboxProvider, Publisher, Relay, Secrets, Store
+from gmail_tickets.ports import BlobStore, Clock, JobRunner, MailboxProvider, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.brand_cache import BrandCache
 from gmail_tickets.settings import Settings
 
@@ -19,6 +19,7 @@ class Deps:
     clock: Clock
     blobs: BlobStore
     tokens: TicketTokens  # signs and verifies the ticket ids in our own Message-IDs
+    jobs: JobRunner  # where work that may outlive its call runs: threads on one machine, inline in a function
     settings: Settings = field(default_factory=Settings)
     holder: str = "local"  # this process/instance; each sync adds its own suffix to take leases
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly

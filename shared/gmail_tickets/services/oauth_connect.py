@@ -159,11 +159,10 @@ def finish_connect(
     code: str,
     oauth: OAuthClient,
     watch: bool = True,
-    background: bool = True,
 ) -> Connection:
-    """Complete a flow Google redirected back with. Returns at once; the import runs in the background
-    (`wait_for_import`), or before returning with background=False (a function instance that may be frozen
-    after answering)."""
+    """Complete a flow Google redirected back with. The import runs on `deps.jobs`: in the background on one
+    machine (`connect_import.wait_for_import`), before returning in a function instance that may be frozen
+    after answering."""
     flow = _take_flow(deps, session_id, state)
     if not code:
         raise ConnectRefused("Google sent no authorization code back (access was denied?). Start connecting again.")
@@ -189,8 +188,7 @@ def finish_connect(
         )
     return connect_mailbox(deps, flow.address, grant.refresh_token, brand_id=flow.brand_id,
                            import_recent=flow.import_recent,
-                           testing_client=grant.refresh_token_expires_in is not None, watch=watch,
-                           background=background)
+                           testing_client=grant.refresh_token_expires_in is not None, watch=watch)
 
 
 def _take_flow(deps: Deps, session_id: str, state: str) -> OAuthFlow:
@@ -222,5 +220,3 @@ def _discard_wrong_account(deps: Deps, oauth: OAuthClient, grant: TokenGrant, ac
         log.warning("revoking a wrong-account token failed", extra={"error": type(exc).__name__})
         return False
     return True
-
-

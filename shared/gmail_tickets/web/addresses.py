@@ -5,56 +5,25 @@ send via Gmail. Thin on purpose: parse the form, call one account use case, then
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from gmail_tickets.errors import ActionRefused, ConnectRefused
-from gmail_tickets.ports import OAuthClient
 from gmail_tickets.services import accounts, oauth_connect
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.web import auth
+from gmail_tickets.web.console_deps import ConsoleDeps
 
 bp = Blueprint("addresses", __name__)
 
 KIND_LABELS = {"gmail_connector": "Gmail (connected)", "forwarding": "Forwarding"}
 
 
-@dataclass(frozen=True)
-class OAuthSetup:
-    """The deployer's OAuth client, as the connect pages need it: where to send the admin's browser, and the
-    client that exchanges the code Google sends back and revokes tokens (adapters.google_oauth.GoogleOAuth)."""
-
-    client_id: str
-    auth_uri: str
-    client: OAuthClient
-
-    @classmethod
-    def google(cls, *, client_id: str, client_secret: str, token_uri: str | None = None,
-               revoke_uri: str | None = None, auth_uri: str | None = None,
-               gmail_root_url: str | None = None) -> OAuthSetup:
-        """Google's endpoints by default; each can be pointed elsewhere (the devstack simulator)."""
-        from gmail_tickets.adapters import google_oauth
-
-        client = google_oauth.GoogleOAuth(
-            client_id=client_id, client_secret=client_secret,
-            token_uri=token_uri or google_oauth.GOOGLE_TOKEN_URI,
-            revoke_uri=revoke_uri or google_oauth.GOOGLE_REVOKE_URI, gmail_root_url=gmail_root_url)
-        return cls(client_id=client_id, auth_uri=auth_uri or google_oauth.GOOGLE_AUTH_URI, client=client)
-
-
-@dataclass(frozen=True)
-class AddressOptions:
-    oauth: OAuthSetup | None
-    relay_spf_include: str | None  # the relay's SPF include (e.g. "_spf.relay.example"); None: no relay set up
-    gmail_push: bool = True  # connect with users.watch (the cloud); False on one machine
-    background_import: bool = True  # False in a Cloud Function: import before answering the callback
-
-
-def install(app: Flask, options: AddressOptions) -> None:
-    app.extensions["gmail_tickets.addresses"] = options
+def install(app: Flask, console: ConsoleDeps) -> None:
+    app.extensions["gmail_tickets.console"] = console
     app.register_blueprint(bp)
 
 
@@ -62,12 +31,12 @@ def _deps() -> Deps:
     return current_app.extensions["gmail_tickets.deps"]
 
 
-def _options() -> AddressOptions:
-    return current_app.extensions["gmail_tickets.addresses"]
+def _console() -> ConsoleDeps:
+    return current_app.extensions["gmail_tickets.console"]
 
 
 def _oauth() -> OAuthSetup:
-    setup = _options().oauth
+    setup = _console().oauth
     if setup is None:
         abort(503, "No OAuth client is configured for connecting Gmail.")
     return setup
@@ -96,7 +65,7 @@ def _brands() -> list[tuple[str, str]]:
 @bp.get("/addresses")
 def list_addresses() -> str:
     rows = accounts.health(_deps())
-    spf_include = _options().relay_spf_include
+    spf_include = _console().relay_spf_include
     guidance: dict[str, Any] = {}
     for row in rows:
         if row.status != "forwarding" and not row.send_via_gmail and spf_include:
@@ -149,8 +118,7 @@ def oauth_callback() -> Response:
     try:
         connection = oauth_connect.finish_connect(
             _deps(), session_id=auth.session_id(), state=request.args.get("state", ""),
-            code=request.args.get("code", ""), oauth=_oauth().client, watch=_options().gmail_push,
-            background=_options().background_import,
+            code=request.args.get("code", ""), oauth=_oauth().client, watch=_console().gmail_push,
         )
     except ConnectRefused as error:
         return _back(str(error), "error")

@@ -13,9 +13,9 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.web import addresses, auth, brands, outbox, tickets
-from gmail_tickets.web.addresses import OAuthSetup
+from gmail_tickets.web.console_deps import ConsoleDeps
 
 # Forms allowed more than the console's 64 KiB: the reply box carries files, a brand's template may be 10,000
 # characters of any script.
@@ -35,35 +35,21 @@ def content_security_policy(oauth: OAuthSetup | None) -> str:
     )
 
 
-def create_app(
-    deps: Deps,
-    *,
-    admin_auth: auth.AdminAuth,
-    secret_key: str | bytes,
-    cookie_secure: bool = False,
-    oauth: OAuthSetup | None = None,
-    relay_spf_include: str | None = None,
-    gmail_push: bool = True,
-    background_import: bool = True,
-) -> Flask:
-    """The console for `deps`. `cookie_secure` should be True wherever it is served over HTTPS (the cloud);
-    `oauth` is the OAuth client for connecting Gmail (without it the connect pages answer 503);
-    `relay_spf_include` is the mail relay's SPF include, for the DNS guidance shown when Gmail sending is off;
-    `gmail_push` says whether connecting sets up Gmail push (users.watch): not on one machine, which has no
-    Pub/Sub topic for Gmail to push to; `background_import` False runs the initial import before the callback
-    answers (a Cloud Function instance may be frozen once it has answered, stopping a background thread)."""
+def create_app(console: ConsoleDeps) -> Flask:
+    """The console for `console.deps`, signed in through `console.admin_auth` (bootstrap builds both for where
+    it runs: `bootstrap.cloud_console`, `bootstrap.serve_console`)."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=secret_key,
+        SECRET_KEY=console.secret_key,
         SESSION_COOKIE_NAME="gt_console",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=cookie_secure,
+        SESSION_COOKIE_SECURE=console.cookie_secure,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=64 * 1024,  # the console's forms are small
     )
-    app.extensions["gmail_tickets.deps"] = deps
-    csp = content_security_policy(oauth)
+    app.extensions["gmail_tickets.deps"] = console.deps
+    csp = content_security_policy(console.oauth)
 
     @app.before_request
     def body_limit() -> None:
@@ -72,12 +58,12 @@ def create_app(
         if limit is not None:
             request.max_content_length = limit
 
-    auth.install(app, admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
+    auth.install(app, console.admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     app.register_blueprint(tickets.bp)
     outbox.install(app)
     app.register_blueprint(brands.bp)
-    addresses.install(app, addresses.AddressOptions(oauth, relay_spf_include, gmail_push, background_import))
+    addresses.install(app, console)
 
     app.add_template_filter(_when, "when")
     app.add_template_filter(_size, "size")
