@@ -22,10 +22,27 @@ from gmail_tickets.ports.jobs import JobRunner
 from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, TokenGrant
 from gmail_tickets.ports.platform import Clock, Handler, Publisher, Secrets, Subscriber
 from gmail_tickets.ports.relay import Relay
-from gmail_tickets.ports.store import Store, UnitOfWork
+from gmail_tickets.ports.store import (
+    ConnectionRepo,
+    ConnectionUnit,
+    LeaseRepo,
+    LedgerRepo,
+    LedgerUnit,
+    OAuthFlowRepo,
+    OutboxRepo,
+    OutboxUnit,
+    SetAsideRepo,
+    SetAsideUnit,
+    Store,
+    TicketRepo,
+    TicketUnit,
+    UnitOfWork,
+)
 
 __all__ = [
-    "GMAIL_SCOPE", "BlobStore", "Clock", "Handler", "HistoryPage", "HistoryRecord", "JobRunner", "Mailbox",
-    "MailboxProvider", "MessageMeta", "MessageRef", "OAuthClient", "Profile", "Publisher", "RawMessage", "Relay",
-    "Secrets", "SentMessage", "Store", "Subscriber", "TokenGrant", "UnitOfWork", "WatchResult",
+    "GMAIL_SCOPE", "BlobStore", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
+    "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
+    "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "Profile", "Publisher",
+    "RawMessage", "Relay", "Secrets", "SentMessage", "SetAsideRepo", "SetAsideUnit", "Store", "Subscriber",
+    "TicketRepo", "TicketUnit", "TokenGrant", "UnitOfWork", "WatchResult",
 ]

@@ -26,7 +26,7 @@ from gmail_tickets.domain.model import (
 )
 from gmail_tickets.domain.send_window import limit_for
 from gmail_tickets.errors import ActionRefused, GmailTicketsError
-from gmail_tickets.ports import OAuthClient, UnitOfWork
+from gmail_tickets.ports import ConnectionUnit, OAuthClient
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.send_notification import send_warning
 
@@ -82,7 +82,7 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
         deps.secrets.delete(name)
     now = deps.clock.now()
 
-    def work(uow: UnitOfWork) -> Connection:
+    def work(uow: ConnectionUnit) -> Connection:
         current = uow.get_connection(address) or connection
         current.status = ConnectionStatus.DISCONNECTED
         current.disconnected_at = now
@@ -141,7 +141,7 @@ def set_send_via_gmail(deps: Deps, address: str, on: bool) -> Connection:
     """Send notifications of this mailbox through Gmail (on) or always through the relay (off)."""
     address = _normalise(address)
 
-    def work(uow: UnitOfWork) -> Connection | None:
+    def work(uow: ConnectionUnit) -> Connection | None:
         connection = uow.get_connection(address)
         if connection is not None and connection.send_via_gmail != on:
             connection.send_via_gmail = on

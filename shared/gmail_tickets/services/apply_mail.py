@@ -20,7 +20,7 @@ from gmail_tickets.domain.disposition import (
 )
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import LedgerUnit, SetAsideUnit, TicketUnit, UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import KeptMail, Recorded
 from gmail_tickets.services.notifications import acknowledgement
@@ -40,7 +40,7 @@ class MailWriter:
     kept: KeptMail
     now: datetime
 
-    def apply(self, uow: UnitOfWork, disposition: Disposition) -> Recorded:
+    def apply(self, uow: TicketUnit, disposition: Disposition) -> Recorded:
         gmail_id = self.kept.ids.message_id
         match disposition:
             case Duplicate():
@@ -62,7 +62,7 @@ class MailWriter:
             case _:
                 assert_never(disposition)
 
-    def _ledger(self, uow: UnitOfWork, outcome: Outcome, ticket_id: int | None = None,
+    def _ledger(self, uow: LedgerUnit, outcome: Outcome, ticket_id: int | None = None,
                 comment_id: str | None = None) -> None:
         ids, mail = self.kept.ids, self.kept.mail
         entry = LedgerEntry(
@@ -79,7 +79,7 @@ class MailWriter:
         # Suspended mail belongs to no ticket, so it indexes no Gmail thread.
         uow.add_ledger(entry, thread_id=None if outcome == Outcome.SUSPENDED else ids.thread_id)
 
-    def _comment(self, uow: UnitOfWork, ticket_id: int, matched_by: str | None) -> str:
+    def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> str:
         ids, mail = self.kept.ids, self.kept.mail
         return uow.add_comment(Comment(
             ticket_id=ticket_id,
@@ -117,7 +117,7 @@ class MailWriter:
         return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id,
                         notification_id=ack.id if ack is not None else None)
 
-    def _suspend(self, uow: UnitOfWork, reason: str) -> None:
+    def _suspend(self, uow: SetAsideUnit, reason: str) -> None:
         ids, mail = self.kept.ids, self.kept.mail
         uow.add_suspended(SuspendedMail(
             id=record_id(self.ctx.address, ids.message_id),

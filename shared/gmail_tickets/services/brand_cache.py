@@ -6,7 +6,7 @@ import threading
 import time
 
 from gmail_tickets.domain.model import Brand
-from gmail_tickets.ports import Store
+from gmail_tickets.ports import ConnectionRepo
 
 
 class BrandCache:
@@ -19,7 +19,7 @@ class BrandCache:
         self._brands: dict[str, Brand] = {}
         self._read_at = float("-inf")
 
-    def get(self, store: Store, brand_id: str) -> Brand | None:
+    def get(self, store: ConnectionRepo, brand_id: str) -> Brand | None:
         with self._lock:
             if time.monotonic() - self._read_at > self._ttl:
                 self._brands = {b.id: b for b in store.list_brands()}

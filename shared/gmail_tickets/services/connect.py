@@ -20,7 +20,7 @@ from gmail_tickets.domain import inbox_rules
 from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.domain.model import AccountKind, AddressKind, Connection, ConnectionStatus, SupportAddress
 from gmail_tickets.errors import ConnectRefused, GmailTicketsError
-from gmail_tickets.ports import Mailbox, UnitOfWork
+from gmail_tickets.ports import ConnectionUnit, Mailbox
 from gmail_tickets.services.connect_import import gap_sync_job, import_job, import_job_name
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.settings import Settings
@@ -127,7 +127,7 @@ def mark_connected(deps: Deps, address: str, setup: MailboxSetup, *, brand_id: s
     cursor stay as they were."""
     now = deps.clock.now()
 
-    def work(uow: UnitOfWork) -> Connection:
+    def work(uow: ConnectionUnit) -> Connection:
         connection = uow.get_connection(address)
         if connection is None:
             connection = Connection(address=address, brand_id=brand_id, created_at=now,

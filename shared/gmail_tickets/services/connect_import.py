@@ -13,7 +13,7 @@ from datetime import datetime
 from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.errors import TokenRevoked
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import ConnectionUnit
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.sync_mailbox import import_messages, sync_mailbox
@@ -80,7 +80,7 @@ def _guarded(deps: Deps, address: str, run: Callable[[], None]) -> Callable[[], 
 
 
 def _progress(deps: Deps, address: str, done: int) -> None:
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: ConnectionUnit) -> None:
         connection = uow.get_connection(address)
         if connection is not None and done > connection.import_done:
             connection.import_done = min(done, connection.import_total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from gmail_tickets.domain.model import ConnectionStatus
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import ConnectionUnit
 from gmail_tickets.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -15,7 +15,7 @@ def mark_connection(deps: Deps, address: str, status: ConnectionStatus, reason: 
     """Set a connection's status and reason. A disconnection stops its syncing until an admin reconnects."""
     now = deps.clock.now()
 
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: ConnectionUnit) -> None:
         connection = uow.get_connection(address)
         if connection is None:
             return

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from gmail_tickets.domain.model import QuarantineRecord
 from gmail_tickets.errors import PoisonEvent, TransientError
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import SetAsideUnit
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.sync_mailbox import SyncResult, sync_mailbox
 
@@ -84,7 +84,7 @@ def quarantine_event(deps: Deps, data: bytes, reason: str) -> None:
         created_at=deps.clock.now(),
     )
 
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: SetAsideUnit) -> None:
         uow.add_quarantine(record)
 
     deps.store.atomically(work)

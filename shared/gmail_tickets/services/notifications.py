@@ -35,7 +35,7 @@ from gmail_tickets.domain.outbox import (
 )
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import OutboxUnit
 from gmail_tickets.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def send_again(deps: Deps, notification_id: str) -> Notification:
     announced. Refused for one that is not failed: a sent mail is not resent by accident."""
     now = deps.clock.now()
 
-    def work(uow: UnitOfWork) -> Notification:
+    def work(uow: OutboxUnit) -> Notification:
         record = uow.get_notification(notification_id)
         if record is None:
             raise ActionRefused("There is no such notification.")

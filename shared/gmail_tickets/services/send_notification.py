@@ -45,7 +45,7 @@ from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.domain.outbox import Notification, SendWindow, Via
 from gmail_tickets.domain.routing import GMAIL, RELAY, Route, route_notification
 from gmail_tickets.errors import GmailTicketsError, TransientError
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import OutboxUnit
 from gmail_tickets.services import delivery_attempts
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
@@ -116,7 +116,7 @@ class _Facts:
         return route_notification(n, self.connection, self.window, send_limit=deps.settings.send_limit, now=now)
 
 
-def _claim(deps: Deps, uow: UnitOfWork, notification_id: str, holder: str,
+def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
            facts: _Facts | None) -> tuple[ClaimAction, Notification] | None:
     n = uow.get_notification(notification_id)
     if n is None or facts is None:
@@ -183,7 +183,7 @@ def _apply(deps: Deps, n: Notification, step: Step, rules: DeliveryRules, now: d
     if isinstance(step, ToRelay) and step.disconnect is not None:
         mark_connection(deps, n.connection, ConnectionStatus.DISCONNECTED, step.disconnect)
 
-    def work(uow: UnitOfWork) -> bool:
+    def work(uow: OutboxUnit) -> bool:
         rec = uow.get_notification(n.id)
         if rec is None or not rec.held_by(n.holder):
             return False

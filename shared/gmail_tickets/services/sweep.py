@@ -14,7 +14,7 @@ from datetime import timedelta
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.errors import GmailTicketsError, TokenRevoked
-from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.ports import ConnectionUnit, OutboxUnit
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 
@@ -68,7 +68,7 @@ def prune_send_window(deps: Deps, address: str) -> bool:
     if not deps.store.get_send_window(address).prune(now):
         return False
 
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: OutboxUnit) -> None:
         window = uow.get_send_window(address)
         if window.prune(now):
             uow.put_send_window(window)
@@ -97,7 +97,7 @@ def renew_watch(deps: Deps, address: str) -> None:
     """(Re)start Gmail push for a mailbox; Gmail drops a watch after 7 days, so the sweep renews it daily."""
     watch = deps.mailbox_for(address).watch(deps.settings.push_topic)
 
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: ConnectionUnit) -> None:
         connection = uow.get_connection(address)
         if connection is not None:
             connection.watch_expiration = watch.expiration

@@ -23,7 +23,7 @@ from gmail_tickets.domain.burst import BurstPolicy
 from gmail_tickets.domain.ingest_context import IngestContext, IngestMode
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
-from gmail_tickets.ports import Mailbox, MessageMeta, RawMessage, UnitOfWork
+from gmail_tickets.ports import ConnectionUnit, Mailbox, MessageMeta, RawMessage
 from gmail_tickets.services import oversize
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
@@ -221,7 +221,7 @@ def _too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[s
 def _remember_label(deps: Deps, address: str, label_id: str) -> str:
     """Store the label id without overwriting fields others may have changed (the sweep renews watches)."""
 
-    def work(uow: UnitOfWork) -> None:
+    def work(uow: ConnectionUnit) -> None:
         connection = uow.get_connection(address)
         if connection is not None and connection.label_id != label_id:
             connection.label_id = label_id
@@ -235,7 +235,7 @@ def _advance_cursor(deps: Deps, address: str, history_id: int) -> int | None:
     """Move the cursor forward only, and note the successful sync."""
     now = deps.clock.now()
 
-    def work(uow: UnitOfWork) -> int | None:
+    def work(uow: ConnectionUnit) -> int | None:
         connection = uow.get_connection(address)
         if connection is None:
             return None
