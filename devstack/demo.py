@@ -31,8 +31,8 @@ from gmail_tickets import logs
 from gmail_tickets.domain.model import Brand, Outcome
 from gmail_tickets.domain.outbox import Notification, NotificationState
 from gmail_tickets.ports import Store, UnitOfWork
-from gmail_tickets.services.accounts import health
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.mailbox_health import health
 
 SUPPORT_ADDRESS = "support@example.com"
 DEMO_BRANDS = (Brand("acme", "Acme"), Brand("acme-billing", "Acme Billing"))

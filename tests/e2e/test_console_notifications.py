@@ -25,7 +25,7 @@ from gmail_tickets.domain.model import Brand
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.domain.send_window import bucket_of
 from gmail_tickets.ports import UnitOfWork
-from gmail_tickets.services import accounts
+from gmail_tickets.services import mailbox_health
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import DEFAULT_ACK_TEMPLATE
 from gmail_tickets.services.send_notification import SEND_LIMIT_WARNING
@@ -335,7 +335,7 @@ def test_brands_page_saves_a_template_and_refuses_a_broken_one(admin: Any, outbo
 def test_addresses_page_shows_sends_and_the_limit_warning(admin: Any, outbox_console: OutboxConsole) -> None:
     store = outbox_console.stack.store
     original = store.get_send_window(DEFAULT_ADDRESS)
-    limit = next(r.send_limit for r in accounts.health(outbox_console.deps) if r.address == DEFAULT_ADDRESS)
+    limit = next(r.send_limit for r in mailbox_health.health(outbox_console.deps) if r.address == DEFAULT_ADDRESS)
     assert limit
     full = SendWindow(DEFAULT_ADDRESS, buckets={bucket_of(outbox_console.deps.clock.now()): limit})
 

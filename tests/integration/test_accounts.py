@@ -30,7 +30,7 @@ from gmail_tickets.adapters.thread_jobs import ThreadJobs
 from gmail_tickets.domain.model import AccountKind, Connection, ConnectionStatus, Outcome
 from gmail_tickets.errors import ActionRefused, ConnectRefused
 from gmail_tickets.ports import Mailbox, MessageRef, Store
-from gmail_tickets.services import accounts, connect
+from gmail_tickets.services import accounts, connect, mailbox_health, relay_dns
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT, TESTING_CLIENT_WARNING
 from gmail_tickets.services.connect_import import wait_for_import
 from gmail_tickets.services.deps import Deps
@@ -410,7 +410,7 @@ def test_a_revoked_token_disconnects_and_reconnecting_brings_the_gap(lite: Env) 
     assert sync_mailbox(lite.deps, SUPPORT).status == "disconnected"
     marked = lite.store.get_connection(SUPPORT)
     assert marked is not None and marked.status == ConnectionStatus.DISCONNECTED and marked.last_error
-    assert accounts.health(lite.deps)[0].can_reconnect
+    assert mailbox_health.health(lite.deps)[0].can_reconnect
 
     answer = consent(lite.start(SUPPORT), SUPPORT)  # an existing connection: a reconnect without being told
     lite.finish(answer, background=True)
@@ -456,7 +456,7 @@ def test_health_rows(lite: Env) -> None:
     lite.sim.revoke("owner@gmail.com")
     sync_mailbox(lite.deps, "owner@gmail.com")
 
-    rows = accounts.health(lite.deps)
+    rows = mailbox_health.health(lite.deps)
     assert [r.address for r in rows] == [SUPPORT, "owner@gmail.com"]
     support, owner = rows
     assert support.is_default and support.kind == "gmail_connector" and support.brand == "acme"
@@ -470,13 +470,13 @@ def test_health_rows(lite: Env) -> None:
 
 
 def test_relay_dns_guidance_is_stable_per_domain(lite: Env) -> None:
-    first = accounts.relay_dns_guidance(lite.deps, "Example.COM.", spf_include="_spf.relay.example.net")
-    again = accounts.relay_dns_guidance(lite.deps, "example.com", spf_include="_spf.relay.example.net")
-    other = accounts.relay_dns_guidance(lite.deps, "example.org", spf_include="_spf.relay.example.net")
+    first = relay_dns.relay_dns_guidance(lite.deps, "Example.COM.", spf_include="_spf.relay.example.net")
+    again = relay_dns.relay_dns_guidance(lite.deps, "example.com", spf_include="_spf.relay.example.net")
+    other = relay_dns.relay_dns_guidance(lite.deps, "example.org", spf_include="_spf.relay.example.net")
     assert first == again and first.verification_code != other.verification_code
     assert first.spf.value == "v=spf1 include:_spf.relay.example.net ~all" and first.spf.name == "example.com"
     assert first.verification.value.endswith(first.verification_code)
     assert any("_domainkey.example.com" in step for step in first.dkim_steps)
     with pytest.raises(ActionRefused):
-        accounts.relay_dns_guidance(lite.deps, "not a domain", spf_include="x")
+        relay_dns.relay_dns_guidance(lite.deps, "not a domain", spf_include="x")
 

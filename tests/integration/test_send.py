@@ -24,7 +24,7 @@ from gmail_tickets.adapters.smtp_relay import SmtpRelay
 from gmail_tickets.domain.model import Attachment
 from gmail_tickets.domain.outbox import NotificationState, SendWindow
 from gmail_tickets.errors import RateLimited, TransientError
-from gmail_tickets.services import accounts
+from gmail_tickets.services import accounts, mailbox_health
 from gmail_tickets.services.agent_reply import reply_as_agent
 from gmail_tickets.services.connect import connect_mailbox
 from gmail_tickets.services.notifications import send_again
@@ -181,12 +181,12 @@ def test_gmail_again_once_the_24_hour_window_frees(harness: SendHarness) -> None
     full_hour = harness.clock.now().replace(minute=0, second=0, microsecond=0)
     harness.store.atomically(lambda uow: uow.put_send_window(SendWindow(SUPPORT, {full_hour: 5})))
     assert send_notification(harness.deps, harness.only_notification(first).id).via == "relay"
-    row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
+    row = next(r for r in mailbox_health.health(harness.deps) if r.address == SUPPORT)
     assert row.sends_24h == 5 and SEND_LIMIT_WARNING in row.warnings
 
     harness.clock.offset = timedelta(hours=25)  # the full hour has left the rolling window
     assert send_notification(harness.deps, harness.only_notification(second).id).via == "gmail"
-    row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
+    row = next(r for r in mailbox_health.health(harness.deps) if r.address == SUPPORT)
     assert row.sends_24h == 1 and SEND_LIMIT_WARNING not in row.warnings
 
 
@@ -198,7 +198,7 @@ def test_gmails_sending_limit_error_switches_to_the_relay_and_warns(harness: Sen
     results = [send_notification(harness.deps, n.id) for n in notes[:2]]
     assert [r.via for r in results] == ["gmail", "relay"]
     assert "daily sending limit" in harness.store.get_notification(notes[1].id).route_reason  # type: ignore[union-attr]
-    row = next(r for r in accounts.health(harness.deps) if r.address == SUPPORT)
+    row = next(r for r in mailbox_health.health(harness.deps) if r.address == SUPPORT)
     assert SEND_LIMIT_WARNING in row.warnings
     blocked_until = harness.store.get_send_window(SUPPORT).blocked_until
     assert blocked_until is not None  # until Gmail's "Retry after": the first send leaves its window a day on

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from gmail_tickets.errors import ActionRefused, ConnectRefused
-from gmail_tickets.services import accounts, oauth_connect
+from gmail_tickets.services import accounts, mailbox_health, oauth_connect, relay_dns
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
@@ -64,12 +64,12 @@ def _brands() -> list[tuple[str, str]]:
 
 @bp.get("/addresses")
 def list_addresses() -> str:
-    rows = accounts.health(_deps())
+    rows = mailbox_health.health(_deps())
     spf_include = _console().relay_spf_include
     guidance: dict[str, Any] = {}
     for row in rows:
         if row.status != "forwarding" and not row.send_via_gmail and spf_include:
-            guidance[row.address] = accounts.relay_dns_guidance(
+            guidance[row.address] = relay_dns.relay_dns_guidance(
                 _deps(), row.address.rpartition("@")[2], spf_include=spf_include)
     return render_template("addresses.html", rows=rows, guidance=guidance, relay=bool(spf_include),
                            kinds=KIND_LABELS)
