@@ -23,7 +23,17 @@ from gmail_tickets.services.ingest import ingest_event, quarantine_event
 from gmail_tickets.services.send_notification import send_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
 
-logs.configure(bootstrap.config().log_level)
+
+def _log_level() -> str:
+    """GT_LOG_LEVEL; INFO while the configuration is bad, so the instance starts and its first event reports the
+    bad setting (in a log line and an error answer) instead of every cold start failing without a word."""
+    try:
+        return bootstrap.config().log_level
+    except ValueError:
+        return "INFO"
+
+
+logs.configure(_log_level())
 
 
 def _message_data(event: CloudEvent) -> bytes | None:

@@ -169,10 +169,10 @@ def deps() -> Deps:
     """The process-wide dependencies of a function instance, built on its first event. Jobs run inline: the
     instance may be frozen as soon as it has answered, which would stall a thread mid-job."""
     global _deps
-    settings = config()
+    cfg = config()
     with _deps_lock:
         if _deps is None:
-            _deps = build(settings, jobs=InlineJobs())
+            _deps = build(cfg, jobs=InlineJobs())
         return _deps
 
 
@@ -252,11 +252,11 @@ def cloud_console() -> flask.Flask:
         if _cloud_console is None:
             from gmail_tickets.web.iap_auth import IapAuth, load_keys
 
-            settings = config()
-            certs = load_keys(settings.iap_certs_file) if settings.iap_certs_file else None
-            iap = IapAuth(settings.iap_audience, allowed_emails=settings.admin_emails,
-                          allowed_domain=settings.admin_domain, certs=certs)
-            _cloud_console = _console(settings, deps(), iap, cookie_secure=True)
+            cfg = config()
+            certs = load_keys(cfg.iap_certs_file) if cfg.iap_certs_file else None
+            iap = IapAuth(cfg.iap_audience, allowed_emails=cfg.admin_emails, allowed_domain=cfg.admin_domain,
+                          certs=certs)
+            _cloud_console = _console(cfg, deps(), iap, cookie_secure=True)
         return _cloud_console
 
 

@@ -12,12 +12,12 @@ import pytest
 from gmail_tickets.domain import delivery
 from gmail_tickets.domain.attempt_outcomes import (
     AttachmentMissing,
+    AttemptOutcome,
     FoundInSent,
     GmailSent,
     LimitReached,
     NoRelay,
     NotInSent,
-    Outcome,
     RefusedUnseen,
     Rejected,
     RelayPartlySent,
@@ -67,7 +67,7 @@ def note(**overrides: Any) -> Notification:
     return Notification(**fields)
 
 
-def step(outcome: Outcome, **record: Any) -> delivery.Step:
+def step(outcome: AttemptOutcome, **record: Any) -> delivery.Step:
     return next_step(note(**record), outcome, RULES, NOW)
 
 
@@ -169,7 +169,7 @@ def test_sent_cannot_be_searched_for_good_hands_it_to_the_relay() -> None:
 # --------------------------------------------------------------------------- the relay's answers
 
 
-def relay_step(outcome: Outcome, **record: Any) -> delivery.Step:
+def relay_step(outcome: AttemptOutcome, **record: Any) -> delivery.Step:
     return step(outcome, route="relay", route_reason="The mail has attachments.", **record)
 
 
@@ -217,7 +217,7 @@ def test_a_mail_that_cannot_be_built_fails_on_either_route(route: str) -> None:
 # --------------------------------------------------------------------------- the loop ends
 
 
-ALL_OUTCOMES: dict[str, list[Outcome]] = {
+ALL_OUTCOMES: dict[str, list[AttemptOutcome]] = {
     "gmail": [GmailSent("g"), LimitReached(None), RefusedUnseen("e"), Unclear("e"), Revoked("e"), Rejected("e"),
               Unbuildable("e")],
     "search": [FoundInSent("g"), NotInSent(), SearchUnclear("e"), SearchRefused("e")],

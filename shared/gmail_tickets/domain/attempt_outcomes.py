@@ -107,7 +107,7 @@ class Unbuildable(_Answer):
     """The mail cannot be built (an unusable address): no route will take it."""
 
 
-Outcome = (GmailSent | LimitReached | RefusedUnseen | Unclear | Revoked | Rejected
+AttemptOutcome = (GmailSent | LimitReached | RefusedUnseen | Unclear | Revoked | Rejected
            | FoundInSent | NotInSent | SearchUnclear | SearchRefused
            | RelaySent | RelayPartlySent | RelayTransient | RelayRefused | RelayUncertain | NoRelay
            | AttachmentMissing | Unbuildable)

@@ -20,12 +20,12 @@ from typing import assert_never
 
 from gmail_tickets.domain.attempt_outcomes import (
     AttachmentMissing,
+    AttemptOutcome,
     FoundInSent,
     GmailSent,
     LimitReached,
     NoRelay,
     NotInSent,
-    Outcome,
     RefusedUnseen,
     Rejected,
     RelayPartlySent,
@@ -138,7 +138,7 @@ class Reroute:
 Step = SettleSent | RetryLater | RecheckLater | Fail | ToRelay | Reroute
 
 
-def next_step(n: Notification, outcome: Outcome, rules: DeliveryRules, now: datetime) -> Step:
+def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, now: datetime) -> Step:
     """The decision table: one row per outcome. `n` is the record as claimed (its attempts include this one)."""
     last_try = n.attempts >= rules.max_attempts
     searches_exhausted = n.attempts > rules.max_attempts  # a SENT search runs one count above Gmail's attempts

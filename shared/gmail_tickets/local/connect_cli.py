@@ -108,8 +108,8 @@ def _has_display(env: Mapping[str, str]) -> bool:
 def _oauth(config: bootstrap.Config, deps: Deps, env: Mapping[str, str]) -> OAuthSetup:
     """The OAuth client, as the console builds it; GT_OAUTH_CLIENT_SECRET is stored in Secrets (once) so `serve`
     finds it later."""
-    client_secret = bootstrap.adopt_client_secret(deps.secrets, env)
-    oauth = bootstrap.oauth_setup(config, deps.secrets) if client_secret else None
+    bootstrap.adopt_client_secret(deps.secrets, env)
+    oauth = bootstrap.oauth_setup(config, deps.secrets)
     if oauth is None:
         raise ConnectFailed("No OAuth client secret: set GT_OAUTH_CLIENT_SECRET once (it is then kept in the "
                             f"secrets file as {secret_names.OAUTH_CLIENT_SECRET!r}).")

@@ -40,7 +40,7 @@ class MailWriter:
     kept: KeptMail
     now: datetime
 
-    def apply(self, uow: TicketUnit, disposition: Disposition) -> Recorded:
+    def apply(self, uow: UnitOfWork, disposition: Disposition) -> Recorded:
         gmail_id = self.kept.ids.message_id
         match disposition:
             case Duplicate():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from gmail_tickets.domain import attempt_outcomes as outcomes
-from gmail_tickets.domain.attempt_outcomes import Outcome
+from gmail_tickets.domain.attempt_outcomes import AttemptOutcome
 from gmail_tickets.domain.model import OutgoingAttachment
 from gmail_tickets.domain.outbox import Notification
 from gmail_tickets.domain.routing import RELAY
@@ -29,12 +29,12 @@ from gmail_tickets.services.deps import Deps
 log = logging.getLogger(__name__)
 
 
-def send_on_route(deps: Deps, n: Notification) -> Outcome:
+def send_on_route(deps: Deps, n: Notification) -> AttemptOutcome:
     """Send the mail the way the record's route says."""
     return via_relay(deps, n) if n.route == RELAY else via_gmail(deps, n)
 
 
-def via_gmail(deps: Deps, n: Notification) -> Outcome:
+def via_gmail(deps: Deps, n: Notification) -> AttemptOutcome:
     try:
         raw = build_message(n.mail(), date=deps.clock.now())
     except ValueError as exc:
@@ -54,7 +54,7 @@ def via_gmail(deps: Deps, n: Notification) -> Outcome:
     return outcomes.GmailSent(sent.id)
 
 
-def search_sent(deps: Deps, n: Notification) -> Outcome:
+def search_sent(deps: Deps, n: Notification) -> AttemptOutcome:
     """Our Message-ID in the account's SENT folder, after a Gmail send that was interrupted or got no clear answer."""
     try:
         mailbox = deps.mailbox_for(n.connection)
@@ -70,7 +70,7 @@ def search_sent(deps: Deps, n: Notification) -> Outcome:
     return outcomes.FoundInSent(found)
 
 
-def via_relay(deps: Deps, n: Notification) -> Outcome:
+def via_relay(deps: Deps, n: Notification) -> AttemptOutcome:
     if deps.relay is None:
         return outcomes.NoRelay()
     try:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from gmail_tickets.domain.attempt_outcomes import FoundInSent, GmailSent, Outcome, RelaySent
+from gmail_tickets.domain.attempt_outcomes import AttemptOutcome, FoundInSent, GmailSent, RelaySent
 from gmail_tickets.domain.delivery import (
     UNKNOWN_RELAY_OUTCOME,
     ClaimAction,
@@ -198,7 +198,7 @@ def _apply(deps: Deps, n: Notification, step: Step, rules: DeliveryRules, now: d
     return bool(deps.store.atomically(work))
 
 
-def _finish(n: Notification, outcome: Outcome, step: Step) -> SendOutcome:
+def _finish(n: Notification, outcome: AttemptOutcome, step: Step) -> SendOutcome:
     """The call's result once the record is settled or left for a later call (SendRetry)."""
     if isinstance(step, RetryLater | RecheckLater):
         raise SendRetry(f"notification {n.id}: {step.error}")

@@ -23,7 +23,8 @@ class LeasesTx(FirestoreTx):
         return self.read_record(OAuthFlow, self._store._ref("oauth_flows", nonce))
 
     def put_oauth_flow(self, flow: OAuthFlow) -> None:
-        self.set(self._store._ref("oauth_flows", flow.nonce), to_doc(flow))
+        # `ttl_at`, a Firestore timestamp (records keep times as text), lets a TTL policy sweep abandoned flows.
+        self.set(self._store._ref("oauth_flows", flow.nonce), {**to_doc(flow), "ttl_at": flow.expires_at})
 
     def delete_oauth_flow(self, nonce: str) -> None:
         self.delete(self._store._ref("oauth_flows", nonce))

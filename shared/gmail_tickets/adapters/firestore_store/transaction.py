@@ -41,6 +41,8 @@ class FirestoreTx:
         self._store = store
         self._tx = transaction
         self.writes = 0
+        # What this attempt read or created of the ledger and tickets: kept here, on the one object every role's
+        # writes go through, so create-if-absent and put-only-existing can be judged without another read.
         self.created_ledger: list[DocumentReference] = []
         self._created_ids: set[str] = set()
         self._ledger_seen: dict[str, bool] = {}  # doc id -> exists, from reads in this attempt

@@ -56,7 +56,7 @@ class SqliteDatabase:
         )
         db.row_factory = sqlite3.Row
         db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA foreign_keys = ON")  # checked by tables of files not yet at migration 6 (it has none)
         if not self._memory:
             db.execute("PRAGMA journal_mode = WAL")  # persistent in the file; cheap to repeat
         db.execute("PRAGMA synchronous = NORMAL")

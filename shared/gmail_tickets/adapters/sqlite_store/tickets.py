@@ -22,7 +22,8 @@ class TicketsTx(SqliteTx):
         return None if row is None else _ticket(row)
 
     def add_ticket(self, ticket: Ticket) -> int:
-        cur = self._write("INSERT INTO tickets (connection, doc) VALUES (?, ?)", (ticket.connection, doc_text(ticket)))
+        cur = self._write("INSERT INTO tickets (connection, doc) VALUES (?, ?)",
+                          (ticket.connection, doc_text(ticket, leave_out=("id",))))
         ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
         return ticket.id
 
@@ -31,7 +32,8 @@ class TicketsTx(SqliteTx):
         if ticket.id is None:
             raise ValueError("put_ticket needs a stored ticket (its id is None)")
         cur = self._write(
-            "UPDATE tickets SET connection = ?, doc = ? WHERE id = ?", (ticket.connection, doc_text(ticket), ticket.id)
+            "UPDATE tickets SET connection = ?, doc = ? WHERE id = ?",
+            (ticket.connection, doc_text(ticket, leave_out=("id",)), ticket.id),
         )
         if cur.rowcount == 0:
             raise KeyError(f"ticket {ticket.id}")
