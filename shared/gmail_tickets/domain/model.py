@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from gmail_tickets.domain.sender_auth import SenderAuth
+
 
 class ConnectionStatus(enum.StrEnum):
     CONNECTED = "connected"
@@ -104,6 +106,7 @@ class Ticket:
     created_at: datetime | None = None
     suppress_triggers: bool = False
     gmail_thread_id: str | None = None  # the Gmail thread of its first mail: our notifications join it
+    mentions: int | None = None  # the ticket this one answers but its sender was not on ("mentions #N")
     id: int | None = None
 
 
@@ -122,6 +125,8 @@ class Comment:
     attachments: list[Attachment] = field(default_factory=list)
     body_html: str | None = None  # sanitized (allowlist) HTML for display; body_text is always kept in full
     author_kind: str = "customer"  # "customer" (came in by mail) or "agent" (written in the console)
+    reply_to: str | None = None  # the mail's Reply-To, kept and shown; never where replies go unless allowed
+    auth: SenderAuth | None = None  # Google's verdicts on the sender (None: agent comments, mail before stamps)
     id: str | None = None
 
 
