@@ -89,7 +89,8 @@ def test_requester_falls_back_to_unknown_sender() -> None:
     assert parse(_mail(b"From: Support Team", b"Subject: s")).requester == UNKNOWN_SENDER
     assert parse(_mail(b"From: Support Team", b"Subject: s")).from_name == "Support Team"
     assert parse(_mail(b"From: x <a@x.example>", b"Reply-To: <>")).requester == "a@x.example"
-    assert parse(_mail(b"From: a@x.example", b"Reply-To: R <R@Y.example>")).requester == "r@y.example"
+    assert parse(_mail(b"From: a@x.example", b"Reply-To: R <R@Y.example>")).requester == "a@x.example"
+    assert parse(_mail(b"From: a@x.example", b"Reply-To: R <R@Y.example>")).reply_to == "r@y.example"
 
 
 def test_empty_subject_is_no_subject() -> None:

@@ -42,9 +42,9 @@ def test_attachments_and_cc() -> None:
     assert parse((SAMPLES / "06-with-cc.eml").read_bytes()).cc == ["eli@agency.example", "support@example.com"]
 
 
-def test_reply_to_is_the_requester() -> None:
+def test_the_from_mailbox_is_the_requester_and_reply_to_is_only_kept() -> None:
     mail = parse(b"From: a@x.example\r\nReply-To: Help <b@y.example>\r\nSubject: s\r\n\r\nbody")
-    assert mail.requester == "b@y.example"
+    assert mail.requester == "a@x.example" and mail.reply_to == "b@y.example"
 
 
 def test_missing_message_id_is_derived_stably() -> None:

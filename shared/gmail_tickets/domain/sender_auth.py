@@ -6,7 +6,7 @@ read into a `SenderAuth` when the mail is parsed (mail/authentication.py). The r
 
 - authenticated: DMARC passed, or SPF or DKIM passed for a domain aligned with the From domain (same
   organizational domain) — then the From is who it says, and a reply's Cc may join the ticket;
-- possible spoof: the From domain publishes DMARC (Gmail reports a dmarc result) and the mail failed it;
+- possible spoof: the From domain publishes DMARC (Gmail reports dmarc=pass or fail) and the mail failed it;
 - no stamp at all (mail the simulator delivered without verdicts, or history imported on connect): not
   authenticated, not a spoof — the mail is handled as from an unverified sender.
 """
@@ -45,8 +45,9 @@ class SenderAuth:
 
     @property
     def dmarc_published(self) -> bool:
-        """Gmail evaluated DMARC for the From domain, so the domain publishes a policy."""
-        return self.dmarc is not None and self.dmarc != "none"
+        """Gmail evaluated DMARC for the From domain against a published policy. `none` (no record) and Gmail's
+        `bestguesspass` (no record; it guessed) are not a published policy."""
+        return self.dmarc in (PASS, FAIL)
 
     @property
     def possible_spoof(self) -> bool:

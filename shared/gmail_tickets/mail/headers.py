@@ -18,6 +18,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 
 from gmail_tickets.mail import charsets
 from gmail_tickets.mail.notes import Notes, label
+from gmail_tickets.mail.sender import single_mailbox
 from gmail_tickets.mail.words import decode_words
 
 _MSGID = re.compile(r"<([^<>]*)>")
@@ -115,6 +116,19 @@ class HeaderTable:
         if found:
             return found[0]
         return self.text(name).strip("<>\" "), ""
+
+    def mailbox(self, name: str) -> tuple[str, str]:
+        """(display name, address) of the one mailbox a From or Reply-To names, read strictly (mail/sender.py):
+        ("", "") with a note when there is not exactly one, never an address made from a display name."""
+        raw = self.raw.get(name, "")
+        if not raw:
+            return "", ""
+        found = single_mailbox(raw)
+        if found.address is None:
+            self.notes.add(f"header {label(name)}: {found.problem}; sender unknown")
+            return "", ""
+        display = next((d for d, a in self.addresses(name) if a == found.address), "")
+        return display, found.address
 
     def message_id(self, name: str) -> str | None:
         """The first Message-ID in the header, brackets stripped; a bare token is accepted too."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-UNKNOWN_SENDER = "unknown sender"  # the requester of a mail with neither Reply-To nor From address
+from gmail_tickets.domain.sender_auth import SenderAuth
+
+UNKNOWN_SENDER = "unknown sender"  # the requester of a mail whose From names no single valid mailbox
 NO_SUBJECT = "(no subject)"
 
 
@@ -29,9 +31,9 @@ class AttachmentInfo:
 class InboundEmail:
     """What the help desk needs from one inbound mail. Addresses are lower-cased bare addresses."""
 
-    from_address: str
+    from_address: str  # the From's one mailbox, read strictly; "" when it names none or several (see problems)
     from_name: str
-    reply_to: str | None
+    reply_to: str | None  # kept and shown; never who the mail is from
     to: list[str]
     cc: list[str]
     subject: str  # NO_SUBJECT when the mail has none
@@ -47,7 +49,17 @@ class InboundEmail:
     is_delivery_report: bool = False
     original_message_id: str | None = None  # for a delivery report: the Message-ID of the bounced mail
     problems: list[str] = field(default_factory=list)  # what was odd and how it was handled; never body text
+    auth: SenderAuth | None = None  # Google's verdicts from its own Authentication-Results stamp; None: no stamp
 
     @property
     def requester(self) -> str:
-        return self.reply_to or self.from_address or UNKNOWN_SENDER
+        """Who the mail is from: the From mailbox. Never Reply-To, which anyone can set to anyone."""
+        return self.from_address or UNKNOWN_SENDER
+
+    @property
+    def authenticated(self) -> bool:
+        return self.auth is not None and self.auth.authenticated
+
+    @property
+    def possible_spoof(self) -> bool:
+        return self.auth is not None and self.auth.possible_spoof

@@ -1,7 +1,8 @@
 """Raw RFC 822 bytes → InboundEmail, without ever letting one odd header or part sink a mail.
 
 The stdlib `email` package (policy.default) parses the structure; the modules beside this one read it defensively:
-headers.py (raw-text fallbacks), charsets.py and words.py (mislabelled and undeclared charsets), transfer.py
+headers.py (raw-text fallbacks; the sender read strictly by sender.py), authentication.py (Google's
+Authentication-Results stamp → verdicts on the sender), charsets.py and words.py (mislabelled and undeclared charsets), transfer.py
 (broken base64 and quoted-printable), body.py (which parts are the body), attachments.py, sanitize.py (the HTML
 agents see), reports.py (bounces) and quotes.py (the new part of a reply, a view only). What was odd is listed in
 `problems`. Only input that is not a mail at all raises, and only `ParseFailure`.
@@ -17,6 +18,7 @@ from email.parser import BytesParser
 
 from gmail_tickets.mail import attachments as attachment_parts
 from gmail_tickets.mail import body, parts, reports, sanitize
+from gmail_tickets.mail.authentication import sender_auth
 from gmail_tickets.mail.headers import HeaderTable
 from gmail_tickets.mail.inbound import NO_SUBJECT, UNKNOWN_SENDER, AttachmentInfo, InboundEmail, ParseFailure
 from gmail_tickets.mail.notes import Notes
@@ -45,7 +47,9 @@ def parse(raw: bytes) -> InboundEmail:
         raise ParseFailure("no headers found")
     walked = body.walk(msg, notes)
     found = attachment_parts.build(walked.attachments, attachment_parts.referenced_cids(walked.html), notes)
-    from_name, from_address = table.first_address("from")
+    from_name, from_address = table.mailbox("from")
+    if not from_address:  # unknown sender: the header's text is shown as a name, never used as an address
+        from_name = table.text("from")
     subject = table.text("subject") or NO_SUBJECT
     content_type = walked.content_type
     is_report = reports.is_delivery_report(
@@ -59,7 +63,7 @@ def parse(raw: bytes) -> InboundEmail:
     return InboundEmail(
         from_address=from_address,
         from_name=from_name,
-        reply_to=table.first_address("reply-to")[1] or None,
+        reply_to=table.mailbox("reply-to")[1] or None,
         to=[addr for _name, addr in table.addresses("to")],
         cc=[addr for _name, addr in table.addresses("cc")],
         subject=subject,
@@ -74,8 +78,17 @@ def parse(raw: bytes) -> InboundEmail:
         content_type=content_type,
         is_delivery_report=is_report,
         original_message_id=reports.original_message_id(found, walked.text) if is_report else None,
+        auth=sender_auth(_all_raw(msg, "authentication-results"), from_address, notes),
         problems=notes.as_list(),
     )
+
+
+def _all_raw(msg: Message, name: str) -> list[str]:
+    """Every raw value of one header, topmost first (HeaderTable keeps only the first)."""
+    try:
+        return [str(v) for k, v in msg.raw_items() if str(k).strip().lower() == name]
+    except Exception:  # pragma: no cover - raw_items only copies a list
+        return []
 
 
 def _read(raw: bytes, notes: Notes) -> Message:
