@@ -3,6 +3,7 @@
 from gmail_tickets.domain.auto_mail import MailKind, Verdict
 from gmail_tickets.domain.disposition import (
     SAME_MAIL_REASON,
+    SPOOF_REASON,
     AddComment,
     Duplicate,
     Ignore,
@@ -66,7 +67,8 @@ def test_the_same_mail_through_another_inbox_is_ignored_with_its_ticket() -> Non
 
 def test_a_reply_becomes_a_comment_and_its_new_cc_join_as_followers() -> None:
     lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, followers=["bob@customer.example"])})
-    reply = mail(cc=("Bob@customer.example", "carol@customer.example", "help@ours.example", "Ann@customer.example"))
+    reply = mail(cc=("Bob@customer.example", "carol@customer.example", "help@ours.example", "Ann@customer.example"),
+                 authenticated=True)  # only an authenticated reply's Cc join
     decided = decide(PERSON, reply, lookup, OURS)
     assert isinstance(decided, AddComment) and (decided.ticket_id, decided.matched_by) == (3, "gmail_thread")
     assert decided.joined is not None
@@ -77,11 +79,53 @@ def test_a_reply_becomes_a_comment_and_its_new_cc_join_as_followers() -> None:
 def test_a_reply_whose_cc_is_known_changes_no_ticket_and_reads_none_without_cc() -> None:
     lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, followers=["bob@customer.example"])})
     assert decide(PERSON, mail(cc=("bob@customer.example",)), lookup, OURS) == AddComment(3, "gmail_thread")
-    quiet = FakeLookup(by_thread={"thread-new": 3})
+    quiet = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
     assert decide(PERSON, mail(), quiet, OURS) == AddComment(3, "gmail_thread")
-    assert quiet.reads == ["ledger", "message_ids", "thread"]
+    assert quiet.reads == ["ledger", "message_ids", "thread", "ticket 3"]  # read once: is the sender on it?
 
 
 def test_a_new_tickets_followers_are_the_cc_minus_us_and_the_requester() -> None:
     cc = ("help@ours.example", "ann@customer.example", "bob@customer.example")
     assert first_followers(mail(cc=cc), OURS) == ["bob@customer.example"]
+
+
+def test_every_rung_joins_only_for_the_requester_or_a_follower_else_a_new_ticket_mentions_it() -> None:
+    on_it = ticket(3, "ann@customer.example", ["bob@customer.example"])
+    for lookup in (FakeLookup(by_thread={"thread-new": 3}, tickets={3: on_it}),
+                   FakeLookup(by_message_id={"old@x": 3}, tickets={3: on_it}),
+                   FakeLookup(signed={"t3.n.sig@ours": 3}, tickets={3: on_it}),
+                   FakeLookup(tickets={3: on_it})):
+        stranger = mail(from_address="eve@evil.example", requester="eve@evil.example", in_reply_to="old@x",
+                        references=("t3.n.sig@ours",), subject="Re: Printer [#3]", authenticated=True,
+                        cc=("mallory@evil.example",))
+        decided = decide(PERSON, stranger, lookup, OURS)
+        assert isinstance(decided, NewTicket) and decided.mentions == 3 and decided.matched_by
+        follower = mail(from_address="bob@customer.example", requester="bob@customer.example", in_reply_to="old@x",
+                        references=("t3.n.sig@ours",), subject="Re: Printer [#3]")
+        assert isinstance(decide(PERSON, follower, lookup, OURS), AddComment)
+
+
+def test_an_unknown_sender_is_on_no_ticket() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, "unknown sender")})
+    assert decide(PERSON, mail(from_address="", requester="unknown sender"), lookup, OURS) == NewTicket(
+        3, "gmail_thread")
+
+
+def test_the_first_ticket_the_sender_is_on_wins_over_an_earlier_rung_naming_anothers() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, by_message_id={"mine@x": 5},
+                        tickets={3: ticket(3, "ann@customer.example"), 5: ticket(5, "eve@evil.example")})
+    eve = mail(from_address="eve@evil.example", requester="eve@evil.example", in_reply_to="mine@x")
+    assert decide(PERSON, eve, lookup, OURS) == AddComment(5, "references")
+
+
+def test_a_possible_spoof_is_suspended_before_threading() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
+    assert decide(PERSON, mail(possible_spoof=True), lookup, OURS) == Suspend(SPOOF_REASON)
+    assert lookup.reads == ["ledger"]
+
+
+def test_an_unauthenticated_replys_cc_do_not_join() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
+    assert decide(PERSON, mail(cc=("carol@customer.example",)), lookup, OURS) == AddComment(3, "gmail_thread")
+    joined = decide(PERSON, mail(cc=("carol@customer.example",), authenticated=True), lookup, OURS)
+    assert isinstance(joined, AddComment) and joined.joined.followers == ["carol@customer.example"]

@@ -43,13 +43,14 @@ def test_our_signed_message_id_threads_only_onto_an_existing_ticket() -> None:
     assert find_ticket(mail(in_reply_to="t5.n.sig@ours"), there) == Match(5, "message_id_token")
 
 
-def test_subject_token_only_from_the_requester_or_a_follower() -> None:
+def test_subject_token_names_an_existing_ticket_and_on_ticket_says_who_may_join() -> None:
     lookup = FakeLookup(tickets={12: ticket(12, "Ann@Customer.example", ["bob@customer.example"])})
     assert find_ticket(mail(subject="Re: Printer [#12]"), lookup) == Match(12, "subject_token")
-    follower = mail(subject="Re: Printer [#12]", requester="bob@customer.example", from_address="bob@customer.example")
-    assert find_ticket(follower, lookup) == Match(12, "subject_token")
     stranger = mail(subject="Re: Printer [#12]", requester="eve@evil.example", from_address="eve@evil.example")
-    assert find_ticket(stranger, lookup) is None
+    assert find_ticket(stranger, lookup) == Match(12, "subject_token")  # it answers #12 …
+    t = lookup.tickets[12]
+    assert rules.on_ticket(t, "ann@customer.example") and rules.on_ticket(t, "Bob@customer.example")
+    assert not rules.on_ticket(t, "eve@evil.example") and not rules.on_ticket(t, "")  # … but may not join it
 
 
 def test_a_subject_token_naming_no_ticket_does_not_thread() -> None:

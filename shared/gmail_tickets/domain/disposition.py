@@ -3,8 +3,10 @@
 Deciding is separate from writing so the whole decision — ledger, auto-mail verdict, burst, the threading ladder,
 new followers — can be tested with plain values, and so every read happens before the unit of work's first write
 (Firestore's rule). The order: already recorded → nothing; our own mail → ignored; a bounce → a comment on the
-bounced mail's ticket, else suspended; auto-replies, bulk mail, bursts → suspended; the ladder → a comment (the
-same mail via another inbox → ignored); else a new ticket.
+bounced mail's ticket, else suspended; auto-replies, bulk mail, bursts → suspended; a possible spoof (the From
+domain publishes DMARC and the mail failed it) → suspended; the ladder → a comment when the sender is on the
+ticket it answers, else a new ticket that mentions it (the same mail via another inbox → ignored); else a new
+ticket. A reply's Cc join the ticket as followers only when Google vouches for its sender.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from gmail_tickets.domain.thread_rules import (
     BOUNCE,
     SAME_MESSAGE,
     Incoming,
+    Match,
     ThreadLookup,
     bounced_ticket,
-    find_ticket,
+    matches,
+    on_ticket,
 )
 
 SAME_MAIL_REASON = "the same mail arrived through another connected inbox"
+SPOOF_REASON = "possible spoof: the sender's domain publishes DMARC and this mail failed it"
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,11 @@ class Duplicate:
 
 @dataclass(frozen=True)
 class NewTicket:
-    pass
+    """A new ticket; `mentions` is the ticket the mail answers when its sender is not on that one, and
+    `matched_by` the rule that found it."""
+
+    mentions: int | None = None
+    matched_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +100,29 @@ def decide(screening: Screening, mail: Incoming, lookup: IngestLookup, ours: Col
         return Suspend(verdict.reason)
     if screening.burst_reason is not None:
         return Suspend(screening.burst_reason)
-    match = find_ticket(mail, lookup)
-    if match is None:
-        return NewTicket()
-    if match.rule == SAME_MESSAGE:
-        return Ignore(match.ticket_id, SAME_MAIL_REASON)
-    return AddComment(match.ticket_id, match.rule, _with_new_followers(mail, match.ticket_id, lookup, ours))
+    if mail.possible_spoof:
+        return Suspend(SPOOF_REASON)
+    return _thread(mail, lookup, ours)
+
+
+def _thread(mail: Incoming, lookup: ThreadLookup, ours: Collection[str]) -> Disposition:
+    """The first ticket of the ladder the sender is on takes the mail as a comment. When the mail answers tickets
+    its sender is on none of, it opens a new ticket that mentions the first of them."""
+    first: Match | None = None
+    read: dict[int, Ticket | None] = {}
+    for match in matches(mail, lookup):
+        if match.rule == SAME_MESSAGE:
+            return Ignore(match.ticket_id, SAME_MAIL_REASON)
+        if match.ticket_id not in read:
+            read[match.ticket_id] = lookup.ticket(match.ticket_id)
+        ticket = read[match.ticket_id]
+        if ticket is None:
+            continue
+        if on_ticket(ticket, mail.from_address):
+            joined = _with_new_followers(mail, ticket, ours) if mail.authenticated else None
+            return AddComment(match.ticket_id, match.rule, joined)
+        first = first or match
+    return NewTicket(first.ticket_id, first.rule) if first else NewTicket()
 
 
 def first_followers(mail: Incoming, ours: Collection[str]) -> list[str]:
@@ -104,17 +130,12 @@ def first_followers(mail: Incoming, ours: Collection[str]) -> list[str]:
     return [a for a in mail.cc if a.lower() not in ours and a != mail.requester]
 
 
-def _with_new_followers(mail: Incoming, ticket_id: int, lookup: ThreadLookup,
-                        ours: Collection[str]) -> Ticket | None:
-    """The ticket with the people this reply newly Cc's appended as followers, so the agent's next reply reaches
-    them too; None when nobody is new (then nothing is written). The ticket is read only when the Cc names
-    someone besides us and the sender."""
-    sender = mail.requester.lower()
+def _with_new_followers(mail: Incoming, ticket: Ticket, ours: Collection[str]) -> Ticket | None:
+    """The ticket with the people this (authenticated) reply newly Cc's appended as followers, so the agent's next
+    reply reaches them too; None when nobody is new (then nothing is written)."""
+    sender = mail.from_address.lower()
     cc = [a for a in mail.cc if a.lower() not in ours and a.lower() != sender]
     if not cc:
-        return None
-    ticket = lookup.ticket(ticket_id)
-    if ticket is None:
         return None
     known = {ticket.requester.lower(), *(f.lower() for f in ticket.followers)}
     new = []

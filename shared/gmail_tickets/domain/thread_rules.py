@@ -2,12 +2,16 @@
 
 An ordered table of named rules; the first that names a ticket wins, and its name is recorded on the comment
 (`matched_by`). Each rule reads only through a `ThreadLookup`, so it can be tested with a few dicts. Subject alone
-never threads: the subject token counts only from someone already on the ticket.
+never threads.
+
+A rule only says which ticket a mail ANSWERS. Whether it may JOIN that ticket is one check for every rule
+(`on_ticket`, applied by domain/disposition.py): its sender — the From mailbox — must be the ticket's requester or
+a follower. A Message-ID or a ticket number is no secret, and whoever joins a ticket receives its replies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,7 +22,7 @@ SAME_MESSAGE = "same_message"  # the very same mail, already imported through an
 GMAIL_THREAD = "gmail_thread"
 REFERENCES = "references"
 MESSAGE_ID_TOKEN = "message_id_token"  # In-Reply-To/References name one of our signed Message-IDs
-SUBJECT_TOKEN = "subject_token"  # "[#123]" in the subject, from the ticket's requester or a follower
+SUBJECT_TOKEN = "subject_token"  # "[#123]" in the subject
 BOUNCE = "bounce"  # a delivery report about a mail of this ticket (not a ladder rule: see `bounced_ticket`)
 
 
@@ -46,10 +50,12 @@ class Incoming:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     subject: str = ""
-    requester: str = ""  # Reply-To, else From
-    from_address: str = ""
+    requester: str = ""  # who a new ticket is for: the From mailbox, or "unknown sender"
+    from_address: str = ""  # the From mailbox, read strictly; "" when unknown (then it is on no ticket)
     cc: tuple[str, ...] = ()
     original_message_id: str | None = None  # for a delivery report: the bounced mail's Message-ID
+    authenticated: bool = False  # Google vouches for the From (DMARC pass, or aligned SPF/DKIM pass)
+    possible_spoof: bool = False  # the From domain publishes DMARC and the mail failed it
 
     @property
     def reference_candidates(self) -> list[str]:
@@ -125,30 +131,37 @@ class MessageIdToken:
 
 
 class SubjectToken:
-    """"[#123]" in the subject, and the sender is that ticket's requester or a follower: anyone can type a token."""
+    """"[#123]" in the subject, naming a ticket that exists (anyone can type a token: `on_ticket` decides)."""
 
     name = SUBJECT_TOKEN
 
     def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
         named = ticket_from_subject(mail.subject)
-        if named is None:
-            return None
-        ticket = lookup.ticket(named)
-        participants = {ticket.requester.lower(), *(f.lower() for f in ticket.followers)} if ticket else set()
-        return named if mail.requester.lower() in participants or mail.from_address in participants else None
+        return named if named is not None and lookup.ticket(named) is not None else None
 
 
 LADDER: tuple[ThreadRule, ...] = (SameMessage(), GmailThread(), References(), MessageIdToken(), SubjectToken())
 """Most certain first. Same-message comes first so a mail seen through two inboxes is never recorded twice."""
 
 
-def find_ticket(mail: Incoming, lookup: ThreadLookup, ladder: Sequence[ThreadRule] = LADDER) -> Match | None:
-    """The ticket the mail belongs to and the rule that said so; None: a new ticket."""
+def matches(mail: Incoming, lookup: ThreadLookup, ladder: Sequence[ThreadRule] = LADDER) -> Iterator[Match]:
+    """Each ticket the mail answers, with the rule that said so, in ladder order; read lazily, rule by rule."""
     for rule in ladder:
         ticket_id = rule.ticket(mail, lookup)
         if ticket_id is not None:
-            return Match(ticket_id, rule.name)
-    return None
+            yield Match(ticket_id, rule.name)
+
+
+def find_ticket(mail: Incoming, lookup: ThreadLookup, ladder: Sequence[ThreadRule] = LADDER) -> Match | None:
+    """The first ticket the mail answers and the rule that said so; None: it answers none."""
+    return next(matches(mail, lookup, ladder), None)
+
+
+def on_ticket(ticket: Ticket, sender: str) -> bool:
+    """The sender (the From mailbox) is the ticket's requester or one of its followers. An unknown sender ("")
+    is on no ticket."""
+    sender = sender.strip().lower()
+    return bool(sender) and sender in {ticket.requester.lower(), *(f.lower() for f in ticket.followers)}
 
 
 def bounced_ticket(mail: Incoming, lookup: ThreadLookup) -> int | None:

@@ -2,10 +2,10 @@
 
 The stdlib `email` package (policy.default) parses the structure; the modules beside this one read it defensively:
 headers.py (raw-text fallbacks; the sender read strictly by sender.py), authentication.py (Google's
-Authentication-Results stamp → verdicts on the sender), charsets.py and words.py (mislabelled and undeclared charsets), transfer.py
-(broken base64 and quoted-printable), body.py (which parts are the body), attachments.py, sanitize.py (the HTML
-agents see), reports.py (bounces) and quotes.py (the new part of a reply, a view only). What was odd is listed in
-`problems`. Only input that is not a mail at all raises, and only `ParseFailure`.
+Authentication-Results stamp → verdicts on the sender), charsets.py and words.py (mislabelled and undeclared
+charsets), transfer.py (broken base64 and quoted-printable), body.py (which parts are the body), attachments.py,
+sanitize.py (the HTML agents see), reports.py (bounces) and quotes.py (the new part of a reply, a view only). What
+was odd is listed in `problems`. Only input that is not a mail at all raises, and only `ParseFailure`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Write what was decided for one mail (domain/disposition.py), inside its unit of work: always the ledger entry,
 plus at most one effect — a ticket with its description (and acknowledgement), a comment (and new followers), or
-a suspended record. Writes only: every read the decision needed happened before, in the same unit."""
+a suspended record. Writes only: every read the decision needed happened before, in the same unit. Each customer
+comment keeps the mail's Reply-To and Google's verdicts on its sender, for the console to show."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ class MailWriter:
         match disposition:
             case Duplicate():
                 return Recorded(gmail_id, None)
-            case NewTicket():
-                return self._new_ticket(uow)
+            case NewTicket(mentions=mentions, matched_by=matched_by):
+                return self._new_ticket(uow, mentions, matched_by)
             case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined):
                 comment_id = self._comment(uow, ticket_id, matched_by)
                 if joined is not None:
@@ -63,7 +64,7 @@ class MailWriter:
                 assert_never(disposition)
 
     def _ledger(self, uow: LedgerUnit, outcome: Outcome, ticket_id: int | None = None,
-                comment_id: str | None = None) -> None:
+                comment_id: str | None = None, *, index_thread: bool = True) -> None:
         ids, mail = self.kept.ids, self.kept.mail
         entry = LedgerEntry(
             connection=self.ctx.address,
@@ -76,8 +77,10 @@ class MailWriter:
             sender=mail.from_address or None,
             raw_key=self.kept.raw_key,
         )
-        # Suspended mail belongs to no ticket, so it indexes no Gmail thread.
-        uow.add_ledger(entry, thread_id=None if outcome == Outcome.SUSPENDED else ids.thread_id)
+        # Suspended mail belongs to no ticket, so it indexes no Gmail thread; nor does a ticket that only
+        # mentions the one whose thread it landed in (the thread stays with the ticket its people are on).
+        index = index_thread and outcome != Outcome.SUSPENDED
+        uow.add_ledger(entry, thread_id=ids.thread_id if index else None)
 
     def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> str:
         ids, mail = self.kept.ids, self.kept.mail
@@ -92,9 +95,13 @@ class MailWriter:
             message_id=mail.message_id,
             matched_by=matched_by,
             attachments=list(self.kept.attachments),
+            reply_to=mail.reply_to,
+            auth=mail.auth,
         ))
 
-    def _new_ticket(self, uow: UnitOfWork) -> Recorded:
+    def _new_ticket(self, uow: UnitOfWork, mentions: int | None, matched_by: str | None) -> Recorded:
+        """A ticket for the mail; `mentions`: the ticket it answers but its sender is not on (`matched_by` found
+        it; logged, not stored on the description)."""
         ctx, mail = self.ctx, self.kept.mail
         ticket = Ticket(
             subject=mail.subject,
@@ -105,16 +112,17 @@ class MailWriter:
             followers=first_followers(self.kept.incoming(), ctx.ours),
             created_at=self.now,
             suppress_triggers=ctx.importing,  # recorded on the ticket: it was imported, its triggers never fire
-            gmail_thread_id=self.kept.ids.thread_id,
+            gmail_thread_id=self.kept.ids.thread_id if mentions is None else None,  # its own thread, not #N's
+            mentions=mentions,
         )
         ticket_id = uow.add_ticket(ticket)
         comment_id = self._comment(uow, ticket_id, None)
-        self._ledger(uow, Outcome.TICKET, ticket_id, comment_id)
+        self._ledger(uow, Outcome.TICKET, ticket_id, comment_id, index_thread=mentions is None)
         ack = acknowledgement(self.deps, ticket, brand=ctx.brand, customer_message_id=mail.message_id,
                               references=mail.references, ours=ctx.ours, now=self.now)
         if ack is not None:
             uow.put_notification(ack)
-        return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id,
+        return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id, matched_by,
                         notification_id=ack.id if ack is not None else None)
 
     def _suspend(self, uow: SetAsideUnit, reason: str) -> None:

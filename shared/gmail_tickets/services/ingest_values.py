@@ -37,6 +37,7 @@ class KeptMail:
             message_id=mail.message_id, gmail_thread_id=self.ids.thread_id, in_reply_to=mail.in_reply_to,
             references=tuple(mail.references), subject=mail.subject, requester=mail.requester,
             from_address=mail.from_address, cc=tuple(mail.cc), original_message_id=mail.original_message_id,
+            authenticated=mail.authenticated, possible_spoof=mail.possible_spoof,
         )
 
 
