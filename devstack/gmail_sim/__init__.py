@@ -14,6 +14,7 @@ Python API (tests, the demo)::
     server = SimServer(sim, host="127.0.0.1", port=0).start()
     creds = sim.credentials("support@example.com")     # token_uri = f"{server.url}/token" once served
     message_id = sim.deliver("support@example.com", raw_bytes)     # INBOX+UNREAD by default
+    sim.deliver(address, raw, auth=Verdicts(spf="pass", dkim=(("pass", None),), dmarc="pass"))  # Gmail's stamp
     sim.set_push_callback(lambda address, history_id: ...)        # paced like Gmail (1/s, coalesced)
     sim.inject_faults(503, count=2, method="messages.get")
     sim.set_latency(default_ms=50, per_method={"messages.send": 200})
@@ -46,7 +47,7 @@ Modules, one job each: clock, config, errors, mime (raw mail → API views), que
 (mailboxes), quota (units, budget, concurrency, sending), faults (faults, latency), counters, oauth (codes,
 tokens, revocation), consent (the account chooser), push (watch + notifications), api (the methods), routes,
 calls, fields (partial responses), multipart, batch, uploads, control (/sim/v1), app (which part answers),
-server (HTTP), simulator (the pipeline + Python API), cli, bench.
+server (HTTP), simulator (the pipeline + Python API), stamp (Gmail's Authentication-Results), cli, bench.
 
 Choices where the simulator differs from, or pins down, Gmail:
 - A batch is ONE in-flight request for the concurrency cap (10 per user); its parts run sequentially
@@ -94,11 +95,15 @@ Choices where the simulator differs from, or pins down, Gmail:
 - Multi-chunk resumable uploads answer 308 without Location, as Google does; a plain httplib2.Http
   treats 308 as a redirect and fails (googleapiclient.http.build_http() removes 308 from redirect_codes).
 - The search language subset is listed in query.py; dates in queries are midnight America/Los_Angeles.
+- Authentication-Results: delivered mail gets Gmail's stamp only with the verdicts given per delivery (stamp.py);
+  given none, no stamp (real Gmail always stamps, at least `spf=none` for an unauthenticated domain). insert,
+  import and local delivery never stamp.
 """
 
 from .clock import SimClock
 from .config import SimConfig
 from .server import SimServer
 from .simulator import GmailSimulator, MailboxCredentials
+from .stamp import Verdicts
 
-__all__ = ["GmailSimulator", "MailboxCredentials", "SimClock", "SimConfig", "SimServer"]
+__all__ = ["GmailSimulator", "MailboxCredentials", "SimClock", "SimConfig", "SimServer", "Verdicts"]

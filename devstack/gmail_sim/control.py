@@ -13,6 +13,7 @@ from urllib.parse import unquote
 
 from .calls import ApiRequest, Reply, json_reply
 from .errors import ApiError
+from .stamp import Verdicts
 
 if TYPE_CHECKING:
     from .simulator import GmailSimulator
@@ -79,7 +80,9 @@ def _credentials(sim: GmailSimulator, p: dict[str, str], req: ApiRequest) -> Any
     return sim.credentials(p["address"]).to_json()
 
 
-@route("POST", "/mailboxes/{address}/deliver", "body = raw RFC 822; ?labels=INBOX,UNREAD&internalDate=ms")
+@route("POST", "/mailboxes/{address}/deliver",
+       "body = raw RFC 822; ?labels=INBOX,UNREAD&internalDate=ms&threadId=; Gmail's Authentication-Results stamp "
+       "with ?spf=RESULT[:DOMAIN]&dkim=RESULT[:DOMAIN][,…]&dmarc=RESULT&dmarcPolicy=NONE (none given: no stamp)")
 def _deliver(sim: GmailSimulator, p: dict[str, str], req: ApiRequest) -> Any:
     labels = req.param("labels")
     internal = req.param("internalDate")
@@ -89,6 +92,7 @@ def _deliver(sim: GmailSimulator, p: dict[str, str], req: ApiRequest) -> Any:
         None if labels is None else [x for x in labels.split(",") if x],
         internal_date_ms=int(internal) if internal else None,
         thread_id=req.param("threadId"),
+        auth=Verdicts.from_params(req.param),
     )
     info = sim.message(p["address"], message_id)
     return 201, {"id": message_id, "threadId": info["threadId"], "historyId": info["historyId"]}

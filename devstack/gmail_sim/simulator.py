@@ -26,6 +26,7 @@ from .oauth import TokenService
 from .push import PushCallback, PushHub
 from .query import Query
 from .quota import UNITS, ConcurrencyGate, RollingBudget, SendWindow, quota_error
+from .stamp import Verdicts, stamp
 from .state import Mailbox, Message
 
 
@@ -213,9 +214,12 @@ class GmailSimulator:
         *,
         internal_date_ms: int | None = None,
         thread_id: str | None = None,
+        auth: Verdicts | None = None,
     ) -> str:
         """Mail arrives from outside: labels INBOX+UNREAD unless given (ids or user label names).
-        Threads by In-Reply-To/References and subject, as Gmail does. Returns the message id."""
+        Threads by In-Reply-To/References and subject, as Gmail does. With `auth`, Gmail's
+        Authentication-Results stamp is prepended (stamp.py; none without). Returns the message id."""
+        raw = stamp(raw, auth)
         with self._lock:
             mb = self._mailbox(address)
             labels = ["INBOX", "UNREAD"] if label_ids is None else self._label_ids(mb, label_ids)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from devstack.gmail_sim import GmailSimulator, SimServer
+from devstack.gmail_sim import GmailSimulator, SimServer, Verdicts
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.gmail_retry import RetryPolicy
 from gmail_tickets.adapters.local_publisher import LocalPublisher
@@ -135,8 +137,16 @@ class IngestHarness:
         deps.clock = LaterClock(deps.settings.lease_seconds + 1)
         return deps
 
-    def deliver(self, raw: bytes, address: str | None = None) -> str:
-        return self.sim.deliver(address or self.mailboxes[0], raw)
+    def deliver(self, raw: bytes, address: str | None = None, *, auth: Verdicts | None = None) -> str:
+        """In-process delivery; `auth`: the verdicts Gmail stamps on the mail (none: no stamp)."""
+        return self.sim.deliver(address or self.mailboxes[0], raw, auth=auth)
+
+    def deliver_over_http(self, raw: bytes, address: str | None = None, **verdicts: str) -> str:
+        """Delivery through the simulator's control API, verdicts as its query parameters (spf=, dkim=, dmarc=)."""
+        query = urllib.parse.urlencode(verdicts)
+        url = f"{self.server.url}/sim/v1/mailboxes/{address or self.mailboxes[0]}/deliver?{query}"
+        with urllib.request.urlopen(urllib.request.Request(url, data=raw, method="POST")) as answer:
+            return json.loads(answer.read())["id"]
 
     def deliver_requests(self, n: int, address: str | None = None, *, replies_every: int = 0) -> list[str]:
         """n mails; with replies_every=k every k-th mail answers the one before it (a comment, not a ticket)."""

@@ -79,6 +79,28 @@ def test_deliver_raw_default_and_explicit_labels(control, client):
     assert control("GET", f"/mailboxes/{ADDRESS}/messages/{first}?format=raw") == (200, raw_one)
 
 
+def test_deliver_with_verdicts_prepends_gmails_authentication_results_stamp(control, client):
+    import base64
+
+    from gmail_tickets.mail.parse import parse
+
+    raw = make_mail(sender="Ann <ann@mail.example.org>", subject="stamped")
+    status, body = control("POST", f"/mailboxes/{ADDRESS}/deliver?spf=pass&dkim=pass,fail:other.example&dmarc=pass",
+                           raw=raw)
+    assert status == 201
+    got = client.users().messages().get(userId="me", id=body["id"], format="raw").execute()
+    stored = base64.urlsafe_b64decode(got["raw"])
+    assert stored.startswith(b"Authentication-Results: mx.google.com;") and stored.endswith(raw)
+    auth = parse(stored).auth
+    assert (auth.spf, auth.dkim, auth.dmarc, auth.dkim_domains) == ("pass", "pass", "pass", ("mail.example.org",))
+    assert auth.authenticated and auth.label == "verified sender"
+    plain = deliver(control, make_mail(subject="unstamped"))  # no verdicts given: stored byte for byte, no stamp
+    assert b"Authentication-Results" not in control("GET", f"/mailboxes/{ADDRESS}/messages/{plain}?format=raw")[1]
+    spoof = control("POST", f"/mailboxes/{ADDRESS}/deliver?spf=fail:evil.example&dmarc=fail", raw=raw)[1]
+    spoofed = parse(control("GET", f"/mailboxes/{ADDRESS}/messages/{spoof['id']}?format=raw")[1]).auth
+    assert spoofed.possible_spoof and not spoofed.authenticated and spoofed.spf_domain == "evil.example"
+
+
 def test_message_actions_show_in_gmail(control, client):
     mid = deliver(control, make_mail())
     assert control("POST", f"/mailboxes/{ADDRESS}/messages/{mid}/read")[1]["labelIds"] == ["INBOX"]
