@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from devstack.gmail_sim import Verdicts
 from gmail_tickets.domain.model import Outcome
 from gmail_tickets.domain.ticket_token import subject_token
 from gmail_tickets.ports import UnitOfWork
@@ -148,9 +149,11 @@ def test_followers_are_cc_without_our_own_addresses(harness: IngestHarness) -> N
 
 def test_a_reply_that_cc_s_new_people_makes_them_followers(harness: IngestHarness) -> None:
     deliver_and_sync(harness, mail("Refund", message_id="<refund-1@customer.example>", cc="dave@customer.example"))
-    [reply] = deliver_and_sync(harness, mail(
+    reply = harness.deliver(mail(  # Gmail vouches for the sender: only then may a reply widen the ticket
         "Re: Refund", in_reply_to="<refund-1@customer.example>",
-        cc="Frank <frank@customer.example>, dave@customer.example, eve@customer.example"))
+        cc="Frank <frank@customer.example>, dave@customer.example, eve@customer.example"),
+        auth=Verdicts(spf="pass", dkim=(("pass", None),), dmarc="pass"))
+    assert sync_mailbox(harness.deps, SUPPORT).status == "synced"
     assert outcome(harness, reply) == Outcome.COMMENT
     [ticket] = harness.store.list_tickets()
     # appended in the order they were Cc'd, after the followers the ticket had: the agent's next reply reaches them
@@ -198,9 +201,11 @@ def test_a_bounce_adds_no_follower(harness: IngestHarness) -> None:
     assert ticket.followers == []
 
 
-def test_reply_to_is_the_requester(harness: IngestHarness) -> None:
+def test_the_from_sender_is_the_requester_and_reply_to_is_kept(harness: IngestHarness) -> None:
     deliver_and_sync(harness, mail(sender="form@webshop.example", reply_to="Real Person <real@customer.example>"))
-    assert harness.store.list_tickets()[0].requester == "real@customer.example"
+    [ticket] = harness.store.list_tickets()
+    assert ticket.requester == "form@webshop.example"
+    assert harness.store.comments(ticket.id)[0].reply_to == "real@customer.example"
 
 
 def test_content_attachments_inline_images_sanitized_html_and_raw_are_kept(harness: IngestHarness) -> None:
