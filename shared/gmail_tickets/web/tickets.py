@@ -102,9 +102,20 @@ def _ticket_page(ticket_id: int, *, draft: str = "") -> str:
         views.append({"comment": comment, "html": html,
                       "files": [a for a in comment.attachments if a.blob_key and not _shown_inline(a, comment)]})
     return render_template("ticket.html", ticket=ticket, views=views, draft=draft,
+                           mentioned_by=_mentioned_by(ticket_id),
                            notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
                            max_reply_chars=agent_reply.MAX_REPLY_CHARS, max_files=MAX_REPLY_FILES,
                            max_bytes=MAX_REPLY_BYTES)
+
+
+MENTIONS_LOOKBACK = 500
+
+
+def _mentioned_by(ticket_id: int) -> list[int]:
+    """Tickets that answer this one but whose senders were not on it ("mentions #N"), among the newest
+    MENTIONS_LOOKBACK tickets: they are opened after it, and a link back is a courtesy, not a record."""
+    return [t.id for t in deps().store.list_tickets(limit=MENTIONS_LOOKBACK)
+            if t.mentions == ticket_id and t.id is not None]
 
 
 @bp.post("/tickets/<int:ticket_id>/reply")
