@@ -125,7 +125,8 @@ class HeaderTable:
             return "", ""
         found = single_mailbox(raw)
         if found.address is None:
-            self.notes.add(f"header {label(name)}: {found.problem}; sender unknown")
+            consequence = "sender unknown" if name == "from" else "ignored"
+            self.notes.add(f"header {label(name)}: {found.problem}; {consequence}")
             return "", ""
         display = next((d for d, a in self.addresses(name) if a == found.address), "")
         return display, found.address
