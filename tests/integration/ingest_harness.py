@@ -41,17 +41,20 @@ class SimulatedCrash(BaseException):
 def customer_mail(subject: str | None = None, *, sender: str | None = None, reply_to: bytes | None = None,
                   to: str = "support@example.com") -> bytes:
     """A realistic inbound mail, each from its own customer unless `sender` is given (many mails from one sender
-    would be a burst); with `reply_to` (the raw of an earlier mail) it answers that mail."""
+    would be a burst); with `reply_to` (the raw of an earlier mail) it answers that mail, from that mail's sender
+    (only the people on a ticket can add to it)."""
+    from email import message_from_bytes, policy
+
     n = next(_counter)
+    original = message_from_bytes(reply_to, policy=policy.default) if reply_to is not None else None
+    if original is not None and sender is None:
+        sender = original["From"].addresses[0].addr_spec
     msg = EmailMessage()
     msg["From"] = f"Customer {n} <{sender or f'customer{n}@example.net'}>"
     msg["To"] = to
     msg["Date"] = format_datetime(SystemClock().now())
     msg["Message-ID"] = make_msgid(f"c{n}", "example.net")
-    if reply_to is not None:
-        from email import message_from_bytes, policy
-
-        original = message_from_bytes(reply_to, policy=policy.default)
+    if original is not None:
         msg["Subject"] = "Re: " + str(original["Subject"])
         msg["In-Reply-To"] = str(original["Message-ID"])
         msg["References"] = str(original["Message-ID"])

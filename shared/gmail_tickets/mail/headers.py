@@ -3,7 +3,9 @@
 Each header's raw text is kept (first occurrence wins, as for a duplicated Message-ID). Raw 8-bit bytes are
 decoded (UTF-8, else the mail's charset, else cp1252). Addresses come from the stdlib's policy.default parser,
 merged with the lenient `getaddresses` reading of the raw text, so an Exchange-style list ("a@x; b@y;"), a trailing
-comma or a broken encoded word loses nothing. Message-IDs are read from the raw text, never re-rendered.
+comma or a broken encoded word loses nothing (To, Cc). Who a mail is FROM is read strictly instead (`mailbox`,
+mail/sender.py): there, leniency would let a display name become the sender. Message-IDs are read from the raw
+text, never re-rendered.
 """
 
 from __future__ import annotations
@@ -109,13 +111,6 @@ class HeaderTable:
             if found.strip().lower() == addr.strip().lower():
                 return decode_words(display, where, self.notes)
         return ""
-
-    def first_address(self, name: str) -> tuple[str, str]:
-        """(display name, address) of the first mailbox; the display text alone when there is no address."""
-        found = self.addresses(name)
-        if found:
-            return found[0]
-        return self.text(name).strip("<>\" "), ""
 
     def mailbox(self, name: str) -> tuple[str, str]:
         """(display name, address) of the one mailbox a From or Reply-To names, read strictly (mail/sender.py):
