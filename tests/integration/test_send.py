@@ -98,7 +98,8 @@ def test_sent_mail_never_becomes_a_ticket_and_the_customers_answer_threads_back(
     assert len(harness.store.list_tickets()) == tickets_before
     assert not harness.store.ledger_contains(SUPPORT, [harness.sent_summary(note.message_id)["id"]])
 
-    answer = customer_mail(sender="someone.else@example.org").replace(
+    requester = harness.store.get_ticket(ticket_id).requester  # only a ticket's people can answer onto it
+    answer = customer_mail(sender=requester).replace(
         b"Subject: Request", b"In-Reply-To: <" + note.message_id.encode() + b">\nSubject: Request")
     gmail_id = harness.deliver(answer)
     sync_mailbox(harness.deps, SUPPORT)
