@@ -37,7 +37,7 @@ from gmail_tickets.domain.outbox import (
 )
 from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
+from gmail_tickets.mail.outbound import clean_header_text, gmail_thread_safe_subject, usable_message_id
 from gmail_tickets.ports import OutboxUnit
 from gmail_tickets.services.deps import Deps
 
@@ -59,8 +59,9 @@ _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_tr
 
 
 def _values(ticket: Ticket, brand_name: str) -> dict[str, object]:
-    return {"ticket_id": ticket.id, "subject": ticket.subject, "requester": ticket.requester,
-            "requester_name": ticket.requester_name, "brand": brand_name}
+    """The customer's words without control characters: a NUL from a subject must not sink the whole mail."""
+    return {"ticket_id": ticket.id, "subject": clean_header_text(ticket.subject), "requester": ticket.requester,
+            "requester_name": clean_header_text(ticket.requester_name), "brand": brand_name}
 
 
 def render_ack(template: str | None, *, ticket: Ticket, brand_name: str) -> str:
