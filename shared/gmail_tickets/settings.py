@@ -32,7 +32,7 @@ class Settings:
         20, "GT_BURST_THRESHOLD", "More mails than this from one sender within the burst window are suspended.")
     burst_window_seconds: int = setting(600, "GT_BURST_WINDOW_SECONDS", "The window `GT_BURST_THRESHOLD` counts in.")
     burst_domain_threshold: int = setting(
-        60, "GT_BURST_DOMAIN_THRESHOLD", "More mails than this from one sending (organizational) domain within the "
+        100, "GT_BURST_DOMAIN_THRESHOLD", "More mails than this from one sending (organizational) domain within the "
         "burst window are suspended: rotating From addresses. Raise it when many customers share a domain.")
     ack_min_interval_seconds: int = setting(
         600, "GT_ACK_MIN_INTERVAL_SECONDS", "At most one acknowledgement (automatic mail) per recipient this often.")

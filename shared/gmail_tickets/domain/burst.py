@@ -18,7 +18,7 @@ class BurstPolicy:
 
     threshold: int = 20
     window: timedelta = timedelta(minutes=10)
-    domain_threshold: int = 60
+    domain_threshold: int = 100
     """The same over every sender of one organizational domain: rotating addresses (a1@, a2@ … of one domain)
     each stay under `threshold`, together they do not. Far higher, since many people share a domain."""
 
