@@ -401,7 +401,7 @@ def test_reply_goes_to_a_foreign_reply_to_only_when_the_agent_ticks_it(
     admin.goto(f"{outbox_console.url}/tickets/{ticket_id}")
     box = admin.get_by_role("checkbox", name="Reply to eve@evil.example instead")
     assert not box.is_checked()
-    assert requester in admin.locator("#reply-note").inner_text()
+    assert "emailed to the requester" in admin.locator("#reply-note").inner_text()
     admin.get_by_label("Your reply").fill("Your order ships today.")
     if confirm:
         box.check()
