@@ -34,7 +34,7 @@ from typing import Any
 from devstack.bench import ADDRESS, SimControl, log, make_store, simulator
 from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, logs, secret_names
-from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.errors import TransientError
 from gmail_tickets.ports import UnitOfWork
@@ -66,7 +66,10 @@ def queue_notifications(deps: Deps, count: int, tag: str) -> list[str]:
                             requester=f"customer{n}@example.net", connection=ADDRESS,
                             requester_name=f"Customer {n}", created_at=now)
             uow.add_ticket(ticket)
-            ack = acknowledgement(deps, ticket, brand=None, customer_message_id=f"{tag}-{n}@example.net",
+            description = Comment(ticket_id=int(ticket.id or 0), author=ticket.requester, body_text="",
+                                  created_at=now, connection=ADDRESS)  # not stored: only its verdicts are read
+            ack = acknowledgement(deps, ticket, description, sender=ticket.requester, recent=None, brand=None,
+                                  customer_message_id=f"{tag}-{n}@example.net",
                                   references=[f"{tag}-{n}@example.net"], ours={ADDRESS}, now=now)
             assert ack is not None
             uow.put_notification(ack)

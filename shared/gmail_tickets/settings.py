@@ -31,6 +31,13 @@ class Settings:
     burst_threshold: int = setting(
         20, "GT_BURST_THRESHOLD", "More mails than this from one sender within the burst window are suspended.")
     burst_window_seconds: int = setting(600, "GT_BURST_WINDOW_SECONDS", "The window `GT_BURST_THRESHOLD` counts in.")
+    burst_domain_threshold: int = setting(
+        100, "GT_BURST_DOMAIN_THRESHOLD", "More mails than this from one sending (organizational) domain within the "
+        "burst window are suspended: rotating From addresses. Raise it when many customers share a domain.")
+    ack_min_interval_seconds: int = setting(
+        600, "GT_ACK_MIN_INTERVAL_SECONDS", "At most one acknowledgement (automatic mail) per recipient this often.")
+    ack_ceiling_per_hour: int = setting(
+        200, "GT_ACK_CEILING_PER_HOUR", "Acknowledgements per support account per hour; beyond it they are skipped.")
     list_mail_is_bulk: bool = setting(
         True, "GT_LIST_MAIL_IS_BULK", "Mail with `Precedence: list` or `List-Id` is suspended like bulk mail.")
     outbound_topic: str = setting(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from devstack.embedded_stack import DEFAULT_ADDRESS, EmbeddedStack
-from gmail_tickets.domain.model import Brand
+from gmail_tickets.domain.model import Brand, Comment, Ticket
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.domain.send_window import bucket_of
 from gmail_tickets.ports import UnitOfWork
@@ -375,3 +375,63 @@ def test_new_pages_have_landmarks_and_labels(admin: Any, outbox_console: OutboxC
             ".filter(el => !el.labels || el.labels.length === 0).length")
         assert unlabeled == 0, path
         assert admin.get_by_role("heading", level=1).count() == 1, path
+
+
+def _ticket_with_reply_to(console: OutboxConsole, reply_to: str) -> int:
+    """A ticket whose customer mail named a Reply-To (kept on the comment by the ingest path; set directly)."""
+    now = console.deps.clock.now()
+    n = next(_mails)
+    requester = f"ann{n}@shop.example"
+
+    def work(uow: UnitOfWork) -> int:
+        ticket_id = uow.add_ticket(Ticket(subject=f"Order {n}", requester=requester, connection=DEFAULT_ADDRESS,
+                                          created_at=now))
+        uow.add_comment(Comment(ticket_id=ticket_id, author=requester, body_text="Where is it?", created_at=now,
+                                connection=DEFAULT_ADDRESS, reply_to=reply_to))
+        return ticket_id
+
+    return console.stack.store.atomically(work)
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_reply_goes_to_a_foreign_reply_to_only_when_the_agent_ticks_it(
+        admin: Any, outbox_console: OutboxConsole, confirm: bool) -> None:
+    ticket_id = _ticket_with_reply_to(outbox_console, "eve@evil.example")
+    requester = outbox_console.stack.store.get_ticket(ticket_id).requester  # type: ignore[union-attr]
+    admin.goto(f"{outbox_console.url}/tickets/{ticket_id}")
+    box = admin.get_by_role("checkbox", name="Reply to eve@evil.example instead")
+    assert not box.is_checked()
+    assert "emailed to the requester" in admin.locator("#reply-note").inner_text()
+    admin.get_by_label("Your reply").fill("Your order ships today.")
+    if confirm:
+        box.check()
+    admin.get_by_role("button", name="Add reply").click()
+    admin.wait_for_url(f"{outbox_console.url}/tickets/{ticket_id}")
+    [reply] = [n for n in outbox_console.stack.store.list_notifications(ticket_id=ticket_id)
+               if n.event.startswith("reply:")]
+    assert reply.to == (("eve@evil.example",) if confirm else (requester,))
+
+
+def test_a_reply_to_in_the_senders_domain_is_followed_without_asking(
+        admin: Any, outbox_console: OutboxConsole) -> None:
+    ticket_id = _ticket_with_reply_to(outbox_console, "orders@team.shop.example")
+    admin.goto(f"{outbox_console.url}/tickets/{ticket_id}")
+    assert admin.get_by_role("checkbox").count() == 0
+    assert "orders@team.shop.example" in admin.locator("#reply-note").inner_text()
+
+
+def test_a_held_back_acknowledgement_is_shown_skipped_with_its_reason(
+        admin: Any, outbox_console: OutboxConsole) -> None:
+    sender = f"repeat{next(_mails)}@shop.example"
+    subjects = [f"Question {sender} {i}" for i in range(2)]
+    deliver_all(outbox_console.stack, [
+        f"From: {sender}\r\nTo: {DEFAULT_ADDRESS}\r\nSubject: {s}\r\nMessage-ID: <{i}.{sender}>\r\n\r\nHi.\r\n"
+        .encode() for i, s in enumerate(subjects)])
+    store = outbox_console.stack.store
+    second = wait_for(lambda: next((t for t in store.list_tickets(limit=500) if t.subject == subjects[1]), None),
+                      what="second ticket")
+    admin.goto(f"{outbox_console.url}/tickets/{second.id}")
+    row = admin.get_by_role("region", name="Notifications").locator("tbody tr")
+    assert row.locator("td").nth(2).inner_text().startswith("skipped")
+    assert "Reason: Acknowledgement not sent: an automatic mail already went to this address" in row.inner_text()
+    assert row.get_by_role("button").count() == 0

@@ -2,8 +2,9 @@
 
 import pytest
 
+from gmail_tickets.domain.org_domain import organizational_domain
 from gmail_tickets.domain.sender_auth import SenderAuth
-from gmail_tickets.mail.authentication import organizational_domain, sender_auth
+from gmail_tickets.mail.authentication import sender_auth
 from gmail_tickets.mail.notes import Notes
 from gmail_tickets.mail.parse import parse
 

@@ -248,11 +248,6 @@ def test_recipient_limit() -> None:
 @pytest.mark.parametrize(
     "changes",
     [
-        {"subject": "Hi\r\nBcc: victim@evil.example"},
-        {"subject": "Hi\nBcc: victim@evil.example"},
-        {"subject": "Hi\rX: y"},
-        {"subject": "Hi\u2028X: y"},
-        {"from_name": "Support\r\nBcc: victim@evil.example"},
         {"from_address": "support@acme.example\r\nBcc: victim@evil.example"},
         {"to": ("alice@customer.example\nBcc: victim@evil.example",)},
         {"cc": ("bob@customer.example\r\n",)},
@@ -272,13 +267,34 @@ def test_header_injection_is_refused(changes: dict[str, object]) -> None:
 @pytest.mark.parametrize(
     "changes",
     [
+        {"subject": "Hi\r\nBcc: victim@evil.example"},
+        {"subject": "Hi\nBcc: victim@evil.example"},
+        {"subject": "Hi\rBcc: victim@evil.example"},
+        {"subject": "Hi\u2028Bcc: victim@evil.example"},
+        {"subject": "Hi\x00\x85Bcc: victim@evil.example"},
+        {"from_name": "Support\r\nBcc: victim@evil.example"},
+        {"from_name": "Support\x00\nBcc: victim@evil.example"},
+    ],
+)
+def test_control_characters_in_subjects_and_names_are_removed_not_fatal(changes: dict[str, object]) -> None:
+    """Subjects and names come from customers' mail: a NUL or line break in one must not make every mail on the
+    ticket fail, and must not become a header either."""
+    msg = message_from_bytes(_build(**changes), policy=policy.default)
+    assert "Bcc" not in msg
+    assert "victim@evil.example" in (str(msg["Subject"]) + str(msg["From"]))
+    assert not any(ord(c) < 0x20 or c in "\x85\u2028" for c in str(msg["Subject"]) + str(msg["From"]))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
         {"to": ("alice.customer.example",)},
         {"to": ("@customer.example",)},
         {"to": ("alice@",)},
         {"cc": ("bob customer@example",)},
         {"to": ("Alice <alice@customer.example>",)},
         {"to": ("a@b.example, c@d.example",)},
-        {"to": ("zoë@customer.example",)},
+        {"to": ("zo\u00eb @customer.example",)},
         {"from_address": "support"},
         {"reply_to": "replies"},
     ],

@@ -1,4 +1,5 @@
-"""Burst detection: a sender writing faster than a person does is a machine or a loop, so its mail is suspended."""
+"""Burst detection: a sender writing faster than a person does is a machine or a loop, so its mail is suspended;
+so is a domain whose senders together write faster than a domain's people do (rotating From addresses)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ class BurstPolicy:
 
     threshold: int = 20
     window: timedelta = timedelta(minutes=10)
+    domain_threshold: int = 100
+    """The same over every sender of one organizational domain: rotating addresses (a1@, a2@ … of one domain)
+    each stay under `threshold`, together they do not. Far higher, since many people share a domain."""
 
     def __post_init__(self) -> None:
-        if self.threshold < 1:
+        if self.threshold < 1 or self.domain_threshold < 1:
             raise ValueError("burst threshold must be at least 1")
         if self.window <= timedelta(0):
             raise ValueError("burst window must be positive")
@@ -35,11 +39,20 @@ class BurstPolicy:
         """`recent_count` mails already in the window, so this one is number recent_count + 1."""
         return recent_count + 1 > self.threshold
 
+    def is_domain_burst(self, recent_domain_count: int) -> bool:
+        """`recent_domain_count` mails from the sender's organizational domain already in the window."""
+        return recent_domain_count + 1 > self.domain_threshold
+
     @property
     def reason(self) -> str:
         """What to show admins on a mail suspended by this policy."""
         mails = "mail" if self.threshold == 1 else "mails"
         return f"More than {self.threshold} {mails} from this sender within {_duration(self.window)}."
+
+    @property
+    def domain_reason(self) -> str:
+        mails = "mail" if self.domain_threshold == 1 else "mails"
+        return f"More than {self.domain_threshold} {mails} from this sender's domain within {_duration(self.window)}."
 
 
 def _duration(window: timedelta) -> str:

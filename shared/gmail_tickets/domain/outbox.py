@@ -7,6 +7,7 @@ and adds nothing. Delivery moves the record along
     queued ──claim──▶ sending(route) ──▶ sent
        ▲                   │       └───▶ failed   (visible in the console, never silently dropped)
        └─── retry later ───┘
+    skipped: made settled, never sent (an acknowledgement the anti-spam rules held back, with the reason)
 
 and every move is a transaction on the record, so at-least-once events deliver it at most once per route:
 - a claim is taken by one sender at a time (`lease_until`); a redelivered event meanwhile waits;
@@ -35,6 +36,7 @@ class NotificationState(enum.StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    SKIPPED = "skipped"  # automatic mail the rules held back (domain/ack_policy.py): kept, with the reason, unsent
 
 
 class NotificationEvent(enum.StrEnum):
@@ -100,7 +102,21 @@ class Notification:
 
     @property
     def is_settled(self) -> bool:
-        return self.state in (NotificationState.SENT, NotificationState.FAILED)
+        return self.state in (NotificationState.SENT, NotificationState.FAILED, NotificationState.SKIPPED)
+
+    @property
+    def counted_recipient(self) -> str | None:
+        """For automatic mail we meant to send (not skipped): its recipient, lower-cased, which the stores index
+        with the account and the creation time so the acknowledgement limits are index-served counts."""
+        if not self.automatic or self.state == NotificationState.SKIPPED or not self.to:
+            return None
+        return self.to[0].strip().lower()
+
+    def skip(self, reason: str, now: datetime) -> None:
+        """Held back by the rules: settled as skipped, the reason kept for the console."""
+        self.state = NotificationState.SKIPPED
+        self.last_error = reason
+        self.updated_at = now
 
     def mail(self, attachments: tuple[OutgoingAttachment, ...] = ()) -> OutboundMail:
         """The domain mail to build bytes from; `attachments` carries the files' bytes (relay only)."""

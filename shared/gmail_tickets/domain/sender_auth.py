@@ -46,8 +46,9 @@ class SenderAuth:
     @property
     def dmarc_published(self) -> bool:
         """Gmail evaluated DMARC for the From domain against a published policy. `none` (no record) and Gmail's
-        `bestguesspass` (no record; it guessed) are not a published policy."""
-        return self.dmarc in (PASS, FAIL)
+        `bestguesspass` (no record; it guessed) are not a published policy; a temperror or permerror is (the
+        record exists, or could not be read), so such mail is not taken on the From's word."""
+        return self.dmarc not in (None, "none", "bestguesspass")
 
     @property
     def possible_spoof(self) -> bool:

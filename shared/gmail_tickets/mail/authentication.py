@@ -14,33 +14,16 @@ Suffix List (the `publicsuffixlist` package). A malformed stamp never raises: it
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import authres
-from publicsuffixlist import PublicSuffixList
 
+from gmail_tickets.domain.org_domain import organizational_domain
 from gmail_tickets.domain.sender_auth import PASS, SenderAuth
 from gmail_tickets.mail.notes import Notes
 
 GOOGLE = "mx.google.com"
 _WORST_FIRST = ("fail", "permerror", "temperror", "softfail", "neutral", "policy", "none")
-
-
-@functools.cache
-def _suffixes() -> PublicSuffixList:
-    return PublicSuffixList()  # the list bundled with the pinned package: the same answer on every machine
-
-
-def organizational_domain(domain: str) -> str:
-    """example.co.uk for mail.example.co.uk; the domain itself when it is a public suffix or not a name."""
-    domain = domain.strip().strip(".").lower()
-    if not domain:
-        return ""
-    try:
-        return _suffixes().privatesuffix(domain) or domain
-    except Exception:  # odd labels (IDN errors): compare the name as written
-        return domain
 
 
 def aligned(domain: str | None, from_domain: str) -> bool:

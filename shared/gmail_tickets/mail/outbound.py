@@ -5,14 +5,19 @@ Subject (the caller tags it; see `gmail_thread_safe_subject`). Automatic mail sa
 X-Auto-Response-Suppress) so auto-responders do not answer it and no loop starts.
 
 Everything a caller passes ends up in headers, so every value is checked before the stdlib sees it: a line break in
-a subject, name or address would let the text that follows become a header of its own (header injection), and
-that is refused here rather than trusted to the caller. Output uses policy.SMTP (7-bit): CRLF line ends, RFC 2047
-for non-ASCII header text, RFC 2231 for non-ASCII file names, quoted-printable or base64 bodies.
+an address or Message-ID would let the text that follows become a header of its own (header injection), and that
+is refused here rather than trusted to the caller. Subjects and display names come from customers' mail, so their
+control characters (NUL, CR, LF, …) are removed instead: one odd subject must not make every mail on its ticket
+fail. Output uses policy.SMTP (7-bit): CRLF line ends, RFC 2047 for non-ASCII header text, RFC 2231 for
+non-ASCII file names, quoted-printable or base64 bodies — except that a mail to or from an address with a
+non-ASCII local part is written with UTF-8 headers (RFC 6532), which needs SMTPUTF8 on the relay (the relay
+adapter asks for it, and fails visibly when the relay does not offer it) and which Gmail's API accepts.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -23,7 +28,8 @@ from email.utils import format_datetime
 from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment
 
 __all__ = [
-    "MAX_RECIPIENTS", "build_message", "gmail_thread_safe_subject", "has_physical_attachments", "usable_message_id",
+    "MAX_RECIPIENTS", "build_message", "clean_header_text", "gmail_thread_safe_subject", "has_physical_attachments",
+    "needs_smtputf8", "usable_message_id",
 ]
 
 MAX_RECIPIENTS = 100
@@ -31,6 +37,8 @@ MAX_RECIPIENTS = 100
 
 _POLICY = policy.SMTP.clone(cte_type="7bit")
 """CRLF line ends, and bodies in quoted-printable/base64: a relay without 8BITMIME must not mangle them."""
+_UTF8_POLICY = _POLICY.clone(utf8=True)
+"""The same with RFC 6532 UTF-8 headers: only for mail with a non-ASCII local part, which cannot be written else."""
 
 MAX_MESSAGE_ID_CHARS = 900
 """A msg-id cannot be folded, and a header line may not exceed 998 octets (RFC 5322 2.1.1)."""
@@ -38,6 +46,8 @@ MAX_MESSAGE_ID_CHARS = 900
 # Everything str.splitlines() breaks on, plus NUL: the stdlib's header folding treats several of these as line
 # ends, so any of them could start a new header.
 _LINE_BREAKS = frozenset("\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
+_SPACE_LIKE = frozenset("\t\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+_SPACES = re.compile(r" {2,}")
 _CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _MSG_ID = re.compile(r"[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+")  # printable ASCII without < > and space
 _REPLY_PREFIX = re.compile(
@@ -61,7 +71,8 @@ def build_message(mail: OutboundMail, *, date: datetime) -> bytes:
     if date.tzinfo is None or date.utcoffset() is None:
         raise ValueError("date must be timezone-aware (a naive time would be sent as -0000, 'zone unknown')")
 
-    msg = EmailMessage(policy=_POLICY)
+    mail_policy = _UTF8_POLICY if needs_smtputf8(mail) else _POLICY
+    msg = EmailMessage(policy=mail_policy)
     msg["From"] = _mailbox("From", mail.from_address, mail.from_name)
     if mail.to:
         msg["To"] = [_mailbox("To", addr) for addr in mail.to]
@@ -69,7 +80,7 @@ def build_message(mail: OutboundMail, *, date: datetime) -> bytes:
         msg["Cc"] = [_mailbox("Cc", addr) for addr in mail.cc]
     if mail.reply_to is not None:
         msg["Reply-To"] = _mailbox("Reply-To", mail.reply_to)
-    msg["Subject"] = _header_text("Subject", mail.subject)
+    msg["Subject"] = clean_header_text(mail.subject)
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = _IdHeader("Message-ID", [_message_id("Message-ID", mail.message_id)])
     for name, ids in _threading_headers(mail).items():
@@ -91,7 +102,26 @@ def build_message(mail: OutboundMail, *, date: datetime) -> bytes:
         )
     if "MIME-Version" not in msg:  # set_content adds it; kept explicit so the guarantee does not hide in the stdlib
         msg["MIME-Version"] = "1.0"
-    return msg.as_bytes(policy=_POLICY)
+    return msg.as_bytes(policy=mail_policy)
+
+
+def needs_smtputf8(mail: OutboundMail) -> bool:
+    """Any address (sender or recipient) with a non-ASCII local part: such mail needs RFC 6532 and SMTPUTF8."""
+    addresses = (mail.from_address, *mail.to, *mail.cc, *((mail.reply_to,) if mail.reply_to else ()))
+    return any(isinstance(a, str) and not a.rpartition("@")[0].isascii() for a in addresses)
+
+
+def clean_header_text(value: str) -> str:
+    """Header text (a subject, a display name) with every control character removed: NUL goes, line breaks and
+    tabs become spaces, runs of spaces shrink to one. What is left cannot start a header of its own."""
+    if not isinstance(value, str):
+        raise ValueError(f"header text must be a string, got {type(value).__name__}")
+    spaced = "".join(" " if c in _SPACE_LIKE else c for c in value if c in _SPACE_LIKE or not _is_control(c))
+    return _SPACES.sub(" ", spaced).strip()
+
+
+def _is_control(c: str) -> bool:
+    return unicodedata.category(c) == "Cc" or c in _LINE_BREAKS
 
 
 def has_physical_attachments(mail: OutboundMail) -> bool:
@@ -158,7 +188,7 @@ def _threading_headers(mail: OutboundMail) -> dict[str, list[str]]:
 
 def _mailbox(field: str, address: str, display_name: str = "") -> Address:
     """A checked Address; the stdlib quotes the name and RFC 2047-encodes it when non-ASCII."""
-    name = _header_text(f"{field} display name", display_name or "")
+    name = clean_header_text(display_name or "")
     addr_spec = _addr_spec(field, address)
     local, _, domain = addr_spec.rpartition("@")
     try:
@@ -168,8 +198,8 @@ def _mailbox(field: str, address: str, display_name: str = "") -> Address:
 
 
 def _addr_spec(field: str, address: str) -> str:
-    """A bare address that is safe in a header: one '@', no spaces or controls, an ASCII local part (a non-ASCII
-    one needs SMTPUTF8, which we do not send) and the domain in IDNA (xn--) form."""
+    """A bare address that is safe in a header: one '@', no spaces or controls, and the domain in IDNA (xn--)
+    form. A non-ASCII local part is kept as it is (the mail then needs SMTPUTF8, see needs_smtputf8)."""
     if not isinstance(address, str):
         raise ValueError(f"{field}: address must be a string, got {type(address).__name__}")
     _refuse_line_breaks(f"{field} address", address)
@@ -179,20 +209,26 @@ def _addr_spec(field: str, address: str) -> str:
         raise ValueError(f"{field}: {address!r} is not an email address (needs local@domain)")
     if any(c.isspace() or ord(c) < 0x20 or c in "<>,;" for c in candidate):
         raise ValueError(f"{field}: {address!r} is not a bare email address")
-    if not local.isascii():
-        raise ValueError(f"{field}: {address!r} is an address with a non-ASCII local part, which needs SMTPUTF8")
+    if not local.isascii() and any(unicodedata.category(c)[0] in "CZ" for c in local):
+        raise ValueError(f"{field}: {address!r} has a control or separator character in its local part")
     if not domain.isascii():
         try:
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError as exc:
             raise ValueError(f"{field}: {address!r} is an address with an invalid domain") from exc
+    # The stdlib parses only ASCII local parts: a non-ASCII one is checked as its shape with ASCII stand-ins.
+    probe = "".join(c if c.isascii() else "a" for c in local)
     try:
-        parsed = Address(addr_spec=f"{local}@{domain}")
+        parsed = Address(addr_spec=f"{probe}@{domain}")
     except Exception as exc:
         raise ValueError(f"{field}: {address!r} is not a valid email address") from exc
     if not parsed.username or not parsed.domain:
         raise ValueError(f"{field}: {address!r} is not an email address (needs local@domain)")
-    return parsed.addr_spec
+    if probe == local:
+        return parsed.addr_spec
+    if parsed.addr_spec != f"{probe}@{domain}":  # it would need quoting: not an address we can write as UTF-8
+        raise ValueError(f"{field}: {address!r} is not a valid email address")
+    return f"{local}@{domain}"
 
 
 def usable_message_id(value: str | None) -> bool:

@@ -91,6 +91,12 @@ class OutboxUnit(Protocol):
     def put_notification(self, notification: Notification) -> None:
         """Insert or replace by id."""
 
+    def automatic_mail_count(self, *, since: datetime, recipient: str | None = None,
+                             account: str | None = None) -> int:
+        """Automatic mail meant to be sent (`Notification.counted_recipient` set) created at or after `since`, to
+        `recipient` (case-insensitive) or from the support `account`: an index-served count, read in this
+        transaction (before its writes), so two instances cannot both take the last slot."""
+
     def get_send_window(self, address: str) -> SendWindow:
         """The account's Gmail sends in the rolling 24 h; an empty window when it never sent."""
 
@@ -130,6 +136,10 @@ class LedgerRepo(Protocol):
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """Ledger entries of mail from `sender` (any connection, any outcome) created at or after `since`:
         what burst detection counts."""
+
+    def recent_domain_mail_count(self, domain: str, since: datetime) -> int:
+        """Ledger entries of mail from any sender of `domain`'s organizational domain created at or after
+        `since`: what burst detection counts for rotating senders of one domain."""
 
 
 class TicketRepo(Protocol):

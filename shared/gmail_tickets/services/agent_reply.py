@@ -1,6 +1,7 @@
 """An agent's reply, written in the console: added to the ticket's conversation and, in the same transaction,
-queued as mail to the requester and the followers (an outbox record; see services/notifications.py). The reply
-carries our signed Message-ID, so the customer's answer threads back onto the ticket.
+queued as mail to the requester (or their Reply-To, when allowed) and the followers (an outbox record; see
+services/notifications.py). The reply carries our signed Message-ID, so the customer's answer threads back onto
+the ticket.
 """
 
 from __future__ import annotations
@@ -42,13 +43,14 @@ def check_reply(body: str) -> str:
 
 
 def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
-                   attachments: Sequence[Attachment] = ()) -> Comment:
+                   attachments: Sequence[Attachment] = (), reply_to_confirmed: str | None = None) -> Comment:
     """Add `body` to ticket `ticket_id` as a reply by the signed-in agent `author` ("admin" for the embedded
     admin, an email address behind IAP); return the stored comment.
 
     The body is stored as `check_reply` makes it. The comment carries the ticket's connection,
     the address it goes out from, and the Message-ID it is sent with. `attachments` are files already kept in
-    the BlobStore (blob_key set); mail with files goes through the relay. Raises TicketNotFound for an unknown
+    the BlobStore (blob_key set); mail with files goes through the relay. `reply_to_confirmed` is the requester's
+    Reply-To the agent ticked "reply there instead" for (domain/reply_target.py). Raises TicketNotFound for an unknown
     ticket, ReplyRefused for an empty or too long body.
     """
     text = check_reply(body)
@@ -73,7 +75,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
                           message_id=deps.tokens.message_id(ticket_id))
         uow.add_comment(comment)
         mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
-                           ours=support | {ticket.connection.lower()}, now=now)
+                           ours=support | {ticket.connection.lower()}, now=now,
+                           reply_to_confirmed=reply_to_confirmed)
         if mail is not None:
             uow.put_notification(mail)
             queued.append(mail.id)

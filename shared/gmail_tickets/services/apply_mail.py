@@ -24,7 +24,7 @@ from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedM
 from gmail_tickets.ports import LedgerUnit, SetAsideUnit, TicketUnit, UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import KeptMail, Recorded
-from gmail_tickets.services.notifications import acknowledgement
+from gmail_tickets.services.notifications import acknowledgement, recent_automatic_mail
 
 
 def record_id(connection: str, gmail_message_id: str) -> str:
@@ -49,7 +49,7 @@ class MailWriter:
             case NewTicket(mentions=mentions, matched_by=matched_by):
                 return self._new_ticket(uow, mentions, matched_by)
             case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined):
-                comment_id = self._comment(uow, ticket_id, matched_by)
+                comment_id = self._comment(uow, ticket_id, matched_by).id
                 if joined is not None:
                     uow.put_ticket(joined)
                 self._ledger(uow, Outcome.COMMENT, ticket_id, comment_id)
@@ -82,9 +82,9 @@ class MailWriter:
         index = index_thread and outcome != Outcome.SUSPENDED
         uow.add_ledger(entry, thread_id=ids.thread_id if index else None)
 
-    def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> str:
+    def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> Comment:
         ids, mail = self.kept.ids, self.kept.mail
-        return uow.add_comment(Comment(
+        comment = Comment(
             ticket_id=ticket_id,
             author=mail.requester,
             body_text=mail.text_body,
@@ -97,12 +97,16 @@ class MailWriter:
             attachments=list(self.kept.attachments),
             reply_to=mail.reply_to,
             auth=mail.auth,
-        ))
+        )
+        uow.add_comment(comment)
+        return comment
 
     def _new_ticket(self, uow: UnitOfWork, mentions: int | None, matched_by: str | None) -> Recorded:
         """A ticket for the mail; `mentions`: the ticket it answers but its sender is not on (`matched_by` found
         it; logged, not stored on the description)."""
         ctx, mail = self.ctx, self.kept.mail
+        recent = None if ctx.importing else recent_automatic_mail(  # reads, so before this unit's writes
+            self.deps, uow, sender=mail.from_address, account=ctx.address, now=self.now)
         ticket = Ticket(
             subject=mail.subject,
             requester=mail.requester,
@@ -116,14 +120,15 @@ class MailWriter:
             mentions=mentions,
         )
         ticket_id = uow.add_ticket(ticket)
-        comment_id = self._comment(uow, ticket_id, None)
-        self._ledger(uow, Outcome.TICKET, ticket_id, comment_id, index_thread=mentions is None)
-        ack = acknowledgement(self.deps, ticket, brand=ctx.brand, customer_message_id=mail.message_id,
-                              references=mail.references, ours=ctx.ours, now=self.now)
+        description = self._comment(uow, ticket_id, None)
+        self._ledger(uow, Outcome.TICKET, ticket_id, description.id, index_thread=mentions is None)
+        ack = acknowledgement(self.deps, ticket, description, sender=mail.from_address, recent=recent,
+                              brand=ctx.brand, customer_message_id=mail.message_id, references=mail.references,
+                              ours=ctx.ours, now=self.now)
         if ack is not None:
             uow.put_notification(ack)
         return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id, matched_by,
-                        notification_id=ack.id if ack is not None else None)
+                        notification_id=ack.id if ack is not None and not ack.is_settled else None)
 
     def _suspend(self, uow: SetAsideUnit, reason: str) -> None:
         ids, mail = self.kept.ids, self.kept.mail

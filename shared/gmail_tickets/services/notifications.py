@@ -1,7 +1,8 @@
 """Triggers: which events owe someone a mail, and what that mail says.
 
 - A new ticket (not from the import on connect, not suspended mail: those never get here) → an acknowledgement
-  to the requester, from the brand's template.
+  to the From sender, from the brand's template — or, held back by the anti-spam rules (domain/ack_policy.py), a
+  skipped record that says why.
 - An agent's reply → the reply, to the requester and the followers.
 
 Each trigger writes its outbox record in the transaction of the event itself (see domain/outbox.py), under an id
@@ -20,11 +21,12 @@ import hashlib
 import html
 import logging
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from gmail_tickets.domain.ack_policy import AckPolicy, RecentAutomaticMail
 from gmail_tickets.domain.model import Brand, Comment, Ticket, unique_addresses
 from gmail_tickets.domain.outbox import (
     AttachmentRef,
@@ -33,8 +35,9 @@ from gmail_tickets.domain.outbox import (
     NotificationState,
     notification_id,
 )
+from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
+from gmail_tickets.mail.outbound import clean_header_text, gmail_thread_safe_subject, usable_message_id
 from gmail_tickets.ports import OutboxUnit
 from gmail_tickets.services.deps import Deps
 
@@ -56,8 +59,9 @@ _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_tr
 
 
 def _values(ticket: Ticket, brand_name: str) -> dict[str, object]:
-    return {"ticket_id": ticket.id, "subject": ticket.subject, "requester": ticket.requester,
-            "requester_name": ticket.requester_name, "brand": brand_name}
+    """The customer's words without control characters: a NUL from a subject must not sink the whole mail."""
+    return {"ticket_id": ticket.id, "subject": clean_header_text(ticket.subject), "requester": ticket.requester,
+            "requester_name": clean_header_text(ticket.requester_name), "brand": brand_name}
 
 
 def render_ack(template: str | None, *, ticket: Ticket, brand_name: str) -> str:
@@ -98,37 +102,71 @@ def _nonce(record_id: str) -> str:
     return hashlib.sha256(record_id.encode()).hexdigest()[:16]
 
 
-def acknowledgement(
-    deps: Deps, ticket: Ticket, *, brand: Brand | None, customer_message_id: str | None,
-    references: Sequence[str], ours: Collection[str], now: datetime,
-) -> Notification | None:
-    """The acknowledgement of a new ticket, or None when there is nobody to send it to."""
-    if ticket.id is None or ticket.suppress_triggers or not _deliverable(ticket.requester, ours):
+def ack_policy(deps: Deps) -> AckPolicy:
+    settings = deps.settings
+    return AckPolicy(timedelta(seconds=settings.ack_min_interval_seconds), settings.ack_ceiling_per_hour)
+
+
+def recent_automatic_mail(deps: Deps, uow: OutboxUnit, *, sender: str | None, account: str,
+                          now: datetime) -> RecentAutomaticMail | None:
+    """What the acknowledgement limits count, read in the new ticket's unit of work BEFORE its writes (Firestore
+    reads first; SQLite serialises the unit), so two instances cannot both send the one allowed. Two
+    index-served counts; None (no reads) when there is no sender to acknowledge."""
+    if not sender or "@" not in sender:
         return None
+    policy = ack_policy(deps)
+    return RecentAutomaticMail(
+        to_recipient=uow.automatic_mail_count(since=policy.recipient_since(now), recipient=sender),
+        from_account=uow.automatic_mail_count(since=policy.account_since(now), account=account),
+    )
+
+
+def acknowledgement(
+    deps: Deps, ticket: Ticket, description: Comment, *, sender: str | None, recent: RecentAutomaticMail | None,
+    brand: Brand | None, customer_message_id: str | None, references: Sequence[str], ours: Collection[str],
+    now: datetime,
+) -> Notification | None:
+    """The acknowledgement of a new ticket, to the From `sender` only (never Reply-To), or — when the rules of
+    domain/ack_policy.py hold it back — a skipped record saying why. None only for imported tickets, which get
+    no triggers by design."""
+    if ticket.id is None or ticket.suppress_triggers:
+        return None
+    policy = ack_policy(deps)
+    recipient = sender.strip() if sender and _deliverable(sender.strip(), ours) else None
+    reason = "the mail has no usable From address" if recipient is None else policy.refusal(description.auth)
+    if reason is None:
+        reason = policy.limited(recent or RecentAutomaticMail(0, 0))
+    to = (recipient,) if recipient else ()
     brand_name = brand.name if brand else ""
-    record_id = notification_id(ticket.id, NotificationEvent.TICKET_CREATED, [ticket.requester])
+    record_id = notification_id(ticket.id, NotificationEvent.TICKET_CREATED, list(to))
     text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name)
-    return Notification(
+    ack = Notification(
         id=record_id, ticket_id=ticket.id, event=str(NotificationEvent.TICKET_CREATED),
         connection=ticket.connection, from_address=ticket.connection, from_name=brand_name,
-        to=(ticket.requester,), reply_to=ticket.connection,
+        to=to, reply_to=ticket.connection,
         subject=gmail_thread_safe_subject(ticket.subject), text=text, html=text_as_html(text),
         message_id=deps.tokens.message_id(ticket.id, _nonce(record_id)),
         in_reply_to=customer_message_id if usable_message_id(customer_message_id) else None,
         references=tuple(r for r in references if usable_message_id(r)), automatic=True,
         gmail_thread_id=ticket.gmail_thread_id, created_at=now, updated_at=now,
     )
+    if reason is not None:
+        ack.skip(f"Acknowledgement not sent: {reason}.", now)
+        log.info("acknowledgement skipped", extra={"ticket_id": ticket.id, "reason": reason})
+    return ack
 
 
 def agent_reply(
     deps: Deps, ticket: Ticket, comment: Comment, *, brand: Brand | None, conversation: Sequence[Comment],
-    attachments: Sequence[AttachmentRef] = (), ours: set[str], now: datetime,
+    attachments: Sequence[AttachmentRef] = (), ours: set[str], now: datetime, reply_to_confirmed: str | None = None,
 ) -> Notification | None:
     """The agent's reply as mail to the requester (To) and the followers (Cc), threaded under the conversation:
-    In-Reply-To names the customer's latest mail, References the whole chain."""
+    In-Reply-To names the customer's latest mail, References the whole chain. To is the requester's Reply-To
+    instead only when it is in the requester's domain or the agent confirmed it (domain/reply_target.py)."""
     if ticket.id is None or comment.id is None:
         return None
-    to = tuple(a for a in (ticket.requester,) if _deliverable(a, ours))
+    address = reply_target(ticket, conversation).address(reply_to_confirmed)
+    to = tuple(a for a in (address,) if _deliverable(a, ours))
     taken = {a.lower() for a in to}
     cc = tuple(a for a in unique_addresses([a for a in ticket.followers if _deliverable(a, ours)])
                if a.lower() not in taken)

@@ -19,6 +19,7 @@ from gmail_tickets.domain import auto_mail
 from gmail_tickets.domain.disposition import Screening, decide
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import LedgerEntry, Outcome, QuarantineRecord, Ticket
+from gmail_tickets.domain.org_domain import domain_of
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.errors import AlreadyRecorded
 from gmail_tickets.mail.parse import InboundEmail, ParseFailure, parse
@@ -84,8 +85,11 @@ def screen(deps: Deps, ctx: IngestContext, mail: InboundEmail, now: datetime) ->
     )
     if verdict.kind != auto_mail.MailKind.NORMAL or not mail.from_address:
         return Screening(verdict)
-    recent = deps.store.recent_mail_count(mail.from_address, ctx.burst.window_start(now))
-    return Screening(verdict, ctx.burst.reason if ctx.burst.is_burst(recent) else None)
+    since = ctx.burst.window_start(now)
+    if ctx.burst.is_burst(deps.store.recent_mail_count(mail.from_address, since)):
+        return Screening(verdict, ctx.burst.reason)
+    from_domain = deps.store.recent_domain_mail_count(domain_of(mail.from_address), since)  # rotating senders
+    return Screening(verdict, ctx.burst.domain_reason if ctx.burst.is_domain_burst(from_domain) else None)
 
 
 @dataclass(frozen=True)

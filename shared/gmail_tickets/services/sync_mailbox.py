@@ -152,7 +152,8 @@ def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = Ingest
         ours=frozenset(ours),
         mode=mode,
         brand=None if mode is IngestMode.IMPORT else deps.brands.get(deps.store, connection.brand_id),
-        burst=BurstPolicy(settings.burst_threshold, timedelta(seconds=settings.burst_window_seconds)),
+        burst=BurstPolicy(settings.burst_threshold, timedelta(seconds=settings.burst_window_seconds),
+                          settings.burst_domain_threshold),
         list_mail_is_bulk=settings.list_mail_is_bulk,
     )
 

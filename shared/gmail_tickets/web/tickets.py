@@ -23,6 +23,7 @@ from flask import (
 from werkzeug.datastructures import FileStorage
 
 from gmail_tickets.domain.model import Attachment, Comment
+from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.mail import filenames
 from gmail_tickets.mail.parse import AttachmentInfo
 from gmail_tickets.services import agent_reply
@@ -103,6 +104,8 @@ def _ticket_page(ticket_id: int, *, draft: str = "") -> str:
                       "files": [a for a in comment.attachments if a.blob_key and not _shown_inline(a, comment)]})
     return render_template("ticket.html", ticket=ticket, views=views, draft=draft,
                            mentioned_by=_mentioned_by(ticket_id),
+                           reply_target=reply_target(ticket, comments),
+                           reply_to_confirmed=request.form.get("reply_to_confirmed") if draft else None,
                            notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
                            max_reply_chars=agent_reply.MAX_REPLY_CHARS, max_files=MAX_REPLY_FILES,
                            max_bytes=MAX_REPLY_BYTES)
@@ -128,7 +131,7 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
         agent_reply.check_reply(body)  # before the files are stored: a refused reply leaves no blobs behind
         files = _keep_uploads(request.files.getlist("files"))
         agent_reply.reply_as_agent(deps(), ticket_id, author=str(session.get("admin", "")), body=body,
-                                   attachments=files)
+                                   attachments=files, reply_to_confirmed=request.form.get("reply_to_confirmed"))
     except agent_reply.TicketNotFound:
         abort(404)
     except agent_reply.ReplyRefused as error:

@@ -8,6 +8,9 @@ import time
 from datetime import datetime
 from urllib.parse import quote
 
+from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.query import Query
+
 from gmail_tickets.adapters.records import ts
 
 
@@ -76,3 +79,18 @@ def sender_prefix(sender: str) -> str:
 def connection_prefix(connection: str) -> str:
     """Start of the `connection_pos` values of one mailbox's tickets (see tickets.ticket_doc)."""
     return f"{doc_id(connection)}\n"
+
+
+def range_since(query: Query, field: str, prefix: str, since: datetime) -> Query:
+    """Documents whose `field` is `prefix` followed by a time at or after `since` ("<key>\\n<time>" fields)."""
+    return (query.where(filter=FieldFilter(field, ">=", prefix + time_key(since)))
+            .where(filter=FieldFilter(field, "<", prefix + "~")))  # '~' sorts after every time character
+
+
+def automatic_mail_fields(counted_recipient: str | None, account: str, created_at: datetime | None) -> dict[str, str]:
+    """`auto_to_pos` / `auto_account_pos` on automatic mail meant to be sent: what the acknowledgement limits
+    count, each one range on one field (no composite index)."""
+    if counted_recipient is None:
+        return {}
+    at = time_key(created_at)
+    return {"auto_to_pos": sender_prefix(counted_recipient) + at, "auto_account_pos": sender_prefix(account) + at}

@@ -16,6 +16,7 @@ from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.model import LedgerEntry, Outcome
+from gmail_tickets.domain.org_domain import organization_of, organizational_domain
 from gmail_tickets.errors import AlreadyRecorded
 
 GET_ALL_CHUNK = 200  # document refs per batched get
@@ -38,6 +39,9 @@ def ledger_doc(entry: LedgerEntry, thread_id: str | None, seq: int) -> Doc:
         doc["thread_pos"] = keys.thread_prefix(entry.connection, thread_id) + keys.seq_text(seq)
     if entry.sender is not None and entry.created_at is not None:
         doc["sender_pos"] = keys.sender_prefix(entry.sender) + keys.time_key(entry.created_at)
+        org = organization_of(entry.sender)
+        if org:  # `sender_domain_pos`: the same for all mail of one organizational domain (burst by domain)
+            doc["sender_domain_pos"] = keys.sender_prefix(org) + keys.time_key(entry.created_at)
     return doc
 
 
@@ -115,12 +119,14 @@ class LedgerRepo(FirestoreBase):
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """A count aggregation over one range of `sender_pos` (see ledger_doc): index entries are counted
         server-side, no document is read, and no composite index is needed."""
-        prefix = keys.sender_prefix(sender)
-        query = (
-            self._col("ledger")
-            .where(filter=FieldFilter("sender_pos", ">=", prefix + keys.time_key(since)))
-            .where(filter=FieldFilter("sender_pos", "<", prefix + "~"))  # '~' sorts after every time character
-        )
+        return self._count_since("sender_pos", keys.sender_prefix(sender), since)
+
+    def recent_domain_mail_count(self, domain: str, since: datetime) -> int:
+        """The same over `sender_domain_pos`: mail from any sender of the organization of `domain`."""
+        org = organizational_domain(domain)
+        return self._count_since("sender_domain_pos", keys.sender_prefix(org), since) if org else 0
+
+    def _count_since(self, field: str, prefix: str, since: datetime) -> int:
         with translated():
-            result = query.count(alias="n").get()
+            result = keys.range_since(self._col("ledger"), field, prefix, since).count(alias="n").get()
         return int(result[0][0].value)

@@ -10,6 +10,7 @@ from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
 
 from gmail_tickets.adapters import records
+from gmail_tickets.adapters.firestore_store import keys
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.ledger import IN_LIMIT
@@ -34,7 +35,21 @@ class OutboxTx(FirestoreTx):
         return self.read_record(Notification, self._store._ref("outbox", notification_id))
 
     def put_notification(self, notification: Notification) -> None:
-        self.set(self._store._ref("outbox", notification.id), records.to_doc(notification))
+        doc = records.to_doc(notification)
+        doc.update(keys.automatic_mail_fields(notification.counted_recipient, notification.connection,
+                                              notification.created_at))
+        self.set(self._store._ref("outbox", notification.id), doc)
+
+    def automatic_mail_count(self, *, since: datetime, recipient: str | None = None,
+                             account: str | None = None) -> int:
+        """A count aggregation in this transaction over one range of `auto_to_pos` or `auto_account_pos`."""
+        field, value = ("auto_to_pos", recipient) if recipient is not None else ("auto_account_pos", account)
+        if value is None:
+            raise ValueError("count by recipient or by account")
+        query = keys.range_since(self._store._col("outbox"), field, keys.sender_prefix(value), since)
+        with translated():
+            result = query.count(alias="n").get(transaction=self._tx)
+        return int(result[0][0].value)
 
     def get_send_window(self, address: str) -> SendWindow:
         """An account that never sent has no document: its window is empty, not missing."""

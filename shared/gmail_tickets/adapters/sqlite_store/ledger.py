@@ -12,10 +12,13 @@ from typing import Any
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, chunks, doc_text, marks, record_of
 from gmail_tickets.domain.model import LedgerEntry, Outcome
+from gmail_tickets.domain.org_domain import organization_of, organizational_domain
 from gmail_tickets.errors import AlreadyRecorded
 
 RECENT_MAIL_COUNT_SQL = "SELECT COUNT(*) FROM ledger WHERE sender = ? AND created_at >= ?"
 """Public so a test can check that the ledger_by_sender index serves it."""
+RECENT_DOMAIN_MAIL_COUNT_SQL = "SELECT COUNT(*) FROM ledger WHERE sender_domain = ? AND created_at >= ?"
+"""Served by ledger_by_sender_domain (migration 7)."""
 
 
 def _sender(sender: str | None) -> str | None:
@@ -57,7 +60,8 @@ class LedgerTx(SqliteTx):
         columns: dict[str, Any] = {
             "connection": entry.connection, "gmail_message_id": entry.gmail_message_id, "outcome": str(entry.outcome),
             "ticket_id": entry.ticket_id, "rfc_message_id": entry.rfc_message_id, "thread_id": thread_id,
-            "created_at": records.ts(entry.created_at), "sender": entry.sender, "doc": doc_text(entry),
+            "created_at": records.ts(entry.created_at), "sender": entry.sender,
+            "sender_domain": organization_of(entry.sender) or None, "doc": doc_text(entry),
         }
         cur = self._write(
             f"INSERT INTO ledger ({', '.join(columns)}) VALUES ({marks(len(columns))}) ON CONFLICT DO NOTHING",
@@ -96,3 +100,8 @@ class LedgerRepo(SqliteRepo):
     def recent_mail_count(self, sender: str, since: datetime) -> int:
         """One range scan of ledger_by_sender (text order of the fixed-width timestamps is time order)."""
         return int(self._read(RECENT_MAIL_COUNT_SQL, (_sender(sender), records.ts(since)))[0][0])
+
+    def recent_domain_mail_count(self, domain: str, since: datetime) -> int:
+        """One range scan of ledger_by_sender_domain: mail from any sender of the organization of `domain`."""
+        org = organizational_domain(domain)
+        return int(self._read(RECENT_DOMAIN_MAIL_COUNT_SQL, (org, records.ts(since)))[0][0]) if org else 0

@@ -20,9 +20,21 @@ class OutboxTx(SqliteTx):
         self._upsert(
             "outbox",
             {"id": notification.id, "ticket_id": notification.ticket_id, "state": str(notification.state),
-             "created_at": records.ts(notification.created_at)},
+             "created_at": records.ts(notification.created_at), "auto_to": notification.counted_recipient,
+             "auto_account": notification.connection.lower() if notification.counted_recipient else None},
             doc_text(notification),
         )
+
+    def automatic_mail_count(self, *, since: datetime, recipient: str | None = None,
+                             account: str | None = None) -> int:
+        """Automatic mail meant to be sent (not skipped) since `since`, to `recipient` or from `account`: one range
+        scan of outbox_auto_by_recipient or outbox_auto_by_account, inside this (serialised) transaction."""
+        column, value = ("auto_to", recipient) if recipient is not None else ("auto_account", account)
+        if value is None:
+            raise ValueError("count by recipient or by account")
+        row = self._one(f"SELECT COUNT(*) FROM outbox WHERE {column} = ? AND created_at >= ?",
+                        (value.strip().lower(), records.ts(since)))
+        return 0 if row is None else int(row[0])
 
     def get_send_window(self, address: str) -> SendWindow:
         """An account that never sent has no row: its window is empty, not missing."""

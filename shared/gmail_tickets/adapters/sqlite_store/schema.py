@@ -10,9 +10,10 @@ from __future__ import annotations
 import sqlite3
 
 from gmail_tickets.adapters.sqlite_store.migration_6 import MIGRATION_6
+from gmail_tickets.adapters.sqlite_store.migration_7 import MIGRATION_7
 from gmail_tickets.adapters.sqlite_store.migrations import RELEASED
 
-MIGRATIONS: tuple[str, ...] = (*RELEASED, MIGRATION_6)
+MIGRATIONS: tuple[str, ...] = (*RELEASED, MIGRATION_6, MIGRATION_7)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
