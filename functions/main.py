@@ -37,14 +37,20 @@ logs.configure(_log_level())
 
 
 def _message_data(event: CloudEvent) -> bytes | None:
-    """The Pub/Sub message's data; None (after quarantining the envelope) when it is not base64."""
-    envelope: Any = event.data if isinstance(event.data, dict) else {}
-    encoded = (envelope.get("message") or {}).get("data", "")
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError, TypeError):
-        quarantine_event(bootstrap.deps(), json.dumps(envelope, default=str).encode(), "message data is not base64")
-        return None
+    """The Pub/Sub message's data; None (after quarantining the request's own bytes) when the envelope is not a
+    Pub/Sub message with base64 data. Never raises for what a sender put in it: that would answer 500, and the
+    same message would come back until it is dead-lettered."""
+    envelope: Any = event.data
+    message = envelope.get("message") if isinstance(envelope, dict) else None
+    encoded = message.get("data", "") if isinstance(message, dict) else None
+    if isinstance(encoded, str):
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    reason = "message data is not base64" if isinstance(message, dict) else "not a Pub/Sub message"
+    quarantine_event(bootstrap.deps(), flask.request.get_data(), reason)
+    return None
 
 
 @functions_framework.cloud_event
