@@ -114,3 +114,25 @@ def test_pages_work_without_javascript(browser: Any, console: Console) -> None:
         assert page.get_by_role("heading", name="Support addresses").is_visible()
     finally:
         context.close()
+
+
+def _signed_in_client(deps: Any, secret: str = "s3cret") -> Any:
+    app = create_app(ConsoleDeps(deps, admin_auth=SecretAuth(secret), secret_key="test"))
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True))
+    assert token is not None
+    answer = client.post("/sign-in", data={"secret": secret, "csrf_token": token.group(1)})
+    assert answer.status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("ticket_id", [2**63, 2**64, 10**40, 2**63 - 1, 0])
+def test_ticket_ids_no_store_can_hold_are_404_not_500(store: Any, tmp_path: Any, ticket_id: int) -> None:
+    """On both stores: SQLite overflowed on ids above 2^63 (a 500); an id out of range is a missing ticket."""
+    from gmail_tickets import bootstrap
+
+    config = bootstrap.Config(secrets_file=str(tmp_path / "secrets.json"), blobs_dir=str(tmp_path / "blobs"))
+    client = _signed_in_client(bootstrap.build(config, store=store))
+    for path in (f"/tickets/{ticket_id}", f"/tickets/{ticket_id}/attachments/raw/x.eml", f"/tickets/-{ticket_id}"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/tickets/{ticket_id}/reply", data={"body": "hi"}).status_code in (400, 404)
