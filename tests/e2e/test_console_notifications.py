@@ -26,8 +26,8 @@ from gmail_tickets.domain.outbox import Notification, NotificationState, SendWin
 from gmail_tickets.domain.send_window import bucket_of
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services import mailbox_health
+from gmail_tickets.services.ack_template import DEFAULT_ACK_TEMPLATE
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.notifications import DEFAULT_ACK_TEMPLATE
 from gmail_tickets.services.send_notification import SEND_LIMIT_WARNING
 from gmail_tickets.web.tickets import MAX_REPLY_BYTES, MAX_REPLY_FILES, REPLY_REQUEST_LIMIT
 from tests.fixtures.browser import deliver_all, screenshot, sign_in, wait_for
