@@ -284,4 +284,5 @@ def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure
     session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
     return create_app(ConsoleDeps(deps, admin_auth, session_key, oauth=oauth_setup(config, deps.secrets),
                                   relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
-                                  cookie_secure=cookie_secure))
+                                  cookie_secure=cookie_secure, session_idle_seconds=config.console_idle_seconds,
+                                  session_max_seconds=config.console_session_max_seconds))

@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter, Map
 from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.web import addresses, auth, brands, outbox, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
+from gmail_tickets.web.sessions import SessionRegistry
 
 # Forms allowed more than the console's 64 KiB: the reply box carries files, a brand's template may be 10,000
 # characters of any script.
@@ -72,7 +73,9 @@ def create_app(console: ConsoleDeps) -> Flask:
         if limit is not None:
             request.max_content_length = limit
 
-    auth.install(app, console.admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
+    sessions = SessionRegistry(idle_seconds=console.session_idle_seconds, max_seconds=console.session_max_seconds,
+                               now=lambda: console.deps.clock.now().timestamp())
+    auth.install(app, console.admin_auth, sessions)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     app.register_blueprint(tickets.bp)
     outbox.install(app)
