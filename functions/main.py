@@ -16,6 +16,7 @@ from typing import Any
 
 import flask
 import functions_framework
+from cloudevents.exceptions import DataUnmarshallerError
 from cloudevents.http import CloudEvent
 
 from gmail_tickets import bootstrap, logs
@@ -51,6 +52,15 @@ def _message_data(event: CloudEvent) -> bytes | None:
     reason = "message data is not base64" if isinstance(message, dict) else "not a Pub/Sub message"
     quarantine_event(bootstrap.deps(), flask.request.get_data(), reason)
     return None
+
+
+@functions_framework.errorhandler(DataUnmarshallerError)
+def _unreadable_event(error: DataUnmarshallerError) -> tuple[str, int]:
+    """functions-framework reads a CloudEvent's JSON before our function runs; JSON it cannot read (nested too
+    deeply for Python's parser, say) fails there. Such a request is quarantined with its bytes and acknowledged:
+    a 500 would bring it back until it is dead-lettered."""
+    quarantine_event(bootstrap.deps(), flask.request.get_data(), "the event's JSON could not be read")
+    return "OK", 200
 
 
 @functions_framework.cloud_event
