@@ -47,6 +47,9 @@ def test_no_template_is_the_built_in_one() -> None:
     pytest.param("{{ '%0999999999d' % 1 }}", id="a huge format width"),
     pytest.param("{{ '%*d'|format(10**9, 1) }}", id="a huge format filter width"),
     pytest.param("{{ 'x'|center(10**9) }}", id="a huge center"),
+    pytest.param("{{ '{:>999999999}'.format(1) }}", id="a huge str.format width"),
+    pytest.param("{{ 'x'.ljust(10**9) }}", id="a huge ljust"),
+    pytest.param("{{ ('a' * 100000).replace('a', 'b' * 100000) }}", id="a huge replace method"),
     pytest.param("{{ ('a' * 100000)|replace('a', 'b' * 100000) }}", id="a huge replace"),
     pytest.param("{{ ''.__class__.__mro__ }}", id="unsafe attribute"),
     pytest.param("{{ lipsum(10**6) }}", id="lipsum is gone"),
@@ -110,3 +113,11 @@ def test_saving_checks_varied_samples() -> None:
     assert huge_id is not None and "OverflowError" in huge_id
     assert (check_template("{{ subject.encode('ascii') }}") or "").startswith("UnicodeEncodeError")
     assert (check_template("{{ requester_name + 1 }}") or "").startswith("TypeError")
+
+
+def test_the_bounded_filters_still_do_their_job() -> None:
+    template = ("{{ subject|replace('fire', 'water') }}|{{ 'ab'|center(6) }}|{{ 'a\\nb'|indent(2) }}|"
+                "{{ '%s-%05d'|format(requester_name, ticket_id) }}|{{ [1, 2, 3]|sum }}|{{ [[1], [2]]|sum(start=[]) }}|"
+                "{{ range(3)|join(',') }}|{{ '%s!' % requester_name }}|{{ 'x' * 3 }}|{{ 2 ** 10 }}")
+    assert render_ack(template, ticket=ticket(), brand_name="A") == (
+        "Printer on water|  ab  |a\n  b|Ann-00123|6|[1, 2]|0,1,2|Ann!|xxx|1024\n")

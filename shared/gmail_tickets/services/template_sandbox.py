@@ -135,9 +135,13 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
 def _check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """A text's own method (`ljust`, `replace`, `expandtabs`, `join`, …) whose result could be huge: its size is
     at most the text's times the largest number or text among the arguments."""
-    owner = getattr(method, "__self__", None)
+    bound = getattr(method, "__wrapped__", method)  # the sandbox wraps str.format in its own safe formatter
+    owner = getattr(bound, "__self__", None)
     if not isinstance(owner, (str, bytes)):
         return
+    if (getattr(bound, "__name__", "") in ("format", "format_map") and isinstance(owner, str)
+            and any(int(number) > 1_000 for number in re.findall(r"\d+", owner))):  # `{:>999999999}`
+        raise TemplateBudgetExceeded("a format width or precision above 1,000")
     factor = max([1, *(a for a in (*args, *kwargs.values()) if isinstance(a, int)),
                   *(_sized(a) for a in (*args, *kwargs.values()))])
     _check_size((len(owner) + 1) * factor)
@@ -167,15 +171,19 @@ def _bounded_range(*args: int) -> range:
 
 
 def _sized_filter(name: str, size: Callable[..., int]) -> Callable[..., Any]:
-    """A built-in filter that refuses arguments that would make a huge value."""
+    """A built-in filter that refuses arguments that would make a huge value. `size` sees the filter's own
+    arguments, without the context Jinja passes first to some filters (`replace` takes the eval context)."""
     original = _env.filters[name]
+    pass_arg = getattr(original, "jinja_pass_arg", None)
 
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _budget().step()
-        _check_size(size(*args, **kwargs))
+        _check_size(size(*(args[1:] if pass_arg is not None else args), **kwargs))
         return original(*args, **kwargs)
 
     bounded.__name__ = name
+    if pass_arg is not None:
+        bounded.jinja_pass_arg = pass_arg  # type: ignore[attr-defined]
     return bounded
 
 
