@@ -121,3 +121,17 @@ def test_the_bounded_filters_still_do_their_job() -> None:
                 "{{ range(3)|join(',') }}|{{ '%s!' % requester_name }}|{{ 'x' * 3 }}|{{ 2 ** 10 }}")
     assert render_ack(template, ticket=ticket(), brand_name="A") == (
         "Printer on water|  ab  |a\n  b|Ann-00123|6|[1, 2]|0,1,2|Ann!|xxx|1024\n")
+
+
+def test_a_failure_is_logged_once_per_brand_and_text_without_the_mail(caplog: pytest.LogCaptureFixture) -> None:
+    template = "{{ 1 // (ticket_id % 2) }} logged once"
+    secret_subject = "my account number is 4242"
+    with caplog.at_level("WARNING", logger="gmail_tickets.services.ack_template"):
+        for ticket_id in (2, 4, 6):
+            render_ack(template, ticket=ticket(id=ticket_id, subject=secret_subject, brand_id="logbrand"),
+                       brand_name="A")
+        render_ack(template, ticket=ticket(id=8, brand_id="other-brand"), brand_name="A")
+    records = [r for r in caplog.records if "template failed" in r.getMessage()]
+    assert [(r.brand, r.ticket_id, r.error) for r in records] == [  # type: ignore[attr-defined]
+        ("logbrand", 2, "ZeroDivisionError"), ("other-brand", 8, "ZeroDivisionError")]
+    assert all("4242" not in str(r.__dict__) for r in records)
