@@ -15,19 +15,21 @@ and at the relay, and any copy beyond one as a duplicate.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devstack.gmail_sim import GmailSimulator
 from devstack.relay_server import RelayServer
-from gmail_tickets import logs
+from gmail_tickets import bootstrap, logs
 from gmail_tickets.domain.model import Brand, Outcome
 from gmail_tickets.domain.outbox import Notification, NotificationState
 from gmail_tickets.ports import Store, UnitOfWork
@@ -227,11 +229,21 @@ def main(args: argparse.Namespace) -> int:
     return run_embedded(args)
 
 
+@contextlib.contextmanager
+def _state_dir(kept: str | None) -> Iterator[Path]:
+    """The demo's state: a temporary folder, or `--state-dir` (kept afterwards, to look at or check)."""
+    if kept:
+        yield bootstrap.state_folder(Path(kept))  # 0700 before anything (the relay's folder) is made in it
+        return
+    with tempfile.TemporaryDirectory(prefix="gmail-tickets-demo-") as state_dir:
+        yield Path(state_dir)
+
+
 def run_embedded(args: argparse.Namespace) -> int:
     from devstack.embedded_stack import EmbeddedStack
 
-    with tempfile.TemporaryDirectory(prefix="gmail-tickets-demo-") as state_dir, \
-            EmbeddedStack(Path(state_dir), sweep_interval=args.sweep_interval, send_limit=args.send_limit) as stack:
+    with _state_dir(getattr(args, "state_dir", None)) as state_dir, \
+            EmbeddedStack(state_dir, sweep_interval=args.sweep_interval, send_limit=args.send_limit) as stack:
         assert stack.deps is not None and stack.relay is not None
         print(f"Gmail simulator at {stack.sim_url}; connected {SUPPORT_ADDRESS} (embedded: SQLite, in-process push)",
               file=sys.stderr)

@@ -16,6 +16,7 @@ from typing import Any
 
 import flask
 import functions_framework
+from cloudevents.exceptions import DataUnmarshallerError
 from cloudevents.http import CloudEvent
 
 from gmail_tickets import bootstrap, logs
@@ -37,14 +38,29 @@ logs.configure(_log_level())
 
 
 def _message_data(event: CloudEvent) -> bytes | None:
-    """The Pub/Sub message's data; None (after quarantining the envelope) when it is not base64."""
-    envelope: Any = event.data if isinstance(event.data, dict) else {}
-    encoded = (envelope.get("message") or {}).get("data", "")
-    try:
-        return base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError, TypeError):
-        quarantine_event(bootstrap.deps(), json.dumps(envelope, default=str).encode(), "message data is not base64")
-        return None
+    """The Pub/Sub message's data; None (after quarantining the request's own bytes) when the envelope is not a
+    Pub/Sub message with base64 data. Never raises for what a sender put in it: that would answer 500, and the
+    same message would come back until it is dead-lettered."""
+    envelope: Any = event.data
+    message = envelope.get("message") if isinstance(envelope, dict) else None
+    encoded = message.get("data", "") if isinstance(message, dict) else None
+    if isinstance(encoded, str):
+        try:
+            return base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+    reason = "message data is not base64" if isinstance(message, dict) else "not a Pub/Sub message"
+    quarantine_event(bootstrap.deps(), flask.request.get_data(), reason)
+    return None
+
+
+@functions_framework.errorhandler(DataUnmarshallerError)
+def _unreadable_event(error: DataUnmarshallerError) -> tuple[str, int]:
+    """functions-framework reads a CloudEvent's JSON before our function runs; JSON it cannot read (nested too
+    deeply for Python's parser, say) fails there. Such a request is quarantined with its bytes and acknowledged:
+    a 500 would bring it back until it is dead-lettered."""
+    quarantine_event(bootstrap.deps(), flask.request.get_data(), "the event's JSON could not be read")
+    return "OK", 200
 
 
 @functions_framework.cloud_event

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from gmail_tickets.web.auth import AdminAuth
 
 
+STATE_FOLDER = ".var"  # where the default paths of the embedded product's files point (config.py)
+
+
 def build_store(config: Config) -> Store:
     if config.store == "firestore":
         from gmail_tickets.adapters.firestore_store import FirestoreStore
@@ -42,8 +45,19 @@ def build_store(config: Config) -> Store:
         return FirestoreStore(project=config.project, prefix=config.firestore_prefix)
     from gmail_tickets.adapters.sqlite_store import SqliteStore
 
-    Path(config.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+    state_folder(Path(config.sqlite_path).parent)
     return SqliteStore(config.sqlite_path)
+
+
+def state_folder(folder: Path) -> Path:
+    """A folder of the embedded product's files, made 0700 when new. An existing one is tightened only when it
+    is the default state folder `.var` (ours by convention): a configured path may sit in a shared folder."""
+    from gmail_tickets.adapters.private_files import DIR_MODE, private_folder, tighten
+
+    private_folder(folder)
+    if folder.name == STATE_FOLDER:
+        tighten(folder, DIR_MODE)
+    return folder
 
 
 def build_secrets(config: Config) -> Secrets:
@@ -55,6 +69,7 @@ def build_secrets(config: Config) -> Secrets:
         raise ValueError(f"GT_SECRETS={config.secrets!r}: 'file' or 'secretmanager'")
     from gmail_tickets.adapters.local_secrets import FileSecrets
 
+    state_folder(Path(config.secrets_file).parent)
     return FileSecrets(config.secrets_file)
 
 
@@ -90,6 +105,7 @@ def build_blobs(config: Config) -> BlobStore:
         return GcsBlobs(config.bucket, project=config.project)
     from gmail_tickets.adapters.local_blobs import FileBlobs
 
+    state_folder(Path(config.blobs_dir).parent)
     return FileBlobs(config.blobs_dir)
 
 
@@ -268,4 +284,5 @@ def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure
     session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
     return create_app(ConsoleDeps(deps, admin_auth, session_key, oauth=oauth_setup(config, deps.secrets),
                                   relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
-                                  cookie_secure=cookie_secure))
+                                  cookie_secure=cookie_secure, session_idle_seconds=config.console_idle_seconds,
+                                  session_max_seconds=config.console_session_max_seconds))

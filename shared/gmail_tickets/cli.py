@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--send-limit", type=int, default=None, metavar="N",
                       help="the simulated Gmail account's own daily sending limit (default: Workspace's 2,000); "
                            "past it, the relay")
+    demo.add_argument("--state-dir", help="keep the embedded demo's database, secrets and files in this folder "
+                      "(default: a temporary one, removed afterwards)")
     demo.set_defaults(run=_run_demo)
 
     from devstack.gmail_sim import cli as sim_cli

@@ -55,6 +55,11 @@ class Config:
         None, "GT_ADMIN_DOMAIN", "… or everyone of this Workspace domain (IAP's `hd` claim).")
     iap_certs_file: str | None = setting(
         None, "GT_IAP_CERTS_FILE", "Tests only: a JSON file `{key id: PEM}` in place of IAP's published keys.")
+    console_idle_seconds: float = setting(
+        12 * 3600, "GT_CONSOLE_IDLE_SECONDS", "The console signs an admin out after this long unused (admin "
+        "secret sign-in; behind IAP, IAP's own session applies).")
+    console_session_max_seconds: float = setting(
+        24 * 3600, "GT_CONSOLE_SESSION_MAX_SECONDS", "… and this long after sign-in, used or not.")
     relay_host: str | None = setting(
         None, "GT_RELAY_HOST", "The help desk's SMTP relay (submission, STARTTLS + AUTH); unset: no relay.")
     relay_port: int = setting(587, "GT_RELAY_PORT", "The relay's port.")

@@ -26,8 +26,8 @@ from gmail_tickets.domain.outbox import Notification, NotificationState, SendWin
 from gmail_tickets.domain.send_window import bucket_of
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services import mailbox_health
+from gmail_tickets.services.ack_template import DEFAULT_ACK_TEMPLATE
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.notifications import DEFAULT_ACK_TEMPLATE
 from gmail_tickets.services.send_notification import SEND_LIMIT_WARNING
 from gmail_tickets.web.tickets import MAX_REPLY_BYTES, MAX_REPLY_FILES, REPLY_REQUEST_LIMIT
 from tests.fixtures.browser import deliver_all, screenshot, sign_in, wait_for
@@ -330,6 +330,62 @@ def test_brands_page_saves_a_template_and_refuses_a_broken_one(admin: Any, outbo
     admin.get_by_role("button", name="Save the acknowledgement for Default brand").click()
     assert admin.get_by_role("status").inner_text() == "Default brand now uses the built-in acknowledgement."
     assert {b.id: b.ack_template for b in outbox_console.stack.store.list_brands()}["default"] is None
+
+
+def _save_template(admin: Any, console: OutboxConsole, template: str) -> Any:
+    admin.goto(console.url + "/brands")
+    admin.get_by_label("Acknowledgement for Default brand").fill(template)
+    with admin.expect_response(f"{console.url}/brands/default/acknowledgement") as info:
+        admin.get_by_role("button", name="Save the acknowledgement for Default brand").click()
+    return info.value
+
+
+def _ack_text(console: OutboxConsole, ticket_id: int) -> str:
+    return wait_for(lambda: console.stack.store.list_notifications(ticket_id=ticket_id), what="acknowledgement")[0].text
+
+
+def test_a_template_failing_for_some_mails_falls_back_and_shows_on_the_brands_page(
+        admin: Any, outbox_console: OutboxConsole) -> None:
+    """ZeroDivisionError and TypeError (not Jinja's errors) for some subjects only: those mails still become
+    tickets with the built-in acknowledgement, the mail after them is not held up, and the Brands page names
+    the ticket the template failed on."""
+    template = ('{% if "boom" in subject %}{{ 1 // 0 }}{% elif "typo" in subject %}{{ subject + 1 }}{% endif %}'
+                "Hi {{ requester_name }}, we opened ticket #{{ ticket_id }}.")
+    assert _save_template(admin, outbox_console, template).status == 302  # saved: it renders for every sample
+    try:
+        boom = new_ticket(outbox_console, "It went boom")
+        typo = new_ticket(outbox_console, "A typo in my invoice")
+        fine = new_ticket(outbox_console, "All fine otherwise")
+        assert _ack_text(outbox_console, boom).startswith("Hello Ann Customer,\n\nThank you for writing to us.")
+        assert _ack_text(outbox_console, typo).startswith("Hello Ann Customer,\n\nThank you for writing to us.")
+        assert _ack_text(outbox_console, fine) == f"Hi Ann Customer, we opened ticket #{fine}.\n"
+        store = outbox_console.stack.store
+        failure = wait_for(lambda: next(b for b in store.list_brands() if b.id == "default").ack_failure,
+                           what="the failure kept on the brand")
+        assert (failure.ticket_id, failure.error) == (boom, "ZeroDivisionError")
+
+        admin.goto(outbox_console.url + "/brands")
+        shown = admin.locator(".template-failure").inner_text()
+        assert f"This template failed on ticket #{boom}: ZeroDivisionError." in " ".join(shown.split())
+        admin.locator(".template-failure").get_by_role("link", name=f"ticket #{boom}").click()
+        admin.wait_for_url(f"{outbox_console.url}/tickets/{boom}")
+    finally:
+        _save_template(admin, outbox_console, "")
+
+
+@pytest.mark.parametrize(("template", "error"), [
+    ("{{ 100 // requester_name|length }}", "ZeroDivisionError"),  # a sample ticket has an empty name
+    ("{{ requester_name + ticket_id }}", "TypeError"),
+    ("{{ '%c' % ticket_id }}", "OverflowError"),  # a sample ticket has a huge id
+    ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "TemplateBudgetExceeded"),
+])
+def test_saving_a_template_that_fails_for_a_sample_ticket_is_refused_with_a_message(
+        admin: Any, outbox_console: OutboxConsole, template: str, error: str) -> None:
+    answer = _save_template(admin, outbox_console, template)
+    assert answer.status == 400
+    assert admin.get_by_role("alert").inner_text().startswith(f"Not saved: The template does not render: {error}")
+    assert admin.get_by_label("Acknowledgement for Default brand").input_value() == template
+    assert next((b.ack_template for b in outbox_console.stack.store.list_brands() if b.id == "default"), None) is None
 
 
 def test_addresses_page_shows_sends_and_the_limit_warning(admin: Any, outbox_console: OutboxConsole) -> None:

@@ -19,9 +19,10 @@ from devstack.embedded_stack import EmbeddedStack
 SAMPLES = Path(__file__).resolve().parents[2] / "devstack" / "sample_mail"
 
 
-def run_demo(*args: str, timeout: float = 240) -> dict:
+def run_demo(*args: str, timeout: float = 240, umask: int | None = None) -> dict:
     cli = Path(sys.executable).with_name("gmail-tickets")
-    done = subprocess.run([str(cli), "demo", "--once", *args], capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run([str(cli), "demo", "--once", *args], capture_output=True, text=True, timeout=timeout,
+                          umask=-1 if umask is None else umask)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -86,3 +87,17 @@ def test_cloud_demo_runs_the_same_through_emulators_cloud_storage_and_functions_
     assert (sent["failed"], sent["duplicates"], sent["queued"]) == (0, 0, 0)
     assert sent["via_gmail"] + sent["via_relay"] == sent["total"]
     assert sent["via_gmail"] <= 3 and sent["via_relay"] >= sent["total"] - 3  # the send function used the relay
+
+
+def test_the_embedded_demos_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    """Every ticket and mail body is in these files: the state folder and blob folders 0700, the database (with
+    its -wal and -shm while they exist), the secrets and every blob 0600, under the usual umask of 022."""
+    state = tmp_path / "state"
+    run_demo("--state-dir", str(state), umask=0o022)
+    modes = {path.relative_to(state).as_posix(): path.stat().st_mode & 0o777
+             for path in [state, *state.rglob("*")] if not path.relative_to(state).as_posix().startswith("relay")}
+    assert {"gmail-tickets.sqlite", "secrets.json", "blobs"} <= modes.keys()
+    assert any(name.startswith("blobs/raw/") and name.endswith(".eml") for name in modes)
+    wrong = {name: oct(mode) for name, mode in modes.items()
+             if mode != (0o700 if (state / name).is_dir() else 0o600)}
+    assert wrong == {}

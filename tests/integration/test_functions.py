@@ -215,3 +215,69 @@ def test_malformed_outbound_events_are_quarantined(product, send_url: tuple[str,
     event, headers = pubsub_event(b'{"something": "else"}')
     assert _post(send_url[0], event, headers) == 200
     assert "notification id" in deps.store.list_quarantine()[0].reason
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+NESTED = b'{"emailAddress": "support@example.com", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+MALFORMED_DATA = [
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": Infinity}', id="historyId Infinity"),
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": NaN}', id="historyId NaN"),
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": 1e400}', id="historyId 1e400"),
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": 1e30}', id="historyId above 2^64"),
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": "' + b"9" * 4000 + b'"}', id="huge digits"),
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": [1]}', id="historyId a list"),
+    pytest.param(b'{"emailAddress": "support@example.com", "historyId": true}', id="historyId a bool"),
+    pytest.param(b'{"emailAddress": {"a": 1}}', id="emailAddress an object"),
+    pytest.param(b'{"emailAddress": "support@example.com", "source": ["sweep"]}', id="source a list"),
+    pytest.param(NESTED, id="deeply nested"),
+    pytest.param(b"[" * 100_000, id="deeply nested, unclosed"),
+]
+
+
+@pytest.mark.parametrize("data", MALFORMED_DATA)
+def test_malformed_gmail_notifications_are_quarantined_with_their_bytes_and_acked(
+        product, ingest_url: str, data: bytes) -> None:
+    deps, _ = product
+    body, headers = pubsub_event(data)
+    assert [_post(ingest_url, body, headers) for _ in range(2)] == [200, 200]
+    [record] = deps.store.list_quarantine()
+    assert record.source == "event" and record.raw == data
+
+
+MALFORMED_ENVELOPES = [
+    pytest.param({"message": "not an object"}, id="message is text"),
+    pytest.param({"message": {"data": 5}}, id="data is a number"),
+    pytest.param({"message": {"data": ["x"]}}, id="data is a list"),
+    pytest.param([1, 2], id="envelope is a list"),
+    pytest.param({"message": {"data": _b64(b"{}")}, "n": float("inf")}, id="Infinity beside the message"),
+    pytest.param(b'{"message": {"data": 1}, "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", id="deeply nested"),
+]
+
+
+@pytest.mark.parametrize("envelope", MALFORMED_ENVELOPES)
+def test_malformed_envelopes_are_quarantined_and_acked(product, ingest_url: str,
+                                                       send_url: tuple[str, RelayServer], envelope: object) -> None:
+    deps, _ = product
+    _, headers = pubsub_event(b"{}")
+    body = envelope if isinstance(envelope, bytes) else json.dumps(envelope).encode()
+    assert [_post(url, body, headers) for url in (ingest_url, send_url[0])] == [200, 200]
+    assert deps.store.list_quarantine(), "quarantined"
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(b'{"notification": Infinity}', id="Infinity"),
+    pytest.param(b'{"notification": 1e400}', id="1e400"),
+    pytest.param(b'{"notification": {"id": "x"}}', id="an object"),
+    pytest.param(b'{"notification": "' + b"n" * 5000 + b'"}', id="huge id"),
+    pytest.param(b'{"notification": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", id="deeply nested"),
+])
+def test_malformed_outbound_events_are_quarantined_with_their_bytes_and_acked(
+        product, send_url: tuple[str, RelayServer], data: bytes) -> None:
+    deps, _ = product
+    event, headers = pubsub_event(data)
+    assert [_post(send_url[0], event, headers) for _ in range(2)] == [200, 200]
+    [record] = deps.store.list_quarantine()
+    assert record.raw == data

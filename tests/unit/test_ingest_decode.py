@@ -23,3 +23,24 @@ def test_sweep_request_has_no_history_id() -> None:
 def test_poison(data: bytes) -> None:
     with pytest.raises(PoisonEvent):
         decode_event(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"emailAddress": "a@b", "historyId": Infinity}', b'{"emailAddress": "a@b", "historyId": -Infinity}',
+     b'{"emailAddress": "a@b", "historyId": NaN}', b'{"emailAddress": "a@b", "historyId": 1e400}',
+     b'{"emailAddress": "a@b", "historyId": 1e30}', b'{"emailAddress": "a@b", "historyId": -1}',
+     b'{"emailAddress": "a@b", "historyId": 12.5}', b'{"emailAddress": "a@b", "historyId": true}',
+     b'{"emailAddress": "a@b", "historyId": "18446744073709551616"}', b'{"emailAddress": "a@b", "historyId": " 1"}',
+     b'{"emailAddress": "a@b", "historyId": {"a": 1}}', b'{"emailAddress": ["a@b"]}',
+     b'{"emailAddress": "a@b", "source": 5}', b'{"emailAddress": "a@b", "x": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+     b"[" * 50_000, b'{"emailAddress": "a@b", "x": [[[[[[[[[[1]]]]]]]]]]}'],
+)
+def test_malformed_events_are_poison_not_errors(data: bytes) -> None:
+    with pytest.raises(PoisonEvent):
+        decode_event(data)
+
+
+def test_the_largest_history_id_is_accepted() -> None:
+    assert decode_event(b'{"emailAddress": "a@b", "historyId": 18446744073709551615}').history_id == 2**64 - 1
+    assert decode_event(b'{"emailAddress": "a@b", "historyId": 5.0}').history_id == 5

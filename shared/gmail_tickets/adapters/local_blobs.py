@@ -19,8 +19,9 @@ import os
 import tempfile
 from pathlib import Path
 
-FILE_MODE = 0o600
-DIR_MODE = 0o700
+from gmail_tickets.adapters.private_files import DIR_MODE, FILE_MODE, private_folder
+
+__all__ = ["DIR_MODE", "FILE_MODE", "FileBlobs", "check_key"]
 MAX_KEY_BYTES = 1024  # Cloud Storage's limit for object names
 MAX_SEGMENT_BYTES = 255  # a file name's limit on common file systems
 _TMP_PREFIX = ".tmp-"
@@ -59,10 +60,7 @@ class FileBlobs:
     """Blobs as files under `root` (created 0700 when missing)."""
 
     def __init__(self, root: str | Path) -> None:
-        self.root = Path(root).absolute()
-        if not self.root.is_dir():
-            self.root.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-            os.chmod(self.root, DIR_MODE)  # mkdir's mode is cut by the umask
+        self.root = private_folder(Path(root).absolute())  # the parents too: `.var/` when it is new
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)

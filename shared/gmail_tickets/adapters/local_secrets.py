@@ -1,4 +1,5 @@
-"""Secrets for the embedded stack: one JSON file readable by its owner only (0600), replaced atomically."""
+"""Secrets for the embedded stack: one JSON file readable by its owner only (0600, in a folder made 0700),
+replaced atomically."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import os
 import threading
 from pathlib import Path
 
+from gmail_tickets.adapters.private_files import FILE_MODE, private_folder, tighten
+
 
 class FileSecrets:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        tighten(self.path, FILE_MODE)  # one written before this rule, or by hand
 
     def get(self, name: str) -> str | None:
         return self._read().get(name)
@@ -35,10 +39,10 @@ class FileSecrets:
             return {}
 
     def _write(self, data: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
         tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
-        os.chmod(tmp, 0o600)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, self.path)

@@ -41,10 +41,21 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass
+class TemplateFailure:
+    """A brand's template failed for a real ticket, whose requester got the built-in text instead."""
+
+    version: str  # which text of the template failed: a changed text starts clean
+    ticket_id: int
+    error: str  # the exception's type only: its message may quote the mail
+    at: datetime | None = None
+
+
+@dataclass
 class Brand:
     id: str
     name: str
     ack_template: str | None = None  # the new-ticket acknowledgement's text (Jinja2); None: the built-in one
+    ack_failure: TemplateFailure | None = None  # the first failure of the current text, shown on the Brands page
 
 
 @dataclass

@@ -44,6 +44,11 @@ class ConnectionUnit(Protocol):
 
     def put_connection(self, connection: Connection) -> None: ...
 
+    def get_brand(self, brand_id: str) -> Brand | None: ...
+
+    def put_brand(self, brand: Brand) -> None:
+        """Insert or replace by id (read it in the same unit first to change one field of it)."""
+
 
 class LedgerUnit(Protocol):
     def get_ledger(self, connection: str, gmail_message_id: str) -> LedgerEntry | None: ...

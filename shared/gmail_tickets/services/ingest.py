@@ -8,7 +8,6 @@ its bytes and acknowledged, so it is neither lost nor retried forever.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 
@@ -16,6 +15,7 @@ from gmail_tickets.domain.model import QuarantineRecord
 from gmail_tickets.errors import PoisonEvent, TransientError
 from gmail_tickets.ports import SetAsideUnit
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.event_body import history_id, json_object
 from gmail_tickets.services.sync_mailbox import SyncResult, sync_mailbox
 
 log = logging.getLogger(__name__)
@@ -35,23 +35,14 @@ class SyncRequest:
 def decode_event(data: bytes) -> SyncRequest:
     """The JSON inside a Pub/Sub message: {"emailAddress", "historyId"} from Gmail, or
     {"emailAddress", "source": "sweep"} from our sweep."""
-    try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PoisonEvent(f"not JSON: {exc}") from exc
-    if not isinstance(body, dict):
-        raise PoisonEvent("not a JSON object")
+    body = json_object(data)
     address = body.get("emailAddress")
-    if not isinstance(address, str) or "@" not in address:
+    if not isinstance(address, str) or "@" not in address or len(address) > 320:
         raise PoisonEvent("no emailAddress")
-    raw_history = body.get("historyId")
-    history_id: int | None = None
-    if raw_history is not None:
-        try:
-            history_id = int(raw_history)
-        except (TypeError, ValueError) as exc:
-            raise PoisonEvent("historyId is not a number") from exc
-    return SyncRequest(address.strip().lower(), history_id, str(body.get("source", "push")))
+    source = body.get("source", "push")
+    if not isinstance(source, str):
+        raise PoisonEvent("source is not text")
+    return SyncRequest(address.strip().lower(), history_id(body.get("historyId")), source)
 
 
 def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:

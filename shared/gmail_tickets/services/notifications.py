@@ -10,9 +10,8 @@ made of (ticket, event, recipients), so it runs once per (ticket, event) however
 After the commit, `announce` publishes the record's id to the outbound-mail topic; if that publish is lost, the
 sweep publishes records still queued a minute later.
 
-Templates are Jinja2 in a sandbox: admins write them in the console, and a sandboxed template cannot reach
-Python internals. A template that fails to render falls back to the built-in text, so a typo never costs a
-customer their acknowledgement.
+The acknowledgement's text comes from the brand's template (services/ack_template.py): bounded, and the
+built-in text whenever the template fails, so no template costs a customer their acknowledgement.
 """
 
 from __future__ import annotations
@@ -22,9 +21,6 @@ import html
 import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
-
-from jinja2 import StrictUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
 
 from gmail_tickets.domain.ack_policy import AckPolicy, RecentAutomaticMail
 from gmail_tickets.domain.model import Brand, Comment, Ticket, unique_addresses
@@ -37,54 +33,12 @@ from gmail_tickets.domain.outbox import (
 )
 from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.mail.outbound import clean_header_text, gmail_thread_safe_subject, usable_message_id
+from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
 from gmail_tickets.ports import OutboxUnit
+from gmail_tickets.services.ack_template import render_ack
 from gmail_tickets.services.deps import Deps
 
 log = logging.getLogger(__name__)
-
-DEFAULT_ACK_TEMPLATE = """\
-Hello {{ requester_name or "there" }},
-
-Thank you for writing to us. We have received your request and opened ticket #{{ ticket_id }}:
-"{{ subject }}".
-
-We will answer as soon as we can, by replying to this mail. To add anything, simply reply to it.
-
-{{ brand }}
-"""
-"""Variables: ticket_id, subject, requester, requester_name, brand."""
-
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
-
-
-def _values(ticket: Ticket, brand_name: str) -> dict[str, object]:
-    """The customer's words without control characters: a NUL from a subject must not sink the whole mail."""
-    return {"ticket_id": ticket.id, "subject": clean_header_text(ticket.subject), "requester": ticket.requester,
-            "requester_name": clean_header_text(ticket.requester_name), "brand": brand_name}
-
-
-def render_ack(template: str | None, *, ticket: Ticket, brand_name: str) -> str:
-    """The acknowledgement's text; the built-in template when `template` is empty or does not render."""
-    values = _values(ticket, brand_name)
-    if template and template.strip():
-        try:
-            return _env.from_string(template).render(values).strip() + "\n"
-        except TemplateError as exc:
-            log.warning("brand acknowledgement template failed; using the built-in one",
-                        extra={"brand": ticket.brand_id, "error": type(exc).__name__})
-    return _env.from_string(DEFAULT_ACK_TEMPLATE).render(values).strip() + "\n"
-
-
-def check_template(template: str) -> str | None:
-    """Why a template cannot be used (for the console), or None when it renders with sample values."""
-    sample = Ticket(subject="Printer on fire", requester="ann@example.com", connection="help@example.com",
-                    requester_name="Ann", id=123)
-    try:
-        _env.from_string(template).render(_values(sample, "Acme"))
-    except TemplateError as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 def text_as_html(text: str) -> str:
@@ -139,7 +93,7 @@ def acknowledgement(
     to = (recipient,) if recipient else ()
     brand_name = brand.name if brand else ""
     record_id = notification_id(ticket.id, NotificationEvent.TICKET_CREATED, list(to))
-    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name)
+    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name, store=deps.store)
     ack = Notification(
         id=record_id, ticket_id=ticket.id, event=str(NotificationEvent.TICKET_CREATED),
         connection=ticket.connection, from_address=ticket.connection, from_name=brand_name,
@@ -218,21 +172,3 @@ def send_again(deps: Deps, notification_id: str) -> Notification:
     record = deps.store.atomically(work)
     announce(deps, [record.id])
     return record
-
-
-def save_ack_template(deps: Deps, brand_id: str, template: str | None) -> Brand:
-    """Set (or, empty, reset to the built-in) a brand's acknowledgement text. Refused when it does not render."""
-    text = (template or "").replace("\r\n", "\n").strip() or None
-    if text is not None:
-        if len(text) > 10_000:
-            raise ActionRefused("The template is too long (at most 10,000 characters).")
-        problem = check_template(text)
-        if problem:
-            raise ActionRefused(f"The template does not render: {problem}")
-    brand = next((b for b in deps.store.list_brands() if b.id == brand_id), None)
-    if brand is None:
-        brand = Brand(id=brand_id, name="Default brand" if brand_id == "default" else brand_id)
-    brand.ack_template = text
-    deps.store.save_brand(brand)
-    deps.brands.forget()
-    return brand

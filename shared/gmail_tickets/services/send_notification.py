@@ -17,7 +17,6 @@ At least once in, at most once per route out (see domain/outbox.py for the state
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import dataclass
@@ -44,11 +43,12 @@ from gmail_tickets.domain.delivery import (
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.domain.outbox import Notification, SendWindow, Via
 from gmail_tickets.domain.routing import GMAIL, RELAY, Route, route_notification
-from gmail_tickets.errors import GmailTicketsError, TransientError
+from gmail_tickets.errors import GmailTicketsError, PoisonEvent, TransientError
 from gmail_tickets.ports import OutboxUnit
 from gmail_tickets.services import delivery_attempts
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.event_body import json_object
 from gmail_tickets.services.ingest import quarantine_event
 from gmail_tickets.settings import Settings
 
@@ -243,11 +243,10 @@ def send_warning(window: SendWindow, *, status: ConnectionStatus | str, send_via
 def send_event(deps: Deps, data: bytes) -> SendOutcome | None:
     """One outbound-mail event: {"notification": id}. A malformed one is quarantined with its bytes and acked."""
     try:
-        body = json.loads(data)
-        record_id = body["notification"] if isinstance(body, dict) else None
-    except (ValueError, UnicodeDecodeError, KeyError):
-        record_id = None
-    if not isinstance(record_id, str) or not record_id:
-        quarantine_event(deps, data, "outbound-mail event without a notification id")
+        record_id = json_object(data).get("notification")
+        if not isinstance(record_id, str) or not record_id or len(record_id) > 1500:
+            raise PoisonEvent("outbound-mail event without a notification id")
+    except PoisonEvent as exc:
+        quarantine_event(deps, data, str(exc))
         return None
     return send_notification(deps, record_id)

@@ -12,14 +12,28 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.web import addresses, auth, brands, outbox, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
+from gmail_tickets.web.sessions import SessionRegistry
 
 # Forms allowed more than the console's 64 KiB: the reply box carries files, a brand's template may be 10,000
 # characters of any script.
 BODY_LIMITS = {"tickets.reply": tickets.REPLY_REQUEST_LIMIT, "brands.save_acknowledgement": brands.MAX_FORM_BYTES}
+
+
+STORE_INT_MAX = 2**63 - 1  # both stores keep integers as signed 64-bit (SQLite INTEGER, Firestore int64)
+
+
+class StoreIntConverter(IntegerConverter):
+    """`<int:...>` in every console route: a number no store can hold does not match, so it is a 404 like any
+    missing ticket instead of the store's overflow error (a 500)."""
+
+    def __init__(self, url_map: Map, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", STORE_INT_MAX)
+        super().__init__(url_map, *args, **kwargs)  # type: ignore[arg-type]
 
 
 def content_security_policy(oauth: OAuthSetup | None) -> str:
@@ -39,6 +53,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     """The console for `console.deps`, signed in through `console.admin_auth` (bootstrap builds both for where
     it runs: `bootstrap.cloud_console`, `bootstrap.serve_console`)."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = StoreIntConverter  # before any route is added
     app.config.update(
         SECRET_KEY=console.secret_key,
         SESSION_COOKIE_NAME="gt_console",
@@ -58,7 +73,9 @@ def create_app(console: ConsoleDeps) -> Flask:
         if limit is not None:
             request.max_content_length = limit
 
-    auth.install(app, console.admin_auth)  # before CSRF: anonymous posts get 401, not a CSRF error
+    sessions = SessionRegistry(idle_seconds=console.session_idle_seconds, max_seconds=console.session_max_seconds,
+                               now=lambda: console.deps.clock.now().timestamp())
+    auth.install(app, console.admin_auth, sessions)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     app.register_blueprint(tickets.bp)
     outbox.install(app)

@@ -1,8 +1,10 @@
 """Who may use the console. Every route needs a signed-in admin; the proof differs by where it runs.
 
-Embedded: one admin secret, generated at first start and kept in Secrets, typed into the sign-in page once per
-browser session; the outcome is Flask's signed session cookie. Cloud: IAP identifies the admin on every request
-through the `AdminAuth.identify` seam (web/iap_auth.py); the session then only carries the CSRF token and flashes.
+Embedded: one admin secret, generated at first start and kept in Secrets, typed into the sign-in page; the
+outcome is Flask's signed session cookie naming a session kept server-side (web/sessions.py), so sign-out, idle
+time and an absolute limit end it for every copy of the cookie. A reply posted into a session that has ended is
+kept and comes back in its box after sign-in. Cloud: IAP identifies the admin on every request through the
+`AdminAuth.identify` seam (web/iap_auth.py); the session then only carries the CSRF token and flashes.
 """
 
 from __future__ import annotations
@@ -12,13 +14,18 @@ import secrets as random_secrets
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Request, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Request, current_app, flash, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
+from wtforms import ValidationError
 
 from gmail_tickets.ports import Secrets
+from gmail_tickets.web.sessions import SessionRegistry
 
 ADMIN_SECRET = "console-admin-secret"  # the embedded admin's sign-in secret (Secrets name)
-SESSION_KEY = "console-session-key"  # signs the session cookie; kept so a restart does not sign everyone out
+SESSION_KEY = "console-session-key"  # signs the session cookie; shared by every instance of the cloud console
+SESSIONS = "gmail_tickets.sessions"  # app.extensions key of the embedded console's SessionRegistry
+REPLY_ENDPOINT = "tickets.reply"  # the form whose text is kept when its session has ended
 
 # Endpoints reachable without a session: the sign-in page itself and the stylesheet it uses.
 PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static"})
@@ -80,27 +87,63 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def install(app: Flask, admin_auth: AdminAuth) -> None:
+def install(app: Flask, admin_auth: AdminAuth, sessions: SessionRegistry) -> None:
     """Guard every route and add the sign-in pages. Must run before CSRF is installed: an anonymous POST
     answers 401, not a CSRF error that would tell it how far it got."""
+    app.extensions[SESSIONS] = sessions
 
     def guard() -> Response | tuple[str, int] | None:
         if not admin_auth.uses_form and request.endpoint != "static":
             return _identify_each_request(admin_auth)  # the sign-in page too: there is no form to show
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if session.get("admin"):
+        if session.get("admin") and sessions.touch(session.get("sid")):
             return None
         who = admin_auth.identify(request)
         if who:
-            _start_session(who)
+            _start_session(who, sessions)
             return None
+        kept = _end_session(sessions) if session.get("admin") else None
+        if kept is not None:  # a reply typed into an ended session: sign in, and it is back in its box
+            return redirect(url_for("auth.sign_in", next=url_for("tickets.show_ticket", ticket_id=kept)), 303)
         if request.method not in ("GET", "HEAD") or _wants_json(request):
             return "Sign-in required", 401
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     app.before_request(guard)
     app.register_blueprint(_blueprint(admin_auth))
+
+
+def _end_session(sessions: SessionRegistry) -> int | None:
+    """Clear a session the registry no longer admits (signed out elsewhere, idle, too old, or from before a
+    restart). A reply it was posting is kept first — only with the form's CSRF token valid for that session, so
+    no other site can plant text in the box. Returns the ticket whose reply was kept."""
+    ticket_id = (request.view_args or {}).get("ticket_id")
+    body = request.form.get("body", "") if request.method == "POST" and request.endpoint == REPLY_ENDPOINT else ""
+    token = None
+    if isinstance(ticket_id, int) and body.strip():
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+            token = sessions.stash_draft(ticket_id, body)
+        except ValidationError:
+            token = None
+    session.clear()
+    if token is None:
+        flash("Your session has ended. Sign in again.", "info")
+        return None
+    session["draft"] = token
+    flash("Your session ended before the reply was added. Sign in again: your reply is kept and will be back "
+          "in its box (choose any files again).", "info")
+    return int(ticket_id)  # type: ignore[arg-type]
+
+
+def restored_draft(ticket_id: int) -> str:
+    """The reply this browser typed into an ended session for this ticket, once, after sign-in; else ""."""
+    token = session.pop("draft", None)
+    sessions: SessionRegistry | None = current_app.extensions.get(SESSIONS)
+    if token is None or sessions is None:
+        return ""
+    return sessions.take_draft(token, ticket_id) or ""
 
 
 def _identify_each_request(admin_auth: AdminAuth) -> tuple[str, int] | None:
@@ -115,10 +158,15 @@ def _identify_each_request(admin_auth: AdminAuth) -> tuple[str, int] | None:
     return None
 
 
-def _start_session(who: str) -> None:
-    session.clear()  # a fresh session on sign-in: nothing planted before it survives
+def _start_session(who: str, sessions: SessionRegistry | None = None) -> None:
+    """A fresh session on sign-in: nothing planted before it survives but the token of a kept reply. With a
+    registry the id is a live session there; without one (IAP), the id only binds OAuth flows."""
+    draft = session.get("draft")
+    session.clear()
+    if draft is not None:
+        session["draft"] = draft
     session["admin"] = who
-    session["sid"] = random_secrets.token_urlsafe(24)
+    session["sid"] = sessions.start() if sessions is not None else random_secrets.token_urlsafe(24)
     session.permanent = False
 
 
@@ -138,7 +186,7 @@ def _blueprint(admin_auth: AdminAuth) -> Blueprint:
         if request.method == "POST":
             who = admin_auth.check(request.form.get("secret", ""))
             if who:
-                _start_session(who)
+                _start_session(who, current_app.extensions[SESSIONS])
                 return redirect(next_url)
             flash("That admin secret is not right.", "error")
             return render_template("sign_in.html", next_url=next_url), 401
@@ -146,6 +194,7 @@ def _blueprint(admin_auth: AdminAuth) -> Blueprint:
 
     @bp.route("/sign-out", methods=["POST"])
     def sign_out() -> Response:
+        current_app.extensions[SESSIONS].end(session.get("sid"))  # every copy of the cookie stops working
         session.clear()
         flash("Signed out.", "info")
         return redirect(url_for("auth.sign_in"))

@@ -1,7 +1,8 @@
 """The Brands page: each brand's acknowledgement template (the mail a new ticket's requester gets).
 
-A template that does not render is refused with the reason and the draft shown again, so an admin never loses
-what they typed, and a broken template never reaches a customer (the send path would fall back anyway).
+A template that does not render for every sample ticket is refused with the reason and the draft shown again,
+so an admin never loses what they typed. One that failed later for a real ticket (whose requester then got the
+built-in text) says so here, with the ticket, until its text is changed.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from gmail_tickets.domain.model import Brand
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.services import notifications
+from gmail_tickets.services import ack_template
 from gmail_tickets.services.deps import Deps
 
 bp = Blueprint("brands", __name__)
@@ -23,7 +24,7 @@ TEMPLATE_VARIABLES = (
     ("requester_name", "the customer's name, when their mail gave one (may be empty)"),
     ("brand", "the brand's name"),
 )
-MAX_TEMPLATE_CHARS = 10_000  # what notifications.save_ack_template accepts
+MAX_TEMPLATE_CHARS = ack_template.MAX_TEMPLATE_CHARS
 MAX_FORM_BYTES = 256 * 1024  # 10,000 characters of any script, form-encoded (up to 12 bytes each), with room
 
 
@@ -40,8 +41,10 @@ def _brands() -> list[Brand]:
 
 
 def _page(*, failed: str | None = None, draft: str = "", error: str = "") -> str:
-    return render_template("brands.html", brands=_brands(), failed=failed, draft=draft, error=error,
-                           default_template=notifications.DEFAULT_ACK_TEMPLATE, variables=TEMPLATE_VARIABLES,
+    brands = _brands()
+    return render_template("brands.html", brands=brands, failed=failed, draft=draft, error=error,
+                           failures={b.id: ack_template.current_failure(b) for b in brands},
+                           default_template=ack_template.DEFAULT_ACK_TEMPLATE, variables=TEMPLATE_VARIABLES,
                            max_chars=MAX_TEMPLATE_CHARS)
 
 
@@ -58,7 +61,7 @@ def save_acknowledgement(brand_id: str) -> Response | tuple[str, int]:
         abort(404)
     draft = request.form.get("template", "")
     try:
-        saved = notifications.save_ack_template(_deps(), brand.id, draft)
+        saved = ack_template.save_ack_template(_deps(), brand.id, draft)
     except ActionRefused as error:
         flash(f"Not saved: {error}", "error")
         return _page(failed=brand.id, draft=draft, error=str(error)), 400

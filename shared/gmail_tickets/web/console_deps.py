@@ -19,3 +19,5 @@ class ConsoleDeps:
     relay_spf_include: str | None = None  # the relay's SPF include for the DNS guidance; None: no relay set up
     gmail_push: bool = True  # connecting sets up users.watch; not on one machine, which has no Pub/Sub topic
     cookie_secure: bool = False  # True wherever the console is served over HTTPS (the cloud)
+    session_idle_seconds: float = 12 * 3600  # a signed-in session unused this long ends (embedded console)
+    session_max_seconds: float = 24 * 3600  # and any ends this long after sign-in

@@ -29,7 +29,7 @@ from gmail_tickets.mail.parse import AttachmentInfo
 from gmail_tickets.services import agent_reply
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments
-from gmail_tickets.web import comment_html
+from gmail_tickets.web import auth, comment_html
 
 bp = Blueprint("tickets", __name__)
 
@@ -84,7 +84,7 @@ def api_tickets() -> Response:
 
 @bp.get("/tickets/<int:ticket_id>")
 def show_ticket(ticket_id: int) -> str:
-    return _ticket_page(ticket_id)
+    return _ticket_page(ticket_id, draft=auth.restored_draft(ticket_id))  # a reply kept when its session ended
 
 
 def _ticket_page(ticket_id: int, *, draft: str = "") -> str:

@@ -16,6 +16,12 @@ class ConnectionsTx(FirestoreTx):
     def put_connection(self, connection: Connection) -> None:
         self.set(self._store._ref("connections", connection.address), to_doc(connection))
 
+    def get_brand(self, brand_id: str) -> Brand | None:
+        return self.read_record(Brand, self._store._ref("brands", brand_id))
+
+    def put_brand(self, brand: Brand) -> None:
+        self.set(self._store._ref("brands", brand.id), to_doc(brand))
+
 
 class ConnectionsRepo(FirestoreBase):
     def get_connection(self, address: str) -> Connection | None:

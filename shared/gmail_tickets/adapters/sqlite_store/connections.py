@@ -22,6 +22,9 @@ class ConnectionsTx(SqliteTx):
     def delete_support_address(self, address: str) -> None:
         self._delete("support_addresses", "address", address)
 
+    def get_brand(self, brand_id: str) -> Brand | None:
+        return self._get(Brand, "brands", "id", brand_id)
+
     def put_brand(self, brand: Brand) -> None:
         self._upsert("brands", {"id": brand.id}, doc_text(brand))
 

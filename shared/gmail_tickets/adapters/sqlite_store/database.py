@@ -5,6 +5,8 @@ Why it is built this way:
   (only an OS crash can lose the last commits, never corrupt the file).
 - A small pool of connections (check_same_thread=False, each used by one thread at a time): threads read in
   parallel, and a thread-per-request web server does not leak one connection per thread it ever ran.
+- The file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database's own
+  mode, so all three are readable by the service's user only, without touching the process-wide umask.
 - Every write runs in BEGIN IMMEDIATE, so SQLite serialises writers up front (no retry loop, no upgrade
   deadlock); busy_timeout makes other processes on the same file wait their turn instead of failing.
 """
@@ -19,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from gmail_tickets.adapters.private_files import FILE_MODE, private_file, tighten
 from gmail_tickets.adapters.sqlite_store.schema import migrate
 from gmail_tickets.adapters.sqlite_store.tx import SqliteTx
 from gmail_tickets.errors import TransientError
@@ -46,6 +49,10 @@ class SqliteDatabase:
         self._memory = self.path == _MEMORY
         # An in-memory database lives in its one connection: hand that out to one user at a time.
         self._memory_turn = threading.Lock() if self._memory else None
+        if not self._memory:
+            private_file(self.path)
+            for companion in ("-wal", "-shm", "-journal"):  # left by an older run or another tool
+                tighten(self.path + companion, FILE_MODE)
         with self._connection() as db:
             found = migrate(db)
         log.debug("sqlite store opened (schema was at version %d)", found)
