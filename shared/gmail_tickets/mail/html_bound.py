@@ -31,7 +31,7 @@ _TOKEN = re.compile(
     r"""(?P<comment><!--(?:-?>|.*?(?:--!?>|\Z)))
       | (?P<other><[!?][^>]*>?)
       | <(?P<close>/?)(?P<name>[A-Za-z][^\s/>]*)(?P<rest>(?:[^>"']+|"[^"]*"|'[^']*')*)>?
-      | (?P<text>[^<]+)
+      | (?P<text>(?:[^<]+|<(?![A-Za-z!?]|/[A-Za-z]))+)  # with any "<" that starts no tag: one token, not many
       | (?P<lt><)""",
     re.S | re.X,
 )
@@ -121,7 +121,7 @@ class _Writer:
             pos = token.end()
             kind = token.lastgroup
             if kind == "text":
-                self.out.append(token.group())
+                self.out.append(token.group().replace("<", "&lt;"))
             elif kind == "lt":
                 self.out.append("&lt;")
             elif kind == "rest":  # a tag: its last group is the attributes, however empty
