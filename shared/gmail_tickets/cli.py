@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.register(sub)
 
     bench = sub.add_parser("bench", help="measure the product (see docs/benchmarks.md)")
-    bench.add_argument("target", nargs="?", default="ingest", choices=["ingest", "sim", "coldstart", "send"])
+    bench.add_argument("target", nargs="?", default="ingest", choices=["ingest", "sim", "coldstart", "send", "hostile"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--mails", type=int, default=1000)
     bench.add_argument("--latency", type=float, default=0.05, help="simulated Gmail latency per call, seconds")

@@ -167,15 +167,17 @@ def test_reply_to_an_unknown_ticket_is_not_found(signed_in: Any, console: Consol
     assert response.status == 404
 
 
-def test_comment_html_is_cleaned_again_and_cids_resolved() -> None:
-    """Stored HTML is not trusted: script a laxer writer let through is removed at display time."""
+def test_comment_html_is_shown_as_stored_with_cids_resolved_and_remote_images_on_request() -> None:
+    """The HTML was sanitized once, when the mail was recorded: the view rewrites image sources and nothing else."""
     from gmail_tickets.domain.model import Attachment
     from gmail_tickets.web import comment_html
 
     files = [Attachment("a.png", "image/png", 3, blob_key="attachments/abc", content_id="<Logo@x>", inline=True)]
-    html = str(comment_html.render(
-        '<p onclick="x()">hi</p><script>bad()</script><img src="cid:logo@x" alt="l"><img src="cid:gone@x" alt="g">',
-        files, lambda key: f"/t/1/attachments/{key}?a=1&b=2"))
-    assert "script" not in html and "onclick" not in html
-    assert 'src="/t/1/attachments/attachments/abc?a=1&amp;b=2"' in html
-    assert "cid:" not in html
+    stored = ('<p title="src=&quot;cid:logo@x&quot;">src="cid:logo@x" &lt;img&gt;</p><img src="cid:logo@x" alt="l">'
+              '<img src="cid:gone@x" alt="g"><img data-remote-src="https://t.example/p.gif" alt="r">')
+    html = str(comment_html.render(stored, files, lambda key: f"/t/1/attachments/{key}?a=1&b=2"))
+    assert html == stored.replace('src="cid:logo@x" alt="l"', 'src="/t/1/attachments/attachments/abc?a=1&amp;b=2" '
+                                  'alt="l"').replace('src="cid:gone@x"', 'data-missing-cid=""')
+    assert comment_html.has_remote_images(stored) and not comment_html.has_remote_images('<img src="cid:x">')
+    shown = str(comment_html.render(stored, files, lambda key: "/f", remote_images=True))
+    assert shown.endswith('<img src="https://t.example/p.gif" alt="r">')

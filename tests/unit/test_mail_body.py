@@ -103,7 +103,7 @@ def test_html_body_is_sanitized() -> None:
                    "http://tracker", "data:", "comment", "color:red"):
         assert banned not in out, banned
     assert 'src="cid:image001.png@01D9ABCD.12345670"' in out  # kept as it is for the web view to map
-    assert 'src="https://cdn.example/logo.png"' in out
+    assert '<img data-remote-src="https://cdn.example/logo.png">' in out  # kept, but not loaded on view
     assert 'href="https://ok.example/"' in out and 'href="mailto:s@x.example"' in out
     assert clean(out) == out
 

@@ -74,7 +74,7 @@ def parse(raw: bytes) -> InboundEmail:
         text_body=walked.text,
         attachments=found,
         headers=table.all_text(),
-        html_body=_html(walked.html),
+        html_body=_html(walked.html, notes),
         content_type=content_type,
         is_delivery_report=is_report,
         original_message_id=reports.original_message_id(found, walked.text) if is_report else None,
@@ -117,8 +117,10 @@ def derived_message_id(raw: bytes) -> str:
     return f"{hashlib.sha256(raw).hexdigest()[:32]}@derived.gmail-tickets"
 
 
-def _html(html_parts: list[str]) -> str | None:
+def _html(html_parts: list[str], notes: Notes) -> str | None:
     if not html_parts:
         return None
-    cleaned = sanitize.clean("\n".join(html_parts))
-    return cleaned if cleaned.strip() else None
+    cleaned = sanitize.sanitize("\n".join(html_parts))
+    for problem in cleaned.problems:
+        notes.add(problem)
+    return cleaned.html if cleaned.html.strip() else None

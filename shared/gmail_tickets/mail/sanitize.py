@@ -1,14 +1,24 @@
-"""The HTML shown to agents: an nh3 (ammonia) allowlist of formatting tags, safe links and safe images.
+"""The HTML shown to agents: bounded (html_bound), then an nh3 (ammonia) allowlist of formatting tags, safe links
+and images that load nothing from outside.
 
 Kept: formatting, lists, tables, links to http/https/mailto, images from `cid:` (left exactly as written, so the web
-view can map them to stored attachments) or https. Dropped: scripts, styles, event handlers, forms, iframes,
-comments, and every other URL scheme (http images too: they are trackers and mixed content).
+view can map them to stored attachments). A remote https image keeps its address only as `data-remote-src`, which
+no browser loads: a tracking pixel would tell the sender when and from where an agent read the mail, so the
+console loads remote images only when the agent asks (web/comment_html.py). Dropped: scripts, styles, event
+handlers, forms, iframes, comments, and every other URL scheme (http images too: they are mixed content).
+
+This runs once, when a mail is recorded; the result is stored (Comment.body_html) and the console shows it as it is.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import nh3
 
+from gmail_tickets.mail import html_bound
+
+REMOTE_SRC = "data-remote-src"
 _TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "center", "cite", "code", "col", "colgroup", "dd", "del", "div",
     "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "ol", "p", "pre", "q",
@@ -19,7 +29,7 @@ _CELL = {"colspan", "rowspan", "align", "valign"}
 _ATTRIBUTES = {
     "*": {"dir", "lang", "title"},
     "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
+    "img": {"src", REMOTE_SRC, "alt", "width", "height"},
     "td": _CELL,
     "th": _CELL | {"scope"},
     "col": {"span"},
@@ -29,17 +39,27 @@ _ATTRIBUTES = {
     "table": {"border", "cellpadding", "cellspacing"},
 }
 _HREF_SCHEMES = ("http:", "https:", "mailto:")
-_IMG_SCHEMES = ("cid:", "https:")
 _MAX_PASSES = 3
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    """Per-tag URL schemes, which nh3's single url_schemes set cannot express."""
+    """Per-tag URL schemes, which nh3's single url_schemes set cannot express (nor does it check data-*)."""
+    url = value.strip().lower()
     if attribute == "src":
-        return value if tag == "img" and value.strip().lower().startswith(_IMG_SCHEMES) else None
+        return value if tag == "img" and url.startswith("cid:") else None
+    if attribute == REMOTE_SRC:
+        return value if tag == "img" and url.startswith("https:") else None
     if attribute == "href":
-        return value if value.strip().lower().startswith(_HREF_SCHEMES) else None
+        return value if url.startswith(_HREF_SCHEMES) else None
     return value
+
+
+def _neutralise_remote(tag: str, attribute: str, value: str) -> tuple[str, str] | None:
+    """An image's src that is not `cid:` moves to data-remote-src, before nh3 sees it (nh3 cannot rename)."""
+    if tag != "img" or attribute not in ("src", REMOTE_SRC):
+        return attribute, value
+    inline = attribute == "src" and value.strip().lower().startswith("cid:")
+    return ("src" if inline else REMOTE_SRC), value
 
 
 _CLEANER = nh3.Cleaner(
@@ -54,13 +74,24 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-def clean(markup: str) -> str:
-    """Sanitized HTML, cleaned until stable so that cleaning it again changes nothing (text only, if it never is)."""
-    for candidate in (markup, nh3.clean(markup, tags=set())):
+@dataclass(frozen=True)
+class Sanitized:
+    html: str
+    problems: list[str]  # what bounding did (flattened, cut), for the mail's `problems`
+
+
+def sanitize(markup: str, where: str = "the HTML") -> Sanitized:
+    """Bounded, then sanitized HTML, cleaned until stable so that cleaning it again changes nothing."""
+    bounded = html_bound.bound(markup, _neutralise_remote)
+    for candidate in (bounded.markup, nh3.clean(bounded.markup, tags=set())):
         result = _stable(candidate)
         if result is not None:
-            return result
-    return ""  # pragma: no cover - plain escaped text is always stable
+            return Sanitized(result, bounded.problems(where))
+    return Sanitized("", bounded.problems(where))  # pragma: no cover - plain escaped text is always stable
+
+
+def clean(markup: str) -> str:
+    return sanitize(markup).html
 
 
 def _stable(markup: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -36,15 +36,18 @@ class StoreIntConverter(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)  # type: ignore[arg-type]
 
 
-def content_security_policy(oauth: OAuthSetup | None) -> str:
-    """No script at all. Forms may post only to us, and be redirected on to Google's consent page (whose origin
-    comes from the OAuth setup: the simulator's is plain http on this machine)."""
+def content_security_policy(oauth: OAuthSetup | None, *, remote_images: bool = False) -> str:
+    """No script at all. Images only from us (inline `cid:` images are served by the attachment route), unless the
+    agent asked a ticket page to show remote images: then https images too, for that response only. Forms may post
+    only to us, and be redirected on to Google's consent page (whose origin comes from the OAuth setup: the
+    simulator's is plain http on this machine)."""
     form_action = "'self'"
     if oauth is not None:
         parts = urlsplit(oauth.auth_uri)
         form_action += f" {parts.scheme}://{parts.netloc}"
+    images = "'self' https:" if remote_images else "'self'"
     return (
-        "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self' https:; "
+        f"default-src 'none'; script-src 'none'; style-src 'self'; img-src {images}; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 
@@ -65,6 +68,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     )
     app.extensions["gmail_tickets.deps"] = console.deps
     csp = content_security_policy(console.oauth)
+    csp_remote_images = content_security_policy(console.oauth, remote_images=True)
 
     @app.before_request
     def body_limit() -> None:
@@ -87,7 +91,8 @@ def create_app(console: ConsoleDeps) -> Flask:
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("Content-Security-Policy",
+                                    csp_remote_images if g.get(tickets.REMOTE_IMAGES) else csp)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -46,6 +47,9 @@ somewhat over the limit still arrive, so the agent gets the page back with the r
 larger uploads are cut off with the bare "too large" page."""
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _TYPES = mimetypes.MimeTypes()  # built-in table only: the same guess on every machine
+REMOTE_IMAGES = "gt_remote_images"
+"""Set on `g` by a ticket page the agent asked to show remote images on: the app then lets that one response's
+Content-Security-Policy load https images."""
 
 
 class FilesRefused(agent_reply.ReplyRefused):
@@ -84,10 +88,16 @@ def api_tickets() -> Response:
 
 @bp.get("/tickets/<int:ticket_id>")
 def show_ticket(ticket_id: int) -> str:
-    return _ticket_page(ticket_id, draft=auth.restored_draft(ticket_id))  # a reply kept when its session ended
+    """Remote images stay unloaded (a tracking pixel tells its sender who read the mail, when and where) unless
+    the agent follows "Show images", which is this page with `?images=1`."""
+    images = request.args.get("images") == "1"
+    if images:
+        setattr(g, REMOTE_IMAGES, True)
+    draft = auth.restored_draft(ticket_id)  # a reply kept when its session ended
+    return _ticket_page(ticket_id, draft=draft, images=images)
 
 
-def _ticket_page(ticket_id: int, *, draft: str = "") -> str:
+def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False) -> str:
     """The ticket with its conversation and the reply box (prefilled with `draft` when a reply was refused)."""
     ticket = deps().store.get_ticket(ticket_id)
     if ticket is None:
@@ -99,10 +109,13 @@ def _ticket_page(ticket_id: int, *, draft: str = "") -> str:
 
     views: list[dict[str, Any]] = []
     for comment in comments:
-        html = comment_html.render(comment.body_html, comment.attachments, url_for_key) if comment.body_html else None
+        html = (comment_html.render(comment.body_html, comment.attachments, url_for_key, remote_images=images)
+                if comment.body_html else None)
         views.append({"comment": comment, "html": html,
                       "files": [a for a in comment.attachments if a.blob_key and not _shown_inline(a, comment)]})
-    return render_template("ticket.html", ticket=ticket, views=views, draft=draft,
+    remote = any(c.body_html and comment_html.has_remote_images(c.body_html) for c in comments)
+    return render_template("ticket.html", ticket=ticket, views=views, draft=draft, remote_images=remote,
+                           images_shown=images,
                            mentioned_by=_mentioned_by(ticket_id),
                            reply_target=reply_target(ticket, comments),
                            reply_to_confirmed=request.form.get("reply_to_confirmed") if draft else None,
