@@ -249,7 +249,7 @@ def test_sqlite_released_migrations_are_never_edited() -> None:
     assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[3].encode()).hexdigest() == V4_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[4].encode()).hexdigest() == V5_DDL_SHA256
-    assert SCHEMA_VERSION == 7
+    assert SCHEMA_VERSION == 8
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
@@ -562,3 +562,18 @@ def test_sqlite_recent_mail_count_is_served_by_the_sender_index(tmp_path: Path) 
         db.close()
 
     assert "ledger_by_sender" in plan and "sender=? AND created_at>?" in plan, plan
+
+
+def test_sqlite_tickets_mentioning_is_served_by_the_mentions_index(tmp_path: Path) -> None:
+    """Every ticket page asks which tickets mention it: an index lookup, never a scan of all tickets."""
+    from gmail_tickets.adapters.sqlite_store.migration_8 import MENTIONS_EXPR
+
+    SqliteStore(tmp_path / "store.db").close()
+    db = sqlite3.connect(tmp_path / "store.db")
+    try:
+        sql = f"SELECT id FROM tickets WHERE {MENTIONS_EXPR} = ? ORDER BY id LIMIT ?"
+        plan = " ".join(str(row[-1]) for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", (7, 20)))
+    finally:
+        db.close()
+
+    assert "tickets_by_mentions" in plan, plan

@@ -156,6 +156,10 @@ class TicketRepo(Protocol):
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first."""
 
+    def tickets_mentioning(self, ticket_id: int, *, limit: int = 20) -> list[int]:
+        """Ids of tickets that answer this one but whose senders were not on it (`Ticket.mentions`), oldest
+        first; an index serves it, so a ticket page costs one query, not a scan."""
+
 
 class SetAsideRepo(Protocol):
     """Mail that became no ticket: quarantined (could not be used) and suspended (auto-mail, loops, bursts)."""

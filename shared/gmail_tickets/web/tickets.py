@@ -116,7 +116,7 @@ def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False) -> st
     remote = any(c.body_html and comment_html.has_remote_images(c.body_html) for c in comments)
     return render_template("ticket.html", ticket=ticket, views=views, draft=draft, remote_images=remote,
                            images_shown=images,
-                           mentioned_by=_mentioned_by(ticket_id),
+                           mentioned_by=deps().store.tickets_mentioning(ticket_id),
                            reply_target=reply_target(ticket, comments),
                            reply_to_confirmed=request.form.get("reply_to_confirmed") if draft else None,
                            notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
@@ -124,14 +124,6 @@ def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False) -> st
                            max_bytes=MAX_REPLY_BYTES)
 
 
-MENTIONS_LOOKBACK = 500
-
-
-def _mentioned_by(ticket_id: int) -> list[int]:
-    """Tickets that answer this one but whose senders were not on it ("mentions #N"), among the newest
-    MENTIONS_LOOKBACK tickets: they are opened after it, and a link back is a courtesy, not a record."""
-    return [t.id for t in deps().store.list_tickets(limit=MENTIONS_LOOKBACK)
-            if t.mentions == ticket_id and t.id is not None]
 
 
 @bp.post("/tickets/<int:ticket_id>/reply")

@@ -125,6 +125,12 @@ class TicketsRepo(Spilling):
             )
         return self._records(Ticket, query.limit(limit))
 
+    def tickets_mentioning(self, ticket_id: int, *, limit: int = 20) -> list[int]:
+        """An equality filter on the top-level `mentions` field: its automatic single-field index serves it.
+        Sorted here (a few tickets at most), since ordering by another field would want a composite index."""
+        query = self._col("tickets").where(filter=FieldFilter("mentions", "==", int(ticket_id))).limit(limit)
+        return sorted(int(t.id) for t in self._records(Ticket, query) if t.id is not None)
+
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first, then in insertion order. A ticket's comments are read whole anyway, so they are
         sorted here rather than by a query that would need a composite index."""

@@ -7,6 +7,7 @@ import sqlite3
 import uuid
 
 from gmail_tickets.adapters import records
+from gmail_tickets.adapters.sqlite_store.migration_8 import MENTIONS_EXPR
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
 from gmail_tickets.domain.model import Comment, Ticket
 
@@ -61,6 +62,11 @@ class TicketsRepo(SqliteRepo):
                 "SELECT id, doc FROM tickets WHERE connection = ? ORDER BY id DESC LIMIT ?", (connection, limit)
             )
         return [_ticket(r) for r in rows]
+
+    def tickets_mentioning(self, ticket_id: int, *, limit: int = 20) -> list[int]:
+        """Served by tickets_by_mentions (migration 8): the query names the indexed expression."""
+        rows = self._read(f"SELECT id FROM tickets WHERE {MENTIONS_EXPR} = ? ORDER BY id LIMIT ?", (ticket_id, limit))
+        return [int(r["id"]) for r in rows]
 
     def comments(self, ticket_id: int) -> list[Comment]:
         return self._records(Comment, "SELECT doc FROM comments WHERE ticket_id = ? ORDER BY created_at, seq",
