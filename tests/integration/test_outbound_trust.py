@@ -1,11 +1,15 @@
 """No spam through the help desk, and no customer made unreachable by one odd header (issue 12: items 1, 4, 8).
 
-Through the real pipeline on both stores: mail delivered to the Gmail simulator over HTTP, synced, its
-acknowledgement sent via Gmail or the real SMTP relay (aiosmtpd, offering or withholding SMTPUTF8).
+Through the real pipeline on both stores: mail delivered to the Gmail simulator over HTTP, stamped with the
+Authentication-Results verdicts each case asks for (Gmail's `mx.google.com` stamp, read back by the real parser),
+synced by the real ingest, its acknowledgement or an agent's reply sent via Gmail or the real SMTP relay (aiosmtpd,
+offering or withholding SMTPUTF8). What went out is read where it lands: the simulator's SENT folder and the
+relay's deliveries.
 
 - Automatic mail goes to the From sender, never to Reply-To; only to a sender Google vouches for, or one whose
   domain publishes no DMARC; at most one per recipient per interval and a ceiling per account per hour. Each
-  acknowledgement held back is a "skipped" record with the reason, on the ticket's page.
+  acknowledgement held back is a "skipped" record with the reason, on the ticket's page. A DMARC failure of a
+  domain that publishes DMARC is suspended as a possible spoof: no ticket, no acknowledgement.
 - The burst rule also counts one sending domain: rotating From addresses get suspended.
 - An agent's reply goes to Reply-To only when it is in the sender's domain or the agent confirmed it.
 - A NUL in a subject no longer fails every mail on the ticket; a non-ASCII local part goes out with SMTPUTF8 (and
@@ -19,21 +23,23 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 
 import pytest
 
 from devstack.gmail_sim import GmailSimulator, SimServer
 from devstack.relay_server import RelayServer
-from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.model import Comment, Outcome
 from gmail_tickets.domain.outbox import Notification, NotificationState
-from gmail_tickets.domain.sender_auth import SenderAuth
-from gmail_tickets.services import accounts, notifications
+from gmail_tickets.services import accounts
 from gmail_tickets.services.agent_reply import reply_as_agent
 from gmail_tickets.services.send_notification import send_notification
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from tests.integration.send_harness import SUPPORT, SendHarness
+
+VERIFIED = {"spf": "pass", "dkim": "pass", "dmarc": "pass"}  # the sender's own domain, properly authenticated
+ROUTES = ["gmail", "relay"]
 
 
 @pytest.fixture
@@ -69,6 +75,53 @@ def _ingest(harness: SendHarness, raw: bytes) -> int:
     return entry.ticket_id
 
 
+def _arrive(harness: SendHarness, raw: bytes, **verdicts: str) -> tuple[Outcome, int | None]:
+    """Delivered over the simulator's control API with Gmail's stamp made of `verdicts` (none: no stamp), then
+    synced by the real ingest: what the mail became, and its ticket."""
+    gmail_id = harness.deliver_over_http(raw, **verdicts)
+    assert sync_mailbox(harness.deps, SUPPORT).status == "synced"
+    entry = harness.store.atomically(lambda uow: uow.get_ledger(SUPPORT, gmail_id))
+    assert entry is not None, "mail lost"
+    return entry.outcome, entry.ticket_id
+
+
+def _new_ticket(harness: SendHarness, raw: bytes, **verdicts: str) -> int:
+    outcome, ticket_id = _arrive(harness, raw, **verdicts)
+    assert outcome == Outcome.TICKET and ticket_id is not None, outcome
+    return ticket_id
+
+
+def _description(harness: SendHarness, ticket_id: int) -> Comment:
+    return harness.store.comments(ticket_id)[0]
+
+
+def _use_route(harness: SendHarness, route: str) -> None:
+    if route == "relay":
+        accounts.set_send_via_gmail(harness.deps, SUPPORT, False)
+
+
+def _send_everything(harness: SendHarness) -> None:
+    """Every outbox record through the real send path; a skipped one is never sent ("duplicate")."""
+    for note in harness.pending():
+        outcome = send_notification(harness.deps, note.id)
+        assert outcome.result == ("duplicate" if note.state == NotificationState.SKIPPED else "sent"), outcome
+
+
+def _went_out(harness: SendHarness) -> dict[str, set[str]]:
+    """Recipients per route, read where the mail landed: the support mailbox's SENT folder (To, Cc, Bcc of each
+    copy) and the relay's envelopes."""
+    gmail: set[str] = set()
+    for summary in harness.sim.messages(SUPPORT, "in:sent"):
+        sent = message_from_bytes(harness.sim.raw_message(SUPPORT, summary["id"]), policy=policy.default)
+        gmail |= {a.lower() for _, a in getaddresses([str(sent[h]) for h in ("To", "Cc", "Bcc") if sent[h]])}
+    relay = {r.lower() for d in harness.relay.deliveries() for r in d.rcpt_tos}
+    return {"gmail": gmail, "relay": relay}
+
+
+def _only_via(route: str, *recipients: str) -> dict[str, set[str]]:
+    return {"gmail": set(), "relay": set()} | {route: set(recipients)}
+
+
 def _ack(harness: SendHarness, ticket_id: int) -> Notification:
     [ack] = [n for n in harness.pending(ticket_id) if n.event == "created"]
     return ack
@@ -81,14 +134,23 @@ def _sent_to(harness: SendHarness, note: Notification) -> str:
 # --------------------------------------------------------------------------- acknowledgements
 
 
-def test_the_acknowledgement_goes_to_the_from_sender_never_to_reply_to(harness: SendHarness) -> None:
-    ticket_id = _ingest(harness, _mail("Ann <ann@customer.example>", "Buy cheap pills",
-                                       reply_to="victim@elsewhere.example"))
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("sender", "reply_to"), [
+    pytest.param("ann@customer.example", "victim@elsewhere.example", id="spam to a victim's address"),
+    pytest.param("mallory@evil.example", "cara@customer.example", id="a stranger posing as a customer"),
+])
+def test_the_acknowledgement_goes_to_the_from_sender_never_to_an_attackers_reply_to(
+        harness: SendHarness, route: str, sender: str, reply_to: str) -> None:
+    _use_route(harness, route)
+    ticket_id = _new_ticket(harness, _mail(f"Sender <{sender}>", "Buy cheap pills", reply_to=f"Them <{reply_to}>"),
+                            **VERIFIED)  # the sender's own domain, properly authenticated
+    said = _description(harness, ticket_id)
+    assert (said.author, said.reply_to) == (sender, reply_to)
+    assert said.auth is not None and said.auth.authenticated  # Google's stamp, read by the ingest
     ack = _ack(harness, ticket_id)
-    assert ack.to == ("ann@customer.example",) and ack.state == NotificationState.QUEUED
-    assert send_notification(harness.deps, ack.id).result == "sent"
-    assert _sent_to(harness, ack) == "ann@customer.example"
-    assert not [m for m in harness.sim.messages(SUPPORT, "in:sent") if "victim" in str(m)]
+    assert ack.to == (sender,) and ack.state == NotificationState.QUEUED
+    _send_everything(harness)
+    assert _went_out(harness) == _only_via(route, sender)
 
 
 def test_one_acknowledgement_per_recipient_per_ten_minutes_the_others_skipped_visibly(harness: SendHarness) -> None:
@@ -114,37 +176,55 @@ def test_the_acknowledgements_of_one_account_stop_at_the_hourly_ceiling(harness:
     assert _ack(harness, _ingest(harness, _mail("late@org9.example", "Later"))).state == NotificationState.QUEUED
 
 
-@pytest.mark.parametrize(("auth", "sent", "reason"), [
-    (SenderAuth("dmarc.example", spf="pass", spf_domain="bulk.example", dkim="none", dmarc="quarantine"),
-     False, "not authenticated"),
-    (SenderAuth("dmarc.example", spf="fail", dkim="fail", dmarc="fail"), False, "possible spoof"),
-    (SenderAuth("dmarc.example", spf="pass", dkim="pass", dmarc="pass"), True, ""),
-    (SenderAuth("nodmarc.example", spf="neutral", dmarc="none"), True, ""),
+NOT_AUTHENTICATED = "Acknowledgement not sent: sender not authenticated, and its domain publishes DMARC."
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize(("verdicts", "refusal"), [
+    pytest.param(VERIFIED, None, id="dmarc pass"),
+    pytest.param({"spf": "pass:bulk-mailer.example", "dkim": "pass,pass:bulk-mailer.example", "dmarc": "pass"}, None,
+                 id="dmarc pass, sent through a mailing service"),
+    pytest.param({"spf": "pass", "dkim": "pass"}, None, id="no dmarc, spf and dkim aligned"),
+    pytest.param({"spf": "none"}, None, id="no records at all (gmail's spf=none)"),
+    pytest.param({"spf": "softfail"}, None, id="no dmarc, spf softfail"),
+    pytest.param({}, None, id="no stamp"),
+    pytest.param({"spf": "pass:bulk-mailer.example", "dkim": "pass:bulk-mailer.example", "dmarc": "temperror"},
+                 NOT_AUTHENTICATED, id="dmarc published, temperror, spf and dkim unaligned"),
+    pytest.param({"spf": "softfail", "dmarc": "permerror"}, NOT_AUTHENTICATED, id="dmarc published, permerror"),
 ])
-def test_acknowledgements_need_a_vouched_sender_where_the_domain_publishes_dmarc(
-        harness: SendHarness, auth: SenderAuth, sent: bool, reason: str) -> None:
-    """Google's verdicts as the ingest path keeps them on the description comment (set directly here)."""
-    now = harness.clock.now()
-    sender = f"ann@{auth.from_domain}"
-    ticket = Ticket(subject="Hello", requester=sender, connection=SUPPORT, created_at=now)
-    description = Comment(ticket_id=0, author=sender, body_text="b", created_at=now, connection=SUPPORT, auth=auth)
+def test_acknowledgements_go_to_a_vouched_sender_or_one_whose_domain_publishes_no_dmarc(
+        harness: SendHarness, route: str, verdicts: dict[str, str], refusal: str | None) -> None:
+    _use_route(harness, route)
+    sender = "ann@dmarc.example"
+    ticket_id = _new_ticket(harness, _mail(f"Ann <{sender}>", "Hello"), **verdicts)
+    assert (_description(harness, ticket_id).auth is None) == (not verdicts)
+    ack = _ack(harness, ticket_id)  # the ticket's page lists its notifications: this one, sent or skipped
+    assert ack.to == (sender,)
+    if refusal is None:
+        assert ack.state == NotificationState.QUEUED
+    else:
+        assert (ack.state, ack.last_error) == (NotificationState.SKIPPED, refusal)
+    _send_everything(harness)
+    assert _went_out(harness) == _only_via(route, *([sender] if refusal is None else []))
 
-    def work(uow):  # type: ignore[no-untyped-def]
-        recent = notifications.recent_automatic_mail(harness.deps, uow, sender=sender, account=SUPPORT, now=now)
-        description.ticket_id = uow.add_ticket(ticket)
-        uow.add_comment(description)
-        ack = notifications.acknowledgement(harness.deps, ticket, description, sender=sender, recent=recent, brand=None,
-                              customer_message_id=None, references=(), ours={SUPPORT}, now=now)
-        assert ack is not None
-        uow.put_notification(ack)
-        return ack
 
-    ack = harness.store.atomically(work)
-    stored = harness.store.get_notification(ack.id)
-    assert stored is not None and (stored.state == NotificationState.QUEUED) is sent
-    assert reason in (stored.last_error or "")
-    if sent:
-        assert send_notification(harness.deps, ack.id).result == "sent" and _sent_to(harness, ack) == sender
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("verdicts", [
+    pytest.param({"spf": "fail", "dkim": "fail", "dmarc": "fail"}, id="everything failed"),
+    pytest.param({"spf": "pass:evil.example", "dkim": "pass:evil.example", "dmarc": "fail"},
+                 id="the forger's own domain passes, unaligned"),
+])
+def test_a_dmarc_failure_is_suspended_as_a_possible_spoof_and_acknowledged_to_nobody(
+        harness: SendHarness, route: str, verdicts: dict[str, str]) -> None:
+    _use_route(harness, route)
+    outcome, ticket_id = _arrive(harness, _mail("Ann <ann@dmarc.example>", "Reset my password",
+                                                reply_to="mallory@evil.example"), **verdicts)
+    assert (outcome, ticket_id) == (Outcome.SUSPENDED, None)
+    [held] = harness.store.list_suspended()
+    assert held.sender == "ann@dmarc.example" and "possible spoof" in held.reason
+    assert harness.store.list_tickets() == [] and harness.pending() == []
+    _send_everything(harness)
+    assert _went_out(harness) == _only_via(route)
 
 
 # --------------------------------------------------------------------------- bursts
@@ -166,36 +246,32 @@ def test_rotating_senders_of_one_domain_are_suspended_as_a_burst(harness: SendHa
 # --------------------------------------------------------------------------- agents' replies
 
 
-def _ticket_with_reply_to(harness: SendHarness, reply_to: str) -> int:
-    """A ticket whose description named a Reply-To, as the ingest path keeps it (set directly here)."""
-    now = harness.clock.now()
-    requester = "ann@customer.example"
-
-    def work(uow):  # type: ignore[no-untyped-def]
-        ticket_id = uow.add_ticket(Ticket(subject="Where is my order", requester=requester, connection=SUPPORT,
-                                          created_at=now))
-        uow.add_comment(Comment(ticket_id=ticket_id, author=requester, body_text="?", created_at=now,
-                                connection=SUPPORT, reply_to=reply_to))
-        return ticket_id
-
-    return harness.store.atomically(work)
-
-
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize(("reply_to", "confirmed", "expected"), [
     ("eve@evil.example", None, "ann@customer.example"),
     ("eve@evil.example", "someone@else.example", "ann@customer.example"),
     ("eve@evil.example", "eve@evil.example", "eve@evil.example"),
     ("orders@shop.customer.example", None, "orders@shop.customer.example"),
+    ("orders@customer.example.evil.example", None, "ann@customer.example"),  # looks alike, another organization
 ])
 def test_an_agents_reply_goes_to_reply_to_only_in_the_senders_domain_or_when_confirmed(
-        harness: SendHarness, reply_to: str, confirmed: str | None, expected: str) -> None:
-    ticket_id = _ticket_with_reply_to(harness, reply_to)
+        harness: SendHarness, route: str, reply_to: str, confirmed: str | None, expected: str) -> None:
+    _use_route(harness, route)
+    ticket_id = _new_ticket(harness, _mail("Ann <ann@customer.example>", "Where is my order", reply_to=reply_to),
+                            **VERIFIED)
+    assert _description(harness, ticket_id).reply_to == reply_to
     comment = reply_as_agent(harness.deps, ticket_id, author="agent@example.com", body="On its way.",
                              reply_to_confirmed=confirmed)
     [reply] = [n for n in harness.pending(ticket_id) if n.event == f"reply:{comment.id}"]
     assert reply.to == (expected,)
-    assert send_notification(harness.deps, reply.id).result == "sent"
-    assert _sent_to(harness, reply) == expected
+    _send_everything(harness)
+    # the acknowledgement went to Ann (the From) whatever the Reply-To; the reply to `expected` only
+    assert _went_out(harness) == _only_via(route, "ann@customer.example", expected)
+    if route == "gmail":
+        assert _sent_to(harness, reply) == expected
+    else:
+        [delivered] = [d for d in harness.relay.deliveries() if d.message_id == reply.message_id]
+        assert delivered.rcpt_tos == (expected,)
 
 
 # --------------------------------------------------------------------------- mail that used to fail
