@@ -129,3 +129,15 @@ def test_an_unauthenticated_replys_cc_do_not_join() -> None:
     assert decide(PERSON, mail(cc=("carol@customer.example",)), lookup, OURS) == AddComment(3, "gmail_thread")
     joined = decide(PERSON, mail(cc=("carol@customer.example",), authenticated=True), lookup, OURS)
     assert isinstance(joined, AddComment) and joined.joined.followers == ["carol@customer.example"]
+
+
+def test_a_domain_burst_holds_back_new_tickets_but_not_replies_from_people_on_the_ticket() -> None:
+    """Anyone can rotate addresses of a big provider's domain: that must not silence its real customers."""
+    flood = Screening(PERSON.verdict, domain_burst_reason="More than 100 mails from this sender's domain within 10 "
+                      "minutes.")
+    assert decide(flood, mail(), FakeLookup(), OURS) == Suspend(flood.domain_burst_reason or "")
+    on_ticket = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
+    decided = decide(flood, mail(), on_ticket, OURS)
+    assert isinstance(decided, AddComment) and decided.ticket_id == 3
+    stranger = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, requester="bob@customer.example")})
+    assert decide(flood, mail(), stranger, OURS) == Suspend(flood.domain_burst_reason or "")

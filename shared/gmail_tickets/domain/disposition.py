@@ -35,11 +35,12 @@ SPOOF_REASON = "possible spoof: the sender's domain publishes DMARC and this mai
 
 @dataclass(frozen=True)
 class Screening:
-    """What is known of a mail before its unit of work: the auto-mail verdict, and the burst rule's reason when
-    the sender is writing too fast (None otherwise)."""
+    """What is known of a mail before its unit of work: the auto-mail verdict, the burst rule's reason when the
+    sender is writing too fast, and the domain burst's when many senders of its domain are (None otherwise)."""
 
     verdict: Verdict
     burst_reason: str | None = None
+    domain_burst_reason: str | None = None  # holds back new tickets only: see decide
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,12 @@ def decide(screening: Screening, mail: Incoming, lookup: IngestLookup, ours: Col
         return Suspend(screening.burst_reason)
     if mail.possible_spoof:
         return Suspend(SPOOF_REASON)
-    return _thread(mail, lookup, ours)
+    disposition = _thread(mail, lookup, ours)
+    if isinstance(disposition, NewTicket) and screening.domain_burst_reason is not None:
+        # Rotating addresses of one domain open tickets; they cannot silence that domain's customers on the
+        # tickets they are already on (anyone can send 100 mails from gmail.com addresses).
+        return Suspend(screening.domain_burst_reason)
+    return disposition
 
 
 def _thread(mail: Incoming, lookup: ThreadLookup, ours: Collection[str]) -> Disposition:

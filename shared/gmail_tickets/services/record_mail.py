@@ -88,8 +88,11 @@ def screen(deps: Deps, ctx: IngestContext, mail: InboundEmail, now: datetime) ->
     since = ctx.burst.window_start(now)
     if ctx.burst.is_burst(deps.store.recent_mail_count(mail.from_address, since)):
         return Screening(verdict, ctx.burst.reason)
+    if ctx.importing:  # history brought in on connect arrives all at once: no domain is writing in a burst
+        return Screening(verdict)
     from_domain = deps.store.recent_domain_mail_count(domain_of(mail.from_address), since)  # rotating senders
-    return Screening(verdict, ctx.burst.domain_reason if ctx.burst.is_domain_burst(from_domain) else None)
+    reason = ctx.burst.domain_reason if ctx.burst.is_domain_burst(from_domain) else None
+    return Screening(verdict, domain_burst_reason=reason)
 
 
 @dataclass(frozen=True)
