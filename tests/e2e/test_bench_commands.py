@@ -1,0 +1,47 @@
+"""The README's `bench` commands as a user runs them: each exits 0 and prints one JSON object with its figures.
+The figures themselves are measurements for docs/benchmarks.md, not assertions; what is asserted is that every
+mail and notification was accounted for (none missing, none twice) and the hostile mail was bounded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def bench(*args: str, timeout: float = 300) -> dict[str, Any]:
+    cli = Path(sys.executable).with_name("gmail-tickets")
+    done = subprocess.run([str(cli), "bench", *args, "--json"], capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_bench_ingest_with_its_hostile_mail_step() -> None:
+    out = bench("--mails", "20")
+    assert out["burst"]["mails"] == 20 and out["burst"]["store_writes_per_ticket"] > 0
+    assert out["trickle"]["mails"] > 0
+    assert out["hostile"]["mail_mb"] == 5.0 and out["hostile"]["stored_html_kb"] < 1024
+    assert set(out["met"]) >= {"quota_units_per_mail", "store_writes_per_ticket", "hostile_parse"}
+
+
+def test_bench_hostile_bounds_the_5_mb_nested_mail() -> None:
+    out = bench("hostile")
+    assert any("flattened" in p for p in out["problems"]) and any("cut" in p for p in out["problems"])
+    assert out["hostile_delivery_to_ticket_s"] > 0 and out["mail_behind_delivery_to_ticket_s"] > 0
+
+
+def test_bench_send_accounts_for_every_notification_on_both_routes() -> None:
+    out = bench("send", "--mails", "10")
+    for route in ("via_gmail", "via_relay"):
+        assert out[route]["sent"] == 10 and out[route]["missing"] == 0 and out[route]["duplicates"] == 0
+
+
+def test_bench_coldstart_loads_no_heavy_client() -> None:
+    out = bench("coldstart", "--runs", "2")
+    assert out["met"]["no_heavy_client_at_import"] is True
