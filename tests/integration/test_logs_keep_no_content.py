@@ -31,12 +31,6 @@ REPLY_WORDS = "marmot-agent-reply-words"
 
 
 @pytest.fixture
-def relay(tmp_path: Path) -> Iterator[RelayServer]:
-    with RelayServer(tmp_path / "relay") as server:
-        yield server
-
-
-@pytest.fixture
 def captured() -> Iterator[io.StringIO]:
     """Every record of the package, DEBUG and up, as the product writes it (JSON lines)."""
     stream = io.StringIO()

@@ -18,7 +18,6 @@ relay's deliveries.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
@@ -40,12 +39,6 @@ from tests.integration.send_harness import SUPPORT, SendHarness
 
 VERIFIED = {"spf": "pass", "dkim": "pass", "dmarc": "pass"}  # the sender's own domain, properly authenticated
 ROUTES = ["gmail", "relay"]
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[RelayServer]:
-    with RelayServer(tmp_path / "relay") as server:
-        yield server
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import contextlib
 import json
 import socket
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -39,12 +38,6 @@ from gmail_tickets.services.sync_mailbox import sync_mailbox
 from gmail_tickets.settings import Settings
 from tests.integration.ingest_harness import SimulatedCrash, customer_mail
 from tests.integration.send_harness import SUPPORT, CrashingSender, SendHarness
-
-
-@pytest.fixture
-def relay(tmp_path: Path) -> Iterator[RelayServer]:
-    with RelayServer(tmp_path / "relay") as server:
-        yield server
 
 
 @pytest.fixture
