@@ -38,7 +38,7 @@ class EmbeddedStack:
         store: Store | None = None,
         settings: Settings | None = None,
         push: bool = True,
-        workers: int = 2,
+        workers: int | None = None,
         relay: bool = True,
         send_limit: int | None = None,
     ) -> None:

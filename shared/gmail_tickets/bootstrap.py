@@ -226,14 +226,19 @@ def local_deps(config: Config) -> Deps:
 
 
 def embedded_runtime(config: Config, *, sweep_interval: float = 60.0, renew_watches: bool = False,
-                     store: Store | None = None, workers: int = 2) -> EmbeddedRuntime:
+                     store: Store | None = None, workers: int | None = None) -> EmbeddedRuntime:
     """The whole product in this process, not yet started: the in-process broker is both its Publisher and its
-    Subscriber, and jobs run on threads."""
-    from gmail_tickets.adapters.local_publisher import LocalPublisher
+    Subscriber, and jobs run on threads. Syncing and sending get worker pools of their own (`workers` sizes
+    both, else GT_INGEST_WORKERS and GT_SEND_WORKERS), so neither can starve the other."""
+    from gmail_tickets.adapters.local_publisher import LocalPublisher, Pool
     from gmail_tickets.adapters.thread_jobs import ThreadJobs
-    from gmail_tickets.embedded import EmbeddedRuntime
+    from gmail_tickets.embedded import PUSH_TOPIC, EmbeddedRuntime
 
-    broker = LocalPublisher(workers=workers)
+    settings = config.settings
+    broker = LocalPublisher(workers=1, pools=(
+        Pool("ingest", workers or settings.ingest_workers, (PUSH_TOPIC, settings.sync_topic)),
+        Pool("send", workers or settings.send_workers, (settings.outbound_topic,)),
+    ))
     deps = build(config, store=store, publisher=broker, jobs=ThreadJobs())
     return EmbeddedRuntime(deps, broker, sweep_interval=sweep_interval, renew_watches=renew_watches)
 

@@ -12,6 +12,16 @@ class TransientError(GmailTicketsError):
     """Worth trying again later: the platform retries the event, the sweep retries the mailbox."""
 
 
+class RetryLater(TransientError):
+    """Try again after `retry_after` seconds (None: the platform's own backoff). Raised instead of sleeping on a
+    long wait, so the worker (an embedded broker thread, a function instance) is free for other work meanwhile:
+    the embedded broker reschedules the message on a timer, Pub/Sub redelivers it with its backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class MailboxError(GmailTicketsError):
     """Gmail refused for a reason retrying will not fix (bad request, permission denied)."""
 
@@ -37,8 +47,8 @@ class SendLimitReached(MailboxError):
         self.retry_at = retry_at
 
 
-class RateLimited(TransientError):
-    """Gmail kept answering 429 / rate-limit 403 after our backoff ran out."""
+class RateLimited(RetryLater):
+    """Gmail kept answering 429 / rate-limit 403 after our short backoff ran out (or asked for a longer wait)."""
 
 
 class AlreadyRecorded(GmailTicketsError):

@@ -57,3 +57,8 @@ class Settings:
         "for this long, when Gmail names no retry time.")
     outbox_republish_after_seconds: int = setting(
         60, "GT_OUTBOX_REPUBLISH_AFTER_SECONDS", "The sweep republishes notifications left queued this long.")
+    # Separate pools, so a slow or rate-limited send never holds a worker that new mail needs, and vice versa.
+    ingest_workers: int = setting(
+        2, "GT_INGEST_WORKERS", "On one machine (`serve`): threads that sync mailboxes (pushes, the sweep's requests).")
+    send_workers: int = setting(
+        2, "GT_SEND_WORKERS", "On one machine (`serve`): threads that send notifications, apart from the syncing ones.")

@@ -5,11 +5,15 @@ import json
 import logging
 import stat
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from gmail_tickets import logs
-from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.adapters.fair_queue import ordering_key
+from gmail_tickets.adapters.local_publisher import LocalPublisher, Pool
 from gmail_tickets.adapters.local_secrets import FileSecrets
+from gmail_tickets.errors import RateLimited
 
 
 def test_publisher_delivers_each_message_to_each_subscriber() -> None:
@@ -71,3 +75,120 @@ def test_logs_are_json_lines_with_extras() -> None:
     line = json.loads(stream.getvalue().strip())
     assert line["message"] == "mail recorded"
     assert (line["severity"], line["connection"], line["ticket_id"]) == ("INFO", "a@b.c", 7)
+
+
+# --------------------------------------------------------------------------- pools, timers, fair order
+
+
+class _Clock:
+    """Monotonic seconds a test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_a_blocked_send_handler_does_not_delay_ingest() -> None:
+    release = threading.Event()
+    sending: list[int] = []
+    ingested: list[int] = []
+
+    def slow_send(data: bytes) -> None:
+        sending.append(json.loads(data)["n"])
+        release.wait(10)
+
+    publisher = LocalPublisher(workers=1, pools=(Pool("ingest", 1, ("sync",)), Pool("send", 1, ("out",))))
+    publisher.subscribe("out", slow_send)
+    publisher.subscribe("sync", lambda data: ingested.append(json.loads(data)["n"]))
+    publisher.start()
+    try:
+        for n in range(3):
+            publisher.publish("out", {"n": n})
+        assert _wait_until(lambda: sending == [0])  # the only send worker is held
+        for n in range(5):
+            publisher.publish("sync", {"n": n})
+        assert _wait_until(lambda: len(ingested) == 5)
+        assert sending == [0]  # ingest went through while the send was still blocked
+        release.set()
+        assert publisher.drain(5)
+    finally:
+        release.set()
+        publisher.stop()
+    assert sorted(sending) == [0, 1, 2]
+
+
+def test_a_retry_later_frees_its_worker_and_comes_back_after_its_delay() -> None:
+    clock = _Clock()
+    calls: list[str] = []
+
+    def handler(data: bytes) -> None:
+        name = json.loads(data)["name"]
+        calls.append(name)
+        if name == "limited" and calls.count("limited") == 1:
+            raise RateLimited("429", retry_after=30.0)
+
+    publisher = LocalPublisher(workers=1, clock=clock)
+    publisher.subscribe("t", handler)
+    publisher.start()
+    try:
+        publisher.publish("t", {"name": "limited"})
+        assert _wait_until(lambda: calls == ["limited"])
+        publisher.publish("t", {"name": "other"})
+        assert _wait_until(lambda: calls == ["limited", "other"])  # the one worker was free for it
+        clock.now += 29.0
+        publisher.wake()
+        publisher.publish("t", {"name": "marker"})  # handled after the wake: the timer had its chance to fire
+        assert _wait_until(lambda: calls[-1] == "marker")
+        assert calls.count("limited") == 1  # not due yet
+        clock.now += 1.0
+        publisher.wake()
+        assert _wait_until(lambda: calls.count("limited") == 2)
+        assert publisher.drain(5)
+    finally:
+        publisher.stop()
+    assert publisher.dead_letters == []
+
+
+def test_mailboxes_take_turns_when_one_has_a_backlog() -> None:
+    gate = threading.Event()
+    order: list[str] = []
+
+    def handler(data: bytes) -> None:
+        body = json.loads(data)
+        order.append(f"{body['emailAddress'][0]}{body['n']}")
+        if len(order) == 1:
+            gate.wait(10)
+
+    publisher = LocalPublisher(workers=1)
+    publisher.subscribe("sync", handler)
+    publisher.start()
+    try:
+        publisher.publish("sync", {"emailAddress": "a@x.test", "n": 0})
+        assert _wait_until(lambda: order == ["a0"])  # the worker is held while the backlog builds
+        for n in range(1, 5):
+            publisher.publish("sync", {"emailAddress": "a@x.test", "n": n})
+        for n in range(2):
+            publisher.publish("sync", {"emailAddress": "B@x.test", "n": n})
+        gate.set()
+        assert publisher.drain(5)
+    finally:
+        gate.set()
+        publisher.stop()
+    assert order == ["a0", "a1", "B0", "a2", "B1", "a3", "a4"]
+
+
+def test_ordering_key_is_the_mailbox_named_in_the_event() -> None:
+    assert ordering_key(b'{"emailAddress": "Support@X.test", "historyId": "7"}') == "support@x.test"
+    assert ordering_key(b'{"notification": "n-1"}') == ""
+    assert ordering_key(b"not json") == ordering_key(b"[1]") == ""

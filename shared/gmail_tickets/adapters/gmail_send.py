@@ -9,8 +9,10 @@ from typing import Any
 from gmail_tickets.adapters.gmail_transport import GmailTransport
 from gmail_tickets.ports import SentMessage
 
-SEND_ATTEMPTS = 2  # messages.send: one retry on a rate limit, at most …
-SEND_MAX_RETRY_AFTER = 10.0  # … after this long; worst case ~70 s with 30 s timeouts, well inside a send lease
+SEND_ATTEMPTS = 2  # messages.send: one retry on a rate limit (a blip), at most …
+# … after this long. A longer Retry-After ends the call at once with RateLimited carrying it: the sender hands the
+# notification back (queued again) and its worker serves others meanwhile, instead of sleeping on the wait.
+SEND_MAX_RETRY_AFTER = 2.0
 
 
 def send(transport: GmailTransport, raw: bytes, thread_id: str | None = None) -> SentMessage:
