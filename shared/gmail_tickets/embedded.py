@@ -3,7 +3,8 @@
 On one machine against real Gmail there is no Pub/Sub for Gmail to push to, so the sweep's one-minute sync is
 the delivery path. The devstack simulator can also push straight in through `push()` (the demo does). Built by
 `bootstrap.embedded_runtime`; it knows the broker only as ports: the services publish through `deps.publisher`,
-and this runtime subscribes the use cases through `Subscriber`.
+and this runtime subscribes the use cases through `Subscriber`. The broker bootstrap builds gives syncing and
+sending worker pools of their own, retries on timers and mailboxes in turn, so neither starves the other.
 """
 
 from __future__ import annotations

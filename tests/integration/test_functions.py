@@ -137,6 +137,18 @@ def test_transient_gmail_failure_asks_pubsub_to_retry(sim, product, ingest_url: 
     assert [t.subject for t in deps.store.list_tickets()] == ["Later"]
 
 
+def test_a_rate_limit_with_a_long_retry_after_is_retried_not_quarantined(sim, product, ingest_url: str) -> None:
+    deps, _ = product
+    sim.deliver(SUPPORT, b"From: a@customer.example\r\nSubject: Limited\r\nMessage-ID: <x6@c>\r\n\r\nSoon.")
+    # RetryLater (a 429 asking for ten minutes) frees the instance at once and answers an error: Pub/Sub retries.
+    sim.inject_faults(429, 1, method="history.list", address=SUPPORT, retry_after=600)
+    body, headers = pubsub_event(json.dumps({"emailAddress": SUPPORT, "source": "sweep"}).encode())
+    assert _post(ingest_url, body, headers) == 500
+    assert deps.store.list_quarantine() == [] and deps.store.list_tickets() == []
+    assert _post(ingest_url, body, headers) == 200
+    assert [t.subject for t in deps.store.list_tickets()] == ["Limited"]
+
+
 def test_sweep_is_an_http_function(product, tmp_path: Path) -> None:
     process, url = _serve("sweep", "http", {**product[1], "GT_PUBLISHER": "local"}, tmp_path / "sweep.log")
     try:
