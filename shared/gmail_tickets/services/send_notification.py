@@ -11,9 +11,10 @@ At least once in, at most once per route out (see domain/outbox.py for the state
 3. Decide: `next_step` (domain/delivery.py, a pure decision table) turns the outcome into one step.
 4. Apply it, in one transaction, only while this sender still holds the record: sent (Gmail's recipients counted
    just before), retrying (released with its next attempt time: the event is acked, and the sweep publishes the
-   record again once that time comes, so no worker spins on an outage), held until Gmail's search can show the mail, or failed for the console to show;
-   or handed over (to the relay, or to a route chosen afresh after the mail was not in SENT) and attempted again
-   in the same call. A sender that lost the record to another writes nothing and stops.
+   record again once that time comes, so no worker spins on an outage), held until Gmail's search can show the
+   mail, or failed for the console to show; or handed over (to the relay, or to a route chosen afresh after the
+   mail was not in SENT) and attempted again in the same call. A sender that lost the record to another writes
+   nothing and stops.
 """
 
 from __future__ import annotations

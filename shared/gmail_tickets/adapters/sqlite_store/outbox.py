@@ -12,6 +12,10 @@ from gmail_tickets.adapters.sqlite_store.migration_9 import NEXT_ATTEMPT_EXPR
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, marks
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 
+# Retrying records due at `?`, the longest due first: a range of the partial index outbox_retry_due (migration 9).
+DUE_NOTIFICATIONS_SQL = (f"SELECT doc FROM outbox WHERE {NEXT_ATTEMPT_EXPR} <= ? "
+                         f"ORDER BY {NEXT_ATTEMPT_EXPR}, id LIMIT ?")
+
 
 class OutboxTx(SqliteTx):
     def get_notification(self, notification_id: str) -> Notification | None:
@@ -73,10 +77,7 @@ class OutboxRepo(SqliteRepo):
     def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
         """Retrying records whose next attempt is at or before `now`, the longest due first: one range scan of
         the partial index outbox_retry_due (migration 9)."""
-        return self._records(
-            Notification,
-            f"SELECT doc FROM outbox WHERE {NEXT_ATTEMPT_EXPR} <= ? ORDER BY {NEXT_ATTEMPT_EXPR}, id LIMIT ?",
-            (records.ts(now), limit))
+        return self._records(Notification, DUE_NOTIFICATIONS_SQL, (records.ts(now), limit))
 
     def get_send_window(self, address: str) -> SendWindow:
         found = self._records(SendWindow, "SELECT doc FROM send_windows WHERE address = ?", (address,))
