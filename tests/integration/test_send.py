@@ -8,10 +8,11 @@ before or after Gmail accepted the mail, and the survivor runs with its clock pa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -381,14 +382,21 @@ def test_gmail_failures_do_not_use_up_the_relays_retries(harness: SendHarness) -
     note = harness.only_notification(ticket_id)
     harness.sim.inject_faults(429, 1000, method="messages.send")
     attempts = harness.deps.settings.send_max_attempts
+    ceiling = timedelta(seconds=harness.deps.settings.send_retry_ceiling_seconds)
     for _ in range(attempts - 1):
         assert send_notification(harness.deps, note.id).result == "retrying"
+        calls = _calls(harness, "messages.send")
+        assert send_notification(harness.deps, note.id).result == "retrying"  # early: no attempt, no cut backoff
+        assert _calls(harness, "messages.send") == calls
+        harness.clock.offset += ceiling
     harness.relay.stop()
     # the last Gmail attempt hands it to the relay, which is down: retrying, on the relay's own budget
     assert send_notification(harness.deps, note.id).result == "retrying"
     record = harness.store.get_notification(note.id)
     assert record is not None and record.state == NotificationState.RETRYING and record.force_relay
+    assert record.attempts == 1
     harness.relay.start()
+    harness.clock.offset += ceiling
 
     assert send_notification(harness.deps, note.id).via == "relay"
     assert harness.relay_copies() == {note.message_id: 1} and not harness.sent_copies()
@@ -403,6 +411,12 @@ def _sweep_and_send(harness: SendHarness) -> list[str]:
     for record_id in published:
         assert send_event(harness.deps, _event(record_id)) is not None
     return published
+
+
+def _next_attempt(harness: SendHarness, notification_id: str) -> datetime:
+    record = harness.store.get_notification(notification_id)
+    assert record is not None and record.next_attempt_at is not None
+    return record.next_attempt_at
 
 
 def _relay_only_acks(harness: SendHarness, count: int) -> list[Notification]:
@@ -441,6 +455,23 @@ def test_a_relay_outage_delays_acknowledgements_but_loses_none(harness: SendHarn
         assert record is not None and record.state == NotificationState.SENT and record.next_attempt_at is None
         assert send_event(harness.deps, _event(note.id)).result == "duplicate"  # type: ignore[union-attr]
     assert _sweep_and_send(harness) == []
+    assert harness.relay_copies() == {n.message_id: 1 for n in notes}
+
+
+def test_each_sweep_publishes_a_bounded_batch_longest_due_first(harness: SendHarness) -> None:
+    notes = _relay_only_acks(harness, 3)
+    harness.deps.settings = dataclasses.replace(harness.deps.settings, outbox_retry_batch=2)
+    harness.relay.stop()
+    for note in notes:
+        assert send_notification(harness.deps, note.id).result == "retrying"
+    by_due = sorted(notes, key=lambda n: _next_attempt(harness, n.id))
+    harness.clock.offset += timedelta(minutes=15, seconds=1)
+    assert _sweep_and_send(harness) == [by_due[0].id, by_due[1].id]  # attempted again, still down: later
+    assert _sweep_and_send(harness) == [by_due[2].id]  # the rest come with the next sweep
+    assert _sweep_and_send(harness) == []
+    harness.relay.start()
+    harness.clock.offset += timedelta(minutes=15, seconds=1)
+    assert len(_sweep_and_send(harness)) + len(_sweep_and_send(harness)) == 3
     assert harness.relay_copies() == {n.message_id: 1 for n in notes}
 
 

@@ -84,8 +84,12 @@ def step(outcome: AttemptOutcome, **record: Any) -> delivery.Step:
     ({"lease_until": None}, ClaimAction.SEARCH_SENT),
     ({"route": "relay", "lease_until": NOW - timedelta(minutes=1)}, ClaimAction.FAIL_UNKNOWN),
     ({"route": "relay", "lease_until": NOW + timedelta(minutes=1)}, ClaimAction.BUSY),
+    ({"state": NotificationState.RETRYING, "holder": None, "lease_until": None,
+      "next_attempt_at": NOW + timedelta(seconds=1)}, ClaimAction.NOT_DUE),
+    ({"state": NotificationState.RETRYING, "holder": None, "lease_until": None, "next_attempt_at": NOW},
+     ClaimAction.ROUTE),
 ], ids=["sent", "failed", "queued", "held", "lease-ends-now", "lease-lapsed", "no-lease", "relay-sender-vanished",
-        "relay-held"])
+        "relay-held", "retrying-not-due", "retrying-due"])
 def test_the_claim(record: dict[str, Any], action: ClaimAction) -> None:
     assert claim_action(note(**record), NOW) is action
 

@@ -78,6 +78,7 @@ class ClaimAction(enum.Enum):
 
     DUPLICATE = "duplicate"  # settled already: the event was delivered again, nothing to send
     BUSY = "busy"  # another sender holds it: look again later
+    NOT_DUE = "not_due"  # retrying, and its next attempt time has not come: the sweep publishes it then
     FAIL_UNKNOWN = "fail_unknown"  # its sender vanished while handing it to the relay: fail it for an admin
     SEARCH_SENT = "search_sent"  # its sender vanished (or got no clear answer) mid-Gmail: look in SENT first
     ROUTE = "route"  # queued: choose the route now and send
@@ -87,6 +88,8 @@ def claim_action(n: Notification, now: datetime) -> ClaimAction:
     """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking."""
     if n.is_settled:
         return ClaimAction.DUPLICATE
+    if n.state == NotificationState.RETRYING and n.next_attempt_at is not None and n.next_attempt_at > now:
+        return ClaimAction.NOT_DUE  # an early or duplicate event must not cut the backoff short
     if n.state != NotificationState.SENDING:
         return ClaimAction.ROUTE
     if not n.lease_expired(now):

@@ -94,6 +94,8 @@ def send_notification(deps: Deps, notification_id: str) -> SendOutcome:
     action, n = claim
     if action in (ClaimAction.DUPLICATE, ClaimAction.FAIL_UNKNOWN):
         return SendOutcome(n.id, "duplicate", n.route)
+    if action is ClaimAction.NOT_DUE:
+        return SendOutcome(n.id, "retrying", n.route, n.last_error or "")
     if action is ClaimAction.BUSY:
         raise SendInProgress(f"notification {n.id} is being sent by {n.holder}")
     return _deliver(deps, n, search_sent_first=action is ClaimAction.SEARCH_SENT)
