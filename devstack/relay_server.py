@@ -118,6 +118,15 @@ class _Handler:
         ))
         return "250 2.0.0 Ok: queued"
 
+    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
+                          rcpt_options: list[str]) -> str:  # aiosmtpd's name
+        refusal = self._server.refusal_for(address)
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
 
 class RelayServer:
     """A local SMTP submission relay: STARTTLS required, AUTH PLAIN/LOGIN required, deliveries recorded.
@@ -141,6 +150,7 @@ class RelayServer:
         self._tls.load_cert_chain(self.ca_file, self._key_file)
         self._lock = threading.Lock()
         self._deliveries: list[RelayDelivery] = []
+        self._refusals: dict[str, str] = {}
         self._controller: Controller | None = None
 
     # -- life cycle
@@ -173,6 +183,15 @@ class RelayServer:
         self.smtputf8 = offered
         if running:
             self.start()
+
+    def refuse(self, address: str, reply: str = "550 5.1.1 No such user") -> None:
+        """Answer RCPT for `address` with `reply` from now on (a 5xx: the mailbox does not exist; a 4xx: later)."""
+        with self._lock:
+            self._refusals[address.lower()] = reply
+
+    def refusal_for(self, address: str) -> str | None:
+        with self._lock:
+            return self._refusals.get(address.lower())
 
     def close(self) -> None:
         self.stop()

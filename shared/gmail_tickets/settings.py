@@ -51,7 +51,16 @@ class Settings:
     send_recheck_seconds: float = setting(
         60.0, "GT_SEND_RECHECK_SECONDS", "After an unclear Gmail answer, wait this long before searching SENT.")
     send_max_attempts: int = setting(
-        5, "GT_SEND_MAX_ATTEMPTS", "Deliveries tried per notification before it fails visibly.")
+        5, "GT_SEND_MAX_ATTEMPTS", "Gmail attempts per notification (rate limited, or unclear and then searched) "
+        "before the relay takes it.")
+    send_retry_first_seconds: float = setting(
+        30.0, "GT_SEND_RETRY_FIRST_SECONDS", "The first wait after a transient send failure; it doubles (jittered) "
+        "with each attempt.")
+    send_retry_ceiling_seconds: float = setting(
+        900.0, "GT_SEND_RETRY_CEILING_SECONDS", "The longest wait between two attempts of a retrying notification.")
+    send_retry_budget_seconds: float = setting(
+        86400.0, "GT_SEND_RETRY_BUDGET_SECONDS", "How long after its first transient failure a notification is "
+        "retried before it fails visibly (like a mail server's queue lifetime).")
     send_limit_block_seconds: int = setting(
         3600, "GT_SEND_LIMIT_BLOCK_SECONDS", "After Gmail's sending-limit error, mail goes via the relay only "
         "for this long, when Gmail names no retry time.")
@@ -62,3 +71,6 @@ class Settings:
         2, "GT_INGEST_WORKERS", "On one machine (`serve`): threads that sync mailboxes (pushes, the sweep's requests).")
     send_workers: int = setting(
         2, "GT_SEND_WORKERS", "On one machine (`serve`): threads that send notifications, apart from the syncing ones.")
+    outbox_retry_batch: int = setting(
+        200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
+        "first); the rest wait for the next sweep.")

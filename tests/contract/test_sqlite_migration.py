@@ -249,7 +249,7 @@ def test_sqlite_released_migrations_are_never_edited() -> None:
     assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[3].encode()).hexdigest() == V4_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[4].encode()).hexdigest() == V5_DDL_SHA256
-    assert SCHEMA_VERSION == 8
+    assert SCHEMA_VERSION == 9
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
@@ -577,3 +577,20 @@ def test_sqlite_tickets_mentioning_is_served_by_the_mentions_index(tmp_path: Pat
         db.close()
 
     assert "tickets_by_mentions" in plan, plan
+
+
+def test_sqlite_due_retries_are_served_by_the_retry_index(tmp_path: Path) -> None:
+    """The sweep asks every minute which retrying records are due: a range of a partial index that holds only the
+    retrying records, never a scan of the outbox's history."""
+    from gmail_tickets.adapters.sqlite_store.outbox import DUE_NOTIFICATIONS_SQL
+
+    SqliteStore(tmp_path / "store.db").close()
+    db = sqlite3.connect(tmp_path / "store.db")
+    try:
+        plan = " ".join(str(row[-1]) for row in db.execute(f"EXPLAIN QUERY PLAN {DUE_NOTIFICATIONS_SQL}",
+                                                            (_ts(T0), 200)))
+    finally:
+        db.close()
+
+    assert "outbox_retry_due" in plan and "SCAN outbox" not in plan.replace("USING INDEX", ""), plan
+    assert "TEMP B-TREE" not in plan, plan  # the index gives the order too

@@ -313,6 +313,31 @@ def test_list_notifications_on_an_empty_outbox(store: Store) -> None:
     assert store.list_notifications(states=list(NotificationState), ticket_id=1) == []
 
 
+def test_due_notifications_are_the_retrying_ones_whose_time_came_longest_due_first(store: Store) -> None:
+    """What the sweep publishes again: only records waiting for a next attempt at or before now, at most `limit`."""
+    RETRYING = NotificationState.RETRYING
+
+    def retrying(n: int, due_in: timedelta) -> Notification:
+        return replace(_minimal(n, to=(f"c{n}@customer.test",)), state=RETRYING, attempts=2, last_error="421",
+                       next_attempt_at=T0 + due_in, first_failed_at=T0 - timedelta(hours=1), created_at=T0)
+
+    due = [retrying(1, timedelta(seconds=-5)), retrying(2, -timedelta(minutes=9)), retrying(3, timedelta(0))]
+    later = retrying(4, timedelta(seconds=1))
+    _put(store, *due, later, _minimal(5, state=QUEUED, created_at=T0), _minimal(6, state=SENT, created_at=T0))
+
+    found = store.due_notifications(T0, limit=10)
+    assert [n.ticket_id for n in found] == [2, 1, 3]
+    assert found[0] == due[1]  # every field kept, the retry times included
+    _assert_utc(found[0].next_attempt_at, found[0].first_failed_at)
+    assert [n.ticket_id for n in store.due_notifications(T0, limit=2)] == [2, 1]
+    assert [n.ticket_id for n in store.due_notifications(T0 + timedelta(seconds=1), limit=10)] == [2, 1, 3, 4]
+    assert store.due_notifications(T0 - timedelta(hours=1), limit=10) == []
+
+    claimed = replace(due[1], state=SENDING, next_attempt_at=None)  # claimed: no next attempt time any more
+    _put(store, claimed)
+    assert [n.ticket_id for n in store.due_notifications(T0, limit=10)] == [1, 3]
+
+
 # --------------------------------------------------------------------------- send windows
 
 

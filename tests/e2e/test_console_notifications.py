@@ -206,6 +206,31 @@ def test_notifications_page_lists_failed_first_then_waiting_then_sent(
     admin.wait_for_url(f"{outbox_console.url}/tickets/{ticket_id}")
 
 
+def test_a_retrying_notification_shows_its_next_attempt_and_reason(admin: Any, outbox_console: OutboxConsole) -> None:
+    ticket_id = new_ticket(outbox_console, "Relay outage")
+    failed = failed_copy(outbox_console, ticket_id, "unused")
+    now = outbox_console.deps.clock.now()
+    reason = "The relay could not take the mail: relay unreachable (Connection refused)"
+    retrying = put(outbox_console, dataclasses.replace(
+        failed, id=failed.id + "-retrying", state=NotificationState.RETRYING, attempts=3, last_error=reason,
+        next_attempt_at=now + timedelta(minutes=4), first_failed_at=now - timedelta(minutes=3)))
+    store = outbox_console.stack.store
+    store.atomically(lambda uow: uow.put_notification(dataclasses.replace(failed, state=NotificationState.SENT)))
+    expected = (f"retrying — next attempt at {(now + timedelta(minutes=4)).strftime('%Y-%m-%d %H:%M UTC')}, "
+                f"reason: {reason}")
+
+    admin.goto(f"{outbox_console.url}/tickets/{ticket_id}")
+    row = admin.locator(f"tr[id='notification-{retrying.id}']")
+    assert row.locator("td").nth(2).inner_text().startswith("retrying")
+    assert row.locator(".retrying").inner_text() == expected
+    assert row.get_by_role("button").count() == 0  # it retries by itself: nothing to send again
+
+    admin.goto(outbox_console.url + "/notifications")
+    waiting = admin.get_by_role("region", name="Waiting to be sent")
+    assert waiting.locator(f"tr[id='notification-{retrying.id}'] .retrying").inner_text() == expected
+    screenshot(admin, "notification-retrying")
+
+
 def test_reply_with_files_keeps_them_and_queues_them_with_the_mail(
         admin: Any, outbox_console: OutboxConsole) -> None:
     ticket_id = new_ticket(outbox_console, "Invoice copy please")

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ from devstack.emulators import free_port
 from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.services.connect import connect_mailbox
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.sweep import republish_notifications
 
 REPO = Path(__file__).resolve().parents[2]
 SUPPORT = "support@example.com"
@@ -205,8 +208,8 @@ def _turn_off_gmail(uow) -> None:  # type: ignore[no-untyped-def]
     uow.put_connection(connection)
 
 
-def test_send_function_retries_while_the_relay_is_down(product, send_url: tuple[str, RelayServer], sim,
-                                                       ingest_url: str) -> None:
+def test_send_function_acks_while_the_relay_is_down_and_the_sweep_brings_it_back(
+        product, send_url: tuple[str, RelayServer], sim, ingest_url: str) -> None:
     deps, _ = product
     url, relay = send_url
     deps.store.atomically(lambda uow: _turn_off_gmail(uow))
@@ -216,10 +219,23 @@ def test_send_function_retries_while_the_relay_is_down(product, send_url: tuple[
     [note] = deps.store.list_notifications()
     relay.stop()
     event, headers = pubsub_event(json.dumps({"notification": note.id}).encode())
-    assert _post(url, event, headers) == 500  # Pub/Sub redelivers with backoff
+    assert _post(url, event, headers) == 200  # acked: the record waits for its next attempt, nothing spins
+    retrying = deps.store.get_notification(note.id)
+    assert retrying is not None and retrying.state == NotificationState.RETRYING and retrying.next_attempt_at
+    assert _post(url, event, headers) == 200 and deps.store.get_notification(note.id) == retrying  # not due yet
     relay.start()
+    assert republish_notifications(deps) == []
+    deps.store.atomically(lambda uow: _make_due(uow, note.id))  # its next attempt time comes
+    assert republish_notifications(deps) == [note.id]  # the sweep publishes it; Pub/Sub delivers it
     assert _post(url, event, headers) == 200
     assert relay.message_ids() == {note.message_id: 1}
+    assert deps.store.get_notification(note.id).state == NotificationState.SENT  # type: ignore[union-attr]
+
+
+def _make_due(uow, notification_id: str) -> None:  # type: ignore[no-untyped-def]
+    record = uow.get_notification(notification_id)
+    record.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    uow.put_notification(record)
 
 
 def test_malformed_outbound_events_are_quarantined(product, send_url: tuple[str, RelayServer]) -> None:

@@ -8,10 +8,11 @@ before or after Gmail accepted the mail, and the survivor runs with its clock pa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from devstack.gmail_sim import GmailSimulator, SimServer
 from devstack.relay_server import RelayServer
 from gmail_tickets.adapters.smtp_relay import SmtpRelay
 from gmail_tickets.domain.model import Attachment
-from gmail_tickets.domain.outbox import NotificationState, SendWindow
+from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.errors import RateLimited, TransientError
 from gmail_tickets.services import accounts, mailbox_health
 from gmail_tickets.services.agent_reply import reply_as_agent
@@ -34,6 +35,7 @@ from gmail_tickets.services.send_notification import (
     send_event,
     send_notification,
 )
+from gmail_tickets.services.sweep import sweep
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from gmail_tickets.settings import Settings
 from tests.integration.ingest_harness import SimulatedCrash, customer_mail
@@ -380,45 +382,143 @@ def test_gmail_failures_do_not_use_up_the_relays_retries(harness: SendHarness) -
     note = harness.only_notification(ticket_id)
     harness.sim.inject_faults(429, 1000, method="messages.send")
     attempts = harness.deps.settings.send_max_attempts
+    ceiling = timedelta(seconds=harness.deps.settings.send_retry_ceiling_seconds)
     for _ in range(attempts - 1):
-        with pytest.raises(SendRetry):
-            send_notification(harness.deps, note.id)
+        assert send_notification(harness.deps, note.id).result == "retrying"
+        calls = _calls(harness, "messages.send")
+        assert send_notification(harness.deps, note.id).result == "retrying"  # early: no attempt, no cut backoff
+        assert _calls(harness, "messages.send") == calls
+        harness.clock.offset += ceiling
     harness.relay.stop()
-    with pytest.raises(SendRetry):  # the last Gmail attempt hands it to the relay, which is down: retried
-        send_notification(harness.deps, note.id)
+    # the last Gmail attempt hands it to the relay, which is down: retrying, on the relay's own budget
+    assert send_notification(harness.deps, note.id).result == "retrying"
     record = harness.store.get_notification(note.id)
-    assert record is not None and record.state == NotificationState.QUEUED and record.force_relay
+    assert record is not None and record.state == NotificationState.RETRYING and record.force_relay
+    assert record.attempts == 1
     harness.relay.start()
+    harness.clock.offset += ceiling
 
     assert send_notification(harness.deps, note.id).via == "relay"
     assert harness.relay_copies() == {note.message_id: 1} and not harness.sent_copies()
 
 
-# --------------------------------------------------------------------------- the relay down
+# --------------------------------------------------------------------------- the relay down: retried by time
 
 
-def test_relay_down_is_retried_then_fails_visibly_and_can_be_sent_again(harness: SendHarness) -> None:
+def _sweep_and_send(harness: SendHarness) -> list[str]:
+    """One run of the sweep; each notification it publishes is delivered to the send function (as Pub/Sub would)."""
+    published = sweep(harness.deps, renew_watches=False).notifications_republished
+    for record_id in published:
+        assert send_event(harness.deps, _event(record_id)) is not None
+    return published
+
+
+def _next_attempt(harness: SendHarness, notification_id: str) -> datetime:
+    record = harness.store.get_notification(notification_id)
+    assert record is not None and record.next_attempt_at is not None
+    return record.next_attempt_at
+
+
+def _relay_only_acks(harness: SendHarness, count: int) -> list[Notification]:
     accounts.set_send_via_gmail(harness.deps, SUPPORT, False)
-    ticket_id, _ = harness.new_ticket("Relay")
-    note = harness.only_notification(ticket_id)
+    return [harness.only_notification(harness.new_ticket(f"Outage {i}")[0]) for i in range(count)]
+
+
+@pytest.mark.parametrize("outage", [timedelta(seconds=20), timedelta(hours=2)], ids=["20s", "2h"])
+def test_a_relay_outage_delays_acknowledgements_but_loses_none(harness: SendHarness, outage: timedelta) -> None:
+    """Finding 1 of issue 13: five attempts used to be spent in seconds, and the mail failed for good."""
+    notes = _relay_only_acks(harness, 3)
     harness.relay.stop()
-    attempts = harness.deps.settings.send_max_attempts
-    for _ in range(attempts - 1):
-        with pytest.raises(SendRetry):
-            send_notification(harness.deps, note.id)
-        assert harness.store.get_notification(note.id).state == NotificationState.QUEUED  # type: ignore[union-attr]
-    outcome = send_notification(harness.deps, note.id)
-    assert outcome.result == "failed"
+    for note in notes:  # the event is acked: no worker spins on the outage
+        outcome = send_event(harness.deps, _event(note.id))
+        assert outcome is not None and outcome.result == "retrying" and "relay" in outcome.reason
+        record = harness.store.get_notification(note.id)
+        assert record is not None and record.state == NotificationState.RETRYING
+        assert record.next_attempt_at is not None and record.next_attempt_at > harness.clock.now()
+    assert _sweep_and_send(harness) == []  # not due yet
+
+    step = min(outage, timedelta(minutes=15))
+    while harness.clock.offset + step <= outage:  # the sweep brings them back at the pace of their backoff
+        harness.clock.offset += step
+        _sweep_and_send(harness)
+        for note in notes:
+            record = harness.store.get_notification(note.id)
+            assert record is not None and record.state == NotificationState.RETRYING, record
+            assert record.next_attempt_at - harness.clock.now() <= timedelta(minutes=15)  # type: ignore[operator]
+    harness.relay.start()
+    harness.clock.offset += timedelta(minutes=15, seconds=1)  # the ceiling: every one of them is due
+    assert sorted(_sweep_and_send(harness)) == sorted(n.id for n in notes)
+
+    assert harness.relay_copies() == {n.message_id: 1 for n in notes}
+    for note in notes:
+        record = harness.store.get_notification(note.id)
+        assert record is not None and record.state == NotificationState.SENT and record.next_attempt_at is None
+        assert send_event(harness.deps, _event(note.id)).result == "duplicate"  # type: ignore[union-attr]
+    assert _sweep_and_send(harness) == []
+    assert harness.relay_copies() == {n.message_id: 1 for n in notes}
+
+
+def test_each_sweep_publishes_a_bounded_batch_longest_due_first(harness: SendHarness) -> None:
+    notes = _relay_only_acks(harness, 3)
+    harness.deps.settings = dataclasses.replace(harness.deps.settings, outbox_retry_batch=2)
+    harness.relay.stop()
+    for note in notes:
+        assert send_notification(harness.deps, note.id).result == "retrying"
+    by_due = sorted(notes, key=lambda n: _next_attempt(harness, n.id))
+    harness.clock.offset += timedelta(minutes=15, seconds=1)
+    assert _sweep_and_send(harness) == [by_due[0].id, by_due[1].id]  # attempted again, still down: later
+    assert _sweep_and_send(harness) == [by_due[2].id]  # the rest come with the next sweep
+    assert _sweep_and_send(harness) == []
+    harness.relay.start()
+    harness.clock.offset += timedelta(minutes=15, seconds=1)
+    assert len(_sweep_and_send(harness)) + len(_sweep_and_send(harness)) == 3
+    assert harness.relay_copies() == {n.message_id: 1 for n in notes}
+
+
+def test_past_the_retry_budget_it_fails_visibly_and_can_be_sent_again(harness: SendHarness) -> None:
+    [note] = _relay_only_acks(harness, 1)
+    harness.relay.stop()
+    assert send_notification(harness.deps, note.id).result == "retrying"
+    harness.clock.offset += timedelta(seconds=harness.deps.settings.send_retry_budget_seconds + 1)
+    assert _sweep_and_send(harness) == [note.id]
     failed = harness.store.get_notification(note.id)
     assert failed is not None and failed.state == NotificationState.FAILED
-    assert "relay" in (failed.last_error or "") and f"after {attempts} attempt" in (failed.last_error or "")
+    assert "The relay could not take the mail" in (failed.last_error or "")
+    assert "gave up after retrying for 24 h" in (failed.last_error or "")
     assert harness.store.list_notifications(states=(NotificationState.FAILED,))[0].id == note.id
-    assert send_event(harness.deps, _event(note.id)).result == "duplicate"  # type: ignore[union-attr]
+    assert _sweep_and_send(harness) == []  # failed is settled: nothing retries it but an admin
 
     harness.relay.start()
     send_again(harness.deps, note.id)
     assert send_notification(harness.deps, note.id).result == "sent"
     assert harness.relay_copies() == {note.message_id: 1}
+
+
+@pytest.mark.parametrize(("reply", "result"), [("550 5.1.1 No such user", "failed"),
+                                               ("450 4.2.1 Mailbox busy, try later", "retrying")],
+                         ids=["5xx-permanent", "4xx-transient"])
+def test_the_relays_answer_for_the_recipient_decides(harness: SendHarness, reply: str, result: str) -> None:
+    [note] = _relay_only_acks(harness, 1)
+    harness.relay.refuse(note.to[0], reply)
+    outcome = send_notification(harness.deps, note.id)
+    assert outcome.result == result and reply.split()[0] in outcome.reason
+    record = harness.store.get_notification(note.id)
+    assert record is not None and record.state == NotificationState(result) and record.attempts == 1
+    assert not harness.relay_copies()
+
+
+def test_an_unusable_address_fails_at_once(harness: SendHarness) -> None:
+    [note] = _relay_only_acks(harness, 1)
+    harness.store.atomically(lambda uow: _break_address(uow, note.id))
+    outcome = send_notification(harness.deps, note.id)
+    assert outcome.result == "failed" and "cannot be built" in outcome.reason
+    assert not harness.relay_copies()
+
+
+def _break_address(uow, notification_id: str) -> None:  # type: ignore[no-untyped-def]
+    record = uow.get_notification(notification_id)
+    record.to = ("not an address\r\nBcc: x@example.org",)
+    uow.put_notification(record)
 
 
 def test_lost_events_are_published_again_by_the_sweep(harness: SendHarness) -> None:

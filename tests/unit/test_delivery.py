@@ -84,8 +84,12 @@ def step(outcome: AttemptOutcome, **record: Any) -> delivery.Step:
     ({"lease_until": None}, ClaimAction.SEARCH_SENT),
     ({"route": "relay", "lease_until": NOW - timedelta(minutes=1)}, ClaimAction.FAIL_UNKNOWN),
     ({"route": "relay", "lease_until": NOW + timedelta(minutes=1)}, ClaimAction.BUSY),
+    ({"state": NotificationState.RETRYING, "holder": None, "lease_until": None,
+      "next_attempt_at": NOW + timedelta(seconds=1)}, ClaimAction.NOT_DUE),
+    ({"state": NotificationState.RETRYING, "holder": None, "lease_until": None, "next_attempt_at": NOW},
+     ClaimAction.ROUTE),
 ], ids=["sent", "failed", "queued", "held", "lease-ends-now", "lease-lapsed", "no-lease", "relay-sender-vanished",
-        "relay-held"])
+        "relay-held", "retrying-not-due", "retrying-due"])
 def test_the_claim(record: dict[str, Any], action: ClaimAction) -> None:
     assert claim_action(note(**record), NOW) is action
 
@@ -111,8 +115,10 @@ def test_gmails_limit_error_blocks_gmail_for_a_bounded_while_and_hands_the_mail_
     assert gmail_blocked_until(retry_at, RULES, NOW) == until
 
 
-def test_a_rate_limit_queues_it_again() -> None:
-    assert step(RefusedUnseen("429"), attempts=4) == RetryLater("Gmail is rate limiting: 429")
+def test_a_rate_limit_retries_it_after_the_backoff() -> None:
+    s = step(RefusedUnseen("429"), attempts=4)
+    assert isinstance(s, RetryLater) and s.error == "Gmail is rate limiting: 429"
+    assert NOW + timedelta(seconds=120) <= s.at <= NOW + timedelta(seconds=240)  # 30 s doubled 3 times, jittered
 
 
 def test_a_rate_limit_on_the_last_attempt_hands_it_to_the_relay() -> None:
@@ -182,13 +188,38 @@ def test_relay_refused_some_recipients_is_sent_with_them_noted() -> None:
     assert relay_step(RelayPartlySent("x@example.org 550")) == SettleSent(note=noted, reason=noted)
 
 
-def test_relay_transient_queues_it_again() -> None:
-    assert relay_step(RelayTransient("421"), attempts=4) == RetryLater("The relay could not take the mail: 421")
+@pytest.mark.parametrize(("attempts", "first_failed_at"), [
+    (1, None),  # the first failure starts the budget now
+    (5, NOW - timedelta(minutes=2)),  # the old attempt limit means nothing any more
+    (120, NOW - timedelta(hours=23, minutes=59)),  # within the day
+], ids=["first-failure", "fifth-attempt", "a-day-nearly-spent"])
+def test_relay_transient_retries_it_while_the_budget_lasts(attempts: int, first_failed_at: datetime | None) -> None:
+    s = relay_step(RelayTransient("421"), attempts=attempts, first_failed_at=first_failed_at)
+    assert isinstance(s, RetryLater) and s.error == "The relay could not take the mail: 421"
+    assert NOW < s.at <= NOW + RULES.retry_ceiling
 
 
-def test_relay_transient_on_the_last_attempt_fails_it() -> None:
-    assert relay_step(RelayTransient("421"), attempts=5) == Fail(
-        "The relay could not take the mail: 421 (gave up after 5 attempt(s))")
+@pytest.mark.parametrize(("spent", "words"), [(timedelta(hours=24), "24 h 0 min"),
+                                               (timedelta(hours=30, minutes=5), "30 h 5 min")])
+def test_relay_transient_past_the_budget_fails_it_with_the_reason(spent: timedelta, words: str) -> None:
+    assert relay_step(RelayTransient("421"), attempts=97, first_failed_at=NOW - spent) == Fail(
+        f"The relay could not take the mail: 421 (gave up after retrying for {words}, 97 attempt(s) on this route)")
+
+
+def test_the_budget_is_a_setting() -> None:
+    short = dataclasses.replace(RULES, retry_budget=timedelta(minutes=10))
+    n = note(route="relay", attempts=3, first_failed_at=NOW - timedelta(minutes=10, seconds=1))
+    assert next_step(n, RelayTransient("421"), short, NOW) == Fail(
+        "The relay could not take the mail: 421 (gave up after retrying for 10 min 1 s, 3 attempt(s) on this "
+        "route)")
+
+
+@pytest.mark.parametrize(("attempts", "full"), [(1, 30), (2, 60), (3, 120), (5, 480), (6, 900), (7, 900), (400, 900)])
+def test_the_backoff_doubles_to_the_ceiling_jittered_down_by_at_most_half(attempts: int, full: int) -> None:
+    waits = {delivery.backoff(note(id=f"t{i}-created-x", attempts=attempts), RULES) for i in range(20)}
+    assert all(timedelta(seconds=full / 2) <= w <= timedelta(seconds=full) for w in waits)
+    assert len(waits) > 10  # the records of one outage spread out
+    assert delivery.backoff(note(attempts=attempts), RULES) == delivery.backoff(note(attempts=attempts), RULES)
 
 
 def test_relay_refusal_fails_it_at_once() -> None:
@@ -255,10 +286,30 @@ def test_settle_sent() -> None:
     assert settled(SettleSent(note="refused x"), route="relay").last_error == "refused x"
 
 
-def test_settle_retry_later_releases_the_record() -> None:
-    n = settled(RetryLater("429"))
-    assert (n.state, n.last_error, n.holder, n.lease_until, n.attempts) == (NotificationState.QUEUED, "429", None,
-                                                                            None, 1)
+def test_settle_retry_later_releases_the_record_until_its_next_attempt() -> None:
+    at = NOW + timedelta(seconds=30)
+    n = settled(RetryLater("429", at=at))
+    assert (n.state, n.last_error, n.holder, n.lease_until, n.attempts, n.next_attempt_at, n.first_failed_at) == (
+        NotificationState.RETRYING, "429", None, None, 1, at, NOW)
+    earlier = NOW - timedelta(hours=2)
+    assert settled(RetryLater("421", at=at), first_failed_at=earlier).first_failed_at == earlier  # budget kept
+
+
+def test_a_retrying_record_is_claimed_afresh_and_its_next_attempt_time_cleared() -> None:
+    n = note(state=NotificationState.RETRYING, holder=None, lease_until=None, next_attempt_at=NOW,
+             first_failed_at=NOW - timedelta(hours=1), attempts=3, route="relay")
+    assert claim_action(n, NOW) is ClaimAction.ROUTE
+    n.claim("relay", "r", holder="s2", now=NOW, lease=RULES.lease)
+    assert (n.state, n.attempts, n.next_attempt_at, n.first_failed_at) == (
+        NotificationState.SENDING, 4, None, NOW - timedelta(hours=1))
+
+
+def test_failing_or_sending_again_ends_the_retries() -> None:
+    n = note(state=NotificationState.RETRYING, next_attempt_at=NOW, first_failed_at=NOW)
+    n.fail("gave up", NOW)
+    assert n.next_attempt_at is None and n.first_failed_at == NOW
+    n.requeue(NOW)  # an admin's "Send again": a fresh budget
+    assert (n.state, n.next_attempt_at, n.first_failed_at, n.attempts) == (NotificationState.QUEUED, None, None, 0)
 
 
 def test_settle_recheck_later_keeps_it_held_until_then() -> None:

@@ -2,18 +2,24 @@
 
 A sender claims a record, makes one attempt on its route (Gmail's messages.send, a search of Gmail's SENT folder
 after an interrupted send, or the relay), and gets an outcome value back. `next_step` turns that outcome into the
-one step to take: settle it sent, queue it again, hold it until Gmail's search can show it, fail it visibly, hand it
+one step to take: settle it sent, retry it later, hold it until Gmail's search can show it, fail it visibly, hand it
 to the relay, or choose its route afresh. Pure and total, so each row is unit-tested with plain values; the service
 only performs the step, and only while it still holds the record.
 
 Attempts are counted per route: the claim counts one, and a hand-over to the relay starts the relay's count at one
 (Gmail's failures do not use up the relay's retries). A SENT search is made under a fresh claim, so it runs one
 count above the Gmail attempts it follows up on.
+
+Transient failures are retried by TIME, like a mail server's queue: the next attempt waits a backoff that doubles
+from `retry_first` up to `retry_ceiling` (jittered so a relay outage's records do not all come back at once), and
+the record fails visibly only once `retry_budget` has passed since its first failure. A relay that is down for
+20 s or for 2 h therefore delays mail but loses none.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import assert_never
@@ -55,10 +61,13 @@ LONGEST_BLOCK = timedelta(days=1)
 class DeliveryRules:
     """The settings delivery decides by, as plain values."""
 
-    max_attempts: int  # per route; then the relay takes a Gmail mail, and a relay mail fails visibly
+    max_attempts: int  # Gmail attempts (rate limited, or unclear then searched); then the relay takes the mail
     lease: timedelta  # how long a claim (or a hand-over) holds the record: longer than any send can take
     recheck: timedelta  # after an unclear Gmail answer: how long until its search can show the mail
     limit_block: timedelta  # Gmail blocked after its limit error when it named no time
+    retry_first: timedelta = timedelta(seconds=30)  # the first backoff after a transient failure
+    retry_ceiling: timedelta = timedelta(minutes=15)  # backoff never grows beyond this
+    retry_budget: timedelta = timedelta(hours=24)  # from the first failure; then the record fails visibly
 
 
 # --------------------------------------------------------------------------- the claim
@@ -69,6 +78,7 @@ class ClaimAction(enum.Enum):
 
     DUPLICATE = "duplicate"  # settled already: the event was delivered again, nothing to send
     BUSY = "busy"  # another sender holds it: look again later
+    NOT_DUE = "not_due"  # retrying, and its next attempt time has not come: the sweep publishes it then
     FAIL_UNKNOWN = "fail_unknown"  # its sender vanished while handing it to the relay: fail it for an admin
     SEARCH_SENT = "search_sent"  # its sender vanished (or got no clear answer) mid-Gmail: look in SENT first
     ROUTE = "route"  # queued: choose the route now and send
@@ -78,6 +88,8 @@ def claim_action(n: Notification, now: datetime) -> ClaimAction:
     """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking."""
     if n.is_settled:
         return ClaimAction.DUPLICATE
+    if n.state == NotificationState.RETRYING and n.next_attempt_at is not None and n.next_attempt_at > now:
+        return ClaimAction.NOT_DUE  # an early or duplicate event must not cut the backoff short
     if n.state != NotificationState.SENDING:
         return ClaimAction.ROUTE
     if not n.lease_expired(now):
@@ -100,9 +112,10 @@ class SettleSent:
 
 @dataclass(frozen=True)
 class RetryLater:
-    """Queued again; the event is delivered again later."""
+    """Retrying: released until `at`, when the sweep publishes it again (the event in hand is acked)."""
 
     error: str
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -151,7 +164,7 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
             error = f"Gmail is rate limiting: {error}"
             if last_try:
                 return ToRelay(f"Gmail kept failing ({n.attempts} attempts): {error}")
-            return RetryLater(error)
+            return retry_or_fail(n, error, rules, now)
         case Unclear(error):
             return RecheckLater(f"Gmail did not answer clearly: {error}", until=now + rules.recheck)
         case Revoked(error):
@@ -179,10 +192,7 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
             note = f"Delivered, but the relay refused some recipients: {refused}"
             return SettleSent(note=note, reason=note)
         case RelayTransient(error):
-            error = f"The relay could not take the mail: {error}"
-            if last_try:
-                return Fail(f"{error} (gave up after {n.attempts} attempt(s))")
-            return RetryLater(error)
+            return retry_or_fail(n, f"The relay could not take the mail: {error}", rules, now)
         case RelayRefused(error):
             return Fail(f"The relay refused the mail: {error}")
         case RelayUncertain(error):
@@ -195,6 +205,31 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
             return Fail(f"The mail cannot be built: {error}")
         case _:
             assert_never(outcome)
+
+
+def retry_or_fail(n: Notification, error: str, rules: DeliveryRules, now: datetime) -> RetryLater | Fail:
+    """A transient failure: retry after the backoff, unless the budget (from the first failure) is spent."""
+    since = n.first_failed_at or now
+    if now - since >= rules.retry_budget:
+        return Fail(f"{error} (gave up after retrying for {_duration(now - since)}, {n.attempts} attempt(s) "
+                    "on this route)")
+    return RetryLater(error, at=now + backoff(n, rules))
+
+
+def backoff(n: Notification, rules: DeliveryRules) -> timedelta:
+    """`retry_first` doubling with each attempt on the route, up to `retry_ceiling`, jittered down by up to half.
+    The jitter is drawn from the record's id and attempt, so the table stays pure and each row reproducible,
+    while the records of one outage still spread out."""
+    exponent = min(max(n.attempts - 1, 0), 30)
+    full = min(rules.retry_first * (2 ** exponent), rules.retry_ceiling)
+    digest = hashlib.sha256(f"{n.id}:{n.attempts}".encode()).digest()
+    fraction = int.from_bytes(digest[:4], "big") / 2**32  # in [0, 1)
+    return full * (1 - fraction / 2)
+
+
+def _duration(span: timedelta) -> str:
+    hours, rest = divmod(int(span.total_seconds()), 3600)
+    return f"{hours} h {rest // 60} min" if hours else f"{rest // 60} min {rest % 60} s"
 
 
 def gmail_blocked_until(retry_at: datetime | None, rules: DeliveryRules, now: datetime) -> datetime:
@@ -210,8 +245,8 @@ def settle(rec: Notification, step: Step, *, rules: DeliveryRules, now: datetime
     match step:
         case SettleSent():
             rec.mark_sent(now, gmail_message_id=step.gmail_message_id, note=step.note)
-        case RetryLater(error):
-            rec.retry_later(error, now)
+        case RetryLater(error, at):
+            rec.retry_later(error, at=at, now=now)
         case RecheckLater(error, until):
             rec.recheck_later(error, until=until, now=now)
         case Fail(error):

@@ -5,8 +5,10 @@ The record's id is its idempotency key, (ticket, event, recipients): a trigger t
 and adds nothing. Delivery moves the record along
 
     queued ──claim──▶ sending(route) ──▶ sent
-       ▲                   │       └───▶ failed   (visible in the console, never silently dropped)
-       └─── retry later ───┘
+                       ▲   │       └───▶ failed   (visible in the console, never silently dropped)
+        the sweep, once│   │ transient failure
+        its time comes │   ▼
+                      retrying (next_attempt_at, reason; backoff to a ceiling, failed once the budget is spent)
     skipped: made settled, never sent (an acknowledgement the anti-spam rules held back, with the reason)
 
 and every move is a transaction on the record, so at-least-once events deliver it at most once per route:
@@ -34,6 +36,7 @@ from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment, unique_
 class NotificationState(enum.StrEnum):
     QUEUED = "queued"
     SENDING = "sending"
+    RETRYING = "retrying"  # a transient failure: waits for `next_attempt_at`, when the sweep publishes it again
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # automatic mail the rules held back (domain/ack_policy.py): kept, with the reason, unsent
@@ -91,6 +94,8 @@ class Notification:
     updated_at: datetime | None = None
     sent_at: datetime | None = None
     gmail_message_id: str | None = None
+    next_attempt_at: datetime | None = None  # retrying: when the sweep publishes it again (indexed by the stores)
+    first_failed_at: datetime | None = None  # the first transient failure: the retry budget runs from here
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -134,6 +139,7 @@ class Notification:
         self.route = via
         self.route_reason = reason
         self.attempts += 1
+        self.next_attempt_at = None
         self.holder = holder
         self.lease_until = now + lease
         self.updated_at = now
@@ -147,15 +153,20 @@ class Notification:
         self.holder = None
         self.lease_until = None
 
-    def retry_later(self, error: str, now: datetime) -> None:
-        self.state = NotificationState.QUEUED
+    def retry_later(self, error: str, *, at: datetime, now: datetime) -> None:
+        """A transient failure: released, and waiting for `at` (the sweep publishes it then); the first failure
+        starts the retry budget's clock."""
+        self.state = NotificationState.RETRYING
         self.last_error = error
+        self.next_attempt_at = at
+        self.first_failed_at = self.first_failed_at or now
         self.updated_at = now
         self.holder = None
         self.lease_until = None
 
     def fail(self, error: str, now: datetime) -> None:
         self.state = NotificationState.FAILED
+        self.next_attempt_at = None
         self.last_error = error
         self.updated_at = now
         self.holder = None
@@ -192,6 +203,8 @@ class Notification:
         """An admin's "send again" of a failed notification: a fresh start, on whichever route fits now."""
         self.state = NotificationState.QUEUED
         self.attempts = 0
+        self.first_failed_at = None
+        self.next_attempt_at = None
         self.force_relay = False
         self.last_error = None
         self.updated_at = now

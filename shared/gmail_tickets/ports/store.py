@@ -180,6 +180,10 @@ class OutboxRepo(Protocol):
         """Newest first (by created_at, then id; records without a time last), or oldest first; only those in
         `states` (any state when empty) and of `ticket_id`."""
 
+    def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
+        """Retrying records whose `next_attempt_at` is at or before `now`, the longest due first, at most `limit`;
+        served by an index, so the cost grows with the due records, not with all of them."""
+
     def get_send_window(self, address: str) -> SendWindow: ...
 
     def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:

@@ -10,9 +10,11 @@ At least once in, at most once per route out (see domain/outbox.py for the state
    lease), so no second sender starts while the first can still send.
 3. Decide: `next_step` (domain/delivery.py, a pure decision table) turns the outcome into one step.
 4. Apply it, in one transaction, only while this sender still holds the record: sent (Gmail's recipients counted
-   just before), queued again, held until Gmail's search can show the mail, or failed for the console to show;
-   or handed over (to the relay, or to a route chosen afresh after the mail was not in SENT) and attempted again
-   in the same call. A sender that lost the record to another writes nothing and stops.
+   just before), retrying (released with its next attempt time: the event is acked, and the sweep publishes the
+   record again once that time comes, so no worker spins on an outage), held until Gmail's search can show the
+   mail, or failed for the console to show; or handed over (to the relay, or to a route chosen afresh after the
+   mail was not in SENT) and attempted again in the same call. A sender that lost the record to another writes
+   nothing and stops.
 """
 
 from __future__ import annotations
@@ -65,10 +67,10 @@ class SendInProgress(TransientError):
 
 
 class SendRetry(TransientError):
-    """The notification is queued again after a transient failure: deliver the event again later."""
+    """Still held until Gmail's search can show the mail: deliver the event again later."""
 
 
-Result = Literal["sent", "failed", "duplicate", "unknown"]
+Result = Literal["sent", "failed", "retrying", "duplicate", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,8 @@ class SendOutcome:
 
 
 def send_notification(deps: Deps, notification_id: str) -> SendOutcome:
-    """Deliver the record once. Raises TransientError (SendInProgress, SendRetry) to be called again later."""
+    """Deliver the record once. Raises TransientError (SendInProgress, SendRetry) to be called again later; a
+    transient failure of the attempt itself returns "retrying" (the sweep publishes the record again)."""
     holder = f"{deps.holder}-send-{uuid.uuid4().hex[:8]}"  # this invocation: two in one process are two holders
     peek = deps.store.get_notification(notification_id)
     facts = _Facts.read(deps, peek.connection) if peek is not None else None
@@ -91,6 +94,8 @@ def send_notification(deps: Deps, notification_id: str) -> SendOutcome:
     action, n = claim
     if action in (ClaimAction.DUPLICATE, ClaimAction.FAIL_UNKNOWN):
         return SendOutcome(n.id, "duplicate", n.route)
+    if action is ClaimAction.NOT_DUE:
+        return SendOutcome(n.id, "retrying", n.route, n.last_error or "")
     if action is ClaimAction.BUSY:
         raise SendInProgress(f"notification {n.id} is being sent by {n.holder}")
     return _deliver(deps, n, search_sent_first=action is ClaimAction.SEARCH_SENT)
@@ -143,6 +148,9 @@ def delivery_rules(settings: Settings) -> DeliveryRules:
         lease=timedelta(seconds=settings.send_lease_seconds),
         recheck=timedelta(seconds=settings.send_recheck_seconds),
         limit_block=timedelta(seconds=settings.send_limit_block_seconds),
+        retry_first=timedelta(seconds=settings.send_retry_first_seconds),
+        retry_ceiling=timedelta(seconds=settings.send_retry_ceiling_seconds),
+        retry_budget=timedelta(seconds=settings.send_retry_budget_seconds),
     )
 
 
@@ -199,8 +207,12 @@ def _apply(deps: Deps, n: Notification, step: Step, rules: DeliveryRules, now: d
 
 
 def _finish(n: Notification, outcome: AttemptOutcome, step: Step) -> SendOutcome:
-    """The call's result once the record is settled or left for a later call (SendRetry)."""
-    if isinstance(step, RetryLater | RecheckLater):
+    """The call's result once the record is settled, retrying, or held for a later call (SendRetry)."""
+    if isinstance(step, RetryLater):
+        log.warning("notification retrying", extra={"notification": n.id, "route": n.route,
+                                                    "next_attempt_at": step.at.isoformat()})
+        return SendOutcome(n.id, "retrying", n.route, step.error)
+    if isinstance(step, RecheckLater):
         raise SendRetry(f"notification {n.id}: {step.error}")
     if isinstance(step, Fail):
         log.error("notification failed", extra={"notification": n.id, "route": n.route, "attempts": n.attempts})

@@ -1,5 +1,7 @@
 """The one-minute reconciliation sweep: ask for a sync of every active mailbox, keep Gmail watches alive, and
-publish again any notification whose event was lost (queued or held past its lease for a minute or more).
+publish again any notification whose event was lost (queued or held past its lease for a minute or more), and
+publish the retrying notifications whose next attempt time has come (the send function acks a transient failure
+instead of spinning on it; the sweep is what brings the record back, at the pace of its backoff).
 
 Push notifications can be late, dropped or coalesced; the sweep is what makes "eventually" a bounded minute.
 Each mailbox is handled on its own, so one broken mailbox never stops the others.
@@ -88,9 +90,18 @@ def republish_notifications(deps: Deps) -> list[str]:
     due = [n.id for n in pending
            if (n.updated_at or n.created_at or now) <= stale
            and (n.state == NotificationState.QUEUED or n.lease_expired(now))]
+    due += due_retries(deps)
     for record_id in due:
         deps.publisher.publish(deps.settings.outbound_topic, {"notification": record_id})
     return due
+
+
+def due_retries(deps: Deps) -> list[str]:
+    """Retrying records whose next attempt time has come, the longest due first and at most `outbox_retry_batch`
+    per sweep (the rest come next minute): an index range, so a long outage's backlog costs what is due, never a
+    scan of the outbox. A record claimed meanwhile has no next attempt time any more and is not listed."""
+    batch = deps.store.due_notifications(deps.clock.now(), limit=deps.settings.outbox_retry_batch)
+    return [n.id for n in batch if n.state == NotificationState.RETRYING]
 
 
 def renew_watch(deps: Deps, address: str) -> None:

@@ -49,7 +49,8 @@ def list_notifications() -> str:
     return render_template(
         "notifications.html",
         failed=store.list_notifications(states=[NotificationState.FAILED], limit=LIST_LIMIT),
-        pending=store.list_notifications(states=[NotificationState.QUEUED, NotificationState.SENDING],
+        pending=store.list_notifications(states=[NotificationState.QUEUED, NotificationState.SENDING,
+                                                 NotificationState.RETRYING],
                                          limit=LIST_LIMIT),
         sent=store.list_notifications(states=[NotificationState.SENT], limit=LIST_LIMIT),
         limit=LIST_LIMIT,

@@ -96,6 +96,14 @@ class OutboxRepo(FirestoreBase):
         ordered = _oldest_first(docs) if oldest_first else _newest_first(docs)
         return [records.from_doc(Notification, d) for d in ordered[:limit]]
 
+    def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
+        """Retrying records whose next attempt is at or before `now`, the longest due first: one range of the
+        top-level `next_attempt_at` (records.py's time text), which its automatic single-field index serves;
+        other records hold null there, which a range on text never matches."""
+        query = (self._col("outbox").where(filter=FieldFilter("next_attempt_at", "<=", records.ts(now)))
+                 .order_by("next_attempt_at").limit(limit))
+        return [records.from_doc(Notification, s.to_dict() or {}) for s in self._stream(query)]
+
     def get_send_window(self, address: str) -> SendWindow:
         return self._get_record(SendWindow, self._ref("send_windows", address)) or SendWindow(address)
 

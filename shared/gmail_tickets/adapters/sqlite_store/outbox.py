@@ -8,8 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from gmail_tickets.adapters import records
+from gmail_tickets.adapters.sqlite_store.migration_9 import NEXT_ATTEMPT_EXPR
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, marks
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+
+# Retrying records due at `?`, the longest due first: a range of the partial index outbox_retry_due (migration 9).
+DUE_NOTIFICATIONS_SQL = (f"SELECT doc FROM outbox WHERE {NEXT_ATTEMPT_EXPR} <= ? "
+                         f"ORDER BY {NEXT_ATTEMPT_EXPR}, id LIMIT ?")
 
 
 class OutboxTx(SqliteTx):
@@ -68,6 +73,11 @@ class OutboxRepo(SqliteRepo):
         order = "created_at IS NULL, created_at, id" if oldest_first else "created_at DESC, id DESC"
         return self._records(Notification, f"SELECT doc FROM outbox {clause}ORDER BY {order} LIMIT ?",
                              (*params, limit))
+
+    def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
+        """Retrying records whose next attempt is at or before `now`, the longest due first: one range scan of
+        the partial index outbox_retry_due (migration 9)."""
+        return self._records(Notification, DUE_NOTIFICATIONS_SQL, (records.ts(now), limit))
 
     def get_send_window(self, address: str) -> SendWindow:
         found = self._records(SendWindow, "SELECT doc FROM send_windows WHERE address = ?", (address,))
