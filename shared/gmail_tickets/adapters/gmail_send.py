@@ -11,7 +11,7 @@ from gmail_tickets.ports import SentMessage
 
 SEND_ATTEMPTS = 2  # messages.send: one retry on a rate limit (a blip), at most …
 # … after this long. A longer Retry-After ends the call at once with RateLimited carrying it: the sender hands the
-# notification back (queued again) and its worker serves others meanwhile, instead of sleeping on the wait.
+# notification back (retrying, until the sweep brings it) and its worker serves others, instead of sleeping.
 SEND_MAX_RETRY_AFTER = 2.0
 
 
