@@ -76,6 +76,21 @@ def test_the_demo_fails_when_a_notification_is_not_delivered(tmp_path: Path,
                                        "queued": 0, "retrying": 6}
 
 
+def test_the_sample_mail_arrives_with_gmails_stamp_so_its_senders_show_verified(tmp_path: Path,
+                                                                                 capsys: pytest.CaptureFixture[str]
+                                                                                 ) -> None:
+    """Real Gmail stamps every mail it receives; the demo's samples come from domains that sign theirs."""
+    args = argparse.Namespace(once=True, mail_dir=None, timeout=120.0)
+    with EmbeddedStack(tmp_path) as stack:
+        assert stack.deps is not None and stack.relay is not None
+        assert deliver_and_report(args, stack.deps, Outbound(stack.sim, stack.relay), stack.sim_url) == 0
+        tickets = stack.store.list_tickets(limit=100)
+        descriptions = [stack.store.comments(t.id)[0] for t in tickets if t.id is not None]
+    capsys.readouterr()
+    assert len(descriptions) == 6
+    assert all(c.auth is not None and c.auth.authenticated for c in descriptions), [c.auth for c in descriptions]
+
+
 @pytest.mark.slow
 @pytest.mark.firestore
 @pytest.mark.pubsub
