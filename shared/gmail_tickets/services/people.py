@@ -40,8 +40,15 @@ def setup_token(deps: Deps) -> str | None:
         return None
     token, digest = new_token()
     now = deps.clock.now()
+    expired = [i.token_hash for i in deps.store.list_invites() if i.kind == InviteKind.SETUP and not i.usable(now)]
     invite = Invite(digest, "", Role.ADMIN, now, now + SETUP_LIFETIME, kind=InviteKind.SETUP)
-    deps.store.atomically(lambda uow: uow.put_invite(invite))
+
+    def work(uow: UnitOfWork) -> None:
+        for old in expired:  # one per start while there is no admin: the spent ones go
+            uow.delete_invite(old)
+        uow.put_invite(invite)
+
+    deps.store.atomically(work)
     return token
 
 
