@@ -282,11 +282,12 @@ def _port_free(port: int) -> bool:
 
 
 def serve_demo_console(stack: Any, port: int) -> None:
-    """The admin and agent console on localhost, signed in with an admin secret printed once."""
+    """The admin and agent console on localhost; until the first admin account exists, the admin secret (printed
+    once) and a one-time setup link that makes that account."""
     port = port if _port_free(port) else 0  # taken: any free port will do for a demo
     console = stack.serve_console(port=port)
-    shown = console.admin_secret if console.secret_created else "(already set; see the secrets file)"
-    print(f"console: {console.url}  — sign in with the admin secret: {shown}", file=sys.stderr)
+    for line in console.banner("(already set; see the secrets file)"):
+        print(line, file=sys.stderr)
 
 
 def deliver_and_report(args: argparse.Namespace, deps: Deps, outbound: Outbound, sim_url: str) -> int:

@@ -249,16 +249,29 @@ class ServedConsole:
     stop: Callable[[], None]
     admin_secret: str
     secret_created: bool  # made at this start: print it once, then never
+    setup_url: str | None = None  # the one-time link that makes the first admin; None once one exists
+
+    def banner(self, secret_hint: str) -> list[str]:
+        """What `demo` and `serve` print: how to sign in. The admin secret (only when made now; `secret_hint`
+        says where it is kept otherwise) and the setup link until the first admin account exists, then neither."""
+        if self.setup_url is None:
+            return [f"console: {self.url}  — sign in with your agent account"]
+        shown = self.admin_secret if self.secret_created else secret_hint
+        return [f"console: {self.url}  — sign in with the admin secret: {shown}",
+                f"setup: {self.setup_url}  — open once to create the first admin account (the secret stops then)"]
 
 
 def serve_console(config: Config, deps: Deps, *, host: str = "127.0.0.1", port: int = 0) -> ServedConsole:
-    """The console on this machine, on a thread, signed in with the admin secret (made on its first start)."""
+    """The console on this machine, on a thread: agents sign in with their passwords; until the first admin
+    account exists, the admin secret (made on the first start) works and a fresh setup link is made."""
+    from gmail_tickets.services import people
     from gmail_tickets.web import auth
     from gmail_tickets.web.server import serve_app
 
     secret, created = auth.ensure_admin_secret(deps.secrets)
     url, stop = serve_app(_console(config, deps, auth.SecretAuth(secret)), host, port)
-    return ServedConsole(url, stop, secret, created)
+    token = people.setup_token(deps)
+    return ServedConsole(url, stop, secret, created, f"{url}/setup/{token}" if token else None)
 
 
 _cloud_console: flask.Flask | None = None

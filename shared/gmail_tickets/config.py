@@ -50,14 +50,14 @@ class Config:
         "", "GT_IAP_AUDIENCE", "The console behind Identity-Aware Proxy: the backend's IAP audience, checked on "
         "every request.")
     admin_emails: tuple[str, ...] = setting(
-        (), "GT_ADMIN_EMAILS", "Who may use the console (IAP identities), comma-separated …")
+        (), "GT_ADMIN_EMAILS", "The console's admins behind IAP (others need an agent record), comma-separated …")
     admin_domain: str | None = setting(
         None, "GT_ADMIN_DOMAIN", "… or everyone of this Workspace domain (IAP's `hd` claim).")
     iap_certs_file: str | None = setting(
         None, "GT_IAP_CERTS_FILE", "Tests only: a JSON file `{key id: PEM}` in place of IAP's published keys.")
     console_idle_seconds: float = setting(
-        12 * 3600, "GT_CONSOLE_IDLE_SECONDS", "The console signs an admin out after this long unused (admin "
-        "secret sign-in; behind IAP, IAP's own session applies).")
+        12 * 3600, "GT_CONSOLE_IDLE_SECONDS", "The console signs an agent out after this long unused (password "
+        "sign-in; behind IAP, IAP's own session applies).")
     console_session_max_seconds: float = setting(
         24 * 3600, "GT_CONSOLE_SESSION_MAX_SECONDS", "… and this long after sign-in, used or not.")
     relay_host: str | None = setting(

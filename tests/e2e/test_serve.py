@@ -90,6 +90,8 @@ def test_serve_turns_new_mail_into_a_ticket_through_the_sweep_and_serves_the_con
     url = console.split()[1]
     secret = FileSecrets(env["GT_SECRETS_FILE"]).get(auth.ADMIN_SECRET)
     assert secret and console.endswith(f"admin secret: {secret}")  # printed once, when created
+    setup = served.wait_for_line("setup: ").split()[1]  # the one-time link that makes the first admin
+    assert setup.startswith(url + "/setup/")
 
     gmail_id = sim.deliver(SUPPORT, make_mail(subject="Printer on fire"))
     store = SqliteStore(env["GT_SQLITE_PATH"])
@@ -102,6 +104,8 @@ def test_serve_turns_new_mail_into_a_ticket_through_the_sweep_and_serves_the_con
     page = requests.get(url + "/tickets", timeout=10)  # anonymous: sent to the sign-in page
     assert page.status_code == 200 and "/sign-in" in page.url
     assert 'name="secret"' in page.text
+    page = requests.get(setup, timeout=10)
+    assert page.status_code == 200 and "Set up the first admin" in page.text
 
     logged = [json.loads(line) for line in served.lines if line.startswith("{")]
     assert any(entry["message"] == "serving" and entry["connections"] == [SUPPORT] for entry in logged)

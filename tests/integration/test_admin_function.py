@@ -1,5 +1,6 @@
 """The `admin` function served by functions-framework: the whole console, and nothing of it without IAP's signed
-assertion for an admitted admin. IAP's keys are replaced by a test key (GT_IAP_CERTS_FILE)."""
+assertion; admins from the admin settings, agents from their records, and anyone else asked to get invited. IAP's
+keys are replaced by a test key (GT_IAP_CERTS_FILE)."""
 
 from __future__ import annotations
 
@@ -131,19 +132,32 @@ def _console_paths(env: dict[str, str]) -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(
-    "headers",
-    [pytest.param({}, id="no assertion"),
-     pytest.param({ASSERTION_HEADER: assertion("eve@example.com")}, id="not an admin"),
+    ("headers", "expected"),
+    [pytest.param({}, 401, id="no assertion"),
+     pytest.param({ASSERTION_HEADER: assertion("eve@example.com")}, 403, id="no agent record"),
      pytest.param({ASSERTION_HEADER: assertion(signer=crypt.ES256Signer.from_string(_pem_pair()[0], key_id=KID))},
-                  id="signed by another key")],
+                  401, id="signed by another key")],
 )
-def test_every_console_route_needs_an_admins_assertion(admin_url: str, env: dict[str, str],
-                                                        headers: dict[str, str]) -> None:
+def test_every_console_route_needs_an_assertion_of_someone_admitted(admin_url: str, env: dict[str, str],
+                                                                    headers: dict[str, str], expected: int) -> None:
     paths = _console_paths(env)
     assert len(paths) >= 15
     for method, path in paths:
-        status, _, _ = call(admin_url + path, method, headers, b"" if method == "POST" else None)
-        assert status == 401, (method, path)
+        status, _, page = call(admin_url + path, method, headers, b"" if method == "POST" else None)
+        assert status == expected, (method, path)
+        if expected == 403:
+            assert "Ask an admin to invite you" in page and "eve@example.com" in page
+
+
+def test_an_agent_record_admits_its_google_identity_as_an_agent(admin_url: str, env: dict[str, str]) -> None:
+    from gmail_tickets.domain.people import Agent
+
+    bootstrap.build(bootstrap.Config.from_env(env)).store.save_agent(Agent("cy@example.com", "Cy"))
+    header = {ASSERTION_HEADER: assertion("Cy@Example.com")}
+    status, _, page = call(admin_url + "/tickets", headers=header)
+    assert status == 200 and "Signed in as" in page and "Cy" in page
+    assert call(admin_url + "/addresses", headers=header)[0] == 403
+    assert call(admin_url + "/agents", headers={ASSERTION_HEADER: assertion()})[0] == 200  # the configured admin
 
 
 def test_admin_sees_the_tickets_page(admin_url: str) -> None:

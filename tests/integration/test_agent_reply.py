@@ -13,7 +13,7 @@ import pytest
 from gmail_tickets.adapters.inline_jobs import InlineJobs
 from gmail_tickets.adapters.local_blobs import FileBlobs
 from gmail_tickets.adapters.local_secrets import FileSecrets
-from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.model import Brand, Comment, Ticket
 from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.ports import Mailbox, Store
@@ -120,3 +120,20 @@ def test_a_reply_needs_an_author(deps: Deps, store: Store, ticket_id: int) -> No
         reply_as_agent(deps, ticket_id, author="  ", body="Hello")
 
     assert len(store.comments(ticket_id)) == 1
+
+
+def test_a_reply_carries_its_agent_name_brand_and_signature(deps: Deps, store: Store, ticket_id: int) -> None:
+    """Mailed as "Ana (Acme Support)" from the support address with Ana's signature below; the comment keeps the
+    text as written and who wrote it. The shared admin secret's replies keep the brand's name alone."""
+    store.save_brand(Brand("default", "Acme Support"))
+    reply = reply_as_agent(deps, ticket_id, author="Ana", author_email="ana@acme.test", body="Unplug it.",
+                           signature="Ana Lima\r\nAcme Support")
+    assert (reply.author, reply.author_email, reply.body_text) == ("Ana", "ana@acme.test", "Unplug it.")
+    assert store.comments(ticket_id)[-1].author_email == "ana@acme.test"
+    [mail] = store.list_notifications(ticket_id=ticket_id)
+    assert (mail.from_name, mail.from_address) == ("Ana (Acme Support)", HELP)
+    assert mail.text == "Unplug it.\n\nAna Lima\nAcme Support" and "Ana Lima<br>Acme Support" in mail.html
+
+    by_secret = reply_as_agent(deps, ticket_id, author="admin", body="Also this.")
+    mail = next(n for n in store.list_notifications(ticket_id=ticket_id) if n.event == f"reply:{by_secret.id}")
+    assert (mail.from_name, mail.text) == ("Acme Support", "Also this.")

@@ -138,6 +138,7 @@ class Comment:
     author_kind: str = "customer"  # "customer" (came in by mail) or "agent" (written in the console)
     reply_to: str | None = None  # the mail's Reply-To, kept and shown; never where replies go unless allowed
     auth: SenderAuth | None = None  # Google's verdicts on the sender (None: agent comments, mail before stamps)
+    author_email: str | None = None  # the agent's account, for comments written in the console (author: their name)
     id: str | None = None
 
 

@@ -40,8 +40,8 @@ def run_serve(
     bootstrap.adopt_client_secret(deps.secrets, env)
     runtime.start()
     console = bootstrap.serve_console(config, deps, host="127.0.0.1", port=console_port)
-    shown = console.admin_secret if console.secret_created else f"(already set: see {config.secrets_file})"
-    print(f"console: {console.url}  — sign in with the admin secret: {shown}", file=err, flush=True)
+    for line in console.banner(f"(already set: see {config.secrets_file})"):
+        print(line, file=err, flush=True)
     log.info("serving", extra={"console": console.url, "sweep_interval": sweep_interval, **bootstrap.describe(config),
                                "connections": [c.address for c in deps.store.list_connections()]})
     if threading.current_thread() is threading.main_thread():

@@ -20,6 +20,7 @@ from gmail_tickets.ports.gmail import (
 )
 from gmail_tickets.ports.jobs import JobRunner
 from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, TokenGrant
+from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.platform import Clock, Handler, Publisher, Secrets, Subscriber
 from gmail_tickets.ports.relay import Relay
 from gmail_tickets.ports.store import (
@@ -42,7 +43,7 @@ from gmail_tickets.ports.store import (
 __all__ = [
     "GMAIL_SCOPE", "BlobStore", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
     "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
-    "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "Profile", "Publisher",
-    "RawMessage", "Relay", "Secrets", "SentMessage", "SetAsideRepo", "SetAsideUnit", "Store", "Subscriber",
-    "TicketRepo", "TicketUnit", "TokenGrant", "UnitOfWork", "WatchResult",
+    "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "PeopleRepo",
+    "PeopleUnit", "Profile", "Publisher", "RawMessage", "Relay", "Secrets", "SentMessage", "SetAsideRepo",
+    "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketUnit", "TokenGrant", "UnitOfWork", "WatchResult",
 ]

@@ -10,6 +10,7 @@ Both are unions of role ports, one per kind of record, so a service can name the
   OutboxRepo          OutboxUnit             notifications we owe, and each account's Gmail send window
   LeaseRepo           -                      leases (one sync per mailbox at a time)
   OAuthFlowRepo       -                      OAuth connect flows (taken once)
+  PeopleRepo          PeopleUnit             agents, invitations, the audit log (ports/people.py)
 
 `Store` adds `atomically` (one transaction over a `UnitOfWork`) and `write_count`.
 """
@@ -33,6 +34,7 @@ from gmail_tickets.domain.model import (
     Ticket,
 )
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 
 T = TypeVar("T")
 
@@ -108,7 +110,7 @@ class OutboxUnit(Protocol):
     def put_send_window(self, window: SendWindow) -> None: ...
 
 
-class UnitOfWork(ConnectionUnit, LedgerUnit, TicketUnit, SetAsideUnit, OutboxUnit, Protocol):
+class UnitOfWork(ConnectionUnit, LedgerUnit, TicketUnit, SetAsideUnit, OutboxUnit, PeopleUnit, Protocol):
     """One transaction. Read first, then write (Firestore's rule). The function given to `Store.atomically`
     may run more than once when transactions contend, so it must do nothing but read and write through here."""
 
@@ -214,7 +216,7 @@ class OAuthFlowRepo(Protocol):
 
 
 class Store(
-    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, Protocol
+    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo, Protocol
 ):
     """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
 

@@ -42,10 +42,13 @@ def check_reply(body: str) -> str:
     return text
 
 
-def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
-                   attachments: Sequence[Attachment] = (), reply_to_confirmed: str | None = None) -> Comment:
-    """Add `body` to ticket `ticket_id` as a reply by the signed-in agent `author` ("admin" for the embedded
-    admin, an email address behind IAP); return the stored comment.
+def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author_email: str | None = None,
+                   signature: str = "", attachments: Sequence[Attachment] = (),
+                   reply_to_confirmed: str | None = None) -> Comment:
+    """Add `body` to ticket `ticket_id` as a reply by the signed-in agent named `author` (account
+    `author_email`; None for the shared admin secret, "admin"); return the stored comment. The mail goes out from
+    the support address under the agent's name and brand ("Ana (Acme Support)"; the brand alone for the shared
+    secret) with `signature` below the text; the comment keeps the text as written.
 
     The body is stored as `check_reply` makes it. The comment carries the ticket's connection,
     the address it goes out from, and the Message-ID it is sent with. `attachments` are files already kept in
@@ -72,11 +75,12 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str,
             raise TicketNotFound(f"There is no ticket #{ticket_id}.")
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
-                          message_id=deps.tokens.message_id(ticket_id))
+                          message_id=deps.tokens.message_id(ticket_id), author_email=author_email)
         uow.add_comment(comment)
         mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
                            ours=support | {ticket.connection.lower()}, now=now,
-                           reply_to_confirmed=reply_to_confirmed)
+                           reply_to_confirmed=reply_to_confirmed,
+                           agent_name=author if author_email else "", signature=signature)
         if mail is not None:
             uow.put_notification(mail)
             queued.append(mail.id)

@@ -31,6 +31,7 @@ from gmail_tickets.domain.outbox import (
     NotificationState,
     notification_id,
 )
+from gmail_tickets.domain.people import sender_name, signed
 from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
@@ -113,10 +114,12 @@ def acknowledgement(
 def agent_reply(
     deps: Deps, ticket: Ticket, comment: Comment, *, brand: Brand | None, conversation: Sequence[Comment],
     attachments: Sequence[AttachmentRef] = (), ours: set[str], now: datetime, reply_to_confirmed: str | None = None,
+    agent_name: str = "", signature: str = "",
 ) -> Notification | None:
     """The agent's reply as mail to the requester (To) and the followers (Cc), threaded under the conversation:
     In-Reply-To names the customer's latest mail, References the whole chain. To is the requester's Reply-To
-    instead only when it is in the requester's domain or the agent confirmed it (domain/reply_target.py)."""
+    instead only when it is in the requester's domain or the agent confirmed it (domain/reply_target.py). From
+    is the support address, named "Agent (Brand)" (domain/people.py); the agent's signature ends the text."""
     if ticket.id is None or comment.id is None:
         return None
     address = reply_target(ticket, conversation).address(reply_to_confirmed)
@@ -130,10 +133,10 @@ def agent_reply(
     customer = [c.message_id for c in conversation if usable_message_id(c.message_id) and c.author_kind != "agent"]
     event = f"{NotificationEvent.AGENT_REPLY}:{comment.id}"
     record_id = notification_id(ticket.id, event, [*to, *cc])
-    text = comment.body_text
+    text = signed(comment.body_text, signature)
     return Notification(
         id=record_id, ticket_id=ticket.id, event=event, connection=ticket.connection,
-        from_address=ticket.connection, from_name=brand.name if brand else "", to=to, cc=cc,
+        from_address=ticket.connection, from_name=sender_name(agent_name, brand.name if brand else ""), to=to, cc=cc,
         reply_to=ticket.connection, subject=gmail_thread_safe_subject(ticket.subject), text=text,
         html=text_as_html(text), message_id=comment.message_id or deps.tokens.message_id(ticket.id, _nonce(record_id)),
         in_reply_to=customer[-1] if customer else None,

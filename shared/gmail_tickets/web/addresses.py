@@ -10,11 +10,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from gmail_tickets.errors import ActionRefused, ConnectRefused
-from gmail_tickets.services import accounts, mailbox_health, oauth_connect, relay_dns
+from gmail_tickets.services import accounts, audit, mailbox_health, oauth_connect, relay_dns
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import auth
+from gmail_tickets.web import access, auth
 from gmail_tickets.web.console_deps import ConsoleDeps
 
 bp = Blueprint("addresses", __name__)
@@ -122,15 +122,18 @@ def oauth_callback() -> Response:
         )
     except ConnectRefused as error:
         return _back(str(error), "error")
+    audit.record(_deps(), access.actor(), "mailbox.connect", connection.address, f"brand {connection.brand_id}")
     importing = " Importing its mail now: the progress shows below." if connection.import_total else ""
     return _back(f"Connected {connection.address}.{importing}", "success")
 
 
-def _act(done: str, action: Callable[[], object]) -> Response:
+def _act(done: str, action: Callable[[], object], audit_action: str, target: str, detail: str = "") -> Response:
+    """Run an admin action; once it succeeded, the audit log says who did it."""
     try:
         action()
     except ActionRefused as error:
         return _back(str(error), "error")
+    audit.record(_deps(), access.actor(), audit_action, target, detail)
     return _back(done, "success")
 
 
@@ -138,13 +141,14 @@ def _act(done: str, action: Callable[[], object]) -> Response:
 def disconnect(address: str) -> Response:
     address = _known(address)
     return _act(f"Disconnected {address}: its mail is not imported until you reconnect it.",
-                lambda: accounts.disconnect(_deps(), address, oauth=_oauth().client))
+                lambda: accounts.disconnect(_deps(), address, oauth=_oauth().client), "mailbox.disconnect", address)
 
 
 @bp.post("/addresses/<address>/default")
 def make_default(address: str) -> Response:
     address = _known(address)
-    return _act(f"{address} is now the default address.", lambda: accounts.make_default(_deps(), address))
+    return _act(f"{address} is now the default address.", lambda: accounts.make_default(_deps(), address),
+                "mailbox.default", address)
 
 
 @bp.post("/addresses/<address>/send-via-gmail")
@@ -152,7 +156,8 @@ def send_via_gmail(address: str) -> Response:
     address = _known(address)
     on = request.form.get("enabled") == "on"
     done = f"{address} sends through Gmail again." if on else f"{address} now sends through the mail relay."
-    return _act(done, lambda: accounts.set_send_via_gmail(_deps(), address, on))
+    return _act(done, lambda: accounts.set_send_via_gmail(_deps(), address, on), "mailbox.send_setting", address,
+                "via Gmail" if on else "via the mail relay")
 
 
 @bp.get("/addresses/<address>/delete")
@@ -163,4 +168,4 @@ def delete_confirm(address: str) -> str:
 @bp.post("/addresses/<address>/delete")
 def delete(address: str) -> Response:
     address = _known(address)
-    return _act(f"Deleted {address}.", lambda: accounts.delete_address(_deps(), address))
+    return _act(f"Deleted {address}.", lambda: accounts.delete_address(_deps(), address), "mailbox.delete", address)

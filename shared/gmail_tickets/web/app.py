@@ -1,4 +1,4 @@
-"""The console's Flask app: agent pages for everyone signed in, admin pages for support addresses.
+"""The console's Flask app: ticket pages for every signed-in agent, admin pages for the rest (web/access.py).
 
 Server-rendered, no script at all: pages work without JavaScript, and the Content-Security-Policy forbids script
 outright, so markup that slipped past the sanitizer still could not run.
@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, auth, brands, outbox, tickets
+from gmail_tickets.web import addresses, agents, auth, brands, outbox, profile, sign_in, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
 
@@ -81,6 +81,9 @@ def create_app(console: ConsoleDeps) -> Flask:
                                now=lambda: console.deps.clock.now().timestamp())
     auth.install(app, console.admin_auth, sessions)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
+    sign_in.install(app, console.admin_auth)
+    app.register_blueprint(agents.bp)
+    app.register_blueprint(profile.bp)
     app.register_blueprint(tickets.bp)
     outbox.install(app)
     app.register_blueprint(brands.bp)

@@ -1,25 +1,31 @@
-"""Who may use the console. Every route needs a signed-in admin; the proof differs by where it runs.
+"""Who may use the console, and as whom. Every route but sign-in, setup and accept-invite needs a signed-in agent;
+what each agent may open is web/access.py's business. The proof differs by where the console runs.
 
-Embedded: one admin secret, generated at first start and kept in Secrets, typed into the sign-in page; the
-outcome is Flask's signed session cookie naming a session kept server-side (web/sessions.py), so sign-out, idle
-time and an absolute limit end it for every copy of the cookie. A reply posted into a session that has ended is
-kept and comes back in its box after sign-in. Cloud: IAP identifies the admin on every request through the
-`AdminAuth.identify` seam (web/iap_auth.py); the session then only carries the CSRF token and flashes.
+Embedded: agents sign in with email and password (web/sign_in.py); the outcome is Flask's signed session cookie
+naming a session kept server-side with its agent (web/sessions.py), so sign-out, deactivation, idle time and an
+absolute limit end it for every copy of the cookie. Until the desk's first admin account exists (made through the
+setup link `demo` and `serve` print), the shared admin secret signs in as "admin"; from then on it stops, live
+sessions included. A reply posted into a session that has ended is kept and comes back in its box after sign-in.
+Cloud: IAP identifies the person on every request through the `AdminAuth.identify` seam (web/iap_auth.py); they
+are an admin when the deployment's admin settings name them, else the agent of that email, else nobody (403, "ask
+an admin to invite you"). The session then only carries the CSRF token and flashes.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets as random_secrets
-from typing import Protocol
+from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Request, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Flask, Request, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
 
 from gmail_tickets.ports import Secrets
+from gmail_tickets.services import people
+from gmail_tickets.web import access
 from gmail_tickets.web.sessions import SessionRegistry
 
 ADMIN_SECRET = "console-admin-secret"  # the embedded admin's sign-in secret (Secrets name)
@@ -27,24 +33,31 @@ SESSION_KEY = "console-session-key"  # signs the session cookie; shared by every
 SESSIONS = "gmail_tickets.sessions"  # app.extensions key of the embedded console's SessionRegistry
 REPLY_ENDPOINT = "tickets.reply"  # the form whose text is kept when its session has ended
 
-# Endpoints reachable without a session: the sign-in page itself and the stylesheet it uses.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "static"})
+# Endpoints reachable without a session: signing in, the setup and invitation links, and the stylesheet.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.setup", "auth.accept_invite", "static"})
+
+
+class Identity(NamedTuple):
+    """Who a request vouches for by itself (IAP): the verified email, and whether the admin settings name them."""
+
+    email: str
+    admin: bool = False
 
 
 class AdminAuth(Protocol):
-    """How an admin proves who they are."""
+    """How the console learns who is there."""
 
-    uses_form: bool  # True: the sign-in page asks for a secret; False: identity comes with each request
+    uses_form: bool  # True: the sign-in page asks (password or admin secret); False: identity comes with requests
 
     def check(self, submitted: str) -> str | None:
-        """The admin's name when the submitted secret is right, else None."""
+        """"admin" when the submitted shared admin secret is right, else None."""
 
-    def identify(self, req: Request) -> str | None:
-        """The admin a request vouches for by itself (IAP's signed header, say), else None."""
+    def identify(self, req: Request) -> Identity | None:
+        """The person a request vouches for by itself (IAP's signed header, say), else None."""
 
 
 class SecretAuth:
-    """The embedded admin: whoever knows the secret."""
+    """The embedded console: agents' passwords, and the shared admin secret until the first admin account."""
 
     uses_form = True
 
@@ -52,9 +65,9 @@ class SecretAuth:
         self._secret = secret.encode()
 
     def check(self, submitted: str) -> str | None:
-        return "admin" if hmac.compare_digest(submitted.strip().encode(), self._secret) else None
+        return access.SECRET_ADMIN if hmac.compare_digest(submitted.strip().encode(), self._secret) else None
 
-    def identify(self, req: Request) -> str | None:
+    def identify(self, req: Request) -> Identity | None:
         return None
 
 
@@ -77,7 +90,7 @@ def _wants_json(req: Request) -> bool:
     return req.path.startswith("/api/") or req.accept_mimetypes.best == "application/json"
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site paths: a sign-in link must not become an open redirect."""
     if not target:
         return url_for("tickets.list_tickets")
@@ -88,22 +101,25 @@ def _safe_next(target: str | None) -> str:
 
 
 def install(app: Flask, admin_auth: AdminAuth, sessions: SessionRegistry) -> None:
-    """Guard every route and add the sign-in pages. Must run before CSRF is installed: an anonymous POST
-    answers 401, not a CSRF error that would tell it how far it got."""
+    """Guard every route. Must run before CSRF is installed: an anonymous POST answers 401, not a CSRF error
+    that would tell it how far it got."""
     app.extensions[SESSIONS] = sessions
 
     def guard() -> Response | tuple[str, int] | None:
-        if not admin_auth.uses_form and request.endpoint != "static":
+        if request.endpoint == "static":
+            return None
+        if not admin_auth.uses_form:
             return _identify_each_request(admin_auth)  # the sign-in page too: there is no form to show
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        if session.get("admin") and sessions.touch(session.get("sid")):
-            return None
-        who = admin_auth.identify(request)
-        if who:
-            _start_session(who, sessions)
-            return None
-        kept = _end_session(sessions) if session.get("admin") else None
+        email = sessions.agent(session.get("sid")) if session.get("agent") else None
+        agent = access.resolve(email) if email else None
+        if agent is not None:
+            g.agent = agent
+            return access.refused(request.endpoint, agent)
+        if email:  # deactivated, or the admin secret once an admin account exists: that session is over
+            sessions.end(session.get("sid"))
+        kept = _end_session(sessions) if session.get("agent") else None
         if kept is not None:  # a reply typed into an ended session: sign in, and it is back in its box
             return redirect(url_for("auth.sign_in", next=url_for("tickets.show_ticket", ticket_id=kept)), 303)
         if request.method not in ("GET", "HEAD") or _wants_json(request):
@@ -111,7 +127,6 @@ def install(app: Flask, admin_auth: AdminAuth, sessions: SessionRegistry) -> Non
         return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
 
     app.before_request(guard)
-    app.register_blueprint(_blueprint(admin_auth))
 
 
 def _end_session(sessions: SessionRegistry) -> int | None:
@@ -150,55 +165,31 @@ def _identify_each_request(admin_auth: AdminAuth) -> tuple[str, int] | None:
     """Identity that comes with each request (IAP's header) is checked on every request, not once: a session
     cookie alone must not admit a request that bypassed the proxy, nor keep someone in after access is revoked.
     The session still carries the CSRF token and flashes; it restarts when the identity changes."""
-    who = admin_auth.identify(request)
-    if not who:
+    identity = admin_auth.identify(request)
+    if identity is None:
         return "Sign-in required", 401
-    if session.get("admin") != who:
-        _start_session(who)
-    return None
+    deps = current_app.extensions["gmail_tickets.deps"]
+    agent = people.configured_admin(deps, identity.email) if identity.admin else access.resolve(identity.email)
+    if agent is None:
+        return render_template("not_invited.html", email=identity.email), 403
+    if session.get("agent") != agent.email:
+        start_session(agent.email)
+    g.agent = agent
+    return access.refused(request.endpoint, agent)
 
 
-def _start_session(who: str, sessions: SessionRegistry | None = None) -> None:
+def start_session(who: str, sessions: SessionRegistry | None = None) -> None:
     """A fresh session on sign-in: nothing planted before it survives but the token of a kept reply. With a
     registry the id is a live session there; without one (IAP), the id only binds OAuth flows."""
     draft = session.get("draft")
     session.clear()
     if draft is not None:
         session["draft"] = draft
-    session["admin"] = who
-    session["sid"] = sessions.start() if sessions is not None else random_secrets.token_urlsafe(24)
+    session["agent"] = who
+    session["sid"] = sessions.start(who) if sessions is not None else random_secrets.token_urlsafe(24)
     session.permanent = False
 
 
 def session_id() -> str:
-    """This admin session's id, which OAuth flows are bound to."""
+    """This session's id, which OAuth flows are bound to."""
     return str(session.get("sid", ""))
-
-
-def _blueprint(admin_auth: AdminAuth) -> Blueprint:
-    bp = Blueprint("auth", __name__)
-
-    @bp.route("/sign-in", methods=["GET", "POST"])
-    def sign_in() -> Response | str | tuple[str, int]:
-        next_url = _safe_next(request.values.get("next"))
-        if not admin_auth.uses_form:  # identity comes with each request (IAP) and the guard has checked it
-            return redirect(next_url)
-        if request.method == "POST":
-            who = admin_auth.check(request.form.get("secret", ""))
-            if who:
-                _start_session(who, current_app.extensions[SESSIONS])
-                return redirect(next_url)
-            flash("That admin secret is not right.", "error")
-            return render_template("sign_in.html", next_url=next_url), 401
-        return render_template("sign_in.html", next_url=next_url)
-
-    @bp.route("/sign-out", methods=["POST"])
-    def sign_out() -> Response:
-        current_app.extensions[SESSIONS].end(session.get("sid"))  # every copy of the cookie stops working
-        session.clear()
-        flash("Signed out.", "info")
-        return redirect(url_for("auth.sign_in"))
-
-    return bp
-
-

@@ -11,8 +11,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 
 from gmail_tickets.domain.model import Brand
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.services import ack_template
+from gmail_tickets.services import ack_template, audit
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.web import access
 
 bp = Blueprint("brands", __name__)
 
@@ -65,6 +66,8 @@ def save_acknowledgement(brand_id: str) -> Response | tuple[str, int]:
     except ActionRefused as error:
         flash(f"Not saved: {error}", "error")
         return _page(failed=brand.id, draft=draft, error=str(error)), 400
+    audit.record(_deps(), access.actor(), "brand.template", brand.id,
+                 "own text" if saved.ack_template else "the built-in text")
     if saved.ack_template:
         flash(f"Saved the acknowledgement for {brand.name}.", "success")
     else:

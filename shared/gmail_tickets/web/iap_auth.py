@@ -1,12 +1,14 @@
-"""Cloud sign-in: the console sits behind Identity-Aware Proxy, and each request names its admin in IAP's JWT.
+"""Cloud sign-in: the console sits behind Identity-Aware Proxy, and each request names its person in IAP's JWT.
 
 Why IAP rather than our own Google sign-in (OIDC): IAP does the Google sign-in, the session and the org's access
 policy (2-step, context-aware access) before a request ever reaches the function, so the console has no OAuth login
 flow, no login client secret and no sign-in page to get wrong. The function still must not take IAP on trust:
 anything that reaches it another way (a leaked *.run.app URL, a misconfigured ingress) would come with no proof.
 So every request must carry IAP's signed header `x-goog-iap-jwt-assertion`, and we verify it ourselves: ES256
-signature by one of IAP's published keys, issuer, our audience, expiry, and that the email is one we admit.
-Anything less and the request is not signed in (the console answers 401).
+signature by one of IAP's published keys, issuer, our audience and expiry. Anything less and the request is not
+signed in (the console answers 401). A verified person is an admin when the admin settings name them (their email,
+or their Workspace domain from `hd`); anyone else is whoever the agent record of that email says, and without one
+sees "ask an admin to invite you" (web/auth.py, 403).
 
 Audience: "/projects/PROJECT_NUMBER/global/backendServices/SERVICE_ID" behind a load balancer, or
 "/projects/PROJECT_NUMBER/locations/REGION/services/SERVICE" with IAP on Cloud Run directly.
@@ -26,6 +28,8 @@ from typing import Any
 from flask import Request
 from google.auth import exceptions as auth_exceptions
 from google.auth import jwt
+
+from gmail_tickets.web.auth import Identity
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ class IapKeys:
 
 
 class IapAuth:
-    """The admin is whoever IAP's signed assertion names, if that email is admitted: listed in
+    """The person is whoever IAP's signed assertion names; an admin by configuration when listed in
     `allowed_emails`, or a Google Workspace account whose `hd` claim is `allowed_domain`. The domain is taken
     from `hd` only, never from the email's spelling: a personal Google account can be registered on any address.
     `certs` ({key id: PEM}) replaces IAP's published keys (tests)."""
@@ -118,16 +122,16 @@ class IapAuth:
     def check(self, submitted: str) -> str | None:
         return None  # no secrets typed in: identity comes with each request
 
-    def identify(self, req: Request) -> str | None:
+    def identify(self, req: Request) -> Identity | None:
         token = req.headers.get(ASSERTION_HEADER)
         if not token:
             return None
         claims = self.verify(token)
-        return claims["email"] if claims else None
+        return Identity(claims["email"], admin=claims["admin"]) if claims else None
 
     def verify(self, token: str) -> dict[str, Any] | None:
-        """The assertion's claims (with `email` lower-cased) when it is IAP's, for us, current and names an
-        admitted admin; None otherwise."""
+        """The assertion's claims (with `email` lower-cased, and `admin`: whether the admin settings name them)
+        when it is IAP's, for us, current and names an email; None otherwise."""
         try:
             header = jwt.decode_header(token)
             kid = header.get("kid")
@@ -147,9 +151,9 @@ class IapAuth:
             return self._refuse("no email")
         email = email.strip().lower()
         hd = claims.get("hd")
-        if email not in self._emails and not (self._domain and isinstance(hd, str) and hd.lower() == self._domain):
-            return self._refuse("not an admin", email=email)
         claims["email"] = email
+        claims["admin"] = email in self._emails or bool(
+            self._domain and isinstance(hd, str) and hd.lower() == self._domain)
         return claims
 
     @staticmethod

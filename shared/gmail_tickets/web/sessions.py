@@ -1,7 +1,8 @@
 """The embedded console's sessions, kept server-side so they can end: the signed cookie only names one.
 
 A signed cookie alone cannot be taken back: a copy made before sign-out would work for as long as the key
-lives. So each sign-in gets a random id recorded here, with when it started and when it was last used; the
+lives. So each sign-in gets a random id recorded here, with the agent it is for, when it started and when it was
+last used; deactivating an agent ends all of theirs (`end_agent`); the
 guard admits a cookie only while its id is live. Sign-out forgets the id, a session unused for `idle_seconds`
 or older than `max_seconds` ends, and so does every session when the process restarts.
 
@@ -29,6 +30,7 @@ DRAFT_SECONDS = 3600.0  # how long such a reply waits for its writer to sign in 
 class _Live:
     started: float
     seen: float
+    agent: str = ""  # who signed in: the agent's email ("admin" for the shared admin secret)
 
 
 @dataclass(frozen=True)
@@ -49,15 +51,15 @@ class SessionRegistry:
         self._live: dict[str, _Live] = {}
         self._drafts: dict[str, _Draft] = {}
 
-    def start(self) -> str:
-        """A new session's id."""
+    def start(self, agent: str = "") -> str:
+        """A new session's id, for `agent`."""
         sid = secrets.token_urlsafe(24)
         now = self._now()
         with self._lock:
             self._live = {k: v for k, v in self._live.items() if self._usable(v, now)}
             while len(self._live) >= MAX_SESSIONS:
                 self._live.pop(next(iter(self._live)))
-            self._live[sid] = _Live(started=now, seen=now)
+            self._live[sid] = _Live(started=now, seen=now, agent=agent)
         return sid
 
     def touch(self, sid: object) -> bool:
@@ -74,6 +76,22 @@ class SessionRegistry:
                 return False
             live.seen = now
             return True
+
+    def agent(self, sid: object) -> str | None:
+        """Who the live session `sid` is for (using it restarts its idle time); None when it is not live."""
+        if not self.touch(sid):
+            return None
+        with self._lock:
+            live = self._live.get(sid)  # type: ignore[arg-type]
+            return live.agent if live is not None else None
+
+    def end_agent(self, agent: str) -> int:
+        """End every session of `agent` (deactivated, or their role changed): how many there were."""
+        with self._lock:
+            ended = [sid for sid, live in self._live.items() if live.agent == agent]
+            for sid in ended:
+                del self._live[sid]
+        return len(ended)
 
     def end(self, sid: object) -> None:
         with self._lock:

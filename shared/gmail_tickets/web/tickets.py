@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from werkzeug.datastructures import FileStorage
@@ -30,7 +29,7 @@ from gmail_tickets.mail.parse import AttachmentInfo
 from gmail_tickets.services import agent_reply
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments
-from gmail_tickets.web import auth, comment_html
+from gmail_tickets.web import access, auth, comment_html
 
 bp = Blueprint("tickets", __name__)
 
@@ -135,8 +134,11 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     try:
         agent_reply.check_reply(body)  # before the files are stored: a refused reply leaves no blobs behind
         files = _keep_uploads(request.files.getlist("files"))
-        agent_reply.reply_as_agent(deps(), ticket_id, author=str(session.get("admin", "")), body=body,
-                                   attachments=files, reply_to_confirmed=request.form.get("reply_to_confirmed"))
+        me = access.current()
+        agent_reply.reply_as_agent(deps(), ticket_id, author=me.label, body=body,
+                                   author_email=None if me.email == access.SECRET_ADMIN else me.email,
+                                   signature=me.signature, attachments=files,
+                                   reply_to_confirmed=request.form.get("reply_to_confirmed"))
     except agent_reply.TicketNotFound:
         abort(404)
     except agent_reply.ReplyRefused as error:

@@ -1,6 +1,6 @@
 """The embedded Store: one SQLite file, for running the whole product on one machine.
 
-Composed of one module per role (connections, ledger, tickets, set_aside, outbox, leases), each with its side
+Composed of one module per role (connections, ledger, tickets, set_aside, outbox, leases, people), each with its side
 of the one transaction object (`*Tx`) and its side of the store (`*Repo`); database.py holds the pool and the
 BEGIN IMMEDIATE transactions, schema.py the migrations. Nothing here logs mail content or secrets.
 """
@@ -16,6 +16,7 @@ from gmail_tickets.adapters.sqlite_store.database import SqliteDatabase
 from gmail_tickets.adapters.sqlite_store.leases import LeasesTx
 from gmail_tickets.adapters.sqlite_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.sqlite_store.outbox import OutboxRepo, OutboxTx
+from gmail_tickets.adapters.sqlite_store.people import PeopleRepo, PeopleTx
 from gmail_tickets.adapters.sqlite_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.sqlite_store.tickets import TicketsRepo, TicketsTx
 from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
@@ -24,13 +25,14 @@ from gmail_tickets.ports import UnitOfWork
 T = TypeVar("T")
 
 
-class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx):
+class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx, PeopleTx):
     """The UnitOfWork port (and the records the store's own transactions need) in one BEGIN IMMEDIATE
     transaction."""
 
 
 class SqliteStore(
-    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules
+    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules,
+    PeopleRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 
