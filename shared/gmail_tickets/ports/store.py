@@ -160,6 +160,11 @@ class TicketRepo(Protocol):
         """Ids of tickets that answer this one but whose senders were not on it (`Ticket.mentions`), oldest
         first; an index serves it, so a ticket page costs one query, not a scan."""
 
+    def solved_before(self, before: datetime, *, limit: int) -> list[Ticket]:
+        """Solved tickets whose `solved_at` is at or before `before`, the longest solved first, at most `limit`;
+        served by an index on `solved_at` (set only while solved), so the cost grows with the solved tickets due,
+        not with all tickets."""
+
 
 class SetAsideRepo(Protocol):
     """Mail that became no ticket: quarantined (could not be used) and suspended (auto-mail, loops, bursts)."""

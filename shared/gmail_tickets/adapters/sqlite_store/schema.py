@@ -13,9 +13,12 @@ from gmail_tickets.adapters.sqlite_store.migration_6 import MIGRATION_6
 from gmail_tickets.adapters.sqlite_store.migration_7 import MIGRATION_7
 from gmail_tickets.adapters.sqlite_store.migration_8 import MIGRATION_8
 from gmail_tickets.adapters.sqlite_store.migration_9 import MIGRATION_9
+from gmail_tickets.adapters.sqlite_store.migration_11 import MIGRATION_11
 from gmail_tickets.adapters.sqlite_store.migrations import RELEASED
 
-MIGRATIONS: tuple[str, ...] = (*RELEASED, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9)
+MIGRATIONS: tuple[str, ...] = (*RELEASED, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_11)
+"""Contiguous by position (schema_version counts them): MIGRATION_10 (agents and roles) is listed before
+MIGRATION_11 where both are present; MIGRATION_11 is idempotent, so a file it ran on first upgrades cleanly."""
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

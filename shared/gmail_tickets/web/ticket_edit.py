@@ -1,0 +1,101 @@
+"""The ticket page's working fields: the fields form (status, priority, assignee, tags), the reply box's
+"submit as" and "public reply / internal note" choices, the timeline, and what a stale form is told.
+
+Every form on the ticket page carries the version it was rendered with; a save against a newer version writes
+nothing and shows the page again with "Changed by … meanwhile", the changes missed, and the agent's own input
+kept, at the new version, so submitting again is a deliberate choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session, url_for
+
+from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.ticket_fields import SUBMIT_AS, Priority, TicketStatus, TimelineEntry, split_tags
+from gmail_tickets.domain.ticket_lifecycle import FieldChanges
+from gmail_tickets.services import ticket_changes
+from gmail_tickets.services.deps import Deps
+
+bp = Blueprint("ticket_edit", __name__)
+
+PageRenderer = Callable[..., str]
+"""tickets._ticket_page: the ticket page, shown again with extra context."""
+
+
+def deps() -> Deps:
+    return current_app.extensions["gmail_tickets.deps"]
+
+
+def actor() -> str:
+    """Who the signed-in agent is, as timeline entries and comments name them."""
+    return str(session.get("admin", ""))
+
+
+def form_version() -> int | None:
+    """The version the submitted form was rendered with; None when absent (an API-style post: no check)."""
+    raw = request.form.get("version", "")
+    try:
+        return int(raw) if raw.strip() else None
+    except ValueError:
+        return None
+
+
+def form_status(name: str = "submit_as") -> TicketStatus | None:
+    """An agent-choosable status from the form, or None (leave as it is)."""
+    raw = request.form.get(name, "")
+    return next((s for s in SUBMIT_AS if s.value == raw), None)
+
+
+def page_context(ticket: Ticket) -> dict[str, Any]:
+    """What the ticket page shows of the working fields, besides the conversation."""
+    return {"submit_as": SUBMIT_AS, "priorities": list(Priority), "statuses": TicketStatus,
+            "timeline": list(reversed(ticket.timeline)), "agents": known_agents(ticket),
+            "describe": describe}
+
+
+def known_agents(ticket: Ticket) -> list[str]:
+    """Agents the assignee field offers: the signed-in one and whoever is assigned. (With agent accounts, their
+    list feeds this.)"""
+    return sorted({a for a in (actor(), ticket.assignee) if a})
+
+
+def describe(entry: TimelineEntry) -> str:
+    """One timeline entry in words."""
+    old = entry.old if entry.old not in (None, "") else "none"
+    new = entry.new if entry.new not in (None, "") else "none"
+    return f"{entry.field.capitalize()}: {old} → {new}"
+
+
+def conflict_context(conflict: ticket_changes.EditConflict) -> dict[str, Any]:
+    flash(str(conflict), "error")
+    return {"conflict": conflict.changes}
+
+
+@bp.post("/tickets/<int:ticket_id>/fields")
+def update_fields(ticket_id: int) -> Response | tuple[str, int]:
+    from gmail_tickets.web.tickets import _ticket_page  # the page is tickets'; imported late (no cycle)
+
+    form = request.form
+    try:
+        priority = Priority(form.get("priority", "")) if form.get("priority") else None
+    except ValueError:
+        priority = None
+    changes = FieldChanges(status=form_status("status"), priority=priority,
+                           assignee=form.get("assignee", "") if "assignee" in form else FieldChanges.keep(),
+                           tags=split_tags(form.get("tags", "")) if "tags" in form else None)
+    fields_draft = {"status": form.get("status"), "priority": form.get("priority"),
+                    "assignee": form.get("assignee", ""), "tags": form.get("tags", "")}
+    try:
+        entries = ticket_changes.update_ticket(deps(), ticket_id, changes, actor=actor(), version=form_version())
+    except ticket_changes.NoSuchTicket:
+        abort(404)
+    except ticket_changes.EditConflict as conflict:
+        return _ticket_page(ticket_id, fields_draft=fields_draft, **conflict_context(conflict)), 409
+    except ticket_changes.ChangeRefused as error:
+        flash(str(error), "error")
+        return _ticket_page(ticket_id, fields_draft=fields_draft), 400
+    flash("Ticket updated." if entries else "Nothing changed.", "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
