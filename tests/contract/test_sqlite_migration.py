@@ -259,8 +259,8 @@ def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> N
     with SqliteStore(path) as store:
         assert _version(path) == SCHEMA_VERSION
         # migration 11: received_at from the first comment (its Gmail internalDate)
-        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, received_at=T0,
-                                             id=7)
+        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0,
+                                             received_at=T0, id=7)
         [comment] = store.comments(7)
         assert comment.attachments == [Attachment("smoke.jpg", "image/jpeg", 5000)]  # no blob key, not inline
         assert comment.body_html is None
@@ -315,8 +315,8 @@ def test_sqlite_v2_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> N
             send_via_gmail=False, last_sync_at=T0, last_error="quota", warnings=["spf_missing"],
             created_at=T0 - timedelta(days=30), import_total=0, import_done=0)
         # migration 11: received_at from the first comment (its Gmail internalDate)
-        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0, received_at=T0,
-                                             id=7)
+        assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0,
+                                             received_at=T0, id=7)
         assert [c.body_html for c in store.comments(7)] == ["<p>It smokes.</p>"]
         assert store.atomically(lambda uow: uow.get_ledger(HELP, "g-4")) == LedgerEntry(
             connection=HELP, gmail_message_id="g-4", outcome=Outcome.SUSPENDED, created_at=T0, sender=ANN,

@@ -124,7 +124,3 @@ def changed_by(entries: Sequence[TimelineEntry]) -> list[str]:
     """Who made these changes, each once, in order."""
     return list(dict.fromkeys(e.actor for e in entries))
 
-
-def initial_status(agent_replied: bool) -> TicketStatus:
-    """A ticket stored before statuses existed: open when an agent has replied on it, else new."""
-    return TicketStatus.OPEN if agent_replied else TicketStatus.NEW
