@@ -74,20 +74,37 @@ def conflict_context(conflict: ticket_changes.EditConflict) -> dict[str, Any]:
     return {"conflict": conflict.changes}
 
 
+def _field_changes() -> tuple[FieldChanges, dict[str, str]]:
+    """The fields the agent changed on the form, and their typed values (the draft kept on a conflict). The form
+    carries what each field showed (`was_*`), so a field left alone is not sent back as a change: resubmitting
+    after a conflict applies the agent's own changes, never the stale values of the others'."""
+    form = request.form
+    draft: dict[str, str] = {}
+    status = form_status("status")
+    if status is not None:
+        draft["status"] = status.value
+    priority = next((p for p in Priority if p.value == form.get("priority")), None)
+    if priority is not None and priority.value != form.get("was_priority"):
+        draft["priority"] = priority.value
+    else:
+        priority = None
+    assignee: object = FieldChanges.keep()
+    typed = form.get("assignee", "").strip()
+    if "assignee" in form and typed.lower() != form.get("was_assignee", "").strip().lower():
+        assignee, draft["assignee"] = typed, typed
+    tags = split_tags(form.get("tags", "")) if "tags" in form else None
+    if tags is not None and tags != split_tags(form.get("was_tags", "")):
+        draft["tags"] = form.get("tags", "")
+    else:
+        tags = None
+    return FieldChanges(status=status, priority=priority, assignee=assignee, tags=tags), draft
+
+
 @bp.post("/tickets/<int:ticket_id>/fields")
 def update_fields(ticket_id: int) -> Response | tuple[str, int]:
     from gmail_tickets.web.tickets import _ticket_page  # the page is tickets'; imported late (no cycle)
 
-    form = request.form
-    try:
-        priority = Priority(form.get("priority", "")) if form.get("priority") else None
-    except ValueError:
-        priority = None
-    changes = FieldChanges(status=form_status("status"), priority=priority,
-                           assignee=form.get("assignee", "") if "assignee" in form else FieldChanges.keep(),
-                           tags=split_tags(form.get("tags", "")) if "tags" in form else None)
-    fields_draft = {"status": form.get("status"), "priority": form.get("priority"),
-                    "assignee": form.get("assignee", ""), "tags": form.get("tags", "")}
+    changes, fields_draft = _field_changes()
     try:
         entries = ticket_changes.update_ticket(deps(), ticket_id, changes, actor=actor(), version=form_version())
     except ticket_changes.NoSuchTicket:
