@@ -227,3 +227,8 @@ class Store(
 
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one transaction and commit; retried on contention; AlreadyRecorded propagates."""
+
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """Bring up to `batch` records written by an older release up to date (the sweep calls it every run);
+        return how many were looked at, 0 once there is nothing left. SQLite does it all when a file is opened
+        (its migrations); Firestore, which has none, a batch at a time from a cursor."""

@@ -64,6 +64,7 @@ def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
         log.warning("sweep could not republish notifications", extra={"error": str(exc)})
         result.errors["outbox"] = str(exc)
     try:
+        deps.store.upgrade_in_place()
         result.tickets_closed = close_solved(deps)
     except GmailTicketsError as exc:
         log.warning("sweep could not close solved tickets", extra={"error": str(exc)})
