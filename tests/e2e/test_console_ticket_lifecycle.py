@@ -168,5 +168,9 @@ def test_two_agents_on_one_ticket_the_second_sees_the_changes(browser: Any, life
     ana.get_by_role("button", name="Submit").click()
     ana.wait_for_url(url)
     assert (console.stack.store.get_ticket(ticket.id or 0) or ticket).status == TicketStatus.PENDING
+
+    ana.goto(console.url + "/tickets")  # the list shows status and assignee
+    row = ana.locator("tbody tr", has_text="Two agents, one ticket").locator("td")
+    assert (row.nth(3).inner_text().lower(), row.nth(4).inner_text()) == ("pending", "ana@acme.example")
     for page in (ana, bo):
         page.context.close()
