@@ -147,3 +147,10 @@ def test_tags_are_lower_case_without_spaces_and_each_once(given: list[str], kept
 def test_tags_typed_in_one_field_split_on_commas_and_spaces() -> None:
     assert split_tags("VIP, billing  refund,,vip") == ["vip", "billing", "refund"]
 
+
+
+def test_an_assignee_longer_than_an_email_address_is_refused() -> None:
+    ticket = _ticket(S.OPEN)
+    with pytest.raises(UpdateRefused, match="254"):
+        agent_update(ticket, FieldChanges(assignee="a" * 250 + "@x.io"), actor=ANA, now=T0)
+    assert ticket.assignee is None and ticket.version == 0

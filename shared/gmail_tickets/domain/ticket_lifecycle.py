@@ -31,6 +31,7 @@ from gmail_tickets.domain.ticket_fields import (
 )
 
 _UNCHANGED = object()
+MAX_ASSIGNEE_CHARS = 254  # the longest email address
 
 
 class UpdateRefused(ValueError):
@@ -93,8 +94,10 @@ def agent_update(ticket: Ticket, changes: FieldChanges, *, actor: str, now: date
     if changes.priority is not None:
         wanted["priority"] = Priority(changes.priority)
     if changes.assignee is not _UNCHANGED:
-        assignee = changes.assignee
-        wanted["assignee"] = assignee.strip().lower() or None if isinstance(assignee, str) else None
+        assignee = changes.assignee.strip().lower() if isinstance(changes.assignee, str) else ""
+        if len(assignee) > MAX_ASSIGNEE_CHARS:
+            raise UpdateRefused(f"An assignee is an agent's email address: at most {MAX_ASSIGNEE_CHARS} characters.")
+        wanted["assignee"] = assignee or None
     if changes.tags is not None:
         wanted["tags"] = normalise_tags(changes.tags)
     return _apply(ticket, actor, now, wanted)

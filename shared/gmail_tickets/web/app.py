@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, auth, brands, outbox, ticket_edit, tickets
+from gmail_tickets.web import addresses, auth, brands, outbox, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
 
@@ -82,7 +82,6 @@ def create_app(console: ConsoleDeps) -> Flask:
     auth.install(app, console.admin_auth, sessions)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     app.register_blueprint(tickets.bp)
-    app.register_blueprint(ticket_edit.bp)
     outbox.install(app)
     app.register_blueprint(brands.bp)
     addresses.install(app, console)

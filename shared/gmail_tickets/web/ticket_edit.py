@@ -1,5 +1,6 @@
-"""The ticket page's working fields: the fields form (status, priority, assignee, tags), the reply box's
-"submit as" and "public reply / internal note" choices, the timeline, and what a stale form is told.
+"""The ticket page's working fields, for web/tickets.py's routes: the fields form (status, priority, assignee,
+tags), the reply box's "submit as" and "public reply / internal note" choices, the timeline, and what a stale form
+is told.
 
 Every form on the ticket page carries the version it was rendered with; a save against a newer version writes
 nothing and shows the page again with "Changed by … meanwhile", the changes missed, and the agent's own input
@@ -8,25 +9,14 @@ kept, at the new version, so submitting again is a deliberate choice.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, session, url_for
+from flask import flash, request, session
 
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.ticket_fields import SUBMIT_AS, Priority, TicketStatus, TimelineEntry, split_tags
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.services import ticket_changes
-from gmail_tickets.services.deps import Deps
-
-bp = Blueprint("ticket_edit", __name__)
-
-PageRenderer = Callable[..., str]
-"""tickets._ticket_page: the ticket page, shown again with extra context."""
-
-
-def deps() -> Deps:
-    return current_app.extensions["gmail_tickets.deps"]
 
 
 def actor() -> str:
@@ -74,7 +64,7 @@ def conflict_context(conflict: ticket_changes.EditConflict) -> dict[str, Any]:
     return {"conflict": conflict.changes}
 
 
-def _field_changes() -> tuple[FieldChanges, dict[str, str]]:
+def field_changes() -> tuple[FieldChanges, dict[str, str]]:
     """The fields the agent changed on the form, and their typed values (the draft kept on a conflict). The form
     carries what each field showed (`was_*`), so a field left alone is not sent back as a change: resubmitting
     after a conflict applies the agent's own changes, never the stale values of the others'."""
@@ -98,21 +88,3 @@ def _field_changes() -> tuple[FieldChanges, dict[str, str]]:
     else:
         tags = None
     return FieldChanges(status=status, priority=priority, assignee=assignee, tags=tags), draft
-
-
-@bp.post("/tickets/<int:ticket_id>/fields")
-def update_fields(ticket_id: int) -> Response | tuple[str, int]:
-    from gmail_tickets.web.tickets import _ticket_page  # the page is tickets'; imported late (no cycle)
-
-    changes, fields_draft = _field_changes()
-    try:
-        entries = ticket_changes.update_ticket(deps(), ticket_id, changes, actor=actor(), version=form_version())
-    except ticket_changes.NoSuchTicket:
-        abort(404)
-    except ticket_changes.EditConflict as conflict:
-        return _ticket_page(ticket_id, fields_draft=fields_draft, **conflict_context(conflict)), 409
-    except ticket_changes.ChangeRefused as error:
-        flash(str(error), "error")
-        return _ticket_page(ticket_id, fields_draft=fields_draft), 400
-    flash("Ticket updated." if entries else "Nothing changed.", "success")
-    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]

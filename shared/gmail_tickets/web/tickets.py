@@ -162,6 +162,24 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
 
 
+@bp.post("/tickets/<int:ticket_id>/fields")
+def update_fields(ticket_id: int) -> Response | tuple[str, int]:
+    """Save the fields form (status, priority, assignee, tags), checked against the version it was rendered with."""
+    changes, fields_draft = ticket_edit.field_changes()
+    try:
+        entries = ticket_changes.update_ticket(deps(), ticket_id, changes, actor=ticket_edit.actor(),
+                                               version=ticket_edit.form_version())
+    except ticket_changes.NoSuchTicket:
+        abort(404)
+    except ticket_changes.EditConflict as conflict:
+        return _ticket_page(ticket_id, fields_draft=fields_draft, **ticket_edit.conflict_context(conflict)), 409
+    except ticket_changes.ChangeRefused as error:
+        flash(str(error), "error")
+        return _ticket_page(ticket_id, fields_draft=fields_draft), 400
+    flash("Ticket updated." if entries else "Nothing changed.", "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
+
+
 def _chosen(uploads: list[FileStorage]) -> list[FileStorage]:
     """The files the agent chose: a file input left empty still sends one nameless, empty part."""
     return [u for u in uploads if u.filename]
