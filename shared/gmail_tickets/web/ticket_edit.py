@@ -59,8 +59,9 @@ def describe(entry: TimelineEntry) -> str:
     return f"{entry.field.capitalize()}: {old} → {new}"
 
 
-def conflict_context(conflict: ticket_changes.EditConflict) -> dict[str, Any]:
-    flash(str(conflict), "error")
+def conflict_context(conflict: ticket_changes.EditConflict, note: str = "") -> dict[str, Any]:
+    """Tell the agent (with `note` added), and list the changes on the page shown again."""
+    flash(f"{conflict}{note}", "error")
     return {"conflict": conflict.changes}
 
 

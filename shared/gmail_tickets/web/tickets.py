@@ -152,7 +152,7 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     except (agent_reply.TicketNotFound, ticket_changes.NoSuchTicket):
         abort(404)
     except ticket_changes.EditConflict as conflict:
-        return _ticket_page(ticket_id, draft=body, **ticket_edit.conflict_context(conflict)), 409
+        return _ticket_page(ticket_id, draft=body, **ticket_edit.conflict_context(conflict, again)), 409
     except (agent_reply.ReplyRefused, ticket_changes.ChangeRefused) as error:
         flash(f"{error}{again}", "error")
         return _ticket_page(ticket_id, draft=body), 400
