@@ -83,7 +83,7 @@ def send(event: CloudEvent) -> None:
 def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
     result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.config().gmail_push)
     body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors,
-            "notifications_republished": result.notifications_republished}
+            "notifications_republished": result.notifications_republished, "tickets_closed": result.tickets_closed}
     return json.dumps(body), 200, {"Content-Type": "application/json"}
 
 

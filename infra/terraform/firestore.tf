@@ -2,7 +2,7 @@
 #
 # Indexes: none beyond Firestore's automatic single-field ones. Every query of
 # shared/gmail_tickets/adapters/firestore_store.py is a single-field range or order (thread_pos, connection_pos,
-# sender_pos, sort_key, id, address), an `in` on rfc_message_id, or equalities only (ledger outcome + connection,
+# sender_pos, sort_key, id, address, solved_at), an `in` on rfc_message_id, or equalities only (ledger outcome + connection,
 # which Firestore serves by merging single-field indexes). Add google_firestore_index here when a query needs one.
 resource "google_firestore_database" "default" {
   name                              = "(default)"

@@ -74,3 +74,6 @@ class Settings:
     outbox_retry_batch: int = setting(
         200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
         "first); the rest wait for the next sweep.")
+    close_solved_after_days: float = setting(
+        4, "GT_CLOSE_SOLVED_AFTER_DAYS", "Days a solved ticket stays solved before the sweep closes it (Zendesk's "
+        "default: 4); a closed ticket never changes, and mail answering it opens a follow-up ticket.")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from gmail_tickets.domain.model import Brand, Comment, Connection, SupportAddress, SuspendedMail, Ticket
 from gmail_tickets.domain.outbox import Notification
+from gmail_tickets.domain.ticket_fields import Priority, TicketStatus, TimelineEntry
 from gmail_tickets.ports import Store, UnitOfWork
 
 R = TypeVar("R")
@@ -63,6 +64,11 @@ def test_every_ticket_field_round_trips(store: Store) -> None:
     ticket = filled(Ticket, id=None)
     ticket_id = store.atomically(lambda uow: uow.add_ticket(ticket))
     assert store.get_ticket(ticket_id) == ticket
+    # the lifecycle's fields among them: enums, the received date apart from created_at, the timeline's entries
+    stored = store.get_ticket(ticket_id)
+    assert stored is not None and isinstance(stored.status, TicketStatus) and isinstance(stored.priority, Priority)
+    assert stored.received_at == T0 and stored.follow_up_of == 7 and stored.version == 7
+    assert [type(e) for e in stored.timeline] == [TimelineEntry] and stored.timeline[0].version == 7
     assert store.list_tickets(connection=ticket.connection) == [ticket]
 
     def update(uow: UnitOfWork) -> None:

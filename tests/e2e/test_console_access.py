@@ -206,7 +206,7 @@ def test_a_reply_typed_into_an_ended_session_is_back_in_its_box_after_sign_in(
     reply = "Thanks for waiting — here is what we found:\nline two, with <b>markup</b> & ünïcode."
     page.get_by_label("Your reply").fill(reply)
     time.sleep(2)  # the agent was called away; the session ends meanwhile
-    page.get_by_role("button", name="Add reply").click()
+    page.get_by_role("button", name="Submit").click()
     page.wait_for_url("**/sign-in**")
     assert "your reply is kept" in page.get_by_role("status").inner_text()
     assert len(short_console.deps.store.comments(int(ticket.id or 0))) == before  # not added unseen

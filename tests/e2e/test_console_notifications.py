@@ -246,7 +246,7 @@ def test_reply_with_files_keeps_them_and_queues_them_with_the_mail(
         {"name": "plan<v2>.txt", "mimeType": "text/plain", "buffer": text},
         {"name": "form.png", "mimeType": "image/png", "buffer": PNG},
     ])
-    admin.get_by_role("button", name="Add reply").click()
+    admin.get_by_role("button", name="Submit").click()
 
     admin.wait_for_url(f"{outbox_console.url}/tickets/{ticket_id}")
     assert admin.get_by_role("status").inner_text() == "Reply added to the ticket with 2 files."
@@ -287,7 +287,7 @@ def test_too_many_or_too_large_files_are_refused_with_the_draft_kept(
     admin.get_by_label("Attach files").set_input_files(
         [{"name": f"f{i}.txt", "mimeType": "text/plain", "buffer": b"x"} for i in range(MAX_REPLY_FILES + 1)])
     with admin.expect_response(f"{outbox_console.url}/tickets/{ticket_id}/reply") as info:
-        admin.get_by_role("button", name="Add reply").click()
+        admin.get_by_role("button", name="Submit").click()
     assert info.value.status == 400
     assert admin.get_by_role("alert").inner_text() == (
         f"You chose {MAX_REPLY_FILES + 1} files; a reply can carry at most {MAX_REPLY_FILES}. "
@@ -297,7 +297,7 @@ def test_too_many_or_too_large_files_are_refused_with_the_draft_kept(
     admin.get_by_label("Attach files").set_input_files(
         [{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": b"\0" * (MAX_REPLY_BYTES + 1)}])
     with admin.expect_response(f"{outbox_console.url}/tickets/{ticket_id}/reply") as info:
-        admin.get_by_role("button", name="Add reply").click()
+        admin.get_by_role("button", name="Submit").click()
     assert info.value.status == 400
     assert "a reply can carry at most 10 MB of files in all" in admin.get_by_role("alert").inner_text()
     assert admin.get_by_label("Your reply").input_value() == "Draft with files"
@@ -486,7 +486,7 @@ def test_reply_goes_to_a_foreign_reply_to_only_when_the_agent_ticks_it(
     admin.get_by_label("Your reply").fill("Your order ships today.")
     if confirm:
         box.check()
-    admin.get_by_role("button", name="Add reply").click()
+    admin.get_by_role("button", name="Submit").click()
     admin.wait_for_url(f"{outbox_console.url}/tickets/{ticket_id}")
     [reply] = [n for n in outbox_console.stack.store.list_notifications(ticket_id=ticket_id)
                if n.event.startswith("reply:")]

@@ -112,7 +112,7 @@ def test_agent_reply_is_added_and_shown_as_an_agent_reply(signed_in: Any, consol
         "Replies are added to the ticket and emailed to the requester, with the followers in copy.")
 
     box.fill("Thanks, Ann.\n\nWe are looking into it.")
-    signed_in.get_by_role("button", name="Add reply").click()
+    signed_in.get_by_role("button", name="Submit").click()
 
     signed_in.wait_for_url(f"{console.url}/tickets/{ticket_id}")
     assert signed_in.get_by_role("status").inner_text() == "Reply added to the ticket."
@@ -134,7 +134,7 @@ def test_blank_reply_is_refused_and_shown_again(signed_in: Any, console: Console
     signed_in.goto(f"{console.url}/tickets/{ticket_id}")
     signed_in.get_by_label("Your reply").fill("   ")  # passes the browser's `required`, not the server
     with signed_in.expect_response(f"{console.url}/tickets/{ticket_id}/reply") as info:
-        signed_in.get_by_role("button", name="Add reply").click()
+        signed_in.get_by_role("button", name="Submit").click()
     assert info.value.status == 400
     assert "The reply is empty" in signed_in.get_by_role("alert").inner_text()
     assert signed_in.get_by_label("Your reply").input_value() == "   "  # the draft is kept

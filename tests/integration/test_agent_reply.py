@@ -1,6 +1,8 @@
 """reply_as_agent on the real stores (`store`: SQLite and the Firestore emulator): a reply is one agent comment on
 the ticket and one outbox record in the same transaction, announced on the outbound-mail topic; refused replies
-change nothing. Nothing here touches Gmail: sending is the send function's job (tests/integration/test_send.py)."""
+change nothing. An internal note is stored and never mailed; a reply submits the ticket as the agent chose; a form
+rendered at an older version of the ticket writes nothing and says who changed what. Nothing here touches Gmail:
+sending is the send function's job (tests/integration/test_send.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ from gmail_tickets.adapters.local_blobs import FileBlobs
 from gmail_tickets.adapters.local_secrets import FileSecrets
 from gmail_tickets.domain.model import Brand, Comment, Ticket
 from gmail_tickets.domain.outbox import NotificationState
+from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
+from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.ports import Mailbox, Store
 from gmail_tickets.services.agent_reply import MAX_REPLY_CHARS, ReplyRefused, TicketNotFound, reply_as_agent
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.ticket_changes import ChangeRefused, EditConflict, update_ticket
 
 T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 HELP = "help@acme.test"
@@ -137,3 +142,63 @@ def test_a_reply_carries_its_agent_name_brand_and_signature(deps: Deps, store: S
     by_secret = reply_as_agent(deps, ticket_id, author="admin", body="Also this.")
     mail = next(n for n in store.list_notifications(ticket_id=ticket_id) if n.event == f"reply:{by_secret.id}")
     assert (mail.from_name, mail.text) == ("Acme Support", "Also this.")
+
+
+ANA, BO = "ana@acme.test", "bo@acme.test"
+
+
+def test_an_internal_note_is_stored_and_never_mailed(deps: Deps, store: Store, publisher: RecordingPublisher,
+                                                     ticket_id: int) -> None:
+    note = reply_as_agent(deps, ticket_id, author=ANA, body="Customer is on the VIP plan.", public=False)
+
+    assert store.comments(ticket_id)[-1] == note
+    assert (note.public, note.author_kind, note.message_id) == (False, "agent", None)
+    assert store.list_notifications(ticket_id=ticket_id) == []
+    assert publisher.published == []
+    ticket = store.get_ticket(ticket_id)
+    assert ticket is not None and ticket.status == TicketStatus.OPEN  # the first agent action opens a new ticket
+
+
+@pytest.mark.parametrize("status", [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.ON_HOLD,
+                                    TicketStatus.SOLVED])
+def test_a_reply_submits_the_ticket_as_chosen(deps: Deps, store: Store, ticket_id: int,
+                                              status: TicketStatus) -> None:
+    reply_as_agent(deps, ticket_id, author=ANA, body="Done.", submit_as=status, version=0)
+    ticket = store.get_ticket(ticket_id)
+    assert ticket is not None and ticket.status == status and ticket.version == 1
+    assert (ticket.solved_at is not None) is (status == TicketStatus.SOLVED)
+    assert len(store.list_notifications(ticket_id=ticket_id)) == 1
+
+
+def test_a_stale_form_writes_nothing_and_names_the_changes(deps: Deps, store: Store, ticket_id: int) -> None:
+    update_ticket(deps, ticket_id, FieldChanges(priority=Priority.URGENT), actor=BO, version=0)
+
+    with pytest.raises(EditConflict, match=f"Changed by {BO} meanwhile") as raised:
+        update_ticket(deps, ticket_id, FieldChanges(priority=Priority.LOW), actor=ANA, version=0)
+    assert [(e.field, e.new, e.actor) for e in raised.value.changes] == [
+        ("status", "open", BO), ("priority", "urgent", BO)]
+    with pytest.raises(EditConflict):
+        reply_as_agent(deps, ticket_id, author=ANA, body="Stale.", submit_as=TicketStatus.SOLVED, version=0)
+
+    ticket = store.get_ticket(ticket_id)
+    assert ticket is not None and (ticket.priority, ticket.status, ticket.version) == (
+        Priority.URGENT, TicketStatus.OPEN, 1)
+    assert len(store.comments(ticket_id)) == 1 and store.list_notifications(ticket_id=ticket_id) == []
+
+    # resubmitted at the version it now shows, it applies
+    update_ticket(deps, ticket_id, FieldChanges(priority=Priority.LOW), actor=ANA, version=ticket.version)
+    assert (store.get_ticket(ticket_id) or ticket).priority == Priority.LOW
+
+
+def test_a_closed_ticket_refuses_replies_and_changes(deps: Deps, store: Store, ticket_id: int) -> None:
+    def close(uow: Any) -> None:
+        ticket = uow.get_ticket(ticket_id)
+        ticket.status = TicketStatus.CLOSED
+        uow.put_ticket(ticket)
+
+    store.atomically(close)
+    with pytest.raises(ChangeRefused, match="closed"):
+        reply_as_agent(deps, ticket_id, author=ANA, body="Too late.")
+    with pytest.raises(ChangeRefused, match="closed"):
+        update_ticket(deps, ticket_id, FieldChanges(priority=Priority.HIGH), actor=ANA, version=None)
+    assert len(store.comments(ticket_id)) == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from gmail_tickets.domain.model import Ticket
 
@@ -37,6 +38,7 @@ class FakeLookup:
         return self.tickets.get(ticket_id)
 
 
-def ticket(ticket_id: int, requester: str = "ann@customer.example", followers: Sequence[str] = ()) -> Ticket:
+def ticket(ticket_id: int, requester: str = "ann@customer.example", followers: Sequence[str] = (),
+           **fields: Any) -> Ticket:
     return Ticket(subject="Printer", requester=requester, connection="help@ours.example",
-                  followers=list(followers), id=ticket_id)
+                  followers=list(followers), id=ticket_id, **fields)

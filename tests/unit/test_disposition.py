@@ -14,6 +14,7 @@ from gmail_tickets.domain.disposition import (
     first_followers,
 )
 from gmail_tickets.domain.thread_rules import Incoming
+from gmail_tickets.domain.ticket_fields import TicketStatus
 from tests.unit.fake_lookup import FakeLookup, ticket
 
 OURS = frozenset({"help@ours.example", "sales@ours.example"})
@@ -141,3 +142,29 @@ def test_a_domain_burst_holds_back_new_tickets_but_not_replies_from_people_on_th
     assert isinstance(decided, AddComment) and decided.ticket_id == 3
     stranger = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, requester="bob@customer.example")})
     assert decide(flood, mail(), stranger, OURS) == Suspend(flood.domain_burst_reason or "")
+
+
+def test_a_reply_on_a_closed_ticket_opens_a_follow_up_that_links_to_it() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, status=TicketStatus.CLOSED)})
+    assert decide(PERSON, mail(), lookup, OURS) == NewTicket(matched_by="gmail_thread", follow_up_of=3)
+    assert lookup.tickets[3].status == TicketStatus.CLOSED  # the closed ticket is only read
+
+
+def test_a_later_rung_naming_the_open_follow_up_takes_the_reply() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, by_message_id={"ours-5@ours": 5},
+                        tickets={3: ticket(3, status=TicketStatus.CLOSED), 5: ticket(5, follow_up_of=3)})
+    decided = decide(PERSON, mail(in_reply_to="ours-5@ours"), lookup, OURS)
+    assert isinstance(decided, AddComment) and (decided.ticket_id, decided.matched_by) == (5, "references")
+
+
+def test_a_stranger_answering_a_closed_ticket_opens_a_ticket_that_mentions_it_not_a_follow_up() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, status=TicketStatus.CLOSED)})
+    stranger = mail(from_address="eve@elsewhere.example", requester="eve@elsewhere.example")
+    assert decide(PERSON, stranger, lookup, OURS) == NewTicket(3, "gmail_thread")
+
+
+def test_a_customer_reply_carries_the_ticket_read_so_the_writer_can_reopen_it() -> None:
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3, status=TicketStatus.PENDING)})
+    decided = decide(PERSON, mail(), lookup, OURS)
+    assert isinstance(decided, AddComment) and decided.ticket is not None
+    assert decided.ticket.status == TicketStatus.PENDING

@@ -5,8 +5,9 @@ new followers — can be tested with plain values, and so every read happens bef
 (Firestore's rule). The order: already recorded → nothing; our own mail → ignored; a bounce → a comment on the
 bounced mail's ticket, else suspended; auto-replies, bulk mail, bursts → suspended; a possible spoof (the From
 domain publishes DMARC and the mail failed it) → suspended; the ladder → a comment when the sender is on the
-ticket it answers, else a new ticket that mentions it (the same mail via another inbox → ignored); else a new
-ticket. A reply's Cc join the ticket as followers only when Google vouches for its sender.
+ticket it answers (a CLOSED ticket it is on → a new follow-up ticket linking to it, unless a later rung names an
+open one), else a new ticket that mentions it (the same mail via another inbox → ignored); else a new ticket.
+A reply's Cc join the ticket as followers only when Google vouches for its sender.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gmail_tickets.domain.thread_rules import (
     matches,
     on_ticket,
 )
+from gmail_tickets.domain.ticket_fields import TicketStatus
 
 SAME_MAIL_REASON = "the same mail arrived through another connected inbox"
 SPOOF_REASON = "possible spoof: the sender's domain publishes DMARC and this mail failed it"
@@ -55,6 +57,7 @@ class NewTicket:
 
     mentions: int | None = None
     matched_by: str | None = None
+    follow_up_of: int | None = None  # the closed ticket the mail answers (its sender is on it): never reopened
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class AddComment:
     ticket_id: int
     matched_by: str
     joined: Ticket | None = None  # the ticket with the people this reply newly Cc's as followers; None: unchanged
+    # the ticket as read, when the customer is speaking (a reply may reopen it); a copy of a read, not a decision
+    ticket: Ticket | None = dataclasses.field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ def _thread(mail: Incoming, lookup: ThreadLookup, ours: Collection[str]) -> Disp
     """The first ticket of the ladder the sender is on takes the mail as a comment. When the mail answers tickets
     its sender is on none of, it opens a new ticket that mentions the first of them."""
     first: Match | None = None
+    closed: Match | None = None
     read: dict[int, Ticket | None] = {}
     for match in matches(mail, lookup):
         if match.rule == SAME_MESSAGE:
@@ -125,9 +131,14 @@ def _thread(mail: Incoming, lookup: ThreadLookup, ours: Collection[str]) -> Disp
         if ticket is None:
             continue
         if on_ticket(ticket, mail.from_address):
+            if ticket.status == TicketStatus.CLOSED:  # a later rung may name its follow-up: look on
+                closed = closed or match
+                continue
             joined = _with_new_followers(mail, ticket, ours) if mail.authenticated else None
-            return AddComment(match.ticket_id, match.rule, joined)
+            return AddComment(match.ticket_id, match.rule, joined, ticket)
         first = first or match
+    if closed is not None:
+        return NewTicket(matched_by=closed.rule, follow_up_of=closed.ticket_id)
     return NewTicket(first.ticket_id, first.rule) if first else NewTicket()
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from gmail_tickets.domain.sender_auth import SenderAuth
+from gmail_tickets.domain.ticket_fields import Priority, TicketStatus, TimelineEntry
 
 
 class ConnectionStatus(enum.StrEnum):
@@ -113,11 +114,19 @@ class Ticket:
     brand_id: str = "default"
     requester_name: str = ""
     followers: list[str] = field(default_factory=list)
-    status: str = "new"
-    created_at: datetime | None = None
+    status: TicketStatus = TicketStatus.NEW  # changed only by domain/ticket_lifecycle.py
+    created_at: datetime | None = None  # when the ticket was made (an import makes old mail into new tickets)
     suppress_triggers: bool = False
     gmail_thread_id: str | None = None  # the Gmail thread of its first mail: our notifications join it
     mentions: int | None = None  # the ticket this one answers but its sender was not on ("mentions #N")
+    priority: Priority = Priority.NORMAL
+    assignee: str | None = None  # the agent's email (or sign-in name); None: unassigned
+    tags: list[str] = field(default_factory=list)  # normalised: ticket_fields.normalise_tags
+    received_at: datetime | None = None  # the first mail's own Date header, else Gmail's internalDate
+    solved_at: datetime | None = None  # set while solved (the sweep's index), None in every other status
+    follow_up_of: int | None = None  # the closed ticket a mail answered: this one continues it
+    version: int = 0  # bumped by every change of the fields above: forms carry it (no lost update)
+    timeline: list[TimelineEntry] = field(default_factory=list)  # each change, oldest first
     id: int | None = None
 
 
@@ -139,6 +148,7 @@ class Comment:
     reply_to: str | None = None  # the mail's Reply-To, kept and shown; never where replies go unless allowed
     auth: SenderAuth | None = None  # Google's verdicts on the sender (None: agent comments, mail before stamps)
     author_email: str | None = None  # the agent's account, for comments written in the console (author: their name)
+    public: bool = True  # False: an agent's internal note, never mailed, never shown to the customer
     id: str | None = None
 
 

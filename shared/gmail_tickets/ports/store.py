@@ -162,6 +162,11 @@ class TicketRepo(Protocol):
         """Ids of tickets that answer this one but whose senders were not on it (`Ticket.mentions`), oldest
         first; an index serves it, so a ticket page costs one query, not a scan."""
 
+    def solved_before(self, before: datetime, *, limit: int) -> list[Ticket]:
+        """Solved tickets whose `solved_at` is at or before `before`, the longest solved first, at most `limit`;
+        served by an index on `solved_at` (set only while solved), so the cost grows with the solved tickets due,
+        not with all tickets."""
+
 
 class SetAsideRepo(Protocol):
     """Mail that became no ticket: quarantined (could not be used) and suspended (auto-mail, loops, bursts)."""
@@ -224,3 +229,8 @@ class Store(
 
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one transaction and commit; retried on contention; AlreadyRecorded propagates."""
+
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """Bring up to `batch` records written by an older release up to date (the sweep calls it every run);
+        return how many were looked at, 0 once there is nothing left. SQLite does it all when a file is opened
+        (its migrations); Firestore, which has none, a batch at a time from a cursor."""

@@ -10,10 +10,12 @@ from collections.abc import Sequence
 
 from gmail_tickets.domain.model import Attachment, Comment
 from gmail_tickets.domain.outbox import AttachmentRef
+from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import agent_reply, announce
+from gmail_tickets.services.ticket_changes import FieldChanges, NoSuchTicket, checked, submit
 
 AGENT = "agent"
 MAX_REPLY_CHARS = 5_000
@@ -44,7 +46,8 @@ def check_reply(body: str) -> str:
 
 def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author_email: str | None = None,
                    signature: str = "", attachments: Sequence[Attachment] = (),
-                   reply_to_confirmed: str | None = None) -> Comment:
+                   reply_to_confirmed: str | None = None, public: bool = True,
+                   submit_as: TicketStatus | None = None, version: int | None = None) -> Comment:
     """Add `body` to ticket `ticket_id` as a reply by the signed-in agent named `author` (account
     `author_email`; None for the shared admin secret, "admin"); return the stored comment. The mail goes out from
     the support address under the agent's name and brand ("Ana (Acme Support)"; the brand alone for the shared
@@ -55,6 +58,11 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
     the BlobStore (blob_key set); mail with files goes through the relay. `reply_to_confirmed` is the requester's
     Reply-To the agent ticked "reply there instead" for (domain/reply_target.py). Raises TicketNotFound for an unknown
     ticket, ReplyRefused for an empty or too long body.
+
+    `public=False` makes it an internal note: stored, shown to agents only, never mailed (no outbox record, so
+    no notification of any kind). Either way it is an agent action: the ticket is submitted as `submit_as`
+    (a new ticket becomes open when none is chosen), checked against the form's `version` (EditConflict when
+    the ticket changed meanwhile: nothing is written).
     """
     text = check_reply(body)
     author = author.strip()
@@ -70,13 +78,19 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
 
     def work(uow: UnitOfWork) -> Comment:
         queued.clear()
-        ticket = uow.get_ticket(ticket_id)
-        if ticket is None:
-            raise TicketNotFound(f"There is no ticket #{ticket_id}.")
+        try:
+            ticket = checked(uow, ticket_id, version)
+        except NoSuchTicket as missing:
+            raise TicketNotFound(str(missing)) from missing
+        if submit(ticket, FieldChanges(status=submit_as), actor=author, now=now):
+            uow.put_ticket(ticket)
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
-                          message_id=deps.tokens.message_id(ticket_id), author_email=author_email)
+                          message_id=deps.tokens.message_id(ticket_id) if public else None, public=public,
+                          author_email=author_email)
         uow.add_comment(comment)
+        if not public:
+            return comment
         mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
                            ours=support | {ticket.connection.lower()}, now=now,
                            reply_to_confirmed=reply_to_confirmed,

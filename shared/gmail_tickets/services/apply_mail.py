@@ -5,6 +5,7 @@ comment keeps the mail's Reply-To and Google's verdicts on its sender, for the c
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from gmail_tickets.domain.disposition import (
 )
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
+from gmail_tickets.domain.ticket_lifecycle import customer_replied
 from gmail_tickets.ports import LedgerUnit, SetAsideUnit, TicketUnit, UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import KeptMail, Recorded
@@ -46,12 +48,14 @@ class MailWriter:
         match disposition:
             case Duplicate():
                 return Recorded(gmail_id, None)
-            case NewTicket(mentions=mentions, matched_by=matched_by):
-                return self._new_ticket(uow, mentions, matched_by)
-            case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined):
+            case NewTicket(mentions=mentions, matched_by=matched_by, follow_up_of=follow_up_of):
+                return self._new_ticket(uow, mentions, matched_by, follow_up_of)
+            case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined, ticket=read):
                 comment_id = self._comment(uow, ticket_id, matched_by).id
-                if joined is not None:
-                    uow.put_ticket(joined)
+                changed = joined or (dataclasses.replace(read) if read is not None else None)
+                # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py).
+                if changed is not None and (customer_replied(changed, self.now) or joined is not None):
+                    uow.put_ticket(changed)
                 self._ledger(uow, Outcome.COMMENT, ticket_id, comment_id)
                 return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by)
             case Suspend(reason=reason):
@@ -101,9 +105,11 @@ class MailWriter:
         uow.add_comment(comment)
         return comment
 
-    def _new_ticket(self, uow: UnitOfWork, mentions: int | None, matched_by: str | None) -> Recorded:
-        """A ticket for the mail; `mentions`: the ticket it answers but its sender is not on (`matched_by` found
-        it; logged, not stored on the description)."""
+    def _new_ticket(self, uow: UnitOfWork, mentions: int | None, matched_by: str | None,
+                    follow_up_of: int | None = None) -> Recorded:
+        """A ticket for the mail; `mentions`: the ticket it answers but its sender is not on; `follow_up_of`: the
+        closed ticket it answers, which stays as it is (`matched_by` found either; logged, not stored on the
+        description). The ticket keeps the mail's own date apart from when it was made."""
         ctx, mail = self.ctx, self.kept.mail
         recent = None if ctx.importing else recent_automatic_mail(  # reads, so before this unit's writes
             self.deps, uow, sender=mail.from_address, account=ctx.address, now=self.now)
@@ -118,6 +124,8 @@ class MailWriter:
             suppress_triggers=ctx.importing,  # recorded on the ticket: it was imported, its triggers never fire
             gmail_thread_id=self.kept.ids.thread_id if mentions is None else None,  # its own thread, not #N's
             mentions=mentions,
+            follow_up_of=follow_up_of,
+            received_at=mail.date or self.kept.ids.internal_date,
         )
         ticket_id = uow.add_ticket(ticket)
         description = self._comment(uow, ticket_id, None)

@@ -1,7 +1,8 @@
 """The one-minute reconciliation sweep: ask for a sync of every active mailbox, keep Gmail watches alive, and
 publish again any notification whose event was lost (queued or held past its lease for a minute or more), and
 publish the retrying notifications whose next attempt time has come (the send function acks a transient failure
-instead of spinning on it; the sweep is what brings the record back, at the pace of its backoff).
+instead of spinning on it; the sweep is what brings the record back, at the pace of its backoff), and close the
+tickets solved `close_solved_after_days` ago.
 
 Push notifications can be late, dropped or coalesced; the sweep is what makes "eventually" a bounded minute.
 Each mailbox is handled on its own, so one broken mailbox never stops the others.
@@ -19,6 +20,7 @@ from gmail_tickets.errors import GmailTicketsError, TokenRevoked
 from gmail_tickets.ports import ConnectionUnit, OutboxUnit
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.ticket_changes import close_solved
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class SweepResult:
     watches_renewed: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     notifications_republished: list[str] = field(default_factory=list)
+    tickets_closed: list[int] = field(default_factory=list)
 
 
 def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
@@ -60,6 +63,12 @@ def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
     except GmailTicketsError as exc:
         log.warning("sweep could not republish notifications", extra={"error": str(exc)})
         result.errors["outbox"] = str(exc)
+    try:
+        deps.store.upgrade_in_place()
+        result.tickets_closed = close_solved(deps)
+    except GmailTicketsError as exc:
+        log.warning("sweep could not close solved tickets", extra={"error": str(exc)})
+        result.errors["tickets"] = str(exc)
     return result
 
 

@@ -26,10 +26,10 @@ from gmail_tickets.domain.model import Attachment, Comment
 from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.mail import filenames
 from gmail_tickets.mail.parse import AttachmentInfo
-from gmail_tickets.services import agent_reply
+from gmail_tickets.services import agent_reply, ticket_changes
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments
-from gmail_tickets.web import access, auth, comment_html
+from gmail_tickets.web import access, auth, comment_html, ticket_edit
 
 bp = Blueprint("tickets", __name__)
 
@@ -79,8 +79,10 @@ def list_tickets() -> str:
 @bp.get("/api/tickets")
 def api_tickets() -> Response:
     return jsonify([
-        {"id": t.id, "subject": t.subject, "requester": t.requester, "status": t.status,
-         "created_at": t.created_at.isoformat() if t.created_at else None}
+        {"id": t.id, "subject": t.subject, "requester": t.requester, "status": t.status, "priority": t.priority,
+         "assignee": t.assignee, "tags": t.tags, "version": t.version,
+         "created_at": t.created_at.isoformat() if t.created_at else None,
+         "received_at": t.received_at.isoformat() if t.received_at else None}
         for t in deps().store.list_tickets(limit=_limit())
     ])
 
@@ -96,8 +98,9 @@ def show_ticket(ticket_id: int) -> str:
     return _ticket_page(ticket_id, draft=draft, images=images)
 
 
-def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False) -> str:
-    """The ticket with its conversation and the reply box (prefilled with `draft` when a reply was refused)."""
+def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False, **extra: Any) -> str:
+    """The ticket with its conversation and the reply box (prefilled with `draft` when a reply was refused);
+    `extra`: what a refused form shows again (ticket_edit: a conflict's changes, the fields the agent chose)."""
     ticket = deps().store.get_ticket(ticket_id)
     if ticket is None:
         abort(404)
@@ -120,7 +123,13 @@ def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False) -> st
                            reply_to_confirmed=request.form.get("reply_to_confirmed") if draft else None,
                            notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
                            max_reply_chars=agent_reply.MAX_REPLY_CHARS, max_files=MAX_REPLY_FILES,
-                           max_bytes=MAX_REPLY_BYTES)
+                           max_bytes=MAX_REPLY_BYTES, reply_choice=_reply_choice() if draft else {},
+                           **ticket_edit.page_context(ticket, deps().store.list_agents()), **extra)
+
+
+def _reply_choice() -> dict[str, str]:
+    """The refused reply's choices, shown again with its draft."""
+    return {"kind": request.form.get("kind", "public"), "submit_as": request.form.get("submit_as", "")}
 
 
 
@@ -131,6 +140,8 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     so nothing typed is lost (a browser cannot refill a file input: the message asks for the files again); added
     ones redirect (POST/redirect/GET), so a reload does not add the reply twice."""
     body = request.form.get("body", "")
+    public = request.form.get("kind", "public") != "internal"
+    again = " Choose the files again before adding the reply." if _chosen(request.files.getlist("files")) else ""
     try:
         agent_reply.check_reply(body)  # before the files are stored: a refused reply leaves no blobs behind
         files = _keep_uploads(request.files.getlist("files"))
@@ -138,15 +149,37 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
         agent_reply.reply_as_agent(deps(), ticket_id, author=me.label, body=body,
                                    author_email=None if me.email == access.SECRET_ADMIN else me.email,
                                    signature=me.signature, attachments=files,
-                                   reply_to_confirmed=request.form.get("reply_to_confirmed"))
-    except agent_reply.TicketNotFound:
+                                   reply_to_confirmed=request.form.get("reply_to_confirmed"),
+                                   public=public, submit_as=ticket_edit.form_status(),
+                                   version=ticket_edit.form_version())
+    except (agent_reply.TicketNotFound, ticket_changes.NoSuchTicket):
         abort(404)
-    except agent_reply.ReplyRefused as error:
-        again = " Choose the files again before adding the reply." if _chosen(request.files.getlist("files")) else ""
+    except ticket_changes.EditConflict as conflict:
+        return _ticket_page(ticket_id, draft=body, **ticket_edit.conflict_context(conflict, again)), 409
+    except (agent_reply.ReplyRefused, ticket_changes.ChangeRefused) as error:
         flash(f"{error}{again}", "error")
         return _ticket_page(ticket_id, draft=body), 400
-    flash("Reply added to the ticket." if not files else
-          f"Reply added to the ticket with {len(files)} file{'s' if len(files) != 1 else ''}.", "success")
+    what = "Reply" if public else "Internal note"
+    flash(f"{what} added to the ticket." if not files else
+          f"{what} added to the ticket with {len(files)} file{'s' if len(files) != 1 else ''}.", "success")
+    return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
+
+
+@bp.post("/tickets/<int:ticket_id>/fields")
+def update_fields(ticket_id: int) -> Response | tuple[str, int]:
+    """Save the fields form (status, priority, assignee, tags), checked against the version it was rendered with."""
+    changes, fields_draft = ticket_edit.field_changes()
+    try:
+        entries = ticket_changes.update_ticket(deps(), ticket_id, changes, actor=ticket_edit.actor(),
+                                               version=ticket_edit.form_version())
+    except ticket_changes.NoSuchTicket:
+        abort(404)
+    except ticket_changes.EditConflict as conflict:
+        return _ticket_page(ticket_id, fields_draft=fields_draft, **ticket_edit.conflict_context(conflict)), 409
+    except ticket_changes.ChangeRefused as error:
+        flash(str(error), "error")
+        return _ticket_page(ticket_id, fields_draft=fields_draft), 400
+    flash("Ticket updated." if entries else "Nothing changed.", "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
 
 

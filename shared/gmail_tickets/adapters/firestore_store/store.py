@@ -4,6 +4,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   connections/{address}  support_addresses/{address}  brands/{id}          connections.py
   ledger/{connection}:{gmail id}   also the thread index and the per-sender counter    ledger.py
   tickets/{id}/comments/{comment id}   counters/tickets                              tickets.py
+  counters/lifecycle_upgrade   the background upgrade of tickets written before the lifecycle   upgrade.py
   quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py               leases.py
@@ -32,6 +33,7 @@ from gmail_tickets.adapters.firestore_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.firestore_store.people import PeopleRepo, PeopleTx
 from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.firestore_store.tickets import TicketsRepo, TicketsTx
+from gmail_tickets.adapters.firestore_store.upgrade import LifecycleUpgrade
 from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
 
@@ -49,7 +51,7 @@ class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, Outbox
 
 class FirestoreStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules,
-    PeopleRepo,
+    LifecycleUpgrade, PeopleRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.
 

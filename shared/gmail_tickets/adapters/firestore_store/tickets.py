@@ -7,6 +7,7 @@ Comment bodies (text and HTML) beyond INLINE_LIMIT together are chunked (spill.p
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
@@ -18,6 +19,7 @@ from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.spill import INLINE_LIMIT, Spilling
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.ticket_fields import TicketStatus
 
 _BODIES = ("body_text", "body_html")
 
@@ -130,6 +132,13 @@ class TicketsRepo(Spilling):
         Sorted here (a few tickets at most), since ordering by another field would want a composite index."""
         query = self._col("tickets").where(filter=FieldFilter("mentions", "==", int(ticket_id))).limit(limit)
         return sorted(int(t.id) for t in self._records(Ticket, query) if t.id is not None)
+
+    def solved_before(self, before: datetime, *, limit: int) -> list[Ticket]:
+        """One range of the top-level `solved_at` (records.py's time text), which its automatic single-field
+        index serves; only solved tickets carry it (null elsewhere, which a range on text never matches)."""
+        query = (self._col("tickets").where(filter=FieldFilter("solved_at", "<=", records.ts(before)))
+                 .order_by("solved_at").limit(limit))
+        return [t for t in self._records(Ticket, query) if t.status == TicketStatus.SOLVED]
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first, then in insertion order. A ticket's comments are read whole anyway, so they are

@@ -65,3 +65,7 @@ class SqliteStore(
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one write transaction (runs exactly once: SQLite serialises writers up front)."""
         return self._transaction(fn)
+
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """Nothing to do in the background: SQLite's migrations upgrade every row when the file is opened."""
+        return 0

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from datetime import datetime
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.sqlite_store.migration_8 import MENTIONS_EXPR
+from gmail_tickets.adapters.sqlite_store.migration_11 import SOLVED_AT_EXPR
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
 from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.ticket_fields import TicketStatus
+
+SOLVED_DUE_SQL = (f"SELECT id, doc FROM tickets WHERE {SOLVED_AT_EXPR} IS NOT NULL AND {SOLVED_AT_EXPR} <= ? "
+                  f"ORDER BY {SOLVED_AT_EXPR}, id LIMIT ?")
 
 
 def _ticket(row: sqlite3.Row) -> Ticket:
@@ -67,6 +73,11 @@ class TicketsRepo(SqliteRepo):
         """Served by tickets_by_mentions (migration 8): the query names the indexed expression."""
         rows = self._read(f"SELECT id FROM tickets WHERE {MENTIONS_EXPR} = ? ORDER BY id LIMIT ?", (ticket_id, limit))
         return [int(r["id"]) for r in rows]
+
+    def solved_before(self, before: datetime, *, limit: int) -> list[Ticket]:
+        """Served by tickets_solved_due (migration 11), which holds the solved tickets alone."""
+        rows = self._read(SOLVED_DUE_SQL, (records.ts(before), limit))
+        return [t for t in map(_ticket, rows) if t.status == TicketStatus.SOLVED]
 
     def comments(self, ticket_id: int) -> list[Comment]:
         return self._records(Comment, "SELECT doc FROM comments WHERE ticket_id = ? ORDER BY created_at, seq",

@@ -1,0 +1,56 @@
+"""Upgrading stored tickets in place, in the background: Firestore has no schema migration to run on open, so the
+sweep calls `upgrade_in_place` each minute and it works through the tickets written before the lifecycle, a batch
+at a time, from a cursor kept in counters/lifecycle_upgrade. Once past the last ticket it marks itself done, and
+each later call costs one document read.
+
+A ticket written before the lifecycle lacks `version` (this release writes it on every ticket). Such a ticket
+becomes "open" when an agent has replied on it, else stays "new" (as SQLite's migration 11 does), and learns when
+its first mail was received. The update is conditional on the document's update time, so a ticket changed
+meanwhile (which then carries `version`) is never overwritten by the upgrade.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.cloud.firestore_v1.document import DocumentSnapshot
+
+from gmail_tickets.adapters.firestore_store.base import FirestoreBase
+from gmail_tickets.adapters.firestore_store.client import translated
+from gmail_tickets.adapters.firestore_store.keys import time_key
+
+MARKER = "lifecycle_upgrade"
+
+
+class LifecycleUpgrade(FirestoreBase):
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """Upgrade up to `batch` tickets past the cursor; return how many were looked at (0: done)."""
+        marker = self._col("counters").document(MARKER)
+        state = self._get(marker).to_dict() or {}
+        if state.get("done"):
+            return 0
+        after = int(state.get("after", 0))
+        snaps = self._stream(self._col("tickets").order_by("id").start_after({"id": after}).limit(batch))
+        for snap in snaps:
+            doc = snap.to_dict() or {}
+            if "version" not in doc:
+                self._upgrade(snap, doc)
+        last = int((snaps[-1].to_dict() or {}).get("id", after)) if snaps else after
+        self._set(marker, {"after": last, "done": len(snaps) < batch})
+        return len(snaps)
+
+    def _upgrade(self, snap: DocumentSnapshot, doc: dict[str, Any]) -> None:
+        comments = [c.to_dict() or {} for c in self._stream(snap.reference.collection("comments"))]
+        comments.sort(key=lambda c: (time_key(c.get("created_at")), int(c.get("seq", 0))))
+        fields: dict[str, object] = {"version": 0}
+        if doc.get("status", "new") == "new":
+            fields["status"] = "open" if any(c.get("author_kind") == "agent" for c in comments) else "new"
+        if doc.get("received_at") is None and comments:
+            fields["received_at"] = time_key(comments[0].get("created_at")) or None
+        try:
+            with translated():
+                snap.reference.update(fields, option=self._client.write_option(last_update_time=snap.update_time))
+            self._count(1)
+        except (gexc.FailedPrecondition, gexc.Conflict, gexc.Aborted):
+            pass  # changed meanwhile: a newer write carries every field already

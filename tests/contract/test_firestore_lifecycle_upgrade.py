@@ -1,0 +1,62 @@
+"""Firestore only: tickets written before the lifecycle are upgraded in place by the sweep's `upgrade_in_place`,
+a batch at a time — open when an agent replied, else new; received when their first mail came — and a ticket
+changed since (which carries every field) is left as it is. Then the upgrade is done and costs one read."""
+
+from __future__ import annotations
+
+import pytest
+
+from gmail_tickets.adapters.firestore_store import FirestoreStore
+from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
+from gmail_tickets.domain.ticket_lifecycle import FieldChanges, agent_update
+from gmail_tickets.ports import UnitOfWork
+from tests.contract.conftest import T0
+
+pytestmark = pytest.mark.firestore
+HELP = "help@acme.test"
+
+
+def _old_ticket(store: FirestoreStore, ticket_id: int, *comments: tuple[str, str]) -> None:
+    """A ticket document as the release before wrote it (no version, priority, tags, timeline…)."""
+    ref = store.client.collection(store.prefix + "tickets").document(str(ticket_id))
+    ref.set({"subject": f"s{ticket_id}", "requester": "ann@customer.test", "connection": HELP,
+             "brand_id": "default", "requester_name": "", "followers": [], "status": "new",
+             "created_at": "2024-05-17T09:30:15.123456+00:00", "suppress_triggers": False, "id": ticket_id,
+             "connection_pos": f"x{ticket_id:015d}"})
+    for seq, (kind, at) in enumerate(comments, start=1):
+        ref.collection("comments").document(f"c{ticket_id}-{seq}").set(
+            {"id": f"c{ticket_id}-{seq}", "ticket_id": ticket_id, "author": "x", "body_text": "b", "created_at": at,
+             "connection": HELP, "author_kind": kind, "attachments": [], "seq": seq})
+
+
+def test_old_tickets_are_upgraded_in_batches_then_the_upgrade_is_done(firestore_store: FirestoreStore) -> None:
+    store = firestore_store
+    _old_ticket(store, 1, ("customer", "2024-05-01T08:00:00.000000+00:00"),
+                ("agent", "2024-05-02T08:00:00.000000+00:00"))
+    _old_ticket(store, 2, ("customer", "2024-05-03T08:00:00.000000+00:00"))
+    _old_ticket(store, 3)
+
+    assert store.upgrade_in_place(batch=2) == 2
+    assert store.upgrade_in_place(batch=2) == 1
+    assert store.upgrade_in_place(batch=2) == 0
+    replied, waiting, empty = (store.get_ticket(i) for i in (1, 2, 3))
+    assert replied is not None and waiting is not None and empty is not None
+    assert (replied.status, waiting.status, empty.status) == (TicketStatus.OPEN, TicketStatus.NEW, TicketStatus.NEW)
+    assert replied.received_at is not None and replied.received_at.isoformat().startswith("2024-05-01T08:00")
+    assert empty.received_at is None and (replied.version, replied.priority) == (0, Priority.NORMAL)
+
+
+def test_a_ticket_changed_by_this_release_is_left_as_it_is(firestore_store: FirestoreStore) -> None:
+    store = firestore_store
+    _old_ticket(store, 4, ("agent", "2024-05-02T08:00:00.000000+00:00"))
+
+    def change(uow: UnitOfWork) -> None:
+        ticket = uow.get_ticket(4)
+        assert ticket is not None
+        agent_update(ticket, FieldChanges(status=TicketStatus.PENDING), actor="ana@acme.test", now=T0)
+        uow.put_ticket(ticket)
+
+    store.atomically(change)
+    store.upgrade_in_place()
+    ticket = store.get_ticket(4)
+    assert ticket is not None and (ticket.status, ticket.version) == (TicketStatus.PENDING, 1)
