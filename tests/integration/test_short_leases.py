@@ -8,7 +8,14 @@ SQLite and on the Firestore emulator, against the Gmail simulator over HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +28,7 @@ import pytest
 from devstack.gmail_sim import GmailSimulator, SimServer
 from devstack.relay_server import RelayServer
 from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.domain.outbox import Notification, NotificationState
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.services.deps import Deps
@@ -236,3 +244,63 @@ def test_a_late_renewal_never_takes_back_a_claim_another_sender_took_over(harnes
     outcome = send_notification(harness.new_instance(), note.id)
     assert outcome.result == "sent" and "found in SENT" in outcome.reason
     assert harness.sent_copies() == {note.message_id: 1}
+
+
+# --------------------------------------------------------------------------- a real process, SIGKILLed
+
+
+_HOLDER = """
+import dataclasses, json, sys
+from gmail_tickets import bootstrap
+from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.adapters.sqlite_store import SqliteStore
+from gmail_tickets.adapters.sqlite_store import SqliteStore
+from gmail_tickets.services.sync_mailbox import sync_mailbox
+
+args = json.loads(sys.argv[1])
+deps = bootstrap.build(bootstrap.Config(**args["config"]), store=SqliteStore(args["db"]), publisher=LocalPublisher())
+deps.settings = dataclasses.replace(deps.settings, lease_seconds=args["lease"])
+sync_mailbox(deps, args["address"])
+"""
+
+
+def _lease_row(db: Path) -> str | None:
+    with contextlib.closing(sqlite3.connect(db, timeout=10)) as conn:
+        row = conn.execute("SELECT doc FROM leases WHERE key = ?", (f"sync:{SUPPORT}",)).fetchone()
+    return row[0] if row else None
+
+
+def test_a_sigkilled_sync_process_is_replaced_within_a_lease_and_a_few_seconds(
+        sim: GmailSimulator, sim_server: SimServer, tmp_path: Path, relay: RelayServer) -> None:
+    db = tmp_path / "store.db"
+    store = SqliteStore(db)
+    try:
+        harness = SendHarness(sim, sim_server, store, tmp_path, relay)
+        ids = harness.deliver_requests(4)
+        lease = 2.0
+        config = {"secrets_file": str(tmp_path / "secrets.json"), "blobs_dir": str(tmp_path / "blobs"),
+                  "gmail_root_url": sim_server.url, "token_uri": sim_server.url.rstrip("/") + "/token",
+                  "oauth_client_id": harness.credentials[SUPPORT].client_id}
+        sim.set_latency(default_ms=3000)  # the holder is mid-call when it dies
+        args = json.dumps({"config": config, "db": str(db), "lease": lease, "address": SUPPORT})
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+        child = subprocess.Popen([sys.executable, "-c", _HOLDER, args], env=env)
+        try:
+            assert _wait_until(lambda: _lease_row(db) is not None, timeout=30), "the holder never took the lease"
+            os.kill(child.pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+        finally:
+            child.kill()
+            child.wait(10)
+        sim.set_latency(default_ms=0)
+
+        fresh = _short(harness.new_instance(), lease_seconds=lease)
+        first = sync_mailbox(fresh, SUPPORT)
+        assert first.status == "busy" and first.come_back_after is not None  # the dead holder's lease, still on
+        assert first.come_back_after <= lease + COME_BACK_MARGIN
+        time.sleep(first.come_back_after)  # what the embedded runtime's timer does
+        assert sync_mailbox(fresh, SUPPORT).status == "synced"
+        assert time.monotonic() - killed_at < lease + 3
+        harness.assert_exactly_once(SUPPORT, ids)
+    finally:
+        store.close()
