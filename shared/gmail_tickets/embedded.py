@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from gmail_tickets.errors import ComeBackLater
 from gmail_tickets.ports import Subscriber
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
@@ -60,7 +61,12 @@ class EmbeddedRuntime:
             log.warning("sweep found problems", extra={"errors": result.errors})
 
     def _ingest(self, data: bytes) -> None:
-        ingest_event(self.deps, data)
+        """A busy mailbox this event now watches (domain/lease.py): the event comes back at the lease's expiry,
+        on a timer, so a holder that died is replaced about one lease later, even when no new mail arrives."""
+        result = ingest_event(self.deps, data)
+        if result is not None and result.come_back_after is not None:
+            raise ComeBackLater(f"{result.address}: sync lease busy; looking again at its expiry",
+                                retry_after=result.come_back_after)
 
     def _send(self, data: bytes) -> None:
         send_event(self.deps, data)

@@ -22,6 +22,11 @@ class RetryLater(TransientError):
         self.retry_after = retry_after
 
 
+class ComeBackLater(RetryLater):
+    """Not a failure: the event found its work held by someone else and watches for that holder's end (a busy
+    sync lease, see domain/lease.py). Redelivered after `retry_after` without using up the event's attempts."""
+
+
 class MailboxError(GmailTicketsError):
     """Gmail refused for a reason retrying will not fix (bad request, permission denied)."""
 

@@ -15,8 +15,11 @@ class Settings:
         "projects/demo-local/topics/gmail-push", "GT_PUSH_TOPIC",
         "Where users.watch sends Gmail's notifications; unset: `projects/$GOOGLE_CLOUD_PROJECT/topics/gmail-push`.")
     sync_topic: str = setting("mailbox-sync", "GT_SYNC_TOPIC", "Where the sweep asks for a sync of each mailbox.")
+    # Short and renewed every third of it while the sync runs (services/heartbeat.py): a dead holder stalls its
+    # mailbox about this long, a live one keeps it however long the sync takes.
     lease_seconds: float = setting(
-        120.0, "GT_LEASE_SECONDS", "One sync per mailbox at a time; a crashed holder's lease lapses after this.")
+        30.0, "GT_LEASE_SECONDS", "One sync per mailbox at a time; its holder renews the lease every third of this "
+        "while it works, and a crashed holder's lease lapses after it.")
     fetch_chunk: int = setting(
         100, "GT_FETCH_CHUNK", "Mails fetched and committed per step (the Gmail adapter batches gets by 50).")
     full_sync_margin_seconds: int = setting(
@@ -44,12 +47,14 @@ class Settings:
         "outbound-mail", "GT_OUTBOUND_TOPIC", "Where notifications wait for the send function.")
     send_limit: int | None = setting(
         None, "GT_SEND_LIMIT", "Recipients per 24 h sent via Gmail; unset: 500 (Gmail) or 2,000 (Workspace).")
-    # Longer than any send can take: the send function's timeout is 300 s; a Gmail send retries for ~70 s at most.
+    # Renewed every third of it while the sender works (services/heartbeat.py), however long a send takes.
     send_lease_seconds: float = setting(
-        360.0, "GT_SEND_LEASE_SECONDS", "A sender holds a notification this long; after it, a crash is assumed.")
+        30.0, "GT_SEND_LEASE_SECONDS", "A sender holds a notification this long between renewals (every third of "
+        "it while it works); once it lapses, a crash is assumed.")
     # Gmail's search may not show a mail sent seconds ago.
     send_recheck_seconds: float = setting(
-        60.0, "GT_SEND_RECHECK_SECONDS", "After an unclear Gmail answer, wait this long before searching SENT.")
+        60.0, "GT_SEND_RECHECK_SECONDS", "After an unclear Gmail answer, or once a Gmail sender's lease lapsed, wait "
+        "this long before searching SENT for the mail.")
     send_max_attempts: int = setting(
         5, "GT_SEND_MAX_ATTEMPTS", "Gmail attempts per notification (rate limited, or unclear and then searched) "
         "before the relay takes it.")

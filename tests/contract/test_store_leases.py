@@ -73,3 +73,54 @@ def test_leases_are_per_key(store: Store) -> None:
 def test_releasing_a_lease_nobody_holds_is_harmless(store: Store) -> None:
     assert store.release_lease(KEY, "a") is False
     assert store.try_lease(KEY, "b", _at(0), TTL) is True
+
+
+# --------------------------------------------------------------------------- short leases: renewal and watchers
+
+
+def test_a_renewal_keeps_the_lease_past_its_first_expiry(store: Store) -> None:
+    assert store.try_lease(KEY, "a", _at(0), TTL)
+    assert store.renew_lease(KEY, "a", _at(TTL * 2 / 3), TTL) is True
+    assert store.try_lease(KEY, "b", _at(TTL + 1), TTL) is False  # a live holder keeps it through its heartbeats
+    assert store.release_lease(KEY, "a") is True  # b's mark survived the renewal
+    assert store.release_lease(KEY, "a") is False
+
+
+def test_a_renewal_never_steals_a_lease_taken_over_by_another_holder(store: Store) -> None:
+    """The old holder's heartbeat, late after its lease lapsed and b took over: b keeps the lease, unmarked."""
+    assert store.try_lease(KEY, "a", _at(0), TTL)
+    assert store.try_lease(KEY, "b", _at(TTL + 1), TTL) is True
+    assert store.renew_lease(KEY, "a", _at(TTL + 2), TTL) is False
+    assert store.try_lease(KEY, "c", _at(TTL * 2), TTL) is False  # still b's: a's renewal did not move it
+    assert store.release_lease(KEY, "b") is True  # c's mark, not one a's renewal would have left
+    assert store.release_lease(KEY, "b") is False
+    assert store.try_lease(KEY, "c", _at(TTL * 2 + 1), TTL) is True
+
+
+def test_a_renewal_never_recreates_a_released_lease(store: Store) -> None:
+    assert store.try_lease(KEY, "a", _at(0), TTL)
+    assert store.release_lease(KEY, "a") is False  # freed
+    assert store.renew_lease(KEY, "a", _at(1), TTL) is False  # a heartbeat racing the release
+    assert store.try_lease(KEY, "b", _at(2), TTL) is True
+
+
+def test_a_dead_holder_is_replaced_after_one_lease_by_the_caller_that_watched_it(store: Store) -> None:
+    """Simulated death: a takes the lease and never renews. The first caller that finds it busy is told to come
+    back at its expiry; later callers are not (no storm); coming back after the expiry takes it over."""
+    assert store.try_lease(KEY, "a", _at(0), TTL)
+    first = store.take_lease(KEY, "b", _at(5), TTL)
+    assert (first.taken, first.come_back_at) == (False, _at(TTL))
+    assert store.take_lease(KEY, "c", _at(6), TTL).come_back_at is None
+    assert store.take_lease(KEY, "d", _at(7), TTL).come_back_at is None
+    assert store.take_lease(KEY, "b2", _at(TTL), TTL).taken is True  # the watcher, back at the expiry
+    assert store.release_lease(KEY, "b2") is False  # the dead holder's mark is spent: the take-over synced anyway
+
+
+def test_a_live_holder_is_watched_by_one_caller_per_lease(store: Store) -> None:
+    assert store.try_lease(KEY, "a", _at(0), TTL)
+    assert store.take_lease(KEY, "b", _at(1), TTL).come_back_at == _at(TTL)
+    assert store.renew_lease(KEY, "a", _at(TTL / 3), TTL) is True
+    assert store.renew_lease(KEY, "a", _at(TTL * 2 / 3), TTL) is True
+    back = store.take_lease(KEY, "b", _at(TTL + 1), TTL)  # the watcher, back: a renewed, so it watches once more
+    assert (back.taken, back.come_back_at) == (False, _at(TTL * 5 / 3))
+    assert store.take_lease(KEY, "c", _at(TTL + 2), TTL).come_back_at is None

@@ -272,7 +272,11 @@ def test_a_crash_mid_send_still_sends_one_mail(harness: SendHarness, after_gmail
     with pytest.raises(SendInProgress):  # redelivered while the crashed sender's lease holds: wait
         send_notification(harness.new_instance(), note.id)
     survivor = harness.new_instance()
-    harness.clock.offset = timedelta(seconds=survivor.settings.send_lease_seconds + 1)
+    settings = survivor.settings
+    harness.clock.offset = timedelta(seconds=settings.send_lease_seconds + 1)
+    with pytest.raises(SendInProgress):  # its lease lapsed, but a send just before it died may not show in SENT yet
+        send_notification(survivor, note.id)
+    harness.clock.offset = timedelta(seconds=settings.send_lease_seconds + settings.send_recheck_seconds)
     outcome = send_notification(survivor, note.id)
 
     assert outcome.result == "sent" and outcome.via == "gmail"
@@ -334,7 +338,8 @@ def test_a_sender_that_outlived_its_lease_changes_nothing(harness: SendHarness) 
             return getattr(self.inner, name)
 
         def send(self, raw: bytes, thread_id: str | None = None) -> Any:
-            harness.clock.offset = timedelta(seconds=successor.settings.send_lease_seconds + 1)
+            settings = successor.settings
+            harness.clock.offset = timedelta(seconds=settings.send_lease_seconds + settings.send_recheck_seconds + 1)
             assert send_notification(successor, note.id).result == "sent"  # took over and sent it
             raise RateLimited("Gmail messages.send: HTTP 429 rateLimitExceeded")
 
@@ -535,7 +540,10 @@ def test_lost_events_are_published_again_by_the_sweep(harness: SendHarness) -> N
     with pytest.raises(SimulatedCrash):
         send_notification(crashed, note.id)
     assert republish_notifications(harness.deps) == []  # held: its sender may still be at work
-    harness.clock.offset += timedelta(seconds=harness.deps.settings.send_lease_seconds + 1)
+    settings = harness.deps.settings
+    harness.clock.offset += timedelta(seconds=settings.send_lease_seconds + 1)
+    assert republish_notifications(harness.deps) == []  # gone, but what it may have sent is not searchable yet
+    harness.clock.offset += timedelta(seconds=settings.send_recheck_seconds)
     assert republish_notifications(harness.deps) == [note.id]  # the sender is gone: settle it
 
 

@@ -49,7 +49,7 @@ from gmail_tickets.domain.outbox import Notification, NotificationState
 from gmail_tickets.domain.routing import Route
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
-RULES = DeliveryRules(max_attempts=5, lease=timedelta(minutes=6), recheck=timedelta(minutes=1),
+RULES = DeliveryRules(max_attempts=5, lease=timedelta(seconds=30), recheck=timedelta(minutes=1),
                       limit_block=timedelta(hours=1))
 SUPPORT = "support@example.com"
 
@@ -128,8 +128,7 @@ def test_a_rate_limit_on_the_last_attempt_hands_it_to_the_relay() -> None:
 
 @pytest.mark.parametrize("attempts", [1, 5, 9])
 def test_an_unclear_answer_holds_it_until_sent_can_be_searched_whatever_the_attempts(attempts: int) -> None:
-    assert step(Unclear("502"), attempts=attempts) == RecheckLater("Gmail did not answer clearly: 502",
-                                                                   until=NOW + RULES.recheck)
+    assert step(Unclear("502"), attempts=attempts) == RecheckLater("Gmail did not answer clearly: 502")
 
 
 def test_a_revoked_token_disconnects_the_account_and_hands_it_to_the_relay() -> None:
@@ -159,7 +158,7 @@ def test_not_in_sent(attempts: int, expected: delivery.Step) -> None:
 
 
 @pytest.mark.parametrize(("attempts", "expected"), [
-    (5, RecheckLater("could not search SENT: 503", until=NOW + RULES.recheck)),
+    (5, RecheckLater("could not search SENT: 503")),
     (6, ToRelay("Gmail kept failing (5 attempts), and its SENT folder could not be searched: 503")),
 ])
 def test_sent_cannot_be_searched_for_now(attempts: int, expected: delivery.Step) -> None:
@@ -312,10 +311,32 @@ def test_failing_or_sending_again_ends_the_retries() -> None:
     assert (n.state, n.next_attempt_at, n.first_failed_at, n.attempts) == (NotificationState.QUEUED, None, None, 0)
 
 
-def test_settle_recheck_later_keeps_it_held_until_then() -> None:
-    n = settled(RecheckLater("502", until=NOW + timedelta(minutes=1)))
+def test_settle_recheck_later_ends_the_hold_now_and_sent_is_searched_a_search_lag_later() -> None:
+    n = settled(RecheckLater("502"))
     assert (n.state, n.holder, n.lease_until, n.last_error, n.updated_at) == (
-        NotificationState.SENDING, "s1", NOW + timedelta(minutes=1), "502", NOW)
+        NotificationState.SENDING, "s1", NOW, "502", NOW)
+    assert claim_action(n, NOW + RULES.recheck - timedelta(seconds=1), search_lag=RULES.recheck) is ClaimAction.BUSY
+    assert claim_action(n, NOW + RULES.recheck, search_lag=RULES.recheck) is ClaimAction.SEARCH_SENT
+
+
+@pytest.mark.parametrize(("lapsed", "action"), [
+    (timedelta(0), ClaimAction.BUSY),
+    (timedelta(seconds=59), ClaimAction.BUSY),
+    (timedelta(seconds=60), ClaimAction.SEARCH_SENT),
+])
+def test_a_vanished_gmail_sender_is_searched_for_only_once_its_last_send_could_show(lapsed: timedelta,
+                                                                                    action: ClaimAction) -> None:
+    """It may have sent the mail up to the end of its lease: Gmail's search shows it only a while later."""
+    n = note(lease_until=NOW - lapsed)
+    assert claim_action(n, NOW, search_lag=timedelta(seconds=60)) is action
+
+
+def test_the_heartbeat_extends_a_claim_never_shortens_it() -> None:
+    n = note(lease_until=NOW + timedelta(seconds=20))
+    n.extend_lease(NOW + timedelta(seconds=10))
+    assert n.lease_until == NOW + timedelta(seconds=20)
+    n.extend_lease(NOW + timedelta(seconds=40))
+    assert n.lease_until == NOW + timedelta(seconds=40)
 
 
 def test_settle_fail() -> None:

@@ -1,6 +1,7 @@
 """The lease rules (domain/lease.py) and an OAuth flow's lifetime, on plain values: one sync per mailbox, and a
 sync that finds the mailbox busy leaves a look-again mark instead of losing its mail."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from gmail_tickets.domain.lease import Lease, LeaseStep
@@ -29,11 +30,44 @@ def test_an_expired_lease_is_taken_over_and_its_mark_is_spent() -> None:
     assert take(lapsed) == LeaseStep(True, write=Lease(KEY, "w-1", NOW + TTL))
 
 
-def test_someone_elses_lease_is_marked_once() -> None:
-    held = Lease(KEY, "w-2", NOW + timedelta(seconds=1))
-    assert take(held) == LeaseStep(False, write=Lease(KEY, "w-2", NOW + timedelta(seconds=1), look_again=True))
-    marked = Lease(KEY, "w-2", NOW + timedelta(seconds=1), look_again=True)
-    assert take(marked) == LeaseStep(False)  # marked already: nothing to write
+def test_someone_elses_lease_is_marked_once_and_its_first_finder_watches_it() -> None:
+    end = NOW + timedelta(seconds=1)
+    held = Lease(KEY, "w-2", end)
+    # The first caller to find it busy marks it, and comes back at its expiry (the holder may die meanwhile).
+    assert take(held) == LeaseStep(False, write=Lease(KEY, "w-2", end, look_again=True, watched_until=end),
+                                   come_back_at=end)
+    watched = Lease(KEY, "w-2", end, look_again=True, watched_until=end)
+    assert take(watched) == LeaseStep(False)  # marked and watched already: nothing to write, nobody else comes back
+
+
+def test_a_watched_lease_whose_mark_was_spent_is_marked_again_without_a_second_watcher() -> None:
+    end = NOW + timedelta(seconds=20)
+    watched = Lease(KEY, "w-2", end, look_again=False, watched_until=NOW + timedelta(seconds=5))
+    assert take(watched) == LeaseStep(False, write=replace(watched, look_again=True))
+
+
+def test_the_watcher_coming_back_to_a_renewed_lease_watches_it_one_lease_more() -> None:
+    """Its holder is alive (it renewed): one event per lease comes back while it works, never a storm."""
+    renewed = Lease(KEY, "w-2", NOW + timedelta(seconds=20), look_again=True, watched_until=NOW)
+    assert take(renewed) == LeaseStep(False, write=replace(renewed, watched_until=NOW + timedelta(seconds=20)),
+                                      come_back_at=NOW + timedelta(seconds=20))
+
+
+def test_a_renewal_extends_only_our_own_lease() -> None:
+    ours = Lease(KEY, "w-1", NOW + timedelta(seconds=5), look_again=True, watched_until=NOW + timedelta(seconds=5))
+    assert Lease.renew(ours, "w-1", NOW, TTL) == LeaseStep(True, write=replace(ours, expires_at=NOW + TTL))
+    lapsed_but_ours = Lease(KEY, "w-1", NOW - timedelta(seconds=1))  # late, but nobody took it over
+    assert Lease.renew(lapsed_but_ours, "w-1", NOW, TTL) == LeaseStep(True, write=Lease(KEY, "w-1", NOW + TTL))
+
+
+def test_a_renewal_never_takes_back_a_lease_taken_over_nor_recreates_a_released_one() -> None:
+    assert Lease.renew(Lease(KEY, "w-2", NOW + TTL), "w-1", NOW, TTL) == LeaseStep(False)
+    assert Lease.renew(None, "w-1", NOW, TTL) == LeaseStep(False)
+
+
+def test_a_renewal_never_shortens_the_lease() -> None:
+    long = Lease(KEY, "w-1", NOW + 2 * TTL)
+    assert Lease.renew(long, "w-1", NOW, TTL) == LeaseStep(True, write=long)
 
 
 def test_release_with_a_mark_clears_it_and_keeps_the_lease() -> None:

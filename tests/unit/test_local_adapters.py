@@ -13,7 +13,7 @@ from gmail_tickets import logs
 from gmail_tickets.adapters.fair_queue import ordering_key
 from gmail_tickets.adapters.local_publisher import LocalPublisher, Pool
 from gmail_tickets.adapters.local_secrets import FileSecrets
-from gmail_tickets.errors import RateLimited
+from gmail_tickets.errors import ComeBackLater, RateLimited
 
 
 def test_publisher_delivers_each_message_to_each_subscriber() -> None:
@@ -158,6 +158,27 @@ def test_a_retry_later_frees_its_worker_and_comes_back_after_its_delay() -> None
     finally:
         publisher.stop()
     assert publisher.dead_letters == []
+
+
+def test_coming_back_to_a_busy_lease_uses_up_no_attempt() -> None:
+    """An event watching a live holder's lease comes back once per lease for as long as the holder works: a wait,
+    not a failure, so it is never dead-lettered for it (a real failure still is, after max_attempts)."""
+    calls: list[int] = []
+
+    def watching(data: bytes) -> None:
+        calls.append(1)
+        if len(calls) <= 5:
+            raise ComeBackLater("busy", retry_after=0.001)
+
+    publisher = LocalPublisher(workers=1, max_attempts=2, backoff_seconds=0.001)
+    publisher.subscribe("t", watching)
+    publisher.start()
+    try:
+        publisher.publish("t", {})
+        assert publisher.drain(5)
+    finally:
+        publisher.stop()
+    assert (len(calls), publisher.dead_letters) == (6, [])
 
 
 def test_mailboxes_take_turns_when_one_has_a_backlog() -> None:

@@ -9,7 +9,7 @@
   gmail_history    history.list and messages.list paging
   gmail_messages   batched messages.get (minimal, metadata, raw) and parsing
   gmail_labels     ensure_label, messages.modify / batchModify by cost
-  gmail_send       messages.send with a lease-sized retry
+  gmail_send       messages.send with a short retry
   gmail_watch      users.watch / users.stop
 """
 

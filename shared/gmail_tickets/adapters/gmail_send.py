@@ -1,4 +1,4 @@
-"""messages.send, with a retry short enough to stay inside a sender's lease."""
+"""messages.send, with a short retry: longer waits are the outbox's job."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ SEND_MAX_RETRY_AFTER = 2.0
 
 
 def send(transport: GmailTransport, raw: bytes, thread_id: str | None = None) -> SentMessage:
-    """Send RFC 822 bytes. Retried only on rate limits (Gmail rejected it unseen), and briefly: a sender holds
-    its notification under a lease, and a send outlasting it could be repeated by another instance. Longer
-    waits are the outbox's job. A 5xx or a dropped connection is not retried: the mail may have gone out."""
+    """Send RFC 822 bytes. Retried only on rate limits (Gmail rejected it unseen), and briefly: the sender's
+    worker (and its renewed claim) should not sit out a long wait; longer waits are the outbox's job. A 5xx or a
+    dropped connection is not retried: the mail may have gone out."""
     body: dict[str, Any] = {"raw": base64.urlsafe_b64encode(raw).decode("ascii")}
     if thread_id:
         body["threadId"] = thread_id

@@ -2,7 +2,8 @@
 
 It keeps Pub/Sub's contract where it matters for correctness: delivery is at least once, a handler that raises
 gets the message again later (with backoff, like a trigger with RETRY_POLICY_RETRY, or after the delay a
-`RetryLater` names), and a message that keeps failing ends in a dead-letter list instead of retrying forever.
+`RetryLater` names), and a message that keeps failing ends in a dead-letter list instead of retrying forever
+(a `ComeBackLater` is a wait, not a failure: it uses up no attempt).
 
 On one machine it adds what the cloud gets from separate functions: each `Pool` of topics has its own workers (a
 slow send never holds an ingest worker), a message waiting to be retried waits on a timer rather than a worker,
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gmail_tickets.adapters.fair_queue import Delivery, FairQueue, ordering_key
-from gmail_tickets.errors import RetryLater
+from gmail_tickets.errors import ComeBackLater, RetryLater
 from gmail_tickets.ports import Handler
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,8 @@ class LocalPublisher:
 
     def _retry(self, delivery: Delivery, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"
-        if delivery.attempt >= self.max_attempts:
+        attempt = delivery.attempt if isinstance(exc, ComeBackLater) else delivery.attempt + 1
+        if attempt > self.max_attempts:
             log.error("message dead-lettered", extra={"topic": delivery.topic, "reason": reason})
             with self._lock:
                 self.dead_letters.append((delivery.topic, delivery.data, reason))
@@ -159,4 +161,4 @@ class LocalPublisher:
                                         "delay": round(delay, 3)})
         with self._lock:
             self._put(Delivery(self._clock() + delay, next(self._seq), delivery.topic, delivery.data,
-                               delivery.attempt + 1, delivery.key))
+                               attempt, delivery.key))

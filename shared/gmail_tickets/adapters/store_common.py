@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from gmail_tickets.adapters.records import utc
-from gmail_tickets.domain.lease import Lease, LeaseStep
+from gmail_tickets.domain.lease import Lease, LeaseStep, LeaseTake
 from gmail_tickets.domain.model import OAuthFlow
 
 T = TypeVar("T")
@@ -34,16 +34,32 @@ class TransactionRunner:
 
 
 class LeaseRepoRules(TransactionRunner):
-    """LeaseRepo: the domain's take/release rules applied to the stored record, in one transaction."""
+    """LeaseRepo: the domain's take/renew/release rules applied to the stored record, in one transaction."""
 
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
-        moment = utc(now)
-        assert moment is not None
-        return self._transaction(lambda tx: _apply(
-            tx, key, Lease.take(tx.get_lease(key), key, holder, moment, timedelta(seconds=ttl_seconds))))
+        return self.take_lease(key, holder, now, ttl_seconds).taken
+
+    def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> LeaseTake:
+        moment, ttl = _utc(now), timedelta(seconds=ttl_seconds)
+
+        def take(tx: RecordTx) -> LeaseTake:
+            step = Lease.take(tx.get_lease(key), key, holder, moment, ttl)
+            return LeaseTake(_apply(tx, key, step), step.come_back_at)
+
+        return self._transaction(take)
+
+    def renew_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
+        moment, ttl = _utc(now), timedelta(seconds=ttl_seconds)
+        return self._transaction(lambda tx: _apply(tx, key, Lease.renew(tx.get_lease(key), holder, moment, ttl)))
 
     def release_lease(self, key: str, holder: str) -> bool:
         return self._transaction(lambda tx: _apply(tx, key, Lease.release(tx.get_lease(key), holder)))
+
+
+def _utc(now: datetime) -> datetime:
+    moment = utc(now)
+    assert moment is not None
+    return moment
 
 
 def _apply(tx: RecordTx, key: str, step: LeaseStep) -> bool:
@@ -63,8 +79,7 @@ class OAuthFlowRepoRules(TransactionRunner):
         self._transaction(lambda tx: tx.put_oauth_flow(flow))
 
     def take_oauth_flow(self, nonce: str, now: datetime) -> OAuthFlow | None:
-        moment = utc(now)
-        assert moment is not None
+        moment = _utc(now)
 
         def take(tx: RecordTx) -> OAuthFlow | None:
             flow = tx.get_oauth_flow(nonce)

@@ -62,8 +62,8 @@ class DeliveryRules:
     """The settings delivery decides by, as plain values."""
 
     max_attempts: int  # Gmail attempts (rate limited, or unclear then searched); then the relay takes the mail
-    lease: timedelta  # how long a claim (or a hand-over) holds the record: longer than any send can take
-    recheck: timedelta  # after an unclear Gmail answer: how long until its search can show the mail
+    lease: timedelta  # how long a claim (or a hand-over) holds the record between two renewals by its sender
+    recheck: timedelta  # how long after a Gmail send (or the end of a hold that may have sent) its search shows it
     limit_block: timedelta  # Gmail blocked after its limit error when it named no time
     retry_first: timedelta = timedelta(seconds=30)  # the first backoff after a transient failure
     retry_ceiling: timedelta = timedelta(minutes=15)  # backoff never grows beyond this
@@ -84,8 +84,12 @@ class ClaimAction(enum.Enum):
     ROUTE = "route"  # queued: choose the route now and send
 
 
-def claim_action(n: Notification, now: datetime) -> ClaimAction:
-    """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking."""
+def claim_action(n: Notification, now: datetime, search_lag: timedelta = timedelta(0)) -> ClaimAction:
+    """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking.
+
+    A Gmail sender may have sent the mail up to the end of its hold (its lease, renewed while it lived, or the
+    moment it got no clear answer), and Gmail's search may not show a mail sent seconds ago: SENT is searched
+    only `search_lag` after the hold ended. Until then the record stays busy, so nobody sends it a second time."""
     if n.is_settled:
         return ClaimAction.DUPLICATE
     if n.state == NotificationState.RETRYING and n.next_attempt_at is not None and n.next_attempt_at > now:
@@ -94,7 +98,11 @@ def claim_action(n: Notification, now: datetime) -> ClaimAction:
         return ClaimAction.ROUTE
     if not n.lease_expired(now):
         return ClaimAction.BUSY
-    return ClaimAction.FAIL_UNKNOWN if n.route == RELAY else ClaimAction.SEARCH_SENT
+    if n.route == RELAY:
+        return ClaimAction.FAIL_UNKNOWN
+    if n.lease_until is not None and now < n.lease_until + search_lag:
+        return ClaimAction.BUSY
+    return ClaimAction.SEARCH_SENT
 
 
 # --------------------------------------------------------------------------- steps
@@ -120,10 +128,10 @@ class RetryLater:
 
 @dataclass(frozen=True)
 class RecheckLater:
-    """Still held until `until`, when Gmail's search can show the mail; then SENT is searched before sending."""
+    """Gmail may have sent it: its hold ends now, but nobody sends it again until Gmail's search can show the mail
+    (`search_lag` after the hold ended, see `claim_action`); then SENT is searched before sending."""
 
     error: str
-    until: datetime
 
 
 @dataclass(frozen=True)
@@ -166,7 +174,7 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
                 return ToRelay(f"Gmail kept failing ({n.attempts} attempts): {error}")
             return retry_or_fail(n, error, rules, now)
         case Unclear(error):
-            return RecheckLater(f"Gmail did not answer clearly: {error}", until=now + rules.recheck)
+            return RecheckLater(f"Gmail did not answer clearly: {error}")
         case Revoked(error):
             return ToRelay(f"Google access to {n.connection} was revoked; the relay took it.",
                            disconnect=f"Google access was revoked: {error}")
@@ -182,7 +190,7 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
             if searches_exhausted:
                 return ToRelay(f"Gmail kept failing ({n.attempts - 1} attempts), and its SENT folder could not be "
                                f"searched: {error}")
-            return RecheckLater(f"could not search SENT: {error}", until=now + rules.recheck)
+            return RecheckLater(f"could not search SENT: {error}")
         case SearchRefused(error):
             return ToRelay(f"Gmail's SENT folder could not be searched after an interrupted send ({error}); sent "
                            "through the relay instead.")
@@ -247,8 +255,8 @@ def settle(rec: Notification, step: Step, *, rules: DeliveryRules, now: datetime
             rec.mark_sent(now, gmail_message_id=step.gmail_message_id, note=step.note)
         case RetryLater(error, at):
             rec.retry_later(error, at=at, now=now)
-        case RecheckLater(error, until):
-            rec.recheck_later(error, until=until, now=now)
+        case RecheckLater(error):
+            rec.recheck_later(error, now=now)
         case Fail(error):
             rec.fail(error, now)
         case ToRelay(reason):

@@ -12,7 +12,8 @@ and adds nothing. Delivery moves the record along
     skipped: made settled, never sent (an acknowledgement the anti-spam rules held back, with the reason)
 
 and every move is a transaction on the record, so at-least-once events deliver it at most once per route:
-- a claim is taken by one sender at a time (`lease_until`); a redelivered event meanwhile waits;
+- a claim is taken by one sender at a time (`lease_until`, short and renewed by the sender while it works, so a
+  sender that dies holds the record for one lease); a redelivered event meanwhile waits;
 - a claim whose sender vanished (crash) is settled, not repeated blindly: via Gmail by looking for our Message-ID
   in the account's SENT folder; via the relay, which keeps no such record, by failing visibly for an admin to
   resend (the relay may or may not have taken it, and a duplicate is not ours to risk).
@@ -172,12 +173,16 @@ class Notification:
         self.holder = None
         self.lease_until = None
 
-    def recheck_later(self, error: str, *, until: datetime, now: datetime) -> None:
-        """Gmail may have sent it: still held, so no one sends it again, until its search can show the mail; the
-        sender that takes it over then looks in SENT first."""
+    def recheck_later(self, error: str, *, now: datetime) -> None:
+        """Gmail may have sent it: its hold ends now (still "sending", so no one routes it afresh), and the sender
+        that takes it over once Gmail's search can show the mail looks in SENT first (delivery.claim_action)."""
         self.last_error = error
-        self.lease_until = until
+        self.lease_until = now
         self.updated_at = now
+
+    def extend_lease(self, until: datetime) -> None:
+        """Its sender's heartbeat: held longer, never shorter."""
+        self.lease_until = until if self.lease_until is None else max(self.lease_until, until)
 
     def move_to_relay(self, reason: str, *, now: datetime, lease: timedelta) -> None:
         """The relay only, from now on; still held by this sender, with a fresh lease and the relay's own count of

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from gmail_tickets.domain.lease import LeaseTake
 from gmail_tickets.domain.model import (
     Brand,
     Comment,
@@ -199,11 +200,17 @@ class OutboxRepo(Protocol):
 
 
 class LeaseRepo(Protocol):
-    """One sync per mailbox at a time (rules: domain/lease.py)."""
+    """One sync per mailbox at a time, short and renewed (rules: domain/lease.py)."""
 
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         """Take the lease if free, expired or already ours. If someone else holds it, leave a 'look again'
         mark for them and return False."""
+
+    def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> LeaseTake:
+        """`try_lease`, also saying when a caller that found the lease busy, and now watches it, comes back."""
+
+    def renew_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
+        """Extend the lease while it is still this holder's; False (and nothing written) once it is not."""
 
     def release_lease(self, key: str, holder: str) -> bool:
         """If a 'look again' mark was left: clear it, keep the lease and return True (sync once more).

@@ -5,16 +5,17 @@ At least once in, at most once per route out (see domain/outbox.py for the state
    holds is retried later; one whose holder vanished mid-Gmail-send is first looked for in SENT by our
    Message-ID; otherwise the route is chosen now (domain/routing.py) from the connection, the rolling 24 h
    window and any block after Gmail's limit error (domain/delivery.py decides which).
-2. Attempt, outside any transaction (services/delivery_attempts.py): the answer is an outcome value. The lease
-   outlasts any send (the Gmail adapter retries a send briefly; the function's timeout is shorter than the
-   lease), so no second sender starts while the first can still send.
+2. Attempt, outside any transaction (services/delivery_attempts.py): the answer is an outcome value. The lease is
+   short (30 s) and renewed while the sender works (services/heartbeat.py), so no second sender starts while the
+   first can still send, and one that died holds the record one lease; a Gmail sender's record is then searched
+   in SENT only once Gmail's search can show what it may have sent (`claim_action`'s search lag).
 3. Decide: `next_step` (domain/delivery.py, a pure decision table) turns the outcome into one step.
 4. Apply it, in one transaction, only while this sender still holds the record: sent (Gmail's recipients counted
    just before), retrying (released with its next attempt time: the event is acked, and the sweep publishes the
    record again once that time comes, so no worker spins on an outage), held until Gmail's search can show the
    mail, or failed for the console to show; or handed over (to the relay, or to a route chosen afresh after the
    mail was not in SENT) and attempted again in the same call. A sender that lost the record to another writes
-   nothing and stops.
+   nothing and stops (a heartbeat that found it taken over also stops it before another hand-over's attempt).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from gmail_tickets.services import delivery_attempts
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.event_body import json_object
+from gmail_tickets.services.heartbeat import Heartbeat
 from gmail_tickets.services.ingest import quarantine_event
 from gmail_tickets.settings import Settings
 
@@ -127,8 +129,9 @@ def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
     if n is None or facts is None:
         return None
     now = deps.clock.now()
-    action = claim_action(n, now)
-    lease = delivery_rules(deps.settings).lease
+    rules = delivery_rules(deps.settings)
+    action = claim_action(n, now, search_lag=rules.recheck)
+    lease = rules.lease
     if action is ClaimAction.ROUTE:
         route = facts.route(deps, n, now)
         n.claim(route.via, route.reason, holder=holder, now=now, lease=lease)
@@ -160,8 +163,33 @@ def delivery_rules(settings: Settings) -> DeliveryRules:
 def _deliver(deps: Deps, n: Notification, *, search_sent_first: bool) -> SendOutcome:
     """Attempt, decide, apply; after a hand-over, attempt again on the record's new route."""
     rules = delivery_rules(deps.settings)
+    with Heartbeat(lambda: renew_claim(deps, n.id, n.holder, rules.lease), deps.settings.send_lease_seconds,
+                   name=f"send:{n.id}") as heartbeat:
+        return _attempts(deps, n, rules, heartbeat, search_sent_first=search_sent_first)
+
+
+def renew_claim(deps: Deps, notification_id: str, holder: str | None, lease: timedelta) -> bool:
+    """The heartbeat's renewal: extend the claim only while this sender still holds it (never one another sender
+    took over, nor one settled meanwhile). False: lost."""
+    now = deps.clock.now()
+
+    def work(uow: OutboxUnit) -> bool:
+        rec = uow.get_notification(notification_id)
+        if rec is None or not rec.held_by(holder):
+            return False
+        rec.extend_lease(now + lease)
+        uow.put_notification(rec)
+        return True
+
+    return bool(deps.store.atomically(work))
+
+
+def _attempts(deps: Deps, n: Notification, rules: DeliveryRules, heartbeat: Heartbeat, *,
+              search_sent_first: bool) -> SendOutcome:
     attempt = delivery_attempts.search_sent if search_sent_first else delivery_attempts.send_on_route
     for _ in range(MOST_ATTEMPTS_PER_CALL):
+        if heartbeat.lost:  # taken over after our lease lapsed: no further attempt (the new holder decides)
+            return SendOutcome(n.id, "duplicate", None, LOST_LEASE)
         outcome = attempt(deps, n)
         now = deps.clock.now()
         step = next_step(n, outcome, rules, now)

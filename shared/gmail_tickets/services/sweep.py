@@ -1,5 +1,5 @@
 """The one-minute reconciliation sweep: ask for a sync of every active mailbox, keep Gmail watches alive, and
-publish again any notification whose event was lost (queued or held past its lease for a minute or more), and
+publish again any notification whose event was lost (queued a minute or more, or held by a sender that vanished), and
 publish the retrying notifications whose next attempt time has come (the send function acks a transient failure
 instead of spinning on it; the sweep is what brings the record back, at the pace of its backoff), and close the
 tickets solved `close_solved_after_days` ago.
@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from gmail_tickets.domain.delivery import ClaimAction, claim_action
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.errors import GmailTicketsError, TokenRevoked
@@ -96,9 +97,12 @@ def republish_notifications(deps: Deps) -> list[str]:
     # Oldest first: a burst of fresh records must not hide the old ones whose events were lost.
     pending = deps.store.list_notifications(states=(NotificationState.QUEUED, NotificationState.SENDING),
                                             limit=500, oldest_first=True)
+    # A "sending" record only once a sender may claim it: its lease lapsed and, after a Gmail sender, its SENT
+    # search can show the mail (published earlier, its event would only be refused as busy until then).
+    search_lag = timedelta(seconds=deps.settings.send_recheck_seconds)
     due = [n.id for n in pending
            if (n.updated_at or n.created_at or now) <= stale
-           and (n.state == NotificationState.QUEUED or n.lease_expired(now))]
+           and (n.state == NotificationState.QUEUED or claim_action(n, now, search_lag) is not ClaimAction.BUSY)]
     due += due_retries(deps)
     for record_id in due:
         deps.publisher.publish(deps.settings.outbound_topic, {"notification": record_id})

@@ -1,12 +1,21 @@
 """The one path for push and sweep: read what changed in a mailbox since the stored cursor and record it.
 
 Order of effects, and why it is safe to crash between any two:
-  1. take the mailbox's lease (one sync at a time; a caller who finds it taken leaves a "look again" mark);
+  1. take the mailbox's lease (one sync at a time; a caller who finds it taken leaves a "look again" mark), and
+     renew it while the sync runs (services/heartbeat.py: a short lease, so a dead holder stalls the mailbox for
+     at most one lease; a lost lease stops the sync between pages and chunks, see below);
   2. history.list from the STORED cursor (never from the notified id);
   3. drop candidates the ledger already holds, fetch the rest raw, record each in its own transaction;
   4. label what we recorded (a courtesy for the mailbox owner: safe to repeat, safe to miss);
   5. advance the cursor, monotonically, to what has been committed.
-A crash before 5 replays some changes next time; the ledger turns every replay into a no-op.
+A crash before 5 replays some changes next time; the ledger turns every replay into a no-op. That is also why a
+sync whose lease was taken over may simply stop at its next safe point (before each page and chunk): the new
+holder replays from the stored cursor, and whatever both touched is recorded once.
+
+A caller that finds the lease busy returns "busy"; the first one while nobody watches the lease also gets
+`come_back_after` (seconds to the lease's expiry, plus a margin: domain/lease.py). The embedded runtime brings that
+event back then, so a mailbox whose holder died is synced again about one lease later even if no mail comes; in
+the cloud the busy event is acked and the one-minute sweep is the backstop (Pub/Sub cannot delay a redelivery).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -27,22 +36,31 @@ from gmail_tickets.ports import ConnectionUnit, Mailbox, MessageMeta, RawMessage
 from gmail_tickets.services import oversize
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.heartbeat import Heartbeat, LeaseLost
 from gmail_tickets.services.ingest_values import GmailIds, Recorded
 from gmail_tickets.services.record_mail import record_mail
 
 log = logging.getLogger(__name__)
 
+COME_BACK_MARGIN = 1.0  # seconds after the busy lease's expiry: it has lapsed by then unless renewed
+Checkpoint = Callable[[], None]  # raises LeaseLost at a safe point once the lease was taken over
+
+
+def _no_checkpoint() -> None:
+    """Work under no lease (the initial import): nothing to check."""
+
 
 @dataclass
 class SyncResult:
     address: str
-    status: str = "synced"  # synced | busy (lease held elsewhere) | unknown | disconnected | failed
+    status: str = "synced"  # synced | busy (lease held elsewhere) | lost (taken over) | unknown | disconnected | failed
     outcomes: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0  # candidates the ledger already had
     gone: int = 0  # candidates deleted, or moved to spam or trash, before we could fetch them
     full_sync: bool = False
     cursor: int | None = None
     recorded: list[Recorded] = field(default_factory=list)
+    come_back_after: float | None = None  # busy, and this caller watches the lease: look again after this long
 
     def merge(self, other: SyncResult) -> None:
         self.outcomes.update(other.outcomes)
@@ -62,14 +80,24 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
         return SyncResult(address, status="disconnected")
     key = f"sync:{address}"
     holder = f"{deps.holder}/{uuid.uuid4().hex[:12]}"  # each invocation its own holder, even in one process
-    if not deps.store.try_lease(key, holder, deps.clock.now(), deps.settings.lease_seconds):
-        return SyncResult(address, status="busy")
+    lease_seconds = deps.settings.lease_seconds
+    now = deps.clock.now()
+    taken = deps.store.take_lease(key, holder, now, lease_seconds)
+    if not taken.taken:
+        after = None if taken.come_back_at is None else (taken.come_back_at - now).total_seconds() + COME_BACK_MARGIN
+        return SyncResult(address, status="busy", come_back_after=after)
     total = SyncResult(address)
+    heartbeat = Heartbeat(lambda: deps.store.renew_lease(key, holder, deps.clock.now(), lease_seconds),
+                          lease_seconds, name=key)
     try:
-        while True:
-            total.merge(_sync_once(deps, address))
-            if not deps.store.release_lease(key, holder):
-                break  # nobody asked us to look again
+        with heartbeat:
+            while True:
+                total.merge(_sync_once(deps, address, heartbeat.check))
+                if not deps.store.release_lease(key, holder):
+                    break  # nobody asked us to look again
+    except LeaseLost:
+        log.warning("sync lease taken over; stopping here", extra={"connection": address})
+        total.status = "lost"
     except TokenRevoked as exc:
         mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
         total.status = "disconnected"
@@ -82,7 +110,7 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
     return total
 
 
-def _sync_once(deps: Deps, address: str) -> SyncResult:
+def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
     connection = deps.store.get_connection(address)
     if connection is None or not connection.is_active:
         return SyncResult(address, status="disconnected")
@@ -90,11 +118,12 @@ def _sync_once(deps: Deps, address: str) -> SyncResult:
     if connection.label_id is None:
         connection.label_id = _remember_label(deps, address, mailbox.ensure_label(deps.settings.label_name))
     if connection.history_id is None:
-        return _full_sync(deps, connection, mailbox)
+        return _full_sync(deps, connection, mailbox, checkpoint)
     result = SyncResult(address)
     ctx: IngestContext | None = None  # read when the first candidate shows: a sync with nothing new reads no more
     try:
         for page in mailbox.history(connection.history_id, history_types=inbox_rules.CANDIDATE_KINDS):
+            checkpoint()
             ids = [
                 r.message.id
                 for r in page.records
@@ -102,18 +131,18 @@ def _sync_once(deps: Deps, address: str) -> SyncResult:
             ]
             if ids:
                 ctx = ctx or ingest_context(deps, connection)
-                result.merge(_import(deps, ctx, mailbox, ids))
+                result.merge(_import(deps, ctx, mailbox, ids, checkpoint))
             # Committed up to this page: the last record's id is a safe cursor; the last page gives the newest.
             newest = page.history_id or max((r.history_id for r in page.records), default=None)
             if newest is not None:
                 result.cursor = _advance_cursor(deps, address, newest)
     except HistoryExpired:
         log.info("history expired, full sync", extra={"connection": address})
-        result.merge(_full_sync(deps, connection, mailbox))
+        result.merge(_full_sync(deps, connection, mailbox, checkpoint))
     return result
 
 
-def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox) -> SyncResult:
+def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox, checkpoint: Checkpoint) -> SyncResult:
     """No usable cursor: take the mailbox's current id FIRST (so nothing arriving meanwhile is missed), then
     import unread inbox mail since a little before the last sync, deduplicated by the ledger."""
     cursor = mailbox.profile().history_id
@@ -125,7 +154,8 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox) -> SyncResu
     query = inbox_rules.full_sync_query(int(since))
     ids = [ref.id for ref in mailbox.list_messages(query)]
     ids.reverse()  # oldest first, so threads form in arrival order
-    result = _import(deps, ingest_context(deps, connection), mailbox, ids) if ids else SyncResult(connection.address)
+    result = (_import(deps, ingest_context(deps, connection), mailbox, ids, checkpoint) if ids
+              else SyncResult(connection.address))
     result.full_sync = True
     result.cursor = _advance_cursor(deps, connection.address, cursor)
     return result
@@ -158,12 +188,14 @@ def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = Ingest
     )
 
 
-def _import(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable[str]) -> SyncResult:
+def _import(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable[str],
+            checkpoint: Checkpoint = _no_checkpoint) -> SyncResult:
     connection = ctx.connection
     result = SyncResult(connection.address)
     wanted = list(dict.fromkeys(ids))
     step = deps.settings.fetch_chunk
     for start in range(0, len(wanted), step):
+        checkpoint()
         chunk = wanted[start : start + step]
         known = deps.store.ledger_contains(connection.address, chunk)
         result.duplicates += len(known)
