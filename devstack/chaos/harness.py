@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "settle_s": None if settle_s is None else round(settle_s, 1),
             "longest_stall_s": round(monitor.tracker.longest(time.monotonic()), 1),
             "stalls": {"measured": len(monitor.tracker.stalls), "unresolved": monitor.tracker.unresolved(),
+                       "longest_without_clock_jump_s": round(
+                           monitor.tracker.longest_without(clock.jumps, time.monotonic()), 1),
                        "seconds": sorted((round(st.seconds, 1) for st in monitor.tracker.stalls
                                           if st.seconds is not None), reverse=True)},
             "clock_advanced_s": clock.offset,

@@ -39,7 +39,8 @@ def text(result: dict[str, Any]) -> str:
         f"{acks['duplicated']} duplicated, {acks['strays']} stray; states: {_pairs(acks['states'])}",
         f"  settle after the faults stopped: {settle}",
         f"  longest stall of a mailbox after a SIGKILL: {result['longest_stall_s']:.1f} s "
-        f"({result['stalls']['measured']} measured, {result['stalls']['unresolved']} never resolved)",
+        f"({result['stalls']['measured']} measured, {result['stalls']['unresolved']} never resolved; longest with no "
+        f"clock jump during it: {result['stalls']['longest_without_clock_jump_s']:.1f} s)",
         "  bar: " + ("PASSED" if verdict["passed"] else "FAILED: " + ", ".join(
             name for name, ok in verdict["checks"].items() if not ok)),
     ]

@@ -44,6 +44,15 @@ class StallTracker:
         """The longest stall; one still waiting counts until `now`."""
         return max((st.seconds if st.seconds is not None else now - st.killed_at for st in self.stalls), default=0.0)
 
+    def longest_without(self, jumps: list[float], now: float) -> float:
+        """The longest stall that no clock jump cut short (a jump ages the dead holder's lease at once)."""
+        def clean(st: Stall) -> bool:
+            end = st.killed_at + (st.seconds if st.seconds is not None else now - st.killed_at)
+            return not any(st.killed_at <= jump <= end for jump in jumps)
+
+        return max((st.seconds if st.seconds is not None else now - st.killed_at
+                    for st in self.stalls if clean(st)), default=0.0)
+
     def unresolved(self) -> int:
         return sum(1 for st in self.stalls if st.seconds is None)
 

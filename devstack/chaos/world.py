@@ -7,6 +7,7 @@ the product's together, so an outage of hours passes in seconds for both sides.
 
 from __future__ import annotations
 
+import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -30,12 +31,14 @@ class SharedClock:
         self.sim = sim
         self.path = path
         self.offset = 0.0
+        self.jumps: list[float] = []  # time.monotonic() of each advance
         write_offset(path, 0.0)
 
     def advance(self, seconds: float) -> None:
         self.sim.clock.advance(seconds)
         self.offset += seconds
         write_offset(self.path, self.offset)
+        self.jumps.append(time.monotonic())
 
 
 def open_world(state_dir: Path, stack: ExitStack, *, mailboxes: tuple[str, ...] = MAILBOXES,
