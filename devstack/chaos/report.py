@@ -37,6 +37,7 @@ def text(result: dict[str, Any]) -> str:
         f"  acknowledgements: {acks['decided']} to send ({acks['skipped']} skipped by the rules), "
         f"{acks['delivered_once']} delivered once (via {_pairs(acks['via'])}), {acks['missing']} missing, "
         f"{acks['duplicated']} duplicated, {acks['strays']} stray; states: {_pairs(acks['states'])}",
+        *(f"  failed ×{n}: {reason}" for reason, n in acks.get("failures", {}).items()),
         f"  settle after the faults stopped: {settle}",
         f"  longest stall of a mailbox after a SIGKILL: {result['longest_stall_s']:.1f} s "
         f"({result['stalls']['measured']} measured, {result['stalls']['unresolved']} never resolved; longest with no "

@@ -47,11 +47,13 @@ class AckCount:
     states: Counter[str] = field(default_factory=Counter)
     via: Counter[str] = field(default_factory=Counter)  # where the copies were found: gmail, relay
     strays: int = 0  # copies of no record (or of a skipped one)
+    failures: Counter[str] = field(default_factory=Counter)  # why records failed (their last error), by reason
 
     def to_json(self) -> dict[str, Any]:
         return {"decided": self.decided, "skipped": self.skipped, "delivered_once": self.delivered_once,
                 "missing": len(self.missing), "duplicated": len(self.duplicated), "states": dict(self.states),
-                "via": dict(self.via), "strays": self.strays, "missing_examples": self.missing[:5],
+                "via": dict(self.via), "strays": self.strays, "failures": dict(self.failures.most_common(5)),
+                "missing_examples": self.missing[:5],
                 "duplicated_examples": self.duplicated[:5]}
 
 
@@ -121,13 +123,17 @@ def read_mail(deps: Deps, delivered: Iterable[Key]) -> MailCount:
 
 
 def read_acks(deps: Deps, world: World) -> AckCount:
-    records = [(bare(n.message_id), str(n.state)) for n in deps.store.list_notifications(limit=EVERYTHING)]
+    notifications = deps.store.list_notifications(limit=EVERYTHING)
+    records = [(bare(n.message_id), str(n.state)) for n in notifications]
     gmail: Counter[str] = Counter()
     for mailbox in world.mailboxes:
         for message in world.sim.messages(mailbox, "in:sent"):
             gmail[bare(message.get("messageId"))] += 1
     relay = Counter({bare(mid): n for mid, n in world.relay.message_ids().items()})
-    return account_acks(records, gmail, relay)
+    count = account_acks(records, gmail, relay)
+    count.failures.update((n.last_error or "no reason")[:200] for n in notifications
+                          if n.state == NotificationState.FAILED)
+    return count
 
 
 def recorded_per_mailbox(deps: Deps, mailboxes: Iterable[str]) -> dict[str, int]:
