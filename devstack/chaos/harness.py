@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     logs.configure("ERROR")
     with ExitStack() as stack:
         state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-chaos-")))
-        world, clock = open_world(state, stack, seed=args.seed)
         product = make_stack(args.flavour)
+        world, clock = open_world(state, stack, seed=args.seed)
         stack.callback(product.stop)
         log(f"chaos: starting the {product.flavour} flavour on {len(world.mailboxes)} mailboxes")
         deps = reader_deps(product.start(world))
