@@ -6,7 +6,7 @@ What each kind does:
   (a burst in time, not in calls: a count of failing calls would last as long as the product's own backoff);
 - latency: every Gmail call takes `ms` longer for `for_s` seconds;
 - push_delay / push_drop: Gmail's notifications come `delay_s` late, or half of them never, for `for_s` seconds
-  (the embedded flavour has no push: its sweep is the path either way);
+  (not applicable to the embedded flavour: it has no push, its sweep is the path);
 - broker_restart: the flavour restarts its message broker (the Pub/Sub emulator), if it has one;
 - send_limit: every simulated account's own daily sending limit drops to 1, so Gmail refuses further sends as
   over the limit and the product moves its acknowledgements to the relay;
@@ -89,6 +89,8 @@ class FaultRunner:
             sim.set_latency(default_ms=LATENCY_MS + p["ms"])
             self._stop.wait(p["for_s"])
             sim.set_latency(default_ms=LATENCY_MS)
+        elif event.kind in (s.PUSH_DELAY, s.PUSH_DROP) and self.product.flavour == "embedded":
+            return False  # no watch on one machine: nothing is pushed, the sweep is the path
         elif event.kind == s.PUSH_DELAY:
             self._for_a_while(p["for_s"], delay_s=p["delay_s"], undo={"delay_s": 0.0})
         elif event.kind == s.PUSH_DROP:
