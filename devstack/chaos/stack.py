@@ -28,6 +28,9 @@ class World:
     clock_file: Path  # seconds the product's clock runs ahead of wall time: GT_CLOCK_OFFSET_FILE
     mailboxes: tuple[str, ...]
     refresh_tokens: dict[str, str] = field(default_factory=dict)  # per mailbox, for connecting it
+    # GT_* settings every product process runs with on top of the flavour's own (e.g. the acknowledgement ceiling
+    # raised, so that a soak's thousand mails an hour are acknowledged rather than skipped by the anti-spam rules).
+    product_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,16 @@ def build_relay(config: Config, secrets: Secrets) -> Relay | None:
                      starttls=config.relay_starttls, ssl_context=context)
 
 
+def build_clock(config: Config) -> Clock:
+    """Wall time, or (devstack) wall time plus the offset in GT_CLOCK_OFFSET_FILE, which the chaos soak moves
+    forward for every process of the product at once."""
+    if config.clock_offset_file:
+        from gmail_tickets.adapters.offset_clock import OffsetClock
+
+        return OffsetClock(config.clock_offset_file)
+    return SystemClock()
+
+
 def ticket_tokens(secrets: Secrets) -> TicketTokens:
     """The key that signs our Message-IDs. Created on first use when absent (in the cloud, Terraform creates it,
     so instances never race to make two)."""
@@ -157,7 +167,7 @@ def build(
         ),
         publisher=publisher or build_publisher(config),
         secrets=secrets,
-        clock=clock or SystemClock(),
+        clock=clock or build_clock(config),
         blobs=blobs or build_blobs(config),
         tokens=ticket_tokens(secrets),
         settings=config.settings,

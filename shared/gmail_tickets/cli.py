@@ -30,14 +30,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim_cli.register(sub)
 
     bench = sub.add_parser("bench", help="measure the product (see docs/benchmarks.md)")
-    bench.add_argument("target", nargs="?", default="ingest", choices=["ingest", "sim", "coldstart", "send", "hostile"])
+    bench.add_argument("target", nargs="?", default="ingest",
+                       choices=["ingest", "sim", "coldstart", "send", "hostile", "chaos"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--mails", type=int, default=1000)
+    bench.add_argument("--mails", type=int, default=None, help="mails to deliver (default 1000; chaos: 1500)")
     bench.add_argument("--latency", type=float, default=0.05, help="simulated Gmail latency per call, seconds")
     bench.add_argument("--store", choices=["sqlite", "firestore"], default="sqlite")
     bench.add_argument("--trickle-seconds", type=float, default=30.0)
     bench.add_argument("--trickle-rate", type=float, default=2.0)
     bench.add_argument("--runs", type=int, default=15, help="coldstart: fresh processes per measurement")
+    bench.add_argument("--flavour", choices=["embedded", "cloud"], default="embedded", help="chaos: which product")
+    bench.add_argument("--seconds", type=float, default=210.0, help="chaos: how long mail and faults go on")
+    bench.add_argument("--seed", type=int, default=1, help="chaos: the fault schedule's and the mail's seed")
+    bench.add_argument("--settle-timeout", type=float, default=180.0,
+                       help="chaos: how long to wait for the product to settle after the faults")
     bench.set_defaults(run=_run_bench)
 
     bundle = sub.add_parser("bundle", help="build dist/function-source.zip, the Cloud Functions source (reproducible)")
@@ -69,8 +75,14 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_bench(args: argparse.Namespace) -> int:
+    if args.target == "chaos":
+        from devstack.chaos import harness
+
+        args.mails = 1500 if args.mails is None else args.mails
+        return harness.main(args)
     from devstack import bench
 
+    args.mails = 1000 if args.mails is None else args.mails
     return bench.main(args)
 
 

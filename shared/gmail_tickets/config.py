@@ -71,6 +71,9 @@ class Config:
     log_level: str = setting(
         "INFO", "GT_LOG_LEVEL",
         "The log level of the functions and of `gmail-tickets serve` (DEBUG, INFO, WARNING, ERROR).")
+    clock_offset_file: str | None = setting(
+        None, "GT_CLOCK_OFFSET_FILE", "Devstack and tests only: a file holding seconds the product's clock runs ahead "
+        "of wall time (the chaos soak advances it with the Gmail simulator's); unset: wall time.")
     settings: Settings = field(default_factory=Settings)
 
     @classmethod

@@ -1,0 +1,165 @@
+"""`gmail-tickets bench chaos`: run a flavour of the product under the fault schedule, let it settle, count.
+
+1. The world: the Gmail simulator and its HTTP server, the relay and the shared clock, three mailboxes granted.
+2. The flavour starts its processes and connects the mailboxes; the harness builds its own Deps on the product's
+   store (from the environment the flavour returns), to read what the product recorded.
+3. For `seconds`: N mails delivered evenly while the fault schedule runs; a progress line every few seconds.
+4. Settle: sweeps go on until every delivered mail is recorded and no acknowledgement is still on its way, or the
+   settle timeout.
+5. Ground truth (truth.py) and the bar (report.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from devstack.chaos import truth
+from devstack.chaos.faults import FaultRunner
+from devstack.chaos.mails import MailFeed
+from devstack.chaos.report import bar, text
+from devstack.chaos.schedule import make_schedule
+from devstack.chaos.stack import ProductStack, World
+from devstack.chaos.stall import StallMonitor
+from devstack.chaos.world import open_world
+from gmail_tickets import bootstrap, logs
+from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.services.deps import Deps
+
+PROGRESS_EVERY_S = 5.0
+SETTLE_POLL_S = 1.0
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def make_stack(flavour: str) -> ProductStack:
+    if flavour == "embedded":
+        from devstack.chaos.embedded_stack import EmbeddedProcessStack
+
+        return EmbeddedProcessStack()
+    try:
+        from devstack.chaos.cloud_stack import CloudStack
+    except ImportError as exc:
+        raise SystemExit(f"bench chaos --flavour cloud: devstack/chaos/cloud_stack.py (CloudStack) is not there yet "
+                         f"({exc})") from exc
+    return CloudStack()
+
+
+def reader_deps(env: dict[str, str]) -> Deps:
+    """Deps on the product's store, to read its records; anything non-GT_ the flavour returned (an emulator's
+    host) is what the store's client needs in this process."""
+    os.environ.update({k: v for k, v in env.items() if not k.startswith("GT_")})
+    return bootstrap.build(bootstrap.Config.from_env(env), publisher=LocalPublisher())
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    logs.configure("ERROR")
+    with ExitStack() as stack:
+        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-chaos-")))
+        product = make_stack(args.flavour)
+        world, clock = open_world(state, stack, seed=args.seed)
+        stack.callback(product.stop)
+        log(f"chaos: starting the {product.flavour} flavour on {len(world.mailboxes)} mailboxes")
+        deps = reader_deps(product.start(world))
+        events = make_schedule(args.seconds, args.seed)
+        feed = MailFeed(world.sim, world.mailboxes, args.mails, args.seconds, seed=args.seed)
+        monitor = StallMonitor(lambda: truth.recorded_per_mailbox(deps, world.mailboxes), lambda: delivered(feed))
+        faults = FaultRunner(world, clock, product, events, on_kill=monitor.on_kill, log=lambda m: log("  " + m))
+        log(f"chaos: {args.mails} mails over {args.seconds:.0f} s with {len(events)} faults")
+        started = time.monotonic()
+        monitor.start()
+        stack.callback(monitor.stop)
+        feed.start()
+        faults.start()
+        stack.callback(faults.stop)
+        stack.callback(feed.stop)
+        with Progress(feed, monitor, faults, started, args.mails):
+            feed.join()
+            faults.join()
+            ended = time.monotonic()
+            log(f"chaos: faults and mail done after {ended - started:.0f} s; settling")
+            settle_s = settle(deps, feed, world, args.settle_timeout, ended)
+        monitor.stop()
+        log("chaos: counting against ground truth")
+        mail = truth.read_mail(deps, [(d.mailbox, d.gmail_id) for d in feed.snapshot()])
+        acks = truth.read_acks(deps, world)
+        result: dict[str, Any] = {
+            "flavour": product.flavour, "seed": args.seed, "seconds": args.seconds, "mailboxes": list(world.mailboxes),
+            "mail": mail.to_json(), "acks": acks.to_json(),
+            "faults": {"injected": dict(faults.injected), "not_applicable": dict(faults.not_applicable),
+                       "errors": faults.errors, "kills": [k.process for k in faults.kills],
+                       "schedule": [e.to_json() for e in events]},
+            "run_s": round(ended - started, 1),
+            "settle_s": None if settle_s is None else round(settle_s, 1),
+            "longest_stall_s": round(monitor.tracker.longest(time.monotonic()), 1),
+            "stalls": {"measured": len(monitor.tracker.stalls), "unresolved": monitor.tracker.unresolved(),
+                       "longest_without_clock_jump_s": round(
+                           monitor.tracker.longest_without(clock.jumps, time.monotonic()), 1),
+                       "seconds": sorted((round(st.seconds, 1) for st in monitor.tracker.stalls
+                                          if st.seconds is not None), reverse=True)},
+            "clock_advanced_s": clock.offset,
+        }
+        result["bar"] = bar(result)
+        return result
+
+
+def delivered(feed: MailFeed) -> dict[str, int]:
+    counts = dict.fromkeys(feed.mailboxes, 0)
+    for mail in feed.snapshot():
+        counts[mail.mailbox] += 1
+    return counts
+
+
+def settle(deps: Deps, feed: MailFeed, world: World, timeout: float, since: float) -> float | None:
+    """Seconds from `since` until every mail is recorded and no acknowledgement is on its way; None on timeout."""
+    deadline = since + timeout
+    want = delivered(feed)
+    while time.monotonic() < deadline:
+        try:
+            if truth.recorded_per_mailbox(deps, world.mailboxes) == want and truth.unsettled_acks(deps) == 0:
+                return time.monotonic() - since
+        except Exception as exc:  # the store busy a moment (a process just killed): look again
+            log(f"  settle check failed: {exc!r}")
+        time.sleep(SETTLE_POLL_S)
+    return None
+
+
+class Progress:
+    """A progress line every PROGRESS_EVERY_S on stderr while the soak runs."""
+
+    def __init__(self, feed: MailFeed, monitor: StallMonitor, faults: FaultRunner, started: float,
+                 total: int) -> None:
+        self._args = (feed, monitor, faults, started, total)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chaos-progress", daemon=True)
+
+    def __enter__(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        feed, monitor, faults, started, total = self._args
+        while not self._stop.wait(PROGRESS_EVERY_S):
+            recorded = sum(monitor.last.values())
+            log(f"  {time.monotonic() - started:5.0f} s: delivered {len(feed.snapshot())}/{total}, recorded "
+                f"{recorded}, faults {sum(faults.injected.values())}, kills {len(faults.kills)}")
+
+
+def main(args: argparse.Namespace) -> int:
+    result = run(args)
+    print(json.dumps(result) if args.json else text(result), flush=True)
+    return 0 if result["bar"]["passed"] else 1
