@@ -28,6 +28,7 @@ class RoundRobinProxy:
         self.instances = list(instances)
         self.timeout = timeout  # the subscription's ack deadline: a request is never cut short before it
         self.counts: Counter[str] = Counter()
+        self._busy: Counter[str] = Counter()  # requests in flight, by instance
         self._turn = itertools.count()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -49,14 +50,16 @@ class RoundRobinProxy:
         self._httpd.server_close()
 
     def choose(self) -> Instance | None:
-        """The next instance that is up, in turn; None when all are down."""
+        """The next instance in turn that is up and idle, else the next that is up (its request waits, as
+        the platform queues a request for a busy instance); None when all are down."""
         with self._lock:
             first = next(self._turn)
-        for step in range(len(self.instances)):
-            instance = self.instances[(first + step) % len(self.instances)]
-            if instance.is_up():
-                return instance
-        return None
+            order = [self.instances[(first + step) % len(self.instances)] for step in range(len(self.instances))]
+            up = [instance for instance in order if instance.is_up()]
+            chosen = next((i for i in up if not self._busy[i.name]), up[0] if up else None)
+            if chosen is not None:
+                self._busy[chosen.name] += 1
+        return chosen
 
     def forward(self, method: str, path: str, headers: dict[str, str],
                 body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -72,6 +75,8 @@ class RoundRobinProxy:
             return self._answer("502", 502, f"instance {instance.name} failed: {exc}".encode())
         finally:
             connection.close()
+            with self._lock:
+                self._busy[instance.name] -= 1
         with self._lock:
             self.counts[instance.name] += 1
         kept = {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP}

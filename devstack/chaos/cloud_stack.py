@@ -39,6 +39,8 @@ from gmail_tickets.services.connect import connect_mailbox
 log = logging.getLogger(__name__)
 PROJECT = "chaos-cloud"
 BUCKET = "chaos-cloud-mail"
+# As infra/terraform/functions.tf deploys them: signature, timeout, requests at a time per instance (None: many).
+FUNCTIONS = {"ingest": ("cloudevent", 540, 1), "send": ("cloudevent", 300, 1), "sweep": ("http", 120, None)}
 EMULATOR_VARIABLES = ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
                       "GOOGLE_CLOUD_PROJECT")
 
@@ -124,13 +126,16 @@ class CloudStack:
             time.sleep(0.2)
 
     def stop(self) -> None:
-        """Everything down (instances, proxies, emulators; the scheduler first). Idempotent."""
+        """Everything down: the scheduler and the Pub/Sub emulator first (nothing more is delivered), then the
+        instances, the proxies and the other emulators. Idempotent."""
         if self._stopped:
             return
         self._stopped = True
         self._stop.set()
         if self._scheduler is not None:
             self._scheduler.join(70)
+        if "pubsub" in self._emulators:
+            self._emulators["pubsub"].stop()
         for instance in self._instances.values():
             instance.stop()
         for proxy in self._proxies.values():
@@ -187,8 +192,10 @@ class CloudStack:
         deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, world.client_secret)
         deps.secrets.put(secret_names.RELAY_PASSWORD, world.relay.password)
 
-        process_env = {**os.environ, **env}
-        for target, signature in (("ingest", "cloudevent"), ("send", "cloudevent"), ("sweep", "http")):
+        for target, (signature, timeout, concurrency) in FUNCTIONS.items():
+            # functions-framework's gunicorn: THREADS requests at a time, a request cut off after its timeout
+            process_env = {**os.environ, **env, "CLOUD_RUN_TIMEOUT_SECONDS": str(timeout),
+                           **({"THREADS": str(concurrency)} if concurrency else {})}
             names = [f"{target}-{n}" for n in range(1, self._sizes[target] + 1)] if target in self._sizes else [target]
             for name in names:
                 self._instances[name] = Instance(name, target, signature, process_env, state,
