@@ -108,7 +108,8 @@ class CloudStack:
         Messages in flight — published, not yet acknowledged — are lost with it, and publishes during the gap
         fail. Google's Pub/Sub never loses an acknowledged publish, so this is harsher than production, and it is
         exactly what the sweep's reconciliation (a sync of every mailbox, republishing notifications whose time
-        has come) must cover."""
+        has come) must cover. Seen here: a publish the product began while the emulator was down does not
+        complete once it is back, but waits out its timeout (PubSubPublisher's 30 s), holding its instance."""
         with self._broker_lock:
             old = self._emulators["pubsub"]
             port = int(old.host.rsplit(":", 1)[1])
@@ -133,7 +134,7 @@ class CloudStack:
         self._stopped = True
         self._stop.set()
         if self._scheduler is not None:
-            self._scheduler.join(70)
+            self._scheduler.join(2)  # a sweep call in progress ends with its instance, below
         if "pubsub" in self._emulators:
             self._emulators["pubsub"].stop()
         for instance in self._instances.values():
