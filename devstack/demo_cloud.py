@@ -13,75 +13,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
 from devstack import emulators
+from devstack.cloud_functions import OUTBOUND_TOPIC, PROJECT, TOPICS, make_bucket, product_env, push_to, serve_function
 from devstack.demo import SUPPORT_ADDRESS, Outbound, deliver_and_report, relay_line
 from devstack.gmail_sim import GmailSimulator, SimConfig, SimServer
 from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.services.connect import account_kind_of, connect_mailbox
 
-PROJECT = "demo-local"
-REPO = Path(__file__).resolve().parents[1]
-OUTBOUND_TOPIC = "outbound-mail"
-TOPICS = ("gmail-push", "mailbox-sync")  # to ingest; OUTBOUND_TOPIC to send
 BUCKET = "demo-local-mail"
-
-
-def make_bucket(name: str) -> None:
-    """In the cloud Terraform makes the bucket; here the demo does, on the local Cloud Storage server."""
-    from google.cloud import storage
-
-    storage.Client(project=PROJECT).create_bucket(name)
-
-
-def serve_function(target: str, signature: str, env: dict[str, str], log_dir: Path) -> tuple[subprocess.Popen, str]:
-    """Run one entry point of functions/main.py under functions-framework, as Cloud Functions does."""
-    port = emulators.free_port()
-    binary = Path(sys.executable).with_name("functions-framework")
-    log = open(log_dir / f"{target}.log", "wb")  # noqa: SIM115 - lives as long as the process
-    process = subprocess.Popen(
-        [str(binary), "--source", str(REPO / "functions" / "main.py"), "--target", target,
-         "--signature-type", signature, "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"functions-framework {target} exited; see {log_dir / (target + '.log')}")
-        try:
-            urllib.request.urlopen(url, timeout=0.5)
-            break
-        except urllib.error.HTTPError:
-            break  # it answers: a cloud_event target refuses GET, which is fine
-        except OSError:
-            time.sleep(0.1)
-    return process, url
-
-
-def push_to(function_url: str, topics: tuple[str, ...], target: str) -> None:
-    """Topics and push subscriptions on the Pub/Sub emulator, delivering to the function `target` at its URL."""
-    from google.cloud import pubsub_v1
-
-    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
-    for topic in topics:
-        topic_path = publisher.topic_path(PROJECT, topic)
-        publisher.create_topic(name=topic_path)
-        subscriber.create_subscription(
-            name=subscriber.subscription_path(PROJECT, f"{topic}-to-{target}"),
-            topic=topic_path,
-            push_config=pubsub_v1.types.PushConfig(push_endpoint=function_url),
-            ack_deadline_seconds=60,
-        )
 
 
 def run_cloud(args: argparse.Namespace) -> int:
@@ -103,31 +50,17 @@ def run_cloud(args: argparse.Namespace) -> int:
         stack.callback(server.stop)
         relay = stack.enter_context(RelayServer(state / "relay"))
 
-        env = {
-            **os.environ,
-            "GT_STORE": "firestore",
-            "GT_PUBLISHER": "pubsub",
-            "GOOGLE_CLOUD_PROJECT": PROJECT,
-            "GT_GMAIL_ROOT_URL": server.url,
-            "GT_TOKEN_URI": server.url.rstrip("/") + "/token",
-            "GT_OAUTH_CLIENT_ID": credentials.client_id,
-            "GT_SECRETS_FILE": str(state / "secrets.json"),
-            "GT_BLOBS": "gcs",
-            "GT_BUCKET": BUCKET,
-            "GT_OUTBOUND_TOPIC": OUTBOUND_TOPIC,
-            **relay.env(),
-        }
+        env = {**os.environ, **product_env(project=PROJECT, sim_url=server.url, client_id=credentials.client_id,
+                                           secrets_file=state / "secrets.json", bucket=BUCKET,
+                                           relay_env=relay.env())}
         config = bootstrap.Config.from_env(env)
         deps = bootstrap.build(config)
         deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, credentials.client_secret)
         deps.secrets.put(secret_names.RELAY_PASSWORD, relay.password)
 
-        ingest, ingest_url = serve_function("ingest", "cloudevent", env, state)
-        stack.callback(ingest.terminate)
-        send, send_url = serve_function("send", "cloudevent", env, state)
-        stack.callback(send.terminate)
-        sweep, sweep_url = serve_function("sweep", "http", env, state)
-        stack.callback(sweep.terminate)
+        ingest_url = stack.enter_context(serve_function("ingest", "cloudevent", env, state)).url + "/"
+        send_url = stack.enter_context(serve_function("send", "cloudevent", env, state)).url + "/"
+        sweep_url = stack.enter_context(serve_function("sweep", "http", env, state)).url + "/"
         push_to(ingest_url, TOPICS, "ingest")
         push_to(send_url, (OUTBOUND_TOPIC,), "send")
         connect_mailbox(deps, SUPPORT_ADDRESS, credentials.refresh_token, watch=True)

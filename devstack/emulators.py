@@ -109,8 +109,9 @@ class Emulator:
     name: str
     host: str
     process: subprocess.Popen[bytes]
-    log: BinaryIO  # the emulator's output, in an already-unlinked temp file: nothing to clean up, ever
+    log: BinaryIO  # its output: an already-unlinked temp file (nothing to clean up, ever), or the log_path given
     startup_seconds: float
+    log_start: int = 0  # where this process's output begins in a log file shared with earlier runs
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -129,7 +130,8 @@ class Emulator:
         try:
             fd = self.log.fileno()
             size = os.fstat(fd).st_size
-            return os.pread(fd, last_bytes, max(0, size - last_bytes)).decode(errors="replace")
+            start = max(self.log_start, size - last_bytes)
+            return os.pread(fd, size - start, start).decode(errors="replace")
         except (OSError, ValueError):
             return ""
 
@@ -151,6 +153,12 @@ class Emulator:
                 _signal_group(self.process, signal.SIGKILL)
                 self.process.wait(timeout)
         self.log.close()
+
+    def kill(self) -> None:
+        """SIGKILL its whole process group at once (a crash, not a shutdown; a child its leader left behind
+        too), then reap it."""
+        _signal_group(self.process, signal.SIGKILL)
+        self.stop()
 
     def __enter__(self) -> Emulator:
         return self
@@ -181,11 +189,13 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-def _parent_death_hook() -> Callable[[], None] | None:
+def _parent_death_hook(thread_bound: bool = False) -> Callable[[], None] | None:
     """On Linux: ask the kernel to SIGTERM the emulator when its parent dies, so even os._exit (pytest-timeout)
-    or a SIGKILL of Python leaves no java behind. Only from the main thread: the signal follows the creating
-    thread, and a worker thread ending would otherwise take the emulator with it."""
-    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+    or a SIGKILL of Python leaves no java behind. Only from the main thread (the signal follows the creating
+    thread, and a worker thread ending would otherwise take the emulator with it), unless `thread_bound`: the
+    caller is a thread that lives exactly as long as the process should (a supervisor of one instance)."""
+    on_main = threading.current_thread() is threading.main_thread()
+    if not sys.platform.startswith("linux") or not (on_main or thread_bound):
         return None
     try:
         prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -211,8 +221,12 @@ def is_ready(host: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None, timeout: float,
-            ready: Callable[..., bool] = is_ready) -> Emulator:
+def launch(name: str, command_for: Callable[[int], list[str]], port: int | None, timeout: float,
+           ready: Callable[..., bool] = is_ready, *, env: dict[str, str] | None = None,
+           log_path: Path | None = None, thread_bound: bool = False) -> Emulator:
+    """Start any local server of ours (an emulator, a functions-framework instance) in its own process group;
+    returns once `ready(host)`. `env`: its environment (ours by default); `log_path`: append its output there
+    (else to an unlinked temp file); `thread_bound`: see _parent_death_hook."""
     attempts = 1 if port is not None else 3
     last_log = ""
     for _ in range(attempts):
@@ -222,20 +236,26 @@ def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None
             if port is not None:
                 raise EmulatorError(f"something already answers on {host}")
             continue
-        log_fd, log_name = tempfile.mkstemp(prefix=f"{name}-emulator-", suffix=".log")
-        log_reader = open(log_name, "rb")  # noqa: SIM115 - the Emulator owns it until stop()
-        os.unlink(log_name)  # gone from /tmp at once; the java process and we keep our handles
+        if log_path is None:
+            log_fd, log_name = tempfile.mkstemp(prefix=f"{name}-emulator-", suffix=".log")
+            log_reader = open(log_name, "rb")  # noqa: SIM115 - the Emulator owns it until stop()
+            os.unlink(log_name)  # gone from /tmp at once; the java process and we keep our handles
+        else:
+            log_fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            log_reader = open(log_path, "rb")  # noqa: SIM115 - the Emulator owns it until stop()
+        log_start = os.fstat(log_fd).st_size
         started = time.monotonic()
         with os.fdopen(log_fd, "wb") as log:
             process = subprocess.Popen(
                 command_for(chosen),
                 stdin=subprocess.DEVNULL,
+                env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_parent_death_hook(),
+                preexec_fn=_parent_death_hook(thread_bound),
             )
-        emulator = Emulator(name, host, process, log_reader, 0.0)
+        emulator = Emulator(name, host, process, log_reader, 0.0, log_start)
         with _live_lock:
             _live.add(emulator)
         deadline = started + timeout
@@ -260,14 +280,14 @@ def _launch(name: str, command_for: Callable[[int], list[str]], port: int | None
     raise EmulatorError(f"{name} emulator did not start: {last_log}")
 
 
-def start_firestore(port: int | None = None, *, timeout: float = 60.0) -> Emulator:
+def start_firestore(port: int | None = None, *, timeout: float = 60.0, log_path: Path | None = None) -> Emulator:
     """Start Google's Firestore emulator on 127.0.0.1 (a free port unless given); returns once it answers."""
-    return _launch("firestore", firestore_command, port, timeout)
+    return launch("firestore", firestore_command, port, timeout, log_path=log_path)
 
 
-def start_pubsub(port: int | None = None, *, timeout: float = 60.0) -> Emulator:
+def start_pubsub(port: int | None = None, *, timeout: float = 60.0, log_path: Path | None = None) -> Emulator:
     """Start Google's Pub/Sub emulator on 127.0.0.1 (a free port unless given); returns once it answers."""
-    return _launch("pubsub", pubsub_command, port, timeout)
+    return launch("pubsub", pubsub_command, port, timeout, log_path=log_path)
 
 
 def wipe_firestore(host: str, project: str) -> None:
@@ -302,12 +322,12 @@ def gcs_is_ready(host: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def start_gcs(port: int | None = None, *, timeout: float = 30.0) -> Emulator:
+def start_gcs(port: int | None = None, *, timeout: float = 30.0, log_path: Path | None = None) -> Emulator:
     """Start a Cloud Storage emulator on 127.0.0.1 (a free port unless given); returns once it answers.
 
     Point google-cloud-storage at it with gmail_tickets.adapters.gcs_blobs.emulator_client(emulator.host, ...)
     (or STORAGE_EMULATOR_HOST=emulator.url). It keeps everything in memory: stop() forgets every bucket."""
-    return _launch("gcs", gcs_command, port, timeout, ready=gcs_is_ready)
+    return launch("gcs", gcs_command, port, timeout, ready=gcs_is_ready, log_path=log_path)
 
 
 def wipe_gcs(host: str) -> None:

@@ -1,0 +1,113 @@
+"""The platform's load balancer in front of a function's instances, in the harness's process.
+
+A Pub/Sub push subscription delivers to ONE endpoint; Cloud Functions spreads those requests over the function's
+instances. This proxy does the same round robin over Instance objects, skipping the ones that are down. When the
+chosen instance dies under a request (the connection breaks) it answers 502, and 503 when none is up: a non-2xx
+answer is what makes Pub/Sub deliver the message again, as Google's front end does for a crashed instance.
+"""
+
+from __future__ import annotations
+
+import http.client
+import itertools
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from devstack.chaos.cloud_instances import Instance
+
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "host", "content-length"})
+
+
+class RoundRobinProxy:
+    """`url` stands for the function; requests go to `instances` in turn. `counts`: forwarded (by instance
+    name), "502" and "503" answers."""
+
+    def __init__(self, name: str, instances: list[Instance], *, timeout: float = 600.0) -> None:
+        self.name = name
+        self.instances = list(instances)
+        self.timeout = timeout  # the subscription's ack deadline: a request is never cut short before it
+        self.counts: Counter[str] = Counter()
+        self._busy: Counter[str] = Counter()  # requests in flight, by instance
+        self._turn = itertools.count()
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"proxy-{name}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/"
+
+    def start(self) -> RoundRobinProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Idempotent."""
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def choose(self) -> Instance | None:
+        """The next instance in turn that is up and idle, else the next that is up (its request waits, as
+        the platform queues a request for a busy instance); None when all are down."""
+        with self._lock:
+            first = next(self._turn)
+            order = [self.instances[(first + step) % len(self.instances)] for step in range(len(self.instances))]
+            up = [instance for instance in order if instance.is_up()]
+            chosen = next((i for i in up if not self._busy[i.name]), up[0] if up else None)
+            if chosen is not None:
+                self._busy[chosen.name] += 1
+        return chosen
+
+    def forward(self, method: str, path: str, headers: dict[str, str],
+                body: bytes) -> tuple[int, dict[str, str], bytes]:
+        instance = self.choose()
+        if instance is None:
+            return self._answer("503", 503, b"no instance is up")
+        connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=self.timeout)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset, cut off: the instance died
+            return self._answer("502", 502, f"instance {instance.name} failed: {exc}".encode())
+        finally:
+            connection.close()
+            with self._lock:
+                self._busy[instance.name] -= 1
+        with self._lock:
+            self.counts[instance.name] += 1
+        kept = {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP}
+        return response.status, kept, data
+
+    def _answer(self, count: str, status: int, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        with self._lock:
+            self.counts[count] += 1
+        return status, {"Content-Type": "text/plain"}, body
+
+
+def _handler_for(proxy: RoundRobinProxy) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _relay(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            status, out_headers, data = proxy.forward(self.command, self.path, headers, body)
+            try:
+                self.send_response(status)
+                for key, value in out_headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the pusher went away (a restarted Pub/Sub emulator): it delivers again, or lost it
+
+        do_GET = do_POST = _relay
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # one line per delivery would drown the harness's output
+
+    return Handler
