@@ -42,13 +42,17 @@ class OutboxTx(FirestoreTx):
 
     def automatic_mail_count(self, *, since: datetime, recipient: str | None = None,
                              account: str | None = None) -> int:
-        """A count aggregation in this transaction over one range of `auto_to_pos` or `auto_account_pos`."""
+        """A count aggregation over one range of `auto_to_pos` or `auto_account_pos`, run outside the
+        transaction (as FirestoreTx.query, for the same reason: a transactional count would lock the whole
+        outbox collection on the emulator). The account's send window, read in the transaction, still
+        serializes one account's sends; two accounts writing to one recipient at once may each miss the other's
+        newest record, an off-by-one in an anti-spam limit."""
         field, value = ("auto_to_pos", recipient) if recipient is not None else ("auto_account_pos", account)
         if value is None:
             raise ValueError("count by recipient or by account")
         query = keys.range_since(self._store._col("outbox"), field, keys.sender_prefix(value), since)
         with translated():
-            result = query.count(alias="n").get(transaction=self._tx)
+            result = query.count(alias="n").get()
         return int(result[0][0].value)
 
     def get_send_window(self, address: str) -> SendWindow:

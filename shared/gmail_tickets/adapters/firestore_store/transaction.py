@@ -56,7 +56,19 @@ class FirestoreTx:
         return records.from_doc(cls, snap.to_dict() or {}) if snap.exists else None
 
     def query(self, query: Query) -> list[DocumentSnapshot]:
-        return list(self._tx.get(query))
+        """A query run OUTSIDE the transaction, then the documents it found read again INSIDE it.
+
+        Why not a transactional query: a query in a pessimistic transaction locks more than its documents (the
+        Firestore emulator locks the whole collection), and a process killed mid-transaction leaves those locks
+        until the transaction idles out (~60 s on the emulator): every mailbox's ingest, which writes to the
+        same collection, would wait that long. Document reads lock their documents only. What this gives up is
+        phantom protection (an entry another transaction creates meanwhile is not seen): mail of one mailbox is
+        ingested by one sync at a time (its sync lease), which is what makes that safe here."""
+        found = self._store._stream(query)
+        if not found:
+            return []
+        snaps = {snap.reference.path: snap for snap in self._tx.get_all([s.reference for s in found])}
+        return [snaps[s.reference.path] for s in found if snaps[s.reference.path].exists]
 
     def set(self, ref: DocumentReference, doc: Doc) -> None:
         self._tx.set(ref, doc)
