@@ -53,7 +53,8 @@ class CloudStack:
     def __init__(self, *, ingest_instances: int = 2, send_instances: int = 2, sweep_interval: float = 3.0,
                  restart_delay: float = 1.0, delivery: Delivery = PRODUCTION,
                  settings_env: dict[str, str] | None = None) -> None:
-        """`settings_env`: GT_* variables of behaviour for the product (say a soak's own lease length)."""
+        """`settings_env`: GT_* variables of behaviour for this stack only (say a test's own lease length), on top
+        of the world's product_env that every flavour runs with."""
         self._sizes = {"ingest": ingest_instances, "send": send_instances}
         self._sweep_interval = sweep_interval
         self._restart_delay = restart_delay
@@ -188,7 +189,7 @@ class CloudStack:
         env = {**hosts, **product_env(project=PROJECT, sim_url=world.sim_url, client_id=world.client_id,
                                       secrets_file=state / "secrets.json", bucket=BUCKET,
                                       relay_env=world.relay.env()),
-               "GT_CLOCK_OFFSET_FILE": str(world.clock_file), **self._settings_env}
+               "GT_CLOCK_OFFSET_FILE": str(world.clock_file), **world.product_env, **self._settings_env}
         deps = bootstrap.build(bootstrap.Config.from_env(env))  # also makes the ticket-token key, before any instance
         deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, world.client_secret)
         deps.secrets.put(secret_names.RELAY_PASSWORD, world.relay.password)

@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("target", nargs="?", default="ingest",
                        choices=["ingest", "sim", "coldstart", "send", "hostile", "chaos"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.add_argument("--mails", type=int, default=None, help="mails to deliver (default 1000; chaos: 1500)")
+    bench.add_argument("--mails", type=int, default=None, help="mails to deliver (default 1000; chaos: 1500, "
+                                                                          "the cloud flavour at most 2.5 a second)")
     bench.add_argument("--latency", type=float, default=0.05, help="simulated Gmail latency per call, seconds")
     bench.add_argument("--store", choices=["sqlite", "firestore"], default="sqlite")
     bench.add_argument("--trickle-seconds", type=float, default=30.0)
