@@ -1,6 +1,7 @@
 """The bounded chaos soak, per flavour, as a user runs it: `gmail-tickets bench chaos --mails 300 --seconds 60`.
 
-The product runs as processes that get SIGKILLed, against Gmail 5xx/429 and latency bursts, push delayed and
+The cloud flavour gets 150 mails (its rate cap on this machine, 2.5 mails/s: harness.MAX_MAIL_RATE), the embedded
+one 300. The product runs as processes that get SIGKILLed, against Gmail 5xx/429 and latency bursts, push delayed and
 dropped, a broker restart (cloud), the relay down for 20 s and for 5 minutes and 2 hours of advanced clock, and a
 send limit crossed mid-run; the soak then counts from ground truth. Asserted: the bar of issue 13 from the soak's
 own JSON (0 missing, 0 duplicated mails and acknowledgements, longest stall after a kill ≤ 35 s, settled ≤ 60 s),
@@ -20,21 +21,19 @@ from devstack.chaos.schedule import BROKER_RESTART, KINDS, PUSH_DELAY, PUSH_DROP
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-CLOUD_STACK = REPO / "devstack" / "chaos" / "cloud_stack.py"
+MAILS = {"embedded": 300, "cloud": 150}
 
 
 @pytest.mark.parametrize("flavour", ["embedded", "cloud"])
 def test_the_bounded_soak_meets_the_bar(flavour: str) -> None:
-    if flavour == "cloud" and not CLOUD_STACK.exists():
-        pytest.skip("SKIP IS A FAILURE IN CI: devstack/chaos/cloud_stack.py (the cloud flavour) is not merged yet")
     cli = Path(sys.executable).with_name("gmail-tickets")
-    done = subprocess.run([str(cli), "bench", "chaos", "--flavour", flavour, "--mails", "300", "--seconds", "60",
+    done = subprocess.run([str(cli), "bench", "chaos", "--flavour", flavour, "--mails", str(MAILS[flavour]),
+                           "--seconds", "60",
                            "--settle-timeout", "90", "--json"], capture_output=True, text=True, timeout=400)
     out = json.loads(done.stdout.strip().splitlines()[-1])
     summary = {k: out[k] for k in ("mail", "acks", "settle_s", "longest_stall_s", "stalls", "bar")}
     summary["faults"] = {k: v for k, v in out["faults"].items() if k != "schedule"}
-    assert out["mail"]["delivered"] == 300
+    assert out["mail"]["delivered"] == MAILS[flavour], summary
     expected = set(KINDS) - ({BROKER_RESTART, PUSH_DELAY, PUSH_DROP} if flavour == "embedded" else set())
     assert set(out["faults"]["injected"]) == expected, summary
     assert out["faults"]["errors"] == [], summary
