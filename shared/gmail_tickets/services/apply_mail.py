@@ -23,10 +23,12 @@ from gmail_tickets.domain.disposition import (
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
 from gmail_tickets.domain.ticket_lifecycle import customer_replied
-from gmail_tickets.ports import LedgerUnit, SetAsideUnit, TicketUnit, UnitOfWork
+from gmail_tickets.domain.triggers import after_customer_reply
+from gmail_tickets.ports import LedgerUnit, OutboxUnit, SetAsideUnit, TicketUnit, UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import KeptMail, Recorded
 from gmail_tickets.services.notifications import acknowledgement, recent_automatic_mail
+from gmail_tickets.services.trigger_mail import trigger_mail
 
 
 def record_id(connection: str, gmail_message_id: str) -> str:
@@ -51,13 +53,14 @@ class MailWriter:
             case NewTicket(mentions=mentions, matched_by=matched_by, follow_up_of=follow_up_of):
                 return self._new_ticket(uow, mentions, matched_by, follow_up_of)
             case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined, ticket=read):
-                comment_id = self._comment(uow, ticket_id, matched_by).id
+                comment = self._comment(uow, ticket_id, matched_by)
                 changed = joined or (dataclasses.replace(read) if read is not None else None)
                 # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py).
                 if changed is not None and (customer_replied(changed, self.now) or joined is not None):
                     uow.put_ticket(changed)
-                self._ledger(uow, Outcome.COMMENT, ticket_id, comment_id)
-                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by)
+                self._ledger(uow, Outcome.COMMENT, ticket_id, comment.id)
+                told = self._tell_assignee(uow, changed, comment) if changed is not None else None
+                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told)
             case Suspend(reason=reason):
                 self._suspend(uow, reason)
                 return Recorded(gmail_id, Outcome.SUSPENDED, reason=reason)
@@ -104,6 +107,17 @@ class MailWriter:
         )
         uow.add_comment(comment)
         return comment
+
+    def _tell_assignee(self, uow: OutboxUnit, ticket: Ticket, comment: Comment) -> str | None:
+        """The customer's mail on an assigned ticket: its assignee's mail, in this unit (domain/triggers.py)."""
+        fired = after_customer_reply(ticket, comment.id, author=self.kept.mail.from_address, brand=self.ctx.brand,
+                                     importing=self.ctx.importing)
+        mail = None if fired is None else trigger_mail(self.deps, ticket, fired, brand=self.ctx.brand,
+                                                       ours=self.ctx.ours, now=self.now, comment=comment.body_text)
+        if mail is None:
+            return None
+        uow.put_notification(mail)
+        return mail.id
 
     def _new_ticket(self, uow: UnitOfWork, mentions: int | None, matched_by: str | None,
                     follow_up_of: int | None = None) -> Recorded:
