@@ -111,7 +111,7 @@ def test_setup_invite_sign_in_refusal_and_a_named_reply(browser: Any, people_con
     ticket = next(t for t in console.deps.store.list_tickets(limit=50) if t.requester)
     agent.goto(f"{console.url}/tickets/{ticket.id}")
     agent.get_by_label("Your reply").fill("Thanks, we are on it.")
-    agent.get_by_role("button", name="Add reply").click()
+    agent.get_by_role("button", name="Submit").click()
     agent.wait_for_url(f"{console.url}/tickets/{ticket.id}")
     last = agent.locator("li.comment").last
     assert last.get_by_role("heading", name=f"Agent reply by Ana ({AGENT})").is_visible()
