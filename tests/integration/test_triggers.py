@@ -4,6 +4,7 @@ per (ticket, event); internal notes, an agent's own actions, imported mail and t
 
 from __future__ import annotations
 
+import dataclasses
 from email import message_from_bytes, policy
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from devstack.gmail_sim import GmailSimulator, SimServer
 from devstack.relay_server import RelayServer
 from gmail_tickets.domain.model import Brand, TriggerSetting
 from gmail_tickets.domain.outbox import Notification
+from gmail_tickets.domain.people import Agent
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.domain.triggers import Trigger
@@ -30,6 +32,8 @@ ANA, BO = "ana@acme.test", "bo@acme.test"
 @pytest.fixture
 def harness(sim: GmailSimulator, sim_server: SimServer, store, tmp_path: Path,  # type: ignore[no-untyped-def]
             relay: RelayServer) -> SendHarness:
+    for email, name in ((ANA, "Ana"), (BO, "Bo")):
+        store.save_agent(Agent(email, name))
     return SendHarness(sim, sim_server, store, tmp_path, relay)
 
 
@@ -73,6 +77,17 @@ def test_assignment_and_the_customer_s_reply_mail_the_assignee_through_the_relay
     assert told.event == f"customer-reply:{comment.id}" and told.to == (ANA,) and "It is the X200" in told.text
     assert send_notification(harness.deps, told.id).via == "relay"
     assert harness.relay_copies()[told.message_id] == 1
+
+    ana = harness.store.get_agent(ANA)
+    assert ana is not None
+    harness.store.save_agent(dataclasses.replace(ana, active=False))  # deactivated: no longer told
+    harness.deliver(customer_mail(reply_to=first))
+    sync_mailbox(harness.deps, SUPPORT)
+    assert len(harness.store.comments(ticket_id)) == 4  # the mail is on the ticket ...
+    assert len(_events(harness, ticket_id, "customer-reply:")) == 1  # ... and nobody is told
+    update_ticket(harness.deps, ticket_id, FieldChanges(assignee="dana@customer.example"), actor="Bo",
+                  actor_email=BO, version=None)  # an outside address in the assignee field is never mailed
+    assert len(_events(harness, ticket_id, "assigned:")) == 1
 
 
 def test_nobody_is_told_of_their_own_act_and_notes_tell_nobody(harness: SendHarness) -> None:

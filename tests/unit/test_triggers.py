@@ -67,20 +67,31 @@ ASSIGN_OFF = Brand("b", "B", triggers={"assignee-assigned": TriggerSetting(enabl
 ])
 def test_what_an_agent_change_fires(entries: list[TimelineEntry], actor: str | None, brand: Brand | None,
                                     ticket: Ticket, public: bool, expected: list[Fired]) -> None:
-    assert after_agent_change(ticket, entries, brand=brand, actor_email=actor, public=public) == expected
+    assert after_agent_change(ticket, entries, brand=brand, actor_email=actor, agents={ANA, BO},
+                              public=public) == expected
 
 
-@pytest.mark.parametrize(("ticket", "author", "importing", "brand", "expected"), [
-    (_ticket(assignee=ANA), DANA, False, None, Fired(Trigger.ASSIGNEE_CUSTOMER_REPLY, "customer-reply:c9", ANA)),
-    (_ticket(), DANA, False, None, None),  # nobody assigned
-    (_ticket(assignee=ANA), DANA, True, None, None),  # imported mail
-    (_ticket(assignee=ANA), "Ana@Acme.example", False, None, None),  # the assignee's own mail
+def test_only_an_active_agent_is_told_of_an_assignment() -> None:
+    """A mistyped or outside address in the assignee field is never mailed the ticket."""
+    entries = [_entry("assignee", "dana@customer.example")]
+    assert after_agent_change(_ticket(), entries, brand=None, actor_email=ANA, agents={ANA, BO}) == []
+    assert after_agent_change(_ticket(), [_entry("assignee", BO)], brand=None, actor_email=ANA, agents={ANA}) == []
+
+
+@pytest.mark.parametrize(("ticket", "author", "importing", "brand", "active", "expected"), [
+    (_ticket(assignee=ANA), DANA, False, None, True,
+     Fired(Trigger.ASSIGNEE_CUSTOMER_REPLY, "customer-reply:c9", ANA)),
+    (_ticket(), DANA, False, None, True, None),  # nobody assigned
+    (_ticket(assignee=ANA), DANA, True, None, True, None),  # imported mail
+    (_ticket(assignee=ANA), "Ana@Acme.example", False, None, True, None),  # the assignee's own mail
+    (_ticket(assignee=ANA), DANA, False, None, False, None),  # the assignee is no (longer an) active agent
     (_ticket(assignee=ANA), DANA, False,
-     Brand("b", "B", triggers={"assignee-customer-reply": TriggerSetting(enabled=False)}), None),
+     Brand("b", "B", triggers={"assignee-customer-reply": TriggerSetting(enabled=False)}), True, None),
 ])
 def test_what_a_customer_reply_fires(ticket: Ticket, author: str, importing: bool, brand: Brand | None,
-                                     expected: Fired | None) -> None:
-    assert after_customer_reply(ticket, "c9", author=author, brand=brand, importing=importing) == expected
+                                     active: bool, expected: Fired | None) -> None:
+    assert after_customer_reply(ticket, "c9", author=author, brand=brand, importing=importing,
+                                assignee_active=active) == expected
 
 
 def test_defaults_on_and_off_and_the_brand_s_own_texts() -> None:

@@ -16,7 +16,7 @@ nothing; nobody is mailed about their own action.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from gmail_tickets.domain.model import Brand, Ticket
@@ -88,17 +88,18 @@ def _same(a: str | None, b: str | None) -> bool:
 
 
 def after_agent_change(ticket: Ticket, entries: Sequence[TimelineEntry], *, brand: Brand | None,
-                       actor_email: str | None, public: bool = True) -> list[Fired]:
+                       actor_email: str | None, agents: Collection[str], public: bool = True) -> list[Fired]:
     """What an agent's change fired, from the timeline entries it made (`ticket` as it is after the change):
-    the new assignee is told unless they assigned themselves; the requester is told of a solve (when the brand
-    has that on, the ticket was not imported, and the requester did not solve it). An internal note
-    (`public=False`) fires nothing, whatever it changed."""
+    the new assignee is told unless they assigned themselves or are no active agent (`agents`, lower-cased: a
+    mistyped or outside address in the assignee field is never mailed the ticket); the requester is told of a
+    solve (when the brand has that on, the ticket was not imported, and the requester did not solve it). An
+    internal note (`public=False`) fires nothing, whatever it changed."""
     if ticket.id is None or not public:
         return []
     fired: list[Fired] = []
     for entry in entries:
         if (entry.field == "assignee" and entry.new and not _same(entry.new, actor_email)
-                and is_on(brand, Trigger.ASSIGNEE_ASSIGNED)):
+                and entry.new.strip().lower() in agents and is_on(brand, Trigger.ASSIGNEE_ASSIGNED)):
             fired.append(Fired(Trigger.ASSIGNEE_ASSIGNED, f"assigned:{ticket.id}:{entry.version}", entry.new))
         if (entry.field == "status" and entry.new == TicketStatus.SOLVED and not ticket.suppress_triggers
                 and ticket.requester and not _same(ticket.requester, actor_email)
@@ -108,10 +109,10 @@ def after_agent_change(ticket: Ticket, entries: Sequence[TimelineEntry], *, bran
 
 
 def after_customer_reply(ticket: Ticket, comment_id: str | None, *, author: str | None, brand: Brand | None,
-                         importing: bool) -> Fired | None:
+                         importing: bool, assignee_active: bool) -> Fired | None:
     """The assignee told of the customer's mail on their ticket; never for imported mail, a ticket with no
-    assignee, or mail the assignee wrote themselves."""
-    if importing or ticket.id is None or comment_id is None or not ticket.assignee:
+    assignee or one who is no active agent (`assignee_active`), or mail the assignee wrote themselves."""
+    if importing or ticket.id is None or comment_id is None or not ticket.assignee or not assignee_active:
         return None
     if _same(author, ticket.assignee) or not is_on(brand, Trigger.ASSIGNEE_CUSTOMER_REPLY):
         return None

@@ -101,6 +101,7 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
         if mail is not None:
             uow.put_notification(mail)
             queued.append(mail.id)
+        # a reply changes the status only (never the assignee): no agents need reading for an assignment
         context = ChangeContext(brand, frozenset(support | {ticket.connection.lower()}), tuple(conversation))
         queued.extend(queue_after_agent_change(deps, uow, ticket, entries, context, agent=author,
                                                agent_email=author_email, now=now))

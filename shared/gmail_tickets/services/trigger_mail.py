@@ -63,6 +63,7 @@ class ChangeContext:
     brand: Brand | None
     ours: frozenset[str]
     conversation: tuple[Comment, ...] = ()
+    agents: frozenset[str] = frozenset()  # the active agents' emails: who may be told of an assignment
 
     @classmethod
     def read(cls, deps: Deps, ticket_id: int, *, conversation: Sequence[Comment] | None = None,
@@ -75,7 +76,8 @@ class ChangeContext:
             ours |= {ticket.connection.lower()}
         if conversation is None:
             conversation = deps.store.comments(ticket_id) if solving else ()
-        return cls(brand, ours, tuple(conversation))
+        agents = frozenset(a.email.lower() for a in deps.store.list_agents() if a.active)
+        return cls(brand, ours, tuple(conversation), agents)
 
 
 def queue_after_agent_change(deps: Deps, uow: OutboxUnit, ticket: Ticket, entries: Sequence[TimelineEntry],
@@ -83,7 +85,8 @@ def queue_after_agent_change(deps: Deps, uow: OutboxUnit, ticket: Ticket, entrie
                        public: bool = True) -> list[str]:
     """Write the records an agent's change fired into `uow` (the change's own); return their ids to announce."""
     queued: list[str] = []
-    fired = triggers.after_agent_change(ticket, entries, brand=context.brand, actor_email=agent_email, public=public)
+    fired = triggers.after_agent_change(ticket, entries, brand=context.brand, actor_email=agent_email,
+                                        agents=context.agents, public=public)
     for one in fired:
         mail = trigger_mail(deps, ticket, one, brand=context.brand, ours=context.ours, now=now, agent=agent,
                             conversation=context.conversation)
