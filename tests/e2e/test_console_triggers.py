@@ -24,6 +24,7 @@ from tests.fixtures.browser import Console, deliver_all, running_console, screen
 
 ADMIN, ANA, BO = "amy@acme.example", "ana@acme.example", "bo@acme.example"
 SOLVED = "Notify requester of solved request"
+ASSIGNED = "Notify assignee of assignment"
 
 
 @dataclasses.dataclass
@@ -101,6 +102,15 @@ def test_assign_reply_reopen_notify_solve_close_and_follow_up(browser: Any, team
     ana.get_by_role("button", name="Sign out").click()
     _sign_in(ana, console.url, ANA)  # with the password she chose
 
+    admin.goto(console.url + "/brands")
+    assigned_form = admin.locator("form.trigger", has_text=ASSIGNED).first  # a text that cannot render: refused
+    assigned_form.get_by_label(f"Template: {ASSIGNED} (Acme Support)").fill("{{ agent.__class__ }} {{ unclosed")
+    with admin.expect_response(f"{console.url}/brands/default/triggers/assignee-assigned") as info:
+        assigned_form.get_by_role("button", name=f"Save: {ASSIGNED} (Acme Support)").click()
+    assert info.value.status == 400 and "Not saved: The template does not render" in admin.get_by_role(
+        "alert").first.inner_text()
+    assert admin.get_by_label(f"Template: {ASSIGNED} (Acme Support)").input_value() == (
+        "{{ agent.__class__ }} {{ unclosed")  # the draft kept
     admin.goto(console.url + "/brands")  # the solved mail is off by default: the admin turns it on
     solved = admin.locator("form.trigger", has_text=SOLVED).first
     assert solved.locator(".badge").inner_text() == "off"
@@ -155,6 +165,8 @@ def test_assign_reply_reopen_notify_solve_close_and_follow_up(browser: Any, team
     deliver_all(console.stack, [_mail("", answering=first, body="It jams again.")])
     follow_up = wait_for(lambda: next((t for t in console.stack.store.list_tickets(limit=50)
                                        if t.follow_up_of == ticket.id), None), what="follow-up ticket")
+    admin.goto(console.url + "/audit")
+    assert "Changed a brand's trigger" in admin.get_by_role("table", name="Audit log").inner_text()
     ana.goto(f"{console.url}/tickets/{follow_up.id}")
     ana.get_by_role("link", name=f"#{ticket.id}").click()
     ana.wait_for_url(url)
