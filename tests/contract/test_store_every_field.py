@@ -33,6 +33,8 @@ def _value(hint: Any, name: str, default: Any) -> Any:
     if origin in (list, tuple):
         item = _value(args[0], name, None)
         return [item] if origin is list else (item,)
+    if origin is dict:
+        return {_value(args[0], name, None): _value(args[1], name, None)}
     if hint is bool:
         return not default if isinstance(default, bool) else True
     if hint is int:

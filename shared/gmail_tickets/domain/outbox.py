@@ -46,6 +46,9 @@ class NotificationState(enum.StrEnum):
 class NotificationEvent(enum.StrEnum):
     TICKET_CREATED = "created"  # the acknowledgement to the requester
     AGENT_REPLY = "reply"  # an agent's reply, to the requester and the followers
+    ASSIGNED = "assigned"  # "assigned:{ticket}:{version}": the assignee told of the assignment
+    CUSTOMER_REPLY = "customer-reply"  # "customer-reply:{comment id}": the assignee told of the customer's mail
+    SOLVED = "solved"  # "solved:{ticket}:{version}": the requester told the ticket was solved
 
 
 Via = Literal["gmail", "relay"]
@@ -67,7 +70,7 @@ class Notification:
 
     id: str
     ticket_id: int
-    event: str  # "created", or "reply:<comment id>"
+    event: str  # "created", "reply:<comment id>", or a trigger's key (domain/triggers.py)
     connection: str  # the Gmail account (support address) it goes out from
     from_address: str
     to: tuple[str, ...]

@@ -120,7 +120,8 @@ class _Facts:
         return cls(deps.store.get_connection(address), deps.store.get_send_window(address))
 
     def route(self, deps: Deps, n: Notification, now: datetime) -> Route:
-        return route_notification(n, self.connection, self.window, send_limit=deps.settings.send_limit, now=now)
+        return route_notification(n, self.connection, self.window, send_limit=deps.settings.send_limit, now=now,
+                                  relay_configured=deps.relay is not None)
 
 
 def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
