@@ -110,6 +110,8 @@ def test_every_suspended_and_notification_field_round_trips(store: Store) -> Non
     store.atomically(work)
     assert store.list_suspended() == [suspended]
     assert store.get_notification(notification.id) == notification
+    stored = store.get_notification(notification.id)  # the resends after an interruption, which the console shows
+    assert stored is not None and stored.resent_after_interruption == 7 and stored.interruption_note is not None
 
 
 def test_the_sample_differs_from_the_default_in_every_field() -> None:
