@@ -16,9 +16,10 @@ class Settings:
         "Where users.watch sends Gmail's notifications; unset: `projects/$GOOGLE_CLOUD_PROJECT/topics/gmail-push`.")
     sync_topic: str = setting("mailbox-sync", "GT_SYNC_TOPIC", "Where the sweep asks for a sync of each mailbox.")
     # Short and renewed every third of it while the sync runs (services/heartbeat.py): a dead holder stalls its
-    # mailbox about this long, a live one keeps it however long the sync takes.
+    # mailbox about this long, a live one keeps it however long the sync takes. 10 s: a SIGKILL's stall is this
+    # plus the restart and the sync's own Gmail retries, and the soak's bar for it is 35 s (docs/benchmarks.md).
     lease_seconds: float = setting(
-        30.0, "GT_LEASE_SECONDS", "One sync per mailbox at a time; its holder renews the lease every third of this "
+        10.0, "GT_LEASE_SECONDS", "One sync per mailbox at a time; its holder renews the lease every third of this "
         "while it works, and a crashed holder's lease lapses after it.")
     fetch_chunk: int = setting(
         100, "GT_FETCH_CHUNK", "Mails fetched and committed per step (the Gmail adapter batches gets by 50).")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
-from gmail_tickets.domain.model import Brand, TemplateFailure, Ticket
+from gmail_tickets.domain.model import Brand, TemplateFailure, Ticket, TriggerSetting
+from gmail_tickets.domain.triggers import Trigger, is_on
 from gmail_tickets.ports import Store
 from gmail_tickets.services import template_sandbox
 from gmail_tickets.services.ack_template import current_failure, render_ack
@@ -52,3 +53,19 @@ def test_a_failure_is_not_kept_once_the_template_changed(store: Store) -> None:
                                              id=9), brand_name="C", store=store)
     time.sleep(0.5)  # the failure is kept off the caller's thread
     assert next(b for b in store.list_brands() if b.id == brand_id).ack_failure is None
+
+
+def test_a_brand_s_trigger_settings_are_kept(store: Store) -> None:
+    """Each trigger on or off with its own text, read back as written (and absent ones as their defaults)."""
+    brand = Brand("trig", "Trig", "Hi", triggers={
+        "requester-solved": TriggerSetting(enabled=True, template="Solved: {{ ticket_id }} ✓"),
+        "assignee-assigned": TriggerSetting(enabled=False),
+        "request-received": TriggerSetting(enabled=False, template=None)})
+    store.atomically(lambda uow: uow.put_brand(brand))
+    assert store.atomically(lambda uow: uow.get_brand("trig")) == brand
+    kept = next(b for b in store.list_brands() if b.id == "trig")
+    assert kept == brand
+    assert [t for t in Trigger if is_on(kept, t)] == [Trigger.COMMENT_UPDATE, Trigger.ASSIGNEE_CUSTOMER_REPLY,
+                                                     Trigger.REQUESTER_SOLVED]
+    store.save_brand(Brand("trig", "Trig"))  # a brand written without them reads back with the defaults
+    assert next(b for b in store.list_brands() if b.id == "trig").triggers == {}

@@ -33,6 +33,8 @@ def _value(hint: Any, name: str, default: Any) -> Any:
     if origin in (list, tuple):
         item = _value(args[0], name, None)
         return [item] if origin is list else (item,)
+    if origin is dict:
+        return {_value(args[0], name, None): _value(args[1], name, None)}
     if hint is bool:
         return not default if isinstance(default, bool) else True
     if hint is int:
@@ -108,6 +110,8 @@ def test_every_suspended_and_notification_field_round_trips(store: Store) -> Non
     store.atomically(work)
     assert store.list_suspended() == [suspended]
     assert store.get_notification(notification.id) == notification
+    stored = store.get_notification(notification.id)  # the resends after an interruption, which the console shows
+    assert stored is not None and stored.resent_after_interruption == 7 and stored.interruption_note is not None
 
 
 def test_the_sample_differs_from_the_default_in_every_field() -> None:

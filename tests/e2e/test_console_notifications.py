@@ -22,7 +22,7 @@ import pytest
 
 from devstack.embedded_stack import DEFAULT_ADDRESS, EmbeddedStack
 from gmail_tickets.domain.model import Brand, Comment, Ticket
-from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.outbox import RESENT_NOTE, Notification, NotificationState, SendWindow
 from gmail_tickets.domain.send_window import bucket_of
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services import mailbox_health
@@ -229,6 +229,24 @@ def test_a_retrying_notification_shows_its_next_attempt_and_reason(admin: Any, o
     waiting = admin.get_by_role("region", name="Waiting to be sent")
     assert waiting.locator(f"tr[id='notification-{retrying.id}'] .retrying").inner_text() == expected
     screenshot(admin, "notification-retrying")
+
+
+def test_a_notification_sent_again_after_an_interruption_says_so(admin: Any, outbox_console: OutboxConsole) -> None:
+    ticket_id = new_ticket(outbox_console, "Relay hand-over cut off")
+    failed = failed_copy(outbox_console, ticket_id, "unused")
+    now = outbox_console.deps.clock.now()
+    resent = put(outbox_console, dataclasses.replace(
+        failed, id=failed.id + "-resent", state=NotificationState.SENT, route="relay", attempts=2, last_error=None,
+        sent_at=now, resent_after_interruption=1))
+    admin.goto(f"{outbox_console.url}/tickets/{ticket_id}")
+    row = admin.locator(f"tr[id='notification-{resent.id}']")
+    assert row.locator(".resent").inner_text() == f"{RESENT_NOTE} (resent 1×)"
+    assert row.get_by_role("button").count() == 0  # sent: nothing to send again
+    admin.goto(outbox_console.url + "/notifications")
+    sent = admin.get_by_role("region", name="Recently sent")
+    assert sent.locator(f"tr[id='notification-{resent.id}'] .resent").inner_text().startswith(
+        "Sent again after its sender was interrupted")
+    assert admin.locator(f"tr[id='notification-{failed.id}'] .resent").count() == 0  # only where it happened
 
 
 def test_reply_with_files_keeps_them_and_queues_them_with_the_mail(

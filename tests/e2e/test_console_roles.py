@@ -198,6 +198,7 @@ def test_every_admin_route_refuses_an_agent(app: Any, deps: Deps) -> None:
     token = _csrf(agent, "/tickets")
     allowed = {
         "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
+        "tickets.update_fields",
         "tickets.attachment", "tickets.suspended", "tickets.quarantine", "outbox.list_notifications",
         "outbox.send_again", "profile.show", "profile.save", "profile.change_password", "auth.sign_out"}
     assert allowed == AGENT_ENDPOINTS

@@ -46,7 +46,7 @@ TODAYS_DEFAULTS = Config(
     relay_host=None, relay_port=587, relay_username=None, relay_starttls=True, relay_ca_file=None, log_level="INFO",
     settings=Settings(
         label_name="Helpdesk", push_topic="projects/demo-local/topics/gmail-push", sync_topic="mailbox-sync",
-        lease_seconds=30.0, fetch_chunk=100, full_sync_margin_seconds=3600, initial_lookback_seconds=3600,
+        lease_seconds=10.0, fetch_chunk=100, full_sync_margin_seconds=3600, initial_lookback_seconds=3600,
         watch_renew_before_seconds=86400, max_message_bytes=20971520, burst_threshold=20, burst_window_seconds=600,
         list_mail_is_bulk=True, outbound_topic="outbound-mail", send_limit=None, send_lease_seconds=30.0,
         send_recheck_seconds=60.0, send_max_attempts=5, send_limit_block_seconds=3600,

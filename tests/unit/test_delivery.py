@@ -45,7 +45,7 @@ from gmail_tickets.domain.delivery import (
     next_step,
     settle,
 )
-from gmail_tickets.domain.outbox import Notification, NotificationState
+from gmail_tickets.domain.outbox import RESENT_NOTE, Notification, NotificationState
 from gmail_tickets.domain.routing import Route
 
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
@@ -82,14 +82,19 @@ def step(outcome: AttemptOutcome, **record: Any) -> delivery.Step:
     ({"lease_until": NOW}, ClaimAction.SEARCH_SENT),  # the lease lapses at its end
     ({"lease_until": NOW - timedelta(minutes=1)}, ClaimAction.SEARCH_SENT),
     ({"lease_until": None}, ClaimAction.SEARCH_SENT),
-    ({"route": "relay", "lease_until": NOW - timedelta(minutes=1)}, ClaimAction.FAIL_UNKNOWN),
+    ({"route": "relay", "lease_until": NOW - timedelta(minutes=1)}, ClaimAction.RESEND),
+    ({"route": "relay", "lease_until": NOW, "resent_after_interruption": delivery.MOST_RESENDS - 1},
+     ClaimAction.RESEND),
+    ({"route": "relay", "lease_until": NOW, "resent_after_interruption": delivery.MOST_RESENDS},
+     ClaimAction.FAIL_UNKNOWN),
     ({"route": "relay", "lease_until": NOW + timedelta(minutes=1)}, ClaimAction.BUSY),
     ({"state": NotificationState.RETRYING, "holder": None, "lease_until": None,
       "next_attempt_at": NOW + timedelta(seconds=1)}, ClaimAction.NOT_DUE),
     ({"state": NotificationState.RETRYING, "holder": None, "lease_until": None, "next_attempt_at": NOW},
      ClaimAction.ROUTE),
 ], ids=["sent", "failed", "queued", "held", "lease-ends-now", "lease-lapsed", "no-lease", "relay-sender-vanished",
-        "relay-held", "retrying-not-due", "retrying-due"])
+        "relay-sender-vanished-again", "relay-sender-vanished-too-often", "relay-held", "retrying-not-due",
+        "retrying-due"])
 def test_the_claim(record: dict[str, Any], action: ClaimAction) -> None:
     assert claim_action(note(**record), NOW) is action
 
@@ -225,9 +230,22 @@ def test_relay_refusal_fails_it_at_once() -> None:
     assert relay_step(RelayRefused("554"), attempts=1) == Fail("The relay refused the mail: 554")
 
 
-def test_relay_outcome_unknown_fails_it_visibly() -> None:
-    assert relay_step(RelayUncertain("connection lost")) == Fail(
-        "connection lost. Check the relay's log, then send it again from the console if needed.")
+@pytest.mark.parametrize(("attempts", "resent"), [(1, 0), (4, 2), (9, delivery.MOST_RESENDS - 1)])
+def test_relay_outcome_unknown_sends_it_again_after_the_backoff_and_counts_the_resend(attempts: int,
+                                                                                        resent: int) -> None:
+    s = relay_step(RelayUncertain("connection lost"), attempts=attempts, resent_after_interruption=resent)
+    assert s == RetryLater("connection lost; it goes again with the same Message-ID",
+                           at=NOW + delivery.backoff(note(attempts=attempts), RULES), resend=True)
+
+
+def test_relay_outcome_unknown_past_the_budget_fails_it_with_the_reason() -> None:
+    s = relay_step(RelayUncertain("lost"), attempts=50, first_failed_at=NOW - timedelta(hours=25))
+    assert isinstance(s, Fail) and s.error.startswith("lost; it goes again with the same Message-ID (gave up after")
+
+
+def test_relay_outcome_unknown_after_the_most_resends_fails_it_visibly() -> None:
+    s = relay_step(RelayUncertain("lost"), resent_after_interruption=delivery.MOST_RESENDS)
+    assert s == Fail(f"lost. {delivery.UNKNOWN_RELAY_OUTCOME}")
 
 
 def test_no_relay_configured_fails_it_with_the_reason_gmail_could_not_take_it() -> None:
@@ -292,6 +310,25 @@ def test_settle_retry_later_releases_the_record_until_its_next_attempt() -> None
         NotificationState.RETRYING, "429", None, None, 1, at, NOW)
     earlier = NOW - timedelta(hours=2)
     assert settled(RetryLater("421", at=at), first_failed_at=earlier).first_failed_at == earlier  # budget kept
+
+
+def test_settle_retry_later_after_an_uncertain_relay_counts_a_resend_and_the_record_says_so() -> None:
+    n = settled(RetryLater("lost", at=NOW + timedelta(seconds=30), resend=True), route="relay",
+                resent_after_interruption=1)
+    assert (n.state, n.resent_after_interruption, n.interruption_note) == (
+        NotificationState.RETRYING, 2, RESENT_NOTE)
+    assert settled(RetryLater("421", at=NOW)).interruption_note is None  # a plain retry is no resend
+
+
+def test_a_vanished_relay_sender_is_claimed_again_on_the_relay_counted_and_noted_until_it_is_sent() -> None:
+    n = note(route="relay", lease_until=NOW - timedelta(seconds=1), attempts=2, holder="gone")
+    assert claim_action(n, NOW) is ClaimAction.RESEND
+    n.resend_after_interruption(holder="s2", now=NOW, lease=RULES.lease)
+    assert (n.state, n.route, n.holder, n.lease_until, n.attempts, n.resent_after_interruption, n.first_failed_at,
+            n.last_error, n.message_id) == (NotificationState.SENDING, "relay", "s2", NOW + RULES.lease, 3, 1, NOW,
+                                            RESENT_NOTE, "m1@example.com")
+    settle(n, SettleSent(reason="r"), rules=RULES, now=NOW)
+    assert (n.state, n.last_error, n.interruption_note) == (NotificationState.SENT, None, RESENT_NOTE)
 
 
 def test_a_retrying_record_is_claimed_afresh_and_its_next_attempt_time_cleared() -> None:

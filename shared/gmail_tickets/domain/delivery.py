@@ -14,13 +14,20 @@ Transient failures are retried by TIME, like a mail server's queue: the next att
 from `retry_first` up to `retry_ceiling` (jittered so a relay outage's records do not all come back at once), and
 the record fails visibly only once `retry_budget` has passed since its first failure. A relay that is down for
 20 s or for 2 h therefore delays mail but loses none.
+
+The relay keeps no record we could search, so its one ambiguous moment (the sender vanished mid-hand-over, or the
+connection dropped after the whole message) is resolved as every mail server resolves it: at least once. The mail
+goes again with the SAME Message-ID (receivers collapse copies that share one), the record counts the resend and
+says so in the console (RFC 5321 §6.1 takes the duplicate over the loss; RFC 1047 describes the window). Only the
+relay's explicit answers decide anything else, and after `MOST_RESENDS` interruptions of one record it fails
+visibly instead (a mail that kills its sender every time must not be sent forever).
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import assert_never
 
@@ -50,8 +57,10 @@ from gmail_tickets.domain.routing import RELAY, Route
 
 LIMIT_REACHED = "Gmail answered that its daily sending limit is reached."
 FOUND_IN_SENT = "found in SENT after an interrupted send"
-UNKNOWN_RELAY_OUTCOME = ("Interrupted while handing the mail to the relay: it may or may not have gone out. "
-                         "Check the relay's log, then send it again from the console if needed.")
+MOST_RESENDS = 5  # interruptions of one record's relay hand-over resent; then it fails visibly
+UNKNOWN_RELAY_OUTCOME = (f"Interrupted {MOST_RESENDS} times while handing the mail to the relay, and sent again each "
+                         "time with one Message-ID: not sent again. Check the relay's log, then send it again from "
+                         "the console if needed.")
 # Gmail's "Retry after" is honoured within these bounds: its times are known to be off at times.
 SHORTEST_BLOCK = timedelta(minutes=1)
 LONGEST_BLOCK = timedelta(days=1)
@@ -79,13 +88,15 @@ class ClaimAction(enum.Enum):
     DUPLICATE = "duplicate"  # settled already: the event was delivered again, nothing to send
     BUSY = "busy"  # another sender holds it: look again later
     NOT_DUE = "not_due"  # retrying, and its next attempt time has not come: the sweep publishes it then
-    FAIL_UNKNOWN = "fail_unknown"  # its sender vanished while handing it to the relay: fail it for an admin
+    RESEND = "resend"  # its sender vanished while handing it to the relay: send it again, same Message-ID
+    FAIL_UNKNOWN = "fail_unknown"  # ... and that happened `MOST_RESENDS` times already: fail it for an admin
     SEARCH_SENT = "search_sent"  # its sender vanished (or got no clear answer) mid-Gmail: look in SENT first
     ROUTE = "route"  # queued: choose the route now and send
 
 
 def claim_action(n: Notification, now: datetime, search_lag: timedelta = timedelta(0)) -> ClaimAction:
-    """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking.
+    """The relay keeps no record we could look in, so a vanished relay sender cannot be settled by looking: its
+    mail is sent again (at least once, see the module's docstring), up to `MOST_RESENDS` times.
 
     A Gmail sender may have sent the mail up to the end of its hold (its lease, renewed while it lived, or the
     moment it got no clear answer), and Gmail's search may not show a mail sent seconds ago: SENT is searched
@@ -99,7 +110,7 @@ def claim_action(n: Notification, now: datetime, search_lag: timedelta = timedel
     if not n.lease_expired(now):
         return ClaimAction.BUSY
     if n.route == RELAY:
-        return ClaimAction.FAIL_UNKNOWN
+        return ClaimAction.RESEND if n.resent_after_interruption < MOST_RESENDS else ClaimAction.FAIL_UNKNOWN
     if n.lease_until is not None and now < n.lease_until + search_lag:
         return ClaimAction.BUSY
     return ClaimAction.SEARCH_SENT
@@ -120,10 +131,12 @@ class SettleSent:
 
 @dataclass(frozen=True)
 class RetryLater:
-    """Retrying: released until `at`, when the sweep publishes it again (the event in hand is acked)."""
+    """Retrying: released until `at`, when the sweep publishes it again (the event in hand is acked). `resend`:
+    the relay may have taken it already, so the next attempt is a resend (counted on the record)."""
 
     error: str
     at: datetime
+    resend: bool = False
 
 
 @dataclass(frozen=True)
@@ -204,7 +217,10 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
         case RelayRefused(error):
             return Fail(f"The relay refused the mail: {error}")
         case RelayUncertain(error):
-            return Fail(f"{error}. Check the relay's log, then send it again from the console if needed.")
+            if n.resent_after_interruption >= MOST_RESENDS:
+                return Fail(f"{error}. {UNKNOWN_RELAY_OUTCOME}")
+            step = retry_or_fail(n, f"{error}; it goes again with the same Message-ID", rules, now)
+            return replace(step, resend=True) if isinstance(step, RetryLater) else step
         case NoRelay():
             return Fail("No mail relay is configured, and this mail cannot go via Gmail: " + n.route_reason)
         case AttachmentMissing(error):
@@ -253,8 +269,8 @@ def settle(rec: Notification, step: Step, *, rules: DeliveryRules, now: datetime
     match step:
         case SettleSent():
             rec.mark_sent(now, gmail_message_id=step.gmail_message_id, note=step.note)
-        case RetryLater(error, at):
-            rec.retry_later(error, at=at, now=now)
+        case RetryLater(error, at, resend):
+            rec.retry_later(error, at=at, now=now, resend=resend)
         case RecheckLater(error):
             rec.recheck_later(error, now=now)
         case Fail(error):

@@ -52,11 +52,20 @@ class TemplateFailure:
 
 
 @dataclass
+class TriggerSetting:
+    """One of a brand's triggers (domain/triggers.py) as its admin set it; None: as the trigger's default."""
+
+    enabled: bool | None = None
+    template: str | None = None  # Jinja2; None: the built-in text (the acknowledgement's is `Brand.ack_template`)
+
+
+@dataclass
 class Brand:
     id: str
     name: str
     ack_template: str | None = None  # the new-ticket acknowledgement's text (Jinja2); None: the built-in one
     ack_failure: TemplateFailure | None = None  # the first failure of the current text, shown on the Brands page
+    triggers: dict[str, TriggerSetting] = field(default_factory=dict)  # by trigger name; absent: its default
 
 
 @dataclass

@@ -14,9 +14,10 @@ and adds nothing. Delivery moves the record along
 and every move is a transaction on the record, so at-least-once events deliver it at most once per route:
 - a claim is taken by one sender at a time (`lease_until`, short and renewed by the sender while it works, so a
   sender that dies holds the record for one lease); a redelivered event meanwhile waits;
-- a claim whose sender vanished (crash) is settled, not repeated blindly: via Gmail by looking for our Message-ID
-  in the account's SENT folder; via the relay, which keeps no such record, by failing visibly for an admin to
-  resend (the relay may or may not have taken it, and a duplicate is not ours to risk).
+- a claim whose sender vanished (crash) is settled, not repeated blindly, via Gmail: by looking for our Message-ID
+  in the account's SENT folder. Via the relay, which keeps no such record, the mail is sent again with the SAME
+  Message-ID, as every mail server does in that one ambiguous moment (RFC 5321 §6.1 prefers a duplicate to a
+  loss): receivers collapse copies with one Message-ID, and the record counts such resends and says so.
 
 Pure: transitions return nothing but change the record handed in, inside the caller's transaction.
 """
@@ -33,6 +34,9 @@ from typing import Literal
 from gmail_tickets.domain import send_window
 from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment, unique_addresses
 
+RESENT_NOTE = ("Sent again after its sender was interrupted while handing it to the relay; if the relay had taken "
+               "the first copy, the recipient has two with one Message-ID.")
+
 
 class NotificationState(enum.StrEnum):
     QUEUED = "queued"
@@ -46,6 +50,9 @@ class NotificationState(enum.StrEnum):
 class NotificationEvent(enum.StrEnum):
     TICKET_CREATED = "created"  # the acknowledgement to the requester
     AGENT_REPLY = "reply"  # an agent's reply, to the requester and the followers
+    ASSIGNED = "assigned"  # "assigned:{ticket}:{version}": the assignee told of the assignment
+    CUSTOMER_REPLY = "customer-reply"  # "customer-reply:{comment id}": the assignee told of the customer's mail
+    SOLVED = "solved"  # "solved:{ticket}:{version}": the requester told the ticket was solved
 
 
 Via = Literal["gmail", "relay"]
@@ -67,7 +74,7 @@ class Notification:
 
     id: str
     ticket_id: int
-    event: str  # "created", or "reply:<comment id>"
+    event: str  # "created", "reply:<comment id>", or a trigger's key (domain/triggers.py)
     connection: str  # the Gmail account (support address) it goes out from
     from_address: str
     to: tuple[str, ...]
@@ -97,6 +104,12 @@ class Notification:
     gmail_message_id: str | None = None
     next_attempt_at: datetime | None = None  # retrying: when the sweep publishes it again (indexed by the stores)
     first_failed_at: datetime | None = None  # the first transient failure: the retry budget runs from here
+    resent_after_interruption: int = 0  # sent again after the relay hand-over was cut off (the record says so)
+
+    @property
+    def interruption_note(self) -> str | None:
+        """What the console shows for as long as the record lives once it was sent again after an interruption."""
+        return RESENT_NOTE if self.resent_after_interruption else None
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -154,9 +167,10 @@ class Notification:
         self.holder = None
         self.lease_until = None
 
-    def retry_later(self, error: str, *, at: datetime, now: datetime) -> None:
+    def retry_later(self, error: str, *, at: datetime, now: datetime, resend: bool = False) -> None:
         """A transient failure: released, and waiting for `at` (the sweep publishes it then); the first failure
-        starts the retry budget's clock."""
+        starts the retry budget's clock. `resend`: the relay may have taken it already (counted as a resend)."""
+        self.resent_after_interruption += int(resend)
         self.state = NotificationState.RETRYING
         self.last_error = error
         self.next_attempt_at = at
@@ -164,6 +178,14 @@ class Notification:
         self.updated_at = now
         self.holder = None
         self.lease_until = None
+
+    def resend_after_interruption(self, *, holder: str, now: datetime, lease: timedelta) -> None:
+        """Its relay sender vanished mid-hand-over: claimed again on the relay, to send the same mail (same
+        Message-ID) once more; counted, and the retry budget's clock started as for any failure."""
+        self.claim("relay", self.route_reason, holder=holder, now=now, lease=lease)
+        self.resent_after_interruption += 1
+        self.first_failed_at = self.first_failed_at or now
+        self.last_error = RESENT_NOTE
 
     def fail(self, error: str, now: datetime) -> None:
         self.state = NotificationState.FAILED

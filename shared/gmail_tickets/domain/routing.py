@@ -10,8 +10,10 @@ Precedence of the relay reasons, first match wins, from the admin's choice to th
 3. the mail has physical attachments (they go via the relay by design);
 4. Gmail answered its sending-limit error and that block is still in force (Google's word beats our count);
 5. our rolling 24 h count plus this mail's recipients would pass the limit.
-For an outbox record (`route_notification`), two reasons come first: Gmail already refused this mail for good
-(the record is for the relay only), or its connection no longer exists.
+For an outbox record (`route_notification`), three reasons come first: Gmail already refused this mail for good
+(the record is for the relay only); it is a mail to an agent (domain/triggers.py) and a relay is configured
+(agents' mail does not spend the support address's Gmail quota nor fill its Sent folder); or its connection no
+longer exists.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Literal
 from gmail_tickets.domain import send_window
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.domain.outbox import Notification, SendWindow
+from gmail_tickets.domain.triggers import to_agents
 
 GMAIL: Literal["gmail"] = "gmail"
 RELAY: Literal["relay"] = "relay"
@@ -31,6 +34,7 @@ REASON_GMAIL_OFF = "Sending via Gmail is turned off for this connection."
 REASON_ATTACHMENTS = "The mail has attachments, which are sent through the relay."
 REASON_NO_CONNECTION = "The Gmail connection no longer exists."
 REASON_GMAIL_REFUSED = "Gmail refused this mail."
+REASON_TO_AGENTS = "Mail to agents goes through the relay."
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,15 @@ def choose_route(
 
 
 def route_notification(n: Notification, connection: Connection | None, window: SendWindow, *,
-                       send_limit: int | None, now: datetime) -> Route:
-    """The route for an outbox record now: the relay once Gmail refused it for good (`force_relay`) or its
-    connection is gone; otherwise `choose_route` on the connection and the account's send window.
-    `send_limit` is the admin's override of the account kind's limit, if any."""
+                       send_limit: int | None, now: datetime, relay_configured: bool = False) -> Route:
+    """The route for an outbox record now: the relay once Gmail refused it for good (`force_relay`), for a mail
+    to agents while a relay is configured, or when its connection is gone; otherwise `choose_route` on the
+    connection and the account's send window. `send_limit` is the admin's override of the account kind's limit,
+    if any."""
     if n.force_relay:
         return Route(RELAY, n.route_reason or REASON_GMAIL_REFUSED)
+    if relay_configured and to_agents(n.event):
+        return Route(RELAY, REASON_TO_AGENTS)
     if connection is None:
         return Route(RELAY, REASON_NO_CONNECTION)
     return choose_route(

@@ -54,7 +54,7 @@ SAMPLE_TICKETS: Sequence[Ticket] = (
 """Tickets a template must render for before it is saved: odd subjects, empty names, unicode, huge ids."""
 
 
-def _values(ticket: Ticket, brand_name: str) -> dict[str, object]:
+def template_values(ticket: Ticket, brand_name: str) -> dict[str, object]:
     def cut(text: str | None) -> str:
         """Bounded, and without control characters: a NUL from a subject must not sink the whole mail."""
         return clean_header_text((text or "")[:MAX_VALUE_CHARS])
@@ -70,7 +70,7 @@ def _finish(text: str) -> str:
 def render_ack(template: str | None, *, ticket: Ticket, brand_name: str, store: Store | None = None) -> str:
     """The acknowledgement's text; the built-in template when `template` is empty or fails in any way. With
     `store`, a failure is also kept on the ticket's brand for the Brands page."""
-    values = _values(ticket, brand_name)
+    values = template_values(ticket, brand_name)
     if template and template.strip():
         try:
             return _finish(template_sandbox.render(template, values))
@@ -83,7 +83,7 @@ def check_template(template: str) -> str | None:
     """Why a template cannot be used (for the console), or None when it renders for every sample ticket."""
     for sample in SAMPLE_TICKETS:
         try:
-            template_sandbox.render(template, _values(sample, "Acme"))
+            template_sandbox.render(template, template_values(sample, "Acme"))
         except Exception as exc:
             detail = f": {exc}" if str(exc) else ""
             return f"{type(exc).__name__}{detail} (with a sample ticket #{sample.id})"[:500]

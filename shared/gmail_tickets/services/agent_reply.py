@@ -16,6 +16,7 @@ from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import agent_reply, announce
 from gmail_tickets.services.ticket_changes import FieldChanges, NoSuchTicket, checked, submit
+from gmail_tickets.services.trigger_mail import ChangeContext, queue_after_agent_change
 
 AGENT = "agent"
 MAX_REPLY_CHARS = 5_000
@@ -60,7 +61,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
     ticket, ReplyRefused for an empty or too long body.
 
     `public=False` makes it an internal note: stored, shown to agents only, never mailed (no outbox record, so
-    no notification of any kind). Either way it is an agent action: the ticket is submitted as `submit_as`
+    no notification of any kind). A public reply also fires what its status change fires (the solved mail:
+    domain/triggers.py). Either way it is an agent action: the ticket is submitted as `submit_as`
     (a new ticket becomes open when none is chosen), checked against the form's `version` (EditConflict when
     the ticket changed meanwhile: nothing is written).
     """
@@ -82,7 +84,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
             ticket = checked(uow, ticket_id, version)
         except NoSuchTicket as missing:
             raise TicketNotFound(str(missing)) from missing
-        if submit(ticket, FieldChanges(status=submit_as), actor=author, now=now):
+        entries = submit(ticket, FieldChanges(status=submit_as), actor=author, now=now)
+        if entries:
             uow.put_ticket(ticket)
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
@@ -90,14 +93,18 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
                           author_email=author_email)
         uow.add_comment(comment)
         if not public:
-            return comment
+            return comment  # an internal note: no mail of any kind, whatever it changed
         mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
                            ours=support | {ticket.connection.lower()}, now=now,
                            reply_to_confirmed=reply_to_confirmed,
-                           agent_name=author if author_email else "", signature=signature)
+                           agent_name=author if author_email else "", signature=signature, agent_email=author_email)
         if mail is not None:
             uow.put_notification(mail)
             queued.append(mail.id)
+        # a reply changes the status only (never the assignee): no agents need reading for an assignment
+        context = ChangeContext(brand, frozenset(support | {ticket.connection.lower()}), tuple(conversation))
+        queued.extend(queue_after_agent_change(deps, uow, ticket, entries, context, agent=author,
+                                               agent_email=author_email, now=now))
         return comment
 
     comment = deps.store.atomically(work)

@@ -1,7 +1,9 @@
 """Write what was decided for one mail (domain/disposition.py), inside its unit of work: always the ledger entry,
 plus at most one effect — a ticket with its description (and acknowledgement), a comment (and new followers), or
-a suspended record. Writes only: every read the decision needed happened before, in the same unit. Each customer
-comment keeps the mail's Reply-To and Google's verdicts on its sender, for the console to show."""
+a suspended record — and the mail a brand's triggers owe for it (an acknowledgement, the assignee told of the
+customer's reply). Every read the decision needed happened before, in the same unit; the two reads made here
+(the acknowledgement's limits, the assignee's record) come before this unit's first write. Each customer comment
+keeps the mail's Reply-To and Google's verdicts on its sender, for the console to show."""
 
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ from gmail_tickets.domain.disposition import (
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
 from gmail_tickets.domain.ticket_lifecycle import customer_replied
-from gmail_tickets.ports import LedgerUnit, SetAsideUnit, TicketUnit, UnitOfWork
+from gmail_tickets.domain.triggers import after_customer_reply
+from gmail_tickets.ports import LedgerUnit, OutboxUnit, PeopleUnit, SetAsideUnit, TicketUnit, UnitOfWork
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import KeptMail, Recorded
 from gmail_tickets.services.notifications import acknowledgement, recent_automatic_mail
+from gmail_tickets.services.trigger_mail import trigger_mail
 
 
 def record_id(connection: str, gmail_message_id: str) -> str:
@@ -51,13 +55,15 @@ class MailWriter:
             case NewTicket(mentions=mentions, matched_by=matched_by, follow_up_of=follow_up_of):
                 return self._new_ticket(uow, mentions, matched_by, follow_up_of)
             case AddComment(ticket_id=ticket_id, matched_by=matched_by, joined=joined, ticket=read):
-                comment_id = self._comment(uow, ticket_id, matched_by).id
+                active = self._assignee_active(uow, read)  # a read: before this unit's writes
+                comment = self._comment(uow, ticket_id, matched_by)
                 changed = joined or (dataclasses.replace(read) if read is not None else None)
                 # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py).
                 if changed is not None and (customer_replied(changed, self.now) or joined is not None):
                     uow.put_ticket(changed)
-                self._ledger(uow, Outcome.COMMENT, ticket_id, comment_id)
-                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by)
+                self._ledger(uow, Outcome.COMMENT, ticket_id, comment.id)
+                told = self._tell_assignee(uow, changed, comment, active) if changed is not None else None
+                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told)
             case Suspend(reason=reason):
                 self._suspend(uow, reason)
                 return Recorded(gmail_id, Outcome.SUSPENDED, reason=reason)
@@ -104,6 +110,24 @@ class MailWriter:
         )
         uow.add_comment(comment)
         return comment
+
+    def _assignee_active(self, uow: PeopleUnit, ticket: Ticket | None) -> bool:
+        """Whether the ticket's assignee is an active agent (read only when a mail to them may be owed)."""
+        if ticket is None or not ticket.assignee or self.ctx.importing:
+            return False
+        agent = uow.get_agent(ticket.assignee)
+        return agent is not None and agent.active
+
+    def _tell_assignee(self, uow: OutboxUnit, ticket: Ticket, comment: Comment, active: bool) -> str | None:
+        """The customer's mail on an assigned ticket: its assignee's mail, in this unit (domain/triggers.py)."""
+        fired = after_customer_reply(ticket, comment.id, author=self.kept.mail.from_address, brand=self.ctx.brand,
+                                     importing=self.ctx.importing, assignee_active=active)
+        mail = None if fired is None else trigger_mail(self.deps, ticket, fired, brand=self.ctx.brand,
+                                                       ours=self.ctx.ours, now=self.now, comment=comment.body_text)
+        if mail is None:
+            return None
+        uow.put_notification(mail)
+        return mail.id
 
     def _new_ticket(self, uow: UnitOfWork, mentions: int | None, matched_by: str | None,
                     follow_up_of: int | None = None) -> Recorded:

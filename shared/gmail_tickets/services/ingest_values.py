@@ -50,4 +50,4 @@ class Recorded:
     ticket_id: int | None = None
     matched_by: str | None = None
     reason: str | None = None
-    notification_id: str | None = None  # the acknowledgement this mail's new ticket owes (see notifications)
+    notification_id: str | None = None  # the mail it owes: a new ticket's acknowledgement, an assignee's notice

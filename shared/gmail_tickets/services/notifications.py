@@ -3,7 +3,9 @@
 - A new ticket (not from the import on connect, not suspended mail: those never get here) → an acknowledgement
   to the From sender, from the brand's template — or, held back by the anti-spam rules (domain/ack_policy.py), a
   skipped record that says why.
-- An agent's reply → the reply, to the requester and the followers.
+- An agent's reply → the reply, to the requester and the followers (never to the agent themselves).
+- The brand's other triggers (an assignment, a customer's reply to an assigned ticket, a solve) → services/
+  trigger_mail.py. Each trigger is on or off per brand, with its own text (domain/triggers.py).
 
 Each trigger writes its outbox record in the transaction of the event itself (see domain/outbox.py), under an id
 made of (ticket, event, recipients), so it runs once per (ticket, event) however often the event is retried.
@@ -33,9 +35,11 @@ from gmail_tickets.domain.outbox import (
 )
 from gmail_tickets.domain.people import sender_name, signed
 from gmail_tickets.domain.reply_target import reply_target
+from gmail_tickets.domain.triggers import Trigger, is_on, template_of, without
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
 from gmail_tickets.ports import OutboxUnit
+from gmail_tickets.services import trigger_templates
 from gmail_tickets.services.ack_template import render_ack
 from gmail_tickets.services.deps import Deps
 
@@ -89,6 +93,8 @@ def acknowledgement(
     policy = ack_policy(deps)
     recipient = sender.strip() if sender and _deliverable(sender.strip(), ours) else None
     reason = "the mail has no usable From address" if recipient is None else policy.refusal(description.auth)
+    if reason is None and not is_on(brand, Trigger.REQUEST_RECEIVED):
+        reason = "the brand has the request-received trigger off"
     if reason is None:
         reason = policy.limited(recent or RecentAutomaticMail(0, 0))
     to = (recipient,) if recipient else ()
@@ -114,26 +120,31 @@ def acknowledgement(
 def agent_reply(
     deps: Deps, ticket: Ticket, comment: Comment, *, brand: Brand | None, conversation: Sequence[Comment],
     attachments: Sequence[AttachmentRef] = (), ours: set[str], now: datetime, reply_to_confirmed: str | None = None,
-    agent_name: str = "", signature: str = "",
+    agent_name: str = "", signature: str = "", agent_email: str | None = None,
 ) -> Notification | None:
     """The agent's reply as mail to the requester (To) and the followers (Cc), threaded under the conversation:
     In-Reply-To names the customer's latest mail, References the whole chain. To is the requester's Reply-To
     instead only when it is in the requester's domain or the agent confirmed it (domain/reply_target.py). From
-    is the support address, named "Agent (Brand)" (domain/people.py); the agent's signature ends the text."""
-    if ticket.id is None or comment.id is None:
+    is the support address, named "Agent (Brand)" (domain/people.py); the agent's signature ends the text, below
+    the brand's comment-update template (by default the reply itself). None when the brand has that trigger off;
+    the agent (`agent_email`) is never mailed their own reply."""
+    if ticket.id is None or comment.id is None or not is_on(brand, Trigger.COMMENT_UPDATE):
         return None
     address = reply_target(ticket, conversation).address(reply_to_confirmed)
-    to = tuple(a for a in (address,) if _deliverable(a, ours))
+    to = without((a for a in (address,) if _deliverable(a, ours)), agent_email)
     taken = {a.lower() for a in to}
-    cc = tuple(a for a in unique_addresses([a for a in ticket.followers if _deliverable(a, ours)])
-               if a.lower() not in taken)
+    cc = without((a for a in unique_addresses([a for a in ticket.followers if _deliverable(a, ours)])
+                  if a.lower() not in taken), agent_email)
     if not to and not cc:
         return None
     chain = [c.message_id for c in conversation if usable_message_id(c.message_id)]
     customer = [c.message_id for c in conversation if usable_message_id(c.message_id) and c.author_kind != "agent"]
     event = f"{NotificationEvent.AGENT_REPLY}:{comment.id}"
     record_id = notification_id(ticket.id, event, [*to, *cc])
-    text = signed(comment.body_text, signature)
+    body = comment.body_text
+    if template_of(brand, Trigger.COMMENT_UPDATE):
+        body = trigger_templates.render(brand, Trigger.COMMENT_UPDATE, ticket, comment=body, agent=agent_name)
+    text = signed(body.rstrip("\n"), signature)
     return Notification(
         id=record_id, ticket_id=ticket.id, event=event, connection=ticket.connection,
         from_address=ticket.connection, from_name=sender_name(agent_name, brand.name if brand else ""), to=to, cc=cc,

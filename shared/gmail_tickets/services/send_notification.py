@@ -3,8 +3,10 @@
 At least once in, at most once per route out (see domain/outbox.py for the states):
 1. Claim, in one transaction: a settled record is a duplicate event (acked, nothing sent); one another sender
    holds is retried later; one whose holder vanished mid-Gmail-send is first looked for in SENT by our
-   Message-ID; otherwise the route is chosen now (domain/routing.py) from the connection, the rolling 24 h
-   window and any block after Gmail's limit error (domain/delivery.py decides which).
+   Message-ID; one whose holder vanished mid-relay-hand-over is sent again with the same Message-ID (at least
+   once, counted on the record: domain/delivery.py); otherwise the route is chosen now (domain/routing.py) from
+   the connection, the rolling 24 h window and any block after Gmail's limit error (domain/delivery.py decides
+   which).
 2. Attempt, outside any transaction (services/delivery_attempts.py): the answer is an outcome value. The lease is
    short (30 s) and renewed while the sender works (services/heartbeat.py), so no second sender starts while the
    first can still send, and one that died holds the record one lease; a Gmail sender's record is then searched
@@ -120,7 +122,8 @@ class _Facts:
         return cls(deps.store.get_connection(address), deps.store.get_send_window(address))
 
     def route(self, deps: Deps, n: Notification, now: datetime) -> Route:
-        return route_notification(n, self.connection, self.window, send_limit=deps.settings.send_limit, now=now)
+        return route_notification(n, self.connection, self.window, send_limit=deps.settings.send_limit, now=now,
+                                  relay_configured=deps.relay is not None)
 
 
 def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
@@ -137,6 +140,9 @@ def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
         n.claim(route.via, route.reason, holder=holder, now=now, lease=lease)
     elif action is ClaimAction.SEARCH_SENT:
         n.claim(GMAIL, n.route_reason, holder=holder, now=now, lease=lease)
+    elif action is ClaimAction.RESEND:
+        n.resend_after_interruption(holder=holder, now=now, lease=lease)
+        log.warning("relay hand-over interrupted: sending it again", extra={"notification": n.id})
     elif action is ClaimAction.FAIL_UNKNOWN:
         n.fail(UNKNOWN_RELAY_OUTCOME, now)
     else:

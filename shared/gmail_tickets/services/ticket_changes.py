@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from gmail_tickets.domain.model import Ticket
-from gmail_tickets.domain.ticket_fields import TimelineEntry
+from gmail_tickets.domain.ticket_fields import TicketStatus, TimelineEntry
 from gmail_tickets.domain.ticket_lifecycle import (
     FieldChanges,
     UpdateRefused,
@@ -22,8 +22,10 @@ from gmail_tickets.domain.ticket_lifecycle import (
     close_due,
 )
 from gmail_tickets.errors import GmailTicketsError
-from gmail_tickets.ports import TicketUnit
+from gmail_tickets.ports import TicketUnit, UnitOfWork
+from gmail_tickets.services import trigger_mail
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.services.notifications import announce
 
 log = logging.getLogger(__name__)
 
@@ -69,22 +71,30 @@ def submit(ticket: Ticket, changes: FieldChanges, *, actor: str, now: datetime) 
 
 
 def update_ticket(deps: Deps, ticket_id: int, changes: FieldChanges, *, actor: str,
-                  version: int | None) -> list[TimelineEntry]:
+                  version: int | None, actor_email: str | None = None) -> list[TimelineEntry]:
     """Apply an agent's field changes in one transaction; return the timeline entries made (none: nothing
-    changed and nothing was written)."""
+    changed and nothing was written). The mails the change fires (an assignment, a solve: domain/triggers.py)
+    are queued in the same transaction; `actor_email` is the agent's account (nobody is told of their own act)."""
     actor = actor.strip()
     if not actor:
         raise ChangeRefused("Nobody is signed in to make the change.")
     now = deps.clock.now()
+    context = trigger_mail.ChangeContext.read(deps, ticket_id, solving=changes.status == TicketStatus.SOLVED)
+    queued: list[str] = []
 
-    def work(uow: TicketUnit) -> list[TimelineEntry]:
+    def work(uow: UnitOfWork) -> list[TimelineEntry]:
+        queued.clear()
         ticket = checked(uow, ticket_id, version)
         entries = submit(ticket, changes, actor=actor, now=now)
         if entries:
             uow.put_ticket(ticket)
+            queued.extend(trigger_mail.queue_after_agent_change(deps, uow, ticket, entries, context, agent=actor,
+                                                                agent_email=actor_email, now=now))
         return entries
 
-    return deps.store.atomically(work)
+    entries = deps.store.atomically(work)
+    announce(deps, queued)
+    return entries
 
 
 def close_solved(deps: Deps) -> list[int]:

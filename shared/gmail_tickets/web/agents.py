@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "mailbox.connect": "Connected a mailbox", "mailbox.disconnect": "Disconnected a mailbox",
     "mailbox.delete": "Deleted a support address", "mailbox.default": "Made an address the default",
     "mailbox.send_setting": "Changed how an address sends", "brand.template": "Changed a brand's acknowledgement",
+    "brand.trigger": "Changed a brand's trigger",
     "agent.setup": "Set up the first admin", "agent.invite": "Invited an agent",
     "agent.accept": "Accepted an invitation", "agent.role": "Changed a role",
     "agent.deactivate": "Deactivated an agent", "agent.reactivate": "Reactivated an agent",

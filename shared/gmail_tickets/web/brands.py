@@ -1,4 +1,5 @@
-"""The Brands page: each brand's acknowledgement template (the mail a new ticket's requester gets).
+"""The Brands page: each brand's acknowledgement template (the mail a new ticket's requester gets), and its
+triggers (domain/triggers.py), each on or off with its own text and a preview of it for a sample ticket.
 
 A template that does not render for every sample ticket is refused with the reason and the draft shown again,
 so an admin never loses what they typed. One that failed later for a real ticket (whose requester then got the
@@ -10,8 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from gmail_tickets.domain.model import Brand
+from gmail_tickets.domain.triggers import TITLES, Trigger, is_on, template_of
 from gmail_tickets.errors import ActionRefused
-from gmail_tickets.services import ack_template, audit
+from gmail_tickets.services import ack_template, audit, trigger_templates
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
 
@@ -41,12 +43,24 @@ def _brands() -> list[Brand]:
     return sorted(brands, key=lambda b: (b.id != DEFAULT_BRAND, b.name.lower(), b.id))
 
 
-def _page(*, failed: str | None = None, draft: str = "", error: str = "") -> str:
+def _page(*, failed: str | None = None, draft: str = "", error: str = "",
+          failed_trigger: tuple[str, str] | None = None) -> str:
+    """The page; `failed` (a brand) or `failed_trigger` (a brand and trigger) shows `draft` again with `error`."""
     brands = _brands()
     return render_template("brands.html", brands=brands, failed=failed, draft=draft, error=error,
                            failures={b.id: ack_template.current_failure(b) for b in brands},
                            default_template=ack_template.DEFAULT_ACK_TEMPLATE, variables=TEMPLATE_VARIABLES,
-                           max_chars=MAX_TEMPLATE_CHARS)
+                           max_chars=MAX_TEMPLATE_CHARS, triggers=list(Trigger), titles=TITLES, is_on=is_on,
+                           template_of=template_of, preview=trigger_templates.preview,
+                           defaults=trigger_templates.DEFAULTS, extra_variables=trigger_templates.EXTRA_VARIABLES,
+                           failed_trigger=failed_trigger)
+
+
+def _brand(brand_id: str) -> Brand:
+    brand = next((b for b in _brands() if b.id == brand_id), None)
+    if brand is None:
+        abort(404)
+    return brand
 
 
 @bp.get("/brands")
@@ -57,9 +71,7 @@ def list_brands() -> str:
 @bp.post("/brands/<brand_id>/acknowledgement")
 def save_acknowledgement(brand_id: str) -> Response | tuple[str, int]:
     """Save (or, empty, reset to the built-in) one brand's template; refused ones come back with the draft."""
-    brand = next((b for b in _brands() if b.id == brand_id), None)
-    if brand is None:
-        abort(404)
+    brand = _brand(brand_id)
     draft = request.form.get("template", "")
     try:
         saved = ack_template.save_ack_template(_deps(), brand.id, draft)
@@ -73,3 +85,22 @@ def save_acknowledgement(brand_id: str) -> Response | tuple[str, int]:
     else:
         flash(f"{brand.name} now uses the built-in acknowledgement.", "success")
     return redirect(url_for("brands.list_brands"))  # type: ignore[return-value]
+
+
+@bp.post("/brands/<brand_id>/triggers/<trigger>")
+def save_trigger(brand_id: str, trigger: str) -> Response | tuple[str, int]:
+    """Turn one of a brand's triggers on or off and save its text; a refused text comes back as the draft."""
+    brand = _brand(brand_id)
+    which = next((t for t in Trigger if t.value == trigger), None)
+    if which is None:
+        abort(404)
+    draft = request.form.get("template", "")
+    try:
+        saved = trigger_templates.save_trigger(_deps(), brand.id, which, enabled=request.form.get("enabled") == "on",
+                                               template=draft)
+    except ActionRefused as error:
+        flash(f"Not saved: {error}", "error")
+        return _page(failed_trigger=(brand.id, which.value), draft=draft, error=str(error)), 400
+    audit.record(_deps(), access.actor(), "brand.trigger", brand.id, trigger_templates.describe(saved, which))
+    flash(f"Saved “{TITLES[which]}” for {brand.name}: {'on' if is_on(saved, which) else 'off'}.", "success")
+    return redirect(url_for("brands.list_brands") + f"#trigger-{brand.id}-{which.value}")  # type: ignore[return-value]

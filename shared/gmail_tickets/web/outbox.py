@@ -28,13 +28,13 @@ def _deps() -> Deps:
 
 
 def event_label(n: Notification) -> str:
-    """What the mail is, in an agent's words: the stored event is "created" or "reply:<comment id>"."""
+    """What the mail is, in an agent's words: the stored event is "created", "reply:<comment id>" or a trigger's
+    key (domain/triggers.py)."""
     kind = n.event.split(":", 1)[0]
-    if kind == NotificationEvent.TICKET_CREATED:
-        return "Acknowledgement"
-    if kind == NotificationEvent.AGENT_REPLY:
-        return "Agent reply"
-    return n.event
+    return {NotificationEvent.TICKET_CREATED: "Acknowledgement", NotificationEvent.AGENT_REPLY: "Agent reply",
+            NotificationEvent.ASSIGNED: "Assignment, to the assignee",
+            NotificationEvent.CUSTOMER_REPLY: "Customer's reply, to the assignee",
+            NotificationEvent.SOLVED: "Solved, to the requester"}.get(kind, n.event)
 
 
 def route_label(n: Notification) -> str:

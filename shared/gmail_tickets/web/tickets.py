@@ -171,7 +171,8 @@ def update_fields(ticket_id: int) -> Response | tuple[str, int]:
     changes, fields_draft = ticket_edit.field_changes()
     try:
         entries = ticket_changes.update_ticket(deps(), ticket_id, changes, actor=ticket_edit.actor(),
-                                               version=ticket_edit.form_version())
+                                               version=ticket_edit.form_version(),
+                                               actor_email=access.current().email)
     except ticket_changes.NoSuchTicket:
         abort(404)
     except ticket_changes.EditConflict as conflict:
