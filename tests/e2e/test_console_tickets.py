@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gmail_tickets.domain.triggers import Trigger
+from gmail_tickets.services.trigger_templates import save_trigger
 from tests.fixtures.browser import Console, screenshot
 
 
@@ -126,6 +128,22 @@ def test_agent_reply_is_added_and_shown_as_an_agent_reply(signed_in: Any, consol
     assert "comment-agent" not in (cards.nth(0).get_attribute("class") or "")  # the customer's mail stays plain
     stored = console.stack.store.comments(ticket_id)[-1]
     assert (stored.author, stored.author_kind, stored.gmail_message_id) == ("admin", "agent", None)
+
+
+def test_the_reply_box_says_so_when_the_brand_mails_no_replies(signed_in: Any, console: Console) -> None:
+    """With the comment-update trigger off a public reply is kept but mailed to nobody: the agent is told."""
+    ticket_id = _conversation_ticket(console)
+    deps = console.stack.deps
+    assert deps is not None
+    save_trigger(deps, "default", Trigger.COMMENT_UPDATE, enabled=False, template=None)
+    try:
+        signed_in.goto(f"{console.url}/tickets/{ticket_id}")
+        assert "replies are added to the ticket but not emailed to anyone" in signed_in.locator(
+            "#reply-note").inner_text()
+    finally:
+        save_trigger(deps, "default", Trigger.COMMENT_UPDATE, enabled=True, template=None)
+    signed_in.goto(f"{console.url}/tickets/{ticket_id}")
+    assert signed_in.locator("#reply-note").inner_text().startswith("Replies are added to the ticket and emailed")
 
 
 def test_blank_reply_is_refused_and_shown_again(signed_in: Any, console: Console) -> None:

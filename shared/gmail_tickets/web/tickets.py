@@ -22,6 +22,7 @@ from flask import (
 )
 from werkzeug.datastructures import FileStorage
 
+from gmail_tickets.domain import triggers
 from gmail_tickets.domain.model import Attachment, Comment
 from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.mail import filenames
@@ -124,6 +125,8 @@ def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False, **ext
                            notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
                            max_reply_chars=agent_reply.MAX_REPLY_CHARS, max_files=MAX_REPLY_FILES,
                            max_bytes=MAX_REPLY_BYTES, reply_choice=_reply_choice() if draft else {},
+                           replies_mailed=triggers.is_on(deps().brands.get(deps().store, ticket.brand_id),
+                                                         triggers.Trigger.COMMENT_UPDATE),
                            **ticket_edit.page_context(ticket, deps().store.list_agents()), **extra)
 
 
