@@ -46,8 +46,9 @@ def test_one_per_recipient_per_interval_and_a_ceiling_per_account() -> None:
         AckPolicy(account_ceiling=-1)
 
 
-def _ack(state: NotificationState = NotificationState.QUEUED, automatic: bool = True) -> Notification:
-    return Notification(id="n", ticket_id=1, event="created", connection="Help@Acme.example",
+def _ack(state: NotificationState = NotificationState.QUEUED, automatic: bool = True,
+         event: str = "created") -> Notification:
+    return Notification(id="n", ticket_id=1, event=event, connection="Help@Acme.example",
                         from_address="help@acme.example", to=("Ann@Ann.example",), subject="s", text="t",
                         message_id="m@acme.example", automatic=automatic, state=state)
 
@@ -59,6 +60,12 @@ def test_only_automatic_mail_meant_to_go_is_counted() -> None:
     skipped.skip("Acknowledgement not sent: possible spoof.", datetime(2026, 1, 1, tzinfo=UTC))
     assert skipped.state == NotificationState.SKIPPED and skipped.is_settled and skipped.counted_recipient is None
     assert skipped.last_error == "Acknowledgement not sent: possible spoof."
+
+
+def test_mail_to_our_own_agents_does_not_use_up_the_customers_limits() -> None:
+    assert _ack(event="assigned:1:3").counted_recipient is None
+    assert _ack(event="customer-reply:c1").counted_recipient is None
+    assert _ack(event="solved:1:4").counted_recipient == "ann@ann.example"  # the requester's: counted
 
 
 def test_burst_counts_a_domain_too() -> None:

@@ -33,6 +33,7 @@ from typing import Literal
 
 from gmail_tickets.domain import send_window
 from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment, unique_addresses
+from gmail_tickets.domain.triggers import to_agents
 
 RESENT_NOTE = ("Sent again after its sender was interrupted while handing it to the relay; if the relay had taken "
                "the first copy, the recipient has two with one Message-ID.")
@@ -126,8 +127,10 @@ class Notification:
     @property
     def counted_recipient(self) -> str | None:
         """For automatic mail we meant to send (not skipped): its recipient, lower-cased, which the stores index
-        with the account and the creation time so the acknowledgement limits are index-served counts."""
-        if not self.automatic or self.state == NotificationState.SKIPPED or not self.to:
+        with the account and the creation time so the acknowledgement limits are index-served counts. Mail to
+        our own agents (assignment, a customer's reply) is not counted: the limits guard customers' inboxes and
+        must not be used up by a busy team's own notifications."""
+        if not self.automatic or self.state == NotificationState.SKIPPED or not self.to or to_agents(self.event):
             return None
         return self.to[0].strip().lower()
 
