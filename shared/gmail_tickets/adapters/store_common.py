@@ -1,6 +1,7 @@
 """The Store roles both adapters implement the same way: read a record in a transaction, apply a domain rule,
 write what it decided. Each adapter supplies the transaction and the record reads and writes (`RecordTx`);
-the rules live here once (and the policy itself in the domain: Lease, OAuthFlow.usable)."""
+the rules live here once (and the policy itself in the domain: Lease, OAuthFlow.usable). Firestore settles a
+lease step without a transaction (firestore_store/leases.py), applying the same rule."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gmail_tickets.domain.lease import Lease, LeaseStep, LeaseTake
 from gmail_tickets.domain.model import OAuthFlow
 
 T = TypeVar("T")
+LeaseDecision = Callable[[Lease | None], LeaseStep]  # a pure rule of domain/lease.py over the stored lease
 
 
 class RecordTx(Protocol):
@@ -34,40 +36,43 @@ class TransactionRunner:
 
 
 class LeaseRepoRules(TransactionRunner):
-    """LeaseRepo: the domain's take/renew/release rules applied to the stored record, in one transaction."""
+    """LeaseRepo: the domain's take/renew/release rules applied to the stored record.
+
+    Each operation is one pure step over the current record (`decide`); `_settle_lease` reads the record,
+    decides and writes what was decided, here in one transaction. A store may settle it otherwise, with the same
+    `decide` (Firestore: a compare-and-set by write precondition, firestore_store/leases.py)."""
 
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         return self.take_lease(key, holder, now, ttl_seconds).taken
 
     def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> LeaseTake:
         moment, ttl = _utc(now), timedelta(seconds=ttl_seconds)
-
-        def take(tx: RecordTx) -> LeaseTake:
-            step = Lease.take(tx.get_lease(key), key, holder, moment, ttl)
-            return LeaseTake(_apply(tx, key, step), step.come_back_at)
-
-        return self._transaction(take)
+        step = self._settle_lease(key, lambda current: Lease.take(current, key, holder, moment, ttl))
+        return LeaseTake(step.answer, step.come_back_at)
 
     def renew_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         moment, ttl = _utc(now), timedelta(seconds=ttl_seconds)
-        return self._transaction(lambda tx: _apply(tx, key, Lease.renew(tx.get_lease(key), holder, moment, ttl)))
+        return self._settle_lease(key, lambda current: Lease.renew(current, holder, moment, ttl)).answer
 
     def release_lease(self, key: str, holder: str) -> bool:
-        return self._transaction(lambda tx: _apply(tx, key, Lease.release(tx.get_lease(key), holder)))
+        return self._settle_lease(key, lambda current: Lease.release(current, holder)).answer
+
+    def _settle_lease(self, key: str, decide: LeaseDecision) -> LeaseStep:
+        def settle(tx: RecordTx) -> LeaseStep:
+            step = decide(tx.get_lease(key))
+            if step.write is not None:
+                tx.put_lease(step.write)
+            elif step.delete:
+                tx.delete_lease(key)
+            return step
+
+        return self._transaction(settle)
 
 
 def _utc(now: datetime) -> datetime:
     moment = utc(now)
     assert moment is not None
     return moment
-
-
-def _apply(tx: RecordTx, key: str, step: LeaseStep) -> bool:
-    if step.write is not None:
-        tx.put_lease(step.write)
-    elif step.delete:
-        tx.delete_lease(key)
-    return step.answer
 
 
 class OAuthFlowRepoRules(TransactionRunner):

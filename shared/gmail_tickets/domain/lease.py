@@ -3,7 +3,8 @@
 A sync that finds the mailbox's lease held by someone else does not wait: it leaves a mark for the holder and
 goes. The holder, when releasing, finds the mark, clears it and syncs once more, so the mail that woke the other
 sync is never left behind. These rules are pure; a store only reads the record and writes what they decide,
-inside one transaction, so no mark is lost between the check and the write.
+atomically (in one transaction, or on Firestore by a write that fails if the record changed since it was read,
+and is then decided again), so no mark is lost between the check and the write.
 
 The lease is short (30 s by default) and its holder renews it while it works (services/heartbeat.py), so a holder
 that dies stalls its mailbox for at most one lease. A mark dies with its holder, though: so the first caller that

@@ -6,7 +6,7 @@ by renewing it. A thread rather than renewals at checkpoints, because one step (
 burst, a batch of fetches) has no bound we could show to be much shorter than the lease. Renewing every third
 of the lease leaves two missed or slow renewals of slack before the lease lapses under a live holder.
 
-A renewal only extends a lease that is still this holder's (the store decides, in a transaction): it never
+A renewal only extends a lease that is still this holder's (the store decides atomically): it never
 recreates a released lease nor takes back one another holder took over. When a renewal answers "not yours any
 more", the heartbeat stops and `lost` is set; the work checks `check()` at its safe points and stops there.
 A renewal that fails (the store briefly unreachable) is retried at the next beat: the lease has slack for it.

@@ -7,7 +7,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   counters/lifecycle_upgrade   the background upgrade of tickets written before the lifecycle   upgrade.py
   quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
   outbox/{notification id}  send_windows/{address}                                   outbox.py
-  leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py               leases.py
+  leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
   agents/{email}  invites/{token hash}  audit/{id}                                   people.py
 Every document is records.py's dict of its record, plus the sort keys this store adds (keys.py). Each role
 module holds its side of the one transaction object (`*Tx`, see transaction.py) and its side of the store.
@@ -27,14 +27,14 @@ from google.cloud.firestore_v1.transaction import Transaction
 
 from gmail_tickets.adapters.firestore_store import transaction
 from gmail_tickets.adapters.firestore_store.connections import ConnectionsRepo, ConnectionsTx
-from gmail_tickets.adapters.firestore_store.leases import LeasesTx
+from gmail_tickets.adapters.firestore_store.leases import LeasesRepo, OAuthFlowsTx
 from gmail_tickets.adapters.firestore_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.firestore_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.firestore_store.people import PeopleRepo, PeopleTx
 from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.firestore_store.tickets import TicketsRepo, TicketsTx
 from gmail_tickets.adapters.firestore_store.upgrade import LifecycleUpgrade
-from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
+from gmail_tickets.adapters.store_common import OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
 
 T = TypeVar("T")
@@ -45,12 +45,12 @@ ranges over one field, which Firestore's automatic single-field indexes serve; k
 index here so Terraform declares it (the emulator never asks for indexes, so tests would not notice)."""
 
 
-class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx, PeopleTx):
+class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx):
     """The UnitOfWork port (and the records the store's own transactions need) on one transaction attempt."""
 
 
 class FirestoreStore(
-    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules,
+    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
     LifecycleUpgrade, PeopleRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.

@@ -3,6 +3,12 @@
 `run` runs the function in a Firestore transaction (`@firestore.transactional`): reads go through the
 transaction, writes are buffered on it, and a ledger entry is a `create`, which fails at commit when the entry
 exists. That failure is re-checked and surfaces as AlreadyRecorded, with nothing of the unit written.
+
+Contention is retried (`max_attempts`), but a lock timeout only a few times (LOCK_TIMEOUT_ATTEMPTS), then it is
+a TransientError: a lock that outlasts the 2 s wait is most likely a dead client's (a process killed inside a
+transaction), which holds it until the transaction idles out (~60 s on the emulator, as in real Firestore's
+pessimistic mode). Waiting that out would pin the request, and with it a single-request function instance;
+failing lets Pub/Sub redeliver the event later and frees the instance.
 """
 
 from __future__ import annotations
@@ -29,6 +35,27 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 Doc = dict[str, Any]
+
+LOCK_TIMEOUT_ATTEMPTS = 3  # each waits the emulator's 2 s lock timeout: give up after about 6 s
+
+
+class _LockTimeout(Exception):
+    """A commit that waited out another transaction's lock: raised instead of Aborted, so `transactional`
+    does not retry it on the spot (it retries every Aborted commit, up to `max_attempts` times)."""
+
+
+class _Transaction(Transaction):
+    def _commit(self) -> list[Any]:
+        try:
+            return super()._commit()
+        except gexc.Aborted as exc:
+            if _is_lock_timeout(exc):
+                raise _LockTimeout(str(exc)) from exc
+            raise
+
+
+def _is_lock_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, gexc.Aborted) and "lock timeout" in str(exc).lower()
 
 
 class FirestoreTx:
@@ -95,12 +122,18 @@ def run(store: FirestoreStore, make: Callable[[FirestoreStore, Transaction], Fir
         attempts.append(tx)
         return fn(tx)
 
+    lock_timeouts = 0
     for attempt in itertools.count(1):
         attempts.clear()
         try:
-            result = attempt_once(store.client.transaction(max_attempts=max_attempts))
-        except gexc.Aborted as exc:
-            # Contention seen by a read (commit-time aborts are retried by `transactional` itself).
+            result = attempt_once(_Transaction(store.client, max_attempts=max_attempts))
+        except (gexc.Aborted, _LockTimeout) as exc:
+            # Contention seen by a read, or a lock waited out (commit-time contention is retried by
+            # `transactional` itself).
+            locked = isinstance(exc, _LockTimeout) or _is_lock_timeout(exc)
+            lock_timeouts += locked
+            if locked and lock_timeouts >= LOCK_TIMEOUT_ATTEMPTS:
+                raise TransientError("firestore documents stayed locked (a dead transaction's?)") from exc
             if attempt >= max_attempts:
                 raise TransientError("firestore transaction kept contending") from exc
             time.sleep(min(1.0, 0.05 * 2 ** min(attempt, 5)) * (0.5 + random.random()))
