@@ -1,0 +1,39 @@
+"""What a ticket list asks for: a view's filters and its sort. The console's views, search, and later the REST API
+share these so one filter means the same thing everywhere, whichever store answers it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.ticket_fields import TicketStatus
+
+
+class TicketSort(enum.StrEnum):
+    UPDATED = "updated"  # the default: a ticket moves up when a customer or an agent writes
+    CREATED = "created"
+    PRIORITY = "priority"
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """Every field narrows the list; an empty field does not. `unassigned` and `assignee` exclude each other."""
+
+    statuses: tuple[TicketStatus, ...] = ()
+    assignee: str | None = None  # an agent's email (or sign-in name)
+    unassigned: bool = False
+    brand_id: str | None = None
+    connection: str | None = None  # the support address the mail came in on
+    requester: str | None = None  # normalised address, lower case
+    tag: str | None = None
+
+    def matches(self, ticket: Ticket) -> bool:
+        """The one meaning of the filter, for stores that narrow in memory and for tests of those that don't."""
+        return ((not self.statuses or ticket.status in self.statuses)
+                and (self.assignee is None or ticket.assignee == self.assignee)
+                and (not self.unassigned or ticket.assignee is None)
+                and (self.brand_id is None or ticket.brand_id == self.brand_id)
+                and (self.connection is None or ticket.connection == self.connection)
+                and (self.requester is None or ticket.requester.lower() == self.requester)
+                and (self.tag is None or self.tag in ticket.tags))
