@@ -22,6 +22,17 @@ class RetryLater(TransientError):
         self.retry_after = retry_after
 
 
+class DocumentsLocked(TransientError):
+    """The store kept this one unit's documents locked past a few waits: most likely a transaction of a killed
+    process, which holds its locks until it idles out (~60 s on Firestore's pessimistic mode). Other work goes on;
+    this unit is tried again later (services/sync_mailbox.py holds back one mail and its thread, not the mailbox)."""
+
+
+class MailHeldBack(RetryLater):
+    """A sync recorded what it could but held back mail whose documents were locked (DocumentsLocked), and did not
+    move its cursor past them: the event comes back after `retry_after` to record them."""
+
+
 class ComeBackLater(RetryLater):
     """Not a failure: the event found its work held by someone else and watches for that holder's end (a busy
     sync lease, see domain/lease.py). Redelivered after `retry_after` without using up the event's attempts."""

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from time import sleep
 
 from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.domain.model import ConnectionStatus
-from gmail_tickets.errors import TokenRevoked
+from gmail_tickets.errors import MailHeldBack, TokenRevoked
 from gmail_tickets.ports import ConnectionUnit
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
@@ -21,6 +22,7 @@ from gmail_tickets.services.sync_mailbox import import_messages, sync_mailbox
 log = logging.getLogger(__name__)
 
 IMPORT_CHUNK = 50  # progress is written after each chunk
+HELD_ROUNDS, HELD_WAIT = 4, 20.0  # mail held behind locked documents: tried again 4 times, 20 s apart
 
 
 def import_job_name(address: str) -> str:
@@ -37,16 +39,30 @@ def import_job(deps: Deps, address: str, ids: list[str], mode: IngestMode) -> Ca
     """A new connection: import `ids` (oldest first) in chunks, writing progress after each."""
 
     def run() -> None:
-        done = 0
+        done, held, held_threads = 0, [], set()
         for start in range(0, len(ids), IMPORT_CHUNK):
             chunk = ids[start : start + IMPORT_CHUNK]
-            result = import_messages(deps, address, chunk, mode=mode)
+            result = import_messages(deps, address, chunk, mode=mode, held_threads=held_threads)
             if result.status != "synced":
                 return
+            held += result.held
             done += len(chunk)
             _progress(deps, address, done)
+        _import_held(deps, address, held, mode)
 
     return _guarded(deps, address, run)
+
+
+def _import_held(deps: Deps, address: str, held: list[str], mode: IngestMode) -> None:
+    """Mail held back behind locked documents (a killed process's transaction): an import has no cursor to stop
+    at, so it tries them again, in order, a few times over about a lock's lifetime, then fails visibly."""
+    for _ in range(HELD_ROUNDS):
+        if not held:
+            return
+        sleep(HELD_WAIT)
+        held = import_messages(deps, address, held, mode=mode).held
+    if held:
+        raise MailHeldBack(f"{len(held)} mail(s) stayed locked", retry_after=None)
 
 
 def gap_sync_job(deps: Deps, address: str, since: datetime | None) -> Callable[[], None]:
@@ -72,6 +88,10 @@ def _guarded(deps: Deps, address: str, run: Callable[[], None]) -> Callable[[], 
             run()
         except TokenRevoked as exc:
             mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
+        except MailHeldBack as exc:
+            log.warning("import held back mail", extra={"connection": address, "error": str(exc)})
+            mark_connection(deps, address, ConnectionStatus.ERROR,
+                            f"Import stopped: {exc}; connect again to import the rest (nothing is imported twice)")
         except Exception as exc:  # maybe a background thread: record it where the admin looks, never lose it
             log.exception("initial import failed", extra={"connection": address})
             mark_connection(deps, address, ConnectionStatus.ERROR, f"Import failed: {type(exc).__name__}")

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from gmail_tickets.domain.model import QuarantineRecord
-from gmail_tickets.errors import PoisonEvent, TransientError
+from gmail_tickets.errors import MailHeldBack, PoisonEvent, TransientError
 from gmail_tickets.ports import SetAsideUnit
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.event_body import history_id, json_object
@@ -55,6 +55,9 @@ def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
     result = sync_mailbox(deps, request.address)
     if result.status == "unknown":
         log.warning("event for an unknown mailbox acknowledged", extra={"connection": request.address})
+    elif result.status == "held":  # recorded the rest; the event comes back for the held mail (never acked first)
+        raise MailHeldBack(f"{request.address}: {len(result.held)} mail(s) held back behind locked documents",
+                           retry_after=result.come_back_after)
     elif (
         result.status == "synced"
         and request.history_id is not None

@@ -8,6 +8,9 @@ Order of effects, and why it is safe to crash between any two:
   3. drop candidates the ledger already holds, fetch the rest raw, record each in its own transaction;
   4. label what we recorded (a courtesy for the mailbox owner: safe to repeat, safe to miss);
   5. advance the cursor, monotonically, to what has been committed.
+A mail whose documents stay locked (DocumentsLocked: a killed process's transaction holds them until it idles
+out) is held back with the rest of its Gmail thread, so a reply is never recorded before the mail it answers; the
+others are recorded, the cursor stops before the held mail, and the sync ends "held": the event comes back for it.
 A crash before 5 replays some changes next time; the ledger turns every replay into a no-op. That is also why a
 sync whose lease was taken over may simply stop at its next safe point (before each page and chunk): the new
 holder replays from the stored cursor, and whatever both touched is recorded once.
@@ -22,9 +25,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import timedelta
 
 from gmail_tickets.domain import inbox_rules
@@ -32,45 +33,16 @@ from gmail_tickets.domain.burst import BurstPolicy
 from gmail_tickets.domain.ingest_context import IngestContext, IngestMode
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
-from gmail_tickets.ports import ConnectionUnit, Mailbox, MessageMeta, RawMessage
-from gmail_tickets.services import oversize
+from gmail_tickets.ports import ConnectionUnit, Mailbox
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.heartbeat import Heartbeat, LeaseLost
-from gmail_tickets.services.ingest_values import GmailIds, Recorded
-from gmail_tickets.services.record_mail import record_mail
+from gmail_tickets.services.import_batch import Checkpoint, SyncResult, import_batch
 
 log = logging.getLogger(__name__)
 
 COME_BACK_MARGIN = 1.0  # seconds after the busy lease's expiry: it has lapsed by then unless renewed
-Checkpoint = Callable[[], None]  # raises LeaseLost at a safe point once the lease was taken over
-
-
-def _no_checkpoint() -> None:
-    """Work under no lease (the initial import): nothing to check."""
-
-
-@dataclass
-class SyncResult:
-    address: str
-    status: str = "synced"  # synced | busy (lease held elsewhere) | lost (taken over) | unknown | disconnected | failed
-    outcomes: Counter[str] = field(default_factory=Counter)
-    duplicates: int = 0  # candidates the ledger already had
-    gone: int = 0  # candidates deleted, or moved to spam or trash, before we could fetch them
-    full_sync: bool = False
-    cursor: int | None = None
-    recorded: list[Recorded] = field(default_factory=list)
-    come_back_after: float | None = None  # busy, and this caller watches the lease: look again after this long
-
-    def merge(self, other: SyncResult) -> None:
-        self.outcomes.update(other.outcomes)
-        self.duplicates += other.duplicates
-        self.gone += other.gone
-        self.full_sync = self.full_sync or other.full_sync
-        self.cursor = other.cursor if other.cursor is not None else self.cursor
-        self.recorded.extend(other.recorded)
-
-
+HELD_COME_BACK = 5.0  # seconds before a sync that held back locked mail looks again
 def sync_mailbox(deps: Deps, address: str) -> SyncResult:
     """Sync one mailbox now. Raises TransientError subclasses for the caller to retry; records the rest."""
     connection = deps.store.get_connection(address)
@@ -92,7 +64,9 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
     try:
         with heartbeat:
             while True:
-                total.merge(_sync_once(deps, address, heartbeat.check))
+                run = _sync_once(deps, address, heartbeat.check)
+                total.merge(run)
+                total.held = run.held  # what the last run still holds back (an earlier run's may be recorded now)
                 if not deps.store.release_lease(key, holder):
                     break  # nobody asked us to look again
     except LeaseLost:
@@ -107,6 +81,8 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
     finally:
         while deps.store.release_lease(key, holder):
             pass  # free the lease even when a look-again mark arrived while we were failing
+    if total.held and total.status == "synced":
+        total.status, total.come_back_after = "held", HELD_COME_BACK
     return total
 
 
@@ -131,10 +107,11 @@ def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
             ]
             if ids:
                 ctx = ctx or ingest_context(deps, connection)
-                result.merge(_import(deps, ctx, mailbox, ids, checkpoint))
+                result.merge(import_batch(deps, ctx, mailbox, ids, checkpoint, result.held_threads))
             # Committed up to this page: the last record's id is a safe cursor; the last page gives the newest.
+            # Not past a held mail: the next sync replays from before it (the ledger skips what is recorded).
             newest = page.history_id or max((r.history_id for r in page.records), default=None)
-            if newest is not None:
+            if newest is not None and not result.held:
                 result.cursor = _advance_cursor(deps, address, newest)
     except HistoryExpired:
         log.info("history expired, full sync", extra={"connection": address})
@@ -154,22 +131,27 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox, checkpoint:
     query = inbox_rules.full_sync_query(int(since))
     ids = [ref.id for ref in mailbox.list_messages(query)]
     ids.reverse()  # oldest first, so threads form in arrival order
-    result = (_import(deps, ingest_context(deps, connection), mailbox, ids, checkpoint) if ids
+    result = (import_batch(deps, ingest_context(deps, connection), mailbox, ids, checkpoint) if ids
               else SyncResult(connection.address))
     result.full_sync = True
-    result.cursor = _advance_cursor(deps, connection.address, cursor)
+    if not result.held:  # else the next sync is a full sync again, and the ledger skips what this one recorded
+        result.cursor = _advance_cursor(deps, connection.address, cursor)
     return result
 
 
-def import_messages(deps: Deps, address: str, ids: Iterable[str], *, mode: IngestMode = IngestMode.LIVE) -> SyncResult:
+def import_messages(deps: Deps, address: str, ids: Iterable[str], *, mode: IngestMode = IngestMode.LIVE,
+                    held_threads: set[str] | None = None) -> SyncResult:
     """Import the given message ids now (the initial import on connect, a reconnect's gap). Deduplicated by the
-    ledger. IMPORT mode: the tickets are history brought in on connect, so ticket triggers must not fire."""
+    ledger. IMPORT mode: the tickets are history brought in on connect, so ticket triggers must not fire.
+    `held_threads`: threads an earlier batch held back; the result's `held` lists what this one held back."""
     connection = deps.store.get_connection(address)
     if connection is None:
         return SyncResult(address, status="unknown")
     mailbox = deps.mailbox_for(address)
     wanted = list(ids)
-    return _import(deps, ingest_context(deps, connection, mode), mailbox, wanted) if wanted else SyncResult(address)
+    if not wanted:
+        return SyncResult(address)
+    return import_batch(deps, ingest_context(deps, connection, mode), mailbox, wanted, held_threads=held_threads)
 
 
 def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = IngestMode.LIVE) -> IngestContext:
@@ -186,69 +168,6 @@ def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = Ingest
                           settings.burst_domain_threshold),
         list_mail_is_bulk=settings.list_mail_is_bulk,
     )
-
-
-def _import(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable[str],
-            checkpoint: Checkpoint = _no_checkpoint) -> SyncResult:
-    connection = ctx.connection
-    result = SyncResult(connection.address)
-    wanted = list(dict.fromkeys(ids))
-    step = deps.settings.fetch_chunk
-    for start in range(0, len(wanted), step):
-        checkpoint()
-        chunk = wanted[start : start + step]
-        known = deps.store.ledger_contains(connection.address, chunk)
-        result.duplicates += len(known)
-        fresh = [i for i in chunk if i not in known]
-        big = _too_big(deps, connection, mailbox, fresh)
-        fetched = mailbox.get_raw([i for i in fresh if i not in big]) if len(fresh) > len(big) else {}
-        metas = mailbox.get_meta(sorted(big), headers=oversize.HEADERS) if big else {}
-        to_label = list(known)
-        for message_id in fresh:
-            recorded = _record_one(deps, ctx, fetched.get(message_id), metas.get(message_id))
-            if recorded is None:
-                result.gone += 1
-                continue
-            if recorded.outcome is None:
-                result.duplicates += 1
-            else:
-                result.outcomes[recorded.outcome.value] += 1
-                result.recorded.append(recorded)
-            to_label.append(message_id)
-        if to_label and connection.label_id:
-            try:
-                mailbox.modify_labels(to_label, add=[connection.label_id])
-            except MailboxError as exc:  # the label is a courtesy; the ledger is the truth
-                log.warning("labelling failed", extra={"connection": connection.address, "error": str(exc)})
-    return result
-
-
-def _record_one(deps: Deps, ctx: IngestContext, message: RawMessage | None,
-                meta: MessageMeta | None) -> Recorded | None:
-    """Record one candidate; None when it is gone from Gmail or went to spam or trash before we got to it."""
-    if meta is not None:  # known to be too big: never downloaded
-        if not inbox_rules.still_wanted(meta.label_ids):
-            return None
-        ids = GmailIds(meta.id, meta.thread_id, meta.internal_date)
-        return oversize.record_oversize(deps, ctx, ids, meta.headers, meta.size_estimate)
-    if message is None or not inbox_rules.still_wanted(message.label_ids):
-        return None
-    size = max(message.size_estimate, len(message.raw))
-    if size > deps.settings.max_message_bytes:  # the search missed it; still not imported
-        ids = GmailIds(message.id, message.thread_id, message.internal_date)
-        return oversize.record_oversize(deps, ctx, ids, oversize.header_block(message.raw), size)
-    return record_mail(deps, ctx, message)
-
-
-def _too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:
-    """Which candidates are over the size limit, known BEFORE downloading them: one search per step (5 quota
-    units for the lot, where a size check per mail would cost 5 each). Mail the search misses (Gmail's index
-    can lag) is caught by its sizeEstimate after fetching."""
-    if not fresh:
-        return set()
-    since = (connection.last_sync_at or deps.clock.now()).timestamp() - 2 * 86400
-    query = f"larger:{deps.settings.max_message_bytes} after:{int(since)}"
-    return {ref.id for ref in mailbox.list_messages(query)} & set(fresh)
 
 
 def _remember_label(deps: Deps, address: str, label_id: str) -> str:

@@ -8,7 +8,8 @@ Contention is retried (`max_attempts`), but a lock timeout only a few times (LOC
 a TransientError: a lock that outlasts the 2 s wait is most likely a dead client's (a process killed inside a
 transaction), which holds it until the transaction idles out (~60 s on the emulator, as in real Firestore's
 pessimistic mode). Waiting that out would pin the request, and with it a single-request function instance;
-failing lets Pub/Sub redeliver the event later and frees the instance.
+failing (DocumentsLocked) lets the caller go on with other work: a sync holds back that one mail and records the
+rest, and the event comes back for it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from google.cloud.firestore_v1.transaction import Transaction
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.client import TRANSIENT, translated
-from gmail_tickets.errors import AlreadyRecorded, TransientError
+from gmail_tickets.errors import AlreadyRecorded, DocumentsLocked, TransientError
 
 if TYPE_CHECKING:
     from gmail_tickets.adapters.firestore_store.store import FirestoreStore
@@ -133,7 +134,7 @@ def run(store: FirestoreStore, make: Callable[[FirestoreStore, Transaction], Fir
             locked = isinstance(exc, _LockTimeout) or _is_lock_timeout(exc)
             lock_timeouts += locked
             if locked and lock_timeouts >= LOCK_TIMEOUT_ATTEMPTS:
-                raise TransientError("firestore documents stayed locked (a dead transaction's?)") from exc
+                raise DocumentsLocked("firestore documents stayed locked (a dead transaction's?)") from exc
             if attempt >= max_attempts:
                 raise TransientError("firestore transaction kept contending") from exc
             time.sleep(min(1.0, 0.05 * 2 ** min(attempt, 5)) * (0.5 + random.random()))
