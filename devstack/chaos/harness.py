@@ -73,7 +73,9 @@ def reader_deps(env: dict[str, str]) -> Deps:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     logs.configure("ERROR")
     with ExitStack() as stack:
-        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-chaos-")))
+        keep = getattr(args, "keep_state", None)
+        state = (Path(keep) if keep else
+                 Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-chaos-"))))
         product = make_stack(args.flavour)
         world, clock = open_world(state, stack, seed=args.seed)
         stack.callback(product.stop)

@@ -45,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--seed", type=int, default=1, help="chaos: the fault schedule's and the mail's seed")
     bench.add_argument("--settle-timeout", type=float, default=180.0,
                        help="chaos: how long to wait for the product to settle after the faults")
+    bench.add_argument("--keep-state", metavar="DIR",
+                       help="chaos: keep the run's files (each process's JSON log, the emulators' logs) in DIR")
     bench.set_defaults(run=_run_bench)
 
     bundle = sub.add_parser("bundle", help="build dist/function-source.zip, the Cloud Functions source (reproducible)")

@@ -9,6 +9,7 @@ SIGKILLed function instance leaves it (tests/integration/test_firestore_lease_ca
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.errors import MailHeldBack
 from gmail_tickets.services import connect_import
 from gmail_tickets.services.connect_import import import_job
+from gmail_tickets.services.held_mail import HeldMail
 from gmail_tickets.services.ingest import ingest_event
 from tests.integration.ingest_harness import IngestHarness, customer_mail
 
@@ -61,9 +63,13 @@ def test_a_mail_behind_a_dead_transactions_lock_holds_back_only_its_thread(harne
         assert held.value.retry_after is not None and held.value.retry_after <= 10
         assert harness.store.ledger_contains(SUPPORT, [a, b, c]) == {b}  # B recorded; A and its reply C wait
         assert harness.store.get_connection(SUPPORT).history_id == cursor  # not past the held mail
+        started = time.monotonic()  # the same instance, moments later: holds it again without waiting out the lock
+        with pytest.raises(MailHeldBack):
+            ingest_event(harness.deps, harness.notification())
+        assert time.monotonic() - started < 1.5
     finally:
         dead._rollback()
-    assert ingest_event(harness.deps, harness.notification()).status == "synced"
+    assert ingest_event(harness.new_instance(), harness.notification()).status == "synced"
     assert harness.assert_exactly_once(SUPPORT, [a, b, c]) == {"ticket": 2, "comment": 1}
     reply = next(t for t in harness.store.list_tickets(connection=SUPPORT) if t.subject == "Printer on fire")
     assert c in {comment.gmail_message_id for comment in harness.store.comments(reply.id)}
@@ -75,9 +81,12 @@ def test_the_connect_import_tries_held_mail_again_and_loses_none(harness: Ingest
     a, b, c = _three_mails(harness)
     dead = _lock_ledger_entry(harness.store, a)
     waits: list[float] = []
+    now = [0.0]
+    harness.deps.held_mail = HeldMail(clock=lambda: now[0])
 
     def sleep(seconds: float) -> None:  # the lock's holder "idles out" during the import's first wait
         waits.append(seconds)
+        now[0] += seconds
         dead._rollback()
 
     monkeypatch.setattr(connect_import, "sleep", sleep)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.ports import BlobStore, Clock, JobRunner, MailboxProvider, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.brand_cache import BrandCache
+from gmail_tickets.services.held_mail import HeldMail
 from gmail_tickets.settings import Settings
 
 
@@ -24,3 +25,4 @@ class Deps:
     holder: str = "local"  # this process/instance; each sync adds its own suffix to take leases
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly
     brands: BrandCache = field(default_factory=BrandCache)
+    held_mail: HeldMail = field(default_factory=HeldMail)  # mail held back behind locks, not tried again at once

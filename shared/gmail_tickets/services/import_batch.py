@@ -80,8 +80,11 @@ def import_batch(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable
             try:
                 if thread is not None and thread in result.held_threads:
                     raise DocumentsLocked("an earlier mail of its thread is held back")
+                if deps.held_mail.recently_held(connection.address, message_id):
+                    raise DocumentsLocked("held back moments ago; its documents are most likely still locked")
                 recorded = _record_one(deps, ctx, message, meta)
             except DocumentsLocked as exc:
+                deps.held_mail.remember(connection.address, message_id)
                 log.warning("mail held back", extra={"connection": connection.address, "gmail_id": message_id,
                                                      "error": str(exc)})
                 result.held.append(message_id)
