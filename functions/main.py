@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from typing import Any
 
 import flask
@@ -35,6 +36,7 @@ def _log_level() -> str:
 
 
 logs.configure(_log_level())
+logging.getLogger(__name__).info("instance started")  # a restart shows in the logs (the chaos soak reads them)
 
 
 def _message_data(event: CloudEvent) -> bytes | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 
 from gmail_tickets.domain.model import QuarantineRecord
@@ -52,7 +53,16 @@ def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
     except PoisonEvent as exc:
         quarantine_event(deps, data, str(exc))
         return None
-    result = sync_mailbox(deps, request.address)
+    started = time.monotonic()
+    try:
+        result = sync_mailbox(deps, request.address)
+    except TransientError as exc:  # one line per retried event: a stall is then readable in the logs
+        log.warning("sync failed; the event comes back", extra={"connection": request.address, "source": request.source,
+                                                               "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    log.info("sync done", extra={"connection": request.address, "source": request.source, "status": result.status,
+                                 "outcomes": dict(result.outcomes), "held": len(result.held),
+                                 "seconds": round(time.monotonic() - started, 3)})
     if result.status == "unknown":
         log.warning("event for an unknown mailbox acknowledged", extra={"connection": request.address})
     elif result.status == "held":  # recorded the rest; the event comes back for the held mail (never acked first)
