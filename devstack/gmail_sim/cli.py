@@ -38,10 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `sim` subcommand to an argparse subparsers object (func=run)."""
+    """Add the `sim` subcommand to an argparse subparsers object (run=run, as `gmail-tickets` dispatches)."""
     parser = subparsers.add_parser("sim", help="run the Gmail API simulator", description=__doc__)
     add_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
