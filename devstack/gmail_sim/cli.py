@@ -79,11 +79,11 @@ def start(args: argparse.Namespace) -> tuple[GmailSimulator, SimServer, dict[str
 
 
 def run(args: argparse.Namespace) -> int:
+    done = threading.Event()
+    if threading.current_thread() is threading.main_thread():  # before announcing: a SIGTERM may follow at once
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
     sim, server, announcement = start(args)
     print(json.dumps(announcement), flush=True)
-    done = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         done.wait()
     except KeyboardInterrupt:
