@@ -249,7 +249,7 @@ def test_limit_reached_banner_on_another_page_with_the_time(admin: Any, admin_co
         text = banner.inner_text()
         assert f"{DEFAULT_ADDRESS} has reached Gmail's sending limit" in text
         assert f"Gmail takes its mail again at {until:%Y-%m-%d %H:%M} UTC" in text
-        assert "go out through the mail relay meanwhile" in text
+        assert "The relay sends its mail meanwhile; if this happens often, turn Gmail sending off" in text
         admin.goto(admin_console.url + "/addresses")
         facts = card(admin, DEFAULT_ADDRESS).locator("dl.facts").inner_text()
         assert "limit reached (Gmail's own count" in facts and f"{until:%Y-%m-%d %H:%M}" in facts

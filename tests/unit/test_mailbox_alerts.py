@@ -73,9 +73,20 @@ def test_alerts_name_the_disconnected_and_those_at_the_limit_only() -> None:
                "relayonly@x.example": SendWindow("relayonly@x.example", {HOUR: 900})}
     found = mailbox_alerts.alerts(connections, windows, lambda c: 2000 if c.account_kind == "workspace" else 500, NOW)
     assert [(a.address, a.problem, a.action) for a in found] == [
-        ("full@x.example", "limit", Action.RELAY_IN_USE), ("gone@x.example", "disconnected", Action.RECONNECT)]
+        ("full@x.example", "limit", Action.TURN_GMAIL_SENDING_OFF),
+        ("gone@x.example", "disconnected", Action.RECONNECT)]
     assert found[0].until == NOW + timedelta(hours=2)
     assert "revoked in the Google account" in found[1].plain
+
+
+def test_the_action_at_the_limit_depends_on_the_relay_and_the_address_kind() -> None:
+    domain = Connection("a@x.example", account_kind=AccountKind.WORKSPACE)
+    consumer = Connection("a@gmail.com", account_kind=AccountKind.GMAIL)
+    assert mailbox_alerts.limit_action(domain, relay=True) is Action.TURN_GMAIL_SENDING_OFF
+    assert mailbox_alerts.limit_action(consumer, relay=True) is Action.KEEP_GMAIL_SENDING
+    assert mailbox_alerts.limit_action(domain, relay=False) is Action.SET_UP_RELAY
+    assert "DMARC" in mailbox_alerts.ACTION_TEXT[Action.KEEP_GMAIL_SENDING]
+    assert "relay sends" in mailbox_alerts.ACTION_TEXT[Action.TURN_GMAIL_SENDING_OFF]
 
 
 def test_each_action_that_cannot_apply_says_why() -> None:

@@ -26,13 +26,19 @@ class Action(StrEnum):
     RECONNECT = "reconnect"
     RELAY_IN_USE = "relay_in_use"
     TURN_GMAIL_SENDING_OFF = "turn_gmail_sending_off"
+    SET_UP_RELAY = "set_up_relay"
+    KEEP_GMAIL_SENDING = "keep_gmail_sending"
 
 
 ACTION_TEXT = {
     Action.RECONNECT: "Reconnect it: sign in to Google as this account again.",
     Action.RELAY_IN_USE: "Nothing to do: replies and acknowledgements go out through the mail relay meanwhile.",
-    Action.TURN_GMAIL_SENDING_OFF: "If this happens often, turn Gmail sending off for this address so the relay "
-                                   "sends all its mail.",
+    Action.TURN_GMAIL_SENDING_OFF: "The relay sends its mail meanwhile; if this happens often, turn Gmail sending "
+                                   "off for this address so the relay sends all of it.",
+    Action.SET_UP_RELAY: "No mail relay is configured, so mail that Gmail does not take fails: set one up "
+                         "(GT_RELAY_HOST) or wait.",
+    Action.KEEP_GMAIL_SENDING: "The relay sends meanwhile, but as a gmail.com address its mail fails gmail.com's "
+                               "DMARC and may land in spam: wait for Gmail, or use a domain address.",
 }
 
 
@@ -111,10 +117,20 @@ class Alert:
         return ACTION_TEXT[self.action]
 
 
+def limit_action(connection: Connection, *, relay: bool) -> Action:
+    """What helps a mailbox at Gmail's limit: nothing but waiting without a relay; a gmail.com address cannot send
+    well through one; a domain address can, and may as well always do so when the limit keeps being reached."""
+    if not relay:
+        return Action.SET_UP_RELAY
+    if AccountKind(connection.account_kind) == AccountKind.GMAIL:
+        return Action.KEEP_GMAIL_SENDING
+    return Action.TURN_GMAIL_SENDING_OFF
+
+
 def alerts(connections: Iterable[Connection], windows: Mapping[str, SendWindow],
-           limit_of: Callable[[Connection], int], now: datetime) -> list[Alert]:
+           limit_of: Callable[[Connection], int], now: datetime, *, relay: bool = True) -> list[Alert]:
     """Disconnected mailboxes (why, and reconnect), and those at Gmail's limit while Gmail sends their mail (until
-    when, and that the relay is in use)."""
+    when, and what helps: `limit_action`)."""
     found = []
     for connection in sorted(connections, key=lambda c: c.address):
         if connection.status != ConnectionStatus.CONNECTED:
@@ -128,5 +144,5 @@ def alerts(connections: Iterable[Connection], windows: Mapping[str, SendWindow],
         limit = limit_of(connection)
         if window.limit_reached(now, limit):
             found.append(Alert(connection.address, "limit", "Gmail's sending limit is reached",
-                               Action.RELAY_IN_USE, gmail_again_at(window, limit, now)))
+                               limit_action(connection, relay=relay), gmail_again_at(window, limit, now)))
     return found

@@ -26,7 +26,8 @@ def _alerts() -> list[mailbox_alerts.Alert]:
         def limit_of(connection: Connection) -> int:
             return limit_for(connection.account_kind, deps.settings.send_limit)
 
-        g.address_alerts = mailbox_alerts.alerts(connections, windows, limit_of, deps.clock.now())
+        g.address_alerts = mailbox_alerts.alerts(connections, windows, limit_of, deps.clock.now(),
+                                                 relay=deps.relay is not None)
     return g.address_alerts  # type: ignore[no-any-return]
 
 
