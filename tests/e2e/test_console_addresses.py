@@ -133,6 +133,7 @@ def test_connect_with_the_300_import_shows_live_progress(admin: Any, admin_conso
         sim.set_latency(per_method={"batch": 0})
     assert any(s.startswith(("50 of 120", "100 of 120")) for s in seen), seen  # it moved through the chunks
     assert card(admin, address).locator("progress").get_attribute("value") == "120"
+    screenshot(admin, "support-addresses")
     assert wait_for_import(admin_console.deps, address)
     assert len(tickets_of(admin_console, address)) == 120
 
