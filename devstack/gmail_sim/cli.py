@@ -38,10 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `sim` subcommand to an argparse subparsers object (func=run)."""
+    """Add the `sim` subcommand to an argparse subparsers object (run=run, as `gmail-tickets` dispatches)."""
     parser = subparsers.add_parser("sim", help="run the Gmail API simulator", description=__doc__)
     add_arguments(parser)
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
@@ -79,11 +79,11 @@ def start(args: argparse.Namespace) -> tuple[GmailSimulator, SimServer, dict[str
 
 
 def run(args: argparse.Namespace) -> int:
+    done = threading.Event()
+    if threading.current_thread() is threading.main_thread():  # before announcing: a SIGTERM may follow at once
+        signal.signal(signal.SIGTERM, lambda *_: done.set())
     sim, server, announcement = start(args)
     print(json.dumps(announcement), flush=True)
-    done = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:
         done.wait()
     except KeyboardInterrupt:

@@ -305,6 +305,7 @@ def cloud_console() -> flask.Flask:
 
 
 def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure: bool = False) -> flask.Flask:
+    from gmail_tickets.adapters.dns_txt import DnsTxtLookup
     from gmail_tickets.web import auth
     from gmail_tickets.web.app import create_app
     from gmail_tickets.web.console_deps import ConsoleDeps
@@ -312,5 +313,6 @@ def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure
     session_key, _ = auth.ensure_secret(deps.secrets, auth.SESSION_KEY)
     return create_app(ConsoleDeps(deps, admin_auth, session_key, oauth=oauth_setup(config, deps.secrets),
                                   relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
+                                  dns_lookup=DnsTxtLookup(config.dns_nameserver),
                                   cookie_secure=cookie_secure, session_idle_seconds=config.console_idle_seconds,
                                   session_max_seconds=config.console_session_max_seconds))

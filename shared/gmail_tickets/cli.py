@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     connect = sub.add_parser("connect", help="connect a Gmail account on this machine (browser sign-in)")
     connect.add_argument("address", help="the Gmail address to connect")
-    connect.add_argument("--brand", default="default", help="brand of its tickets (default: default)")
+    connect.add_argument("--brand", default=None,
+                         help="brand of its tickets (default: the default brand; a reconnection keeps its own)")
     connect.add_argument("--import-recent", action=argparse.BooleanOptionalAction, default=True,
                          help="tickets from the last 300 inbox mails (default), or from the last hour's unread mail")
     connect.add_argument("--port", type=int, default=0, help="loopback port for Google's redirect (0: any free)")

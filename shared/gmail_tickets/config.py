@@ -46,6 +46,9 @@ class Config:
         "machine (no topic) turn it off.")
     relay_spf_include: str | None = setting(
         None, "GT_RELAY_SPF_INCLUDE", "The mail relay's SPF include, for the console's DNS guidance.")
+    dns_nameserver: str | None = setting(
+        None, "GT_DNS_NAMESERVER", "The nameserver (host or host:port) the console's \"Check now\" asks for a "
+        "domain's relay records; unset: the system's resolver.")
     iap_audience: str = setting(
         "", "GT_IAP_AUDIENCE", "The console behind Identity-Aware Proxy: the backend's IAP audience, checked on "
         "every request.")

@@ -412,6 +412,19 @@ def test_send_window_blocked_until_clears(store: Store) -> None:
     assert store.get_send_window(HELP) == SendWindow(HELP)
 
 
+
+def test_every_send_window_in_one_list_however_it_was_written(store: Store) -> None:
+    """The console's banner reads all windows at once; a window written by the senders' increment must be in it."""
+    assert store.list_send_windows() == []
+    blocked = SendWindow(HELP, blocked_until=T0 + timedelta(hours=3))
+    store.atomically(lambda uow: uow.put_send_window(blocked))
+    store.record_gmail_sends("zed@acme.test", T0, 2)
+
+    listed = store.list_send_windows()
+
+    assert [w.address for w in listed] == [HELP, "zed@acme.test"]
+    assert listed[0] == blocked and listed[1].sent(T0) == 2
+
 # --------------------------------------------------------------------------- tickets and brands
 
 

@@ -54,7 +54,7 @@ def test_register_adds_the_sim_subcommand():
     subparsers = parser.add_subparsers(dest="command")
     cli.register(subparsers)
     args = parser.parse_args(["sim", "--port", "0", "--mailbox", "x@example.com", "--latency-ms", "0"])
-    assert args.func is cli.run
+    assert args.run is cli.run
     sim, server, info = cli.start(args)
     try:
         creds = info["mailboxes"][0]

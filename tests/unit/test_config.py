@@ -42,7 +42,8 @@ TODAYS_DEFAULTS = Config(
     secrets_file=".var/secrets.json", publisher="local", blobs="local", blobs_dir=".var/blobs", bucket="",
     project="demo-local", gmail_root_url=None, token_uri="https://oauth2.googleapis.com/token", oauth_client_id="",
     oauth_auth_uri="https://accounts.google.com/o/oauth2/v2/auth", oauth_revoke_uri="https://oauth2.googleapis.com/revoke",
-    gmail_push=True, relay_spf_include=None, iap_audience="", admin_emails=(), admin_domain=None, iap_certs_file=None,
+    gmail_push=True, relay_spf_include=None, dns_nameserver=None, iap_audience="", admin_emails=(), admin_domain=None,
+    iap_certs_file=None,
     relay_host=None, relay_port=587, relay_username=None, relay_starttls=True, relay_ca_file=None, log_level="INFO",
     settings=Settings(
         label_name="Helpdesk", push_topic="projects/demo-local/topics/gmail-push", sync_topic="mailbox-sync",
@@ -120,5 +121,5 @@ def test_every_field_is_reachable_from_the_environment(part: type) -> None:
 
 def test_each_variable_is_declared_once() -> None:
     names = [d.env for d in env_settings(Config) + env_settings(Settings)]
-    assert len(names) == len(set(names)) == 59
+    assert len(names) == len(set(names)) == 60
     assert all(name.startswith("GT_") for name in names if name != "GOOGLE_CLOUD_PROJECT")

@@ -140,7 +140,7 @@ def _wait_for_import(deps: Deps, address: str, err: TextIO) -> tuple[int, int]:
 def run_connect(
     address: str,
     *,
-    brand: str = "default",
+    brand: str | None = None,
     import_recent: bool = True,
     port: int = 0,
     timeout: float = 300.0,

@@ -6,6 +6,7 @@ collaborator; this package re-exports them all, so `from gmail_tickets.ports imp
 """
 
 from gmail_tickets.ports.blobs import BlobStore
+from gmail_tickets.ports.dns import TxtLookup
 from gmail_tickets.ports.gmail import (
     HistoryPage,
     HistoryRecord,
@@ -45,5 +46,6 @@ __all__ = [
     "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
     "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "PeopleRepo",
     "PeopleUnit", "Profile", "Publisher", "RawMessage", "Relay", "Secrets", "SentMessage", "SetAsideRepo",
-    "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketUnit", "TokenGrant", "UnitOfWork", "WatchResult",
+    "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketUnit", "TokenGrant", "TxtLookup", "UnitOfWork",
+    "WatchResult",
 ]

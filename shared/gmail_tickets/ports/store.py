@@ -194,6 +194,9 @@ class OutboxRepo(Protocol):
 
     def get_send_window(self, address: str) -> SendWindow: ...
 
+    def list_send_windows(self) -> list[SendWindow]:
+        """Every account's window (one per connection, so few): the console's banner reads them in one query."""
+
     def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
         """Add `recipients` to the account's bucket for the hour of `at`, atomically and without contending with
         other senders of the account (the window is one hot document per account)."""

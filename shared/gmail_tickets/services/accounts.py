@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from gmail_tickets import secret_names
+from gmail_tickets.domain import address_actions
 from gmail_tickets.domain.model import (
     Connection,
     ConnectionStatus,
@@ -36,12 +37,18 @@ def _support(deps: Deps, address: str) -> tuple[list[SupportAddress], SupportAdd
     return addresses, next((a for a in addresses if a.address == address), None)
 
 
-def _refuse_if_default(deps: Deps, address: str, doing: str) -> None:
+def state_of(deps: Deps, address: str) -> address_actions.AddressState:
+    """What decides which actions apply (domain/address_actions.py)."""
     _, support = _support(deps, address)
-    if support is not None and support.is_default:
-        raise ActionRefused(
-            f"{address} is the default support address: make another address the default before you {doing} it."
-        )
+    connection = deps.store.get_connection(address)
+    return address_actions.AddressState(address, is_default=bool(support and support.is_default),
+                                        gmail=connection is not None,
+                                        active=connection is not None and connection.is_active)
+
+
+def _refuse(reason: str | None) -> None:
+    if reason is not None:
+        raise ActionRefused(reason)
 
 
 # --------------------------------------------------------------------------- actions
@@ -54,7 +61,7 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
     connection = deps.store.get_connection(address)
     if connection is None:
         raise ActionRefused(f"{address} is not a connected Gmail account.")
-    _refuse_if_default(deps, address, "disconnect")
+    _refuse(address_actions.disconnect_refusal(state_of(deps, address)))
     name = secret_names.refresh_token(address)
     token = deps.secrets.get(name)
     revoke_failed = False
@@ -96,9 +103,7 @@ def delete_address(deps: Deps, address: str) -> None:
     connection = deps.store.get_connection(address)
     if support is None and connection is None:
         raise ActionRefused(f"{address} is not a support address.")
-    _refuse_if_default(deps, address, "delete")
-    if connection is not None and connection.is_active:
-        raise ActionRefused(f"Disconnect {address} before deleting it.")
+    _refuse(address_actions.delete_refusal(state_of(deps, address)))
     deps.secrets.delete(secret_names.refresh_token(address))  # Limited Use: no token outlives its mailbox
     if connection is not None:
         deps.store.delete_connection(address)
@@ -114,12 +119,11 @@ def make_default(deps: Deps, address: str) -> None:
     addresses, support = _support(deps, address)
     if support is None:
         raise ActionRefused(f"{address} is not a support address.")
-    connection = deps.store.get_connection(address)
-    if connection is not None and not connection.is_active:
-        raise ActionRefused(f"{address} is disconnected: reconnect it before making it the default.")
-    if not support.is_default:
-        support.is_default = True
-        deps.store.save_support_address(support)
+    if support.is_default:
+        return
+    _refuse(address_actions.make_default_refusal(state_of(deps, address)))
+    support.is_default = True
+    deps.store.save_support_address(support)
     for other in addresses:
         if other.address != address and other.is_default:
             other.is_default = False
@@ -141,3 +145,29 @@ def set_send_via_gmail(deps: Deps, address: str, on: bool) -> Connection:
     if connection is None:
         raise ActionRefused(f"{address} is not a connected Gmail account.")
     return connection
+
+
+def set_brand(deps: Deps, address: str, brand_id: str) -> str | None:
+    """Give the address (its connection and its support address) another brand; new tickets take it from now.
+    Returns the brand it had, or None when it had this one already."""
+    address = _normalise(address)
+    if brand_id not in {b.id for b in deps.store.list_brands()} | {"default"}:
+        raise ActionRefused(f"There is no brand {brand_id!r}.")
+    _, support = _support(deps, address)
+
+    def work(uow: ConnectionUnit) -> str | None:
+        connection = uow.get_connection(address)
+        if connection is None or connection.brand_id == brand_id:
+            return None
+        before, connection.brand_id = connection.brand_id, brand_id
+        uow.put_connection(connection)
+        return before
+
+    before = deps.store.atomically(work)
+    if support is None and deps.store.get_connection(address) is None:
+        raise ActionRefused(f"{address} is not a support address.")
+    if support is not None and support.brand_id != brand_id:
+        before = before or support.brand_id
+        support.brand_id = brand_id
+        deps.store.save_support_address(support)
+    return before

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from gmail_tickets import secret_names
-from gmail_tickets.domain import inbox_rules
+from gmail_tickets.domain import dns_records, inbox_rules
 from gmail_tickets.domain.ingest_context import IngestMode
+from gmail_tickets.domain.mailbox_alerts import TESTING_CLIENT_WARNING
 from gmail_tickets.domain.model import AccountKind, AddressKind, Connection, ConnectionStatus, SupportAddress
 from gmail_tickets.errors import ConnectRefused, GmailTicketsError
 from gmail_tickets.ports import ConnectionUnit, Mailbox
@@ -28,8 +29,6 @@ from gmail_tickets.settings import Settings
 log = logging.getLogger(__name__)
 
 IMPORT_RECENT_LIMIT = 300  # "Create tickets from the last 300 emails"
-TESTING_CLIENT_WARNING = "OAuth client in Testing: tokens expire in 7 days"
-CONSUMER_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def connect_mailbox(
     address: str,
     refresh_token: str,
     *,
-    brand_id: str = "default",
+    brand_id: str | None = None,
     import_recent: bool = False,
     testing_client: bool = False,
     watch: bool = True,
@@ -63,7 +62,8 @@ def connect_mailbox(
     """Connect (or reconnect) the account whose refresh token is in hand: after the OAuth callback, or directly
     in the demo, the bench and the tests. Refuses a token of another account before storing anything else.
     `import_recent`: the 300 newest inbox mails with triggers suppressed, else unread mail of the last hour;
-    a reconnect imports the gap instead. The import runs on `deps.jobs` (`connect_import.wait_for_import`)."""
+    a reconnect imports the gap instead. `brand_id`: the brand its tickets get (None: a new connection's default,
+    a reconnection's own). The import runs on `deps.jobs` (`connect_import.wait_for_import`)."""
     address = address.lower()
     before = deps.store.get_connection(address)  # a reconnect keeps the SAME connection: the gap comes from history
     deps.secrets.put(secret_names.refresh_token(address), refresh_token)
@@ -74,7 +74,7 @@ def connect_mailbox(
         plan = plan_import(deps, mailbox, address, before, import_recent=import_recent)
     connection = mark_connected(deps, address, setup, brand_id=brand_id, testing_client=testing_client,
                                 import_total=plan.total)
-    ensure_support_address(deps, address, connection.brand_id)
+    ensure_support_address(deps, address, connection.brand_id, rebrand=brand_id is not None)
     log.info("mailbox connected", extra={"connection": address, "reconnect": before is not None,
                                          "import": plan.total or 0, "import_recent": import_recent})
     deps.jobs.submit(import_job_name(address), plan.job)  # a thread on one machine, inline in a function
@@ -121,20 +121,22 @@ def plan_import(deps: Deps, mailbox: Mailbox, address: str, before: Connection |
     return ImportPlan(import_job(deps, address, ids, mode), total=len(ids))
 
 
-def mark_connected(deps: Deps, address: str, setup: MailboxSetup, *, brand_id: str, testing_client: bool,
+def mark_connected(deps: Deps, address: str, setup: MailboxSetup, *, brand_id: str | None, testing_client: bool,
                    import_total: int | None) -> Connection:
     """Create or revive the connection in one transaction. `import_total` None: a reconnect, whose counters and
-    cursor stay as they were."""
+    cursor stay as they were. A brand given applies to a reconnection too: the admin chose it explicitly."""
     now = deps.clock.now()
 
     def work(uow: ConnectionUnit) -> Connection:
         connection = uow.get_connection(address)
         if connection is None:
-            connection = Connection(address=address, brand_id=brand_id, created_at=now,
+            connection = Connection(address=address, brand_id=brand_id or "default", created_at=now,
                                     account_kind=account_kind_of(address), history_id=setup.history_id,
                                     last_sync_at=now)  # everything before the cursor is the import's job
         elif connection.history_id is None:
             connection.history_id = setup.history_id
+        if brand_id is not None:
+            connection.brand_id = brand_id
         connection.status = ConnectionStatus.CONNECTED
         connection.last_error = None
         connection.disconnected_at = None
@@ -152,14 +154,15 @@ def mark_connected(deps: Deps, address: str, setup: MailboxSetup, *, brand_id: s
     return deps.store.atomically(work)
 
 
-def ensure_support_address(deps: Deps, address: str, brand_id: str) -> SupportAddress:
+def ensure_support_address(deps: Deps, address: str, brand_id: str, *, rebrand: bool = False) -> SupportAddress:
     """The connected mailbox's support address; the first address of the helpdesk becomes the default, so
-    there is always one to send from."""
+    there is always one to send from. `rebrand`: an existing one takes `brand_id` too."""
     addresses = deps.store.list_support_addresses()
     existing = next((a for a in addresses if a.address == address), None)
     if existing is not None:
-        if existing.kind != AddressKind.GMAIL_CONNECTOR:
+        if existing.kind != AddressKind.GMAIL_CONNECTOR or (rebrand and existing.brand_id != brand_id):
             existing.kind = AddressKind.GMAIL_CONNECTOR
+            existing.brand_id = brand_id if rebrand else existing.brand_id
             deps.store.save_support_address(existing)
         return existing
     added = SupportAddress(address, brand_id=brand_id, is_default=not addresses, kind=AddressKind.GMAIL_CONNECTOR)
@@ -169,7 +172,7 @@ def ensure_support_address(deps: Deps, address: str, brand_id: str) -> SupportAd
 
 def account_kind_of(address: str) -> AccountKind:
     """Consumer accounts live on gmail.com; a Gmail mailbox on any other domain is Google Workspace."""
-    return AccountKind.GMAIL if address.rpartition("@")[2].lower() in CONSUMER_DOMAINS else AccountKind.WORKSPACE
+    return AccountKind.GMAIL if dns_records.is_consumer(address) else AccountKind.WORKSPACE
 
 
 @contextmanager

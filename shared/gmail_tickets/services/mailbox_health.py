@@ -3,9 +3,10 @@ the initial import's progress, and sends in 24 h against Google's limit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from gmail_tickets.domain import address_actions, dns_records, mailbox_alerts
 from gmail_tickets.domain.model import AddressKind, ConnectionStatus, Outcome
 from gmail_tickets.domain.send_window import limit_for
 from gmail_tickets.services.deps import Deps
@@ -31,6 +32,13 @@ class HealthRow:
     send_limit: int | None
     send_via_gmail: bool
     warnings: list[str]
+    brand_id: str = "default"
+    consumer: bool = False  # gmail.com / googlemail.com: no DNS of its own
+    limit_text: str = ""  # what Gmail's limit is and what counts
+    gmail_again_at: datetime | None = None  # at the limit: when Gmail takes mail again
+    at_limit: bool = False
+    explained: mailbox_alerts.Explained | None = None  # not connected: why, in plain words, and what helps
+    refusals: dict[str, str | None] = field(default_factory=dict)  # action → why it cannot apply (None: it can)
 
     @property
     def mails_imported(self) -> int:
@@ -39,6 +47,10 @@ class HealthRow:
     @property
     def can_reconnect(self) -> bool:
         return self.status == ConnectionStatus.DISCONNECTED.value
+
+    @property
+    def importing(self) -> bool:
+        return self.import_done < self.import_total and self.status == ConnectionStatus.CONNECTED.value
 
 
 def health(deps: Deps) -> list[HealthRow]:
@@ -55,12 +67,16 @@ def health(deps: Deps) -> list[HealthRow]:
         connection = connections.get(address)
         kind = support.kind.value if support else AddressKind.GMAIL_CONNECTOR.value
         brand_id = support.brand_id if support else connection.brand_id if connection else "default"
+        state = address_actions.AddressState(address, is_default=bool(support and support.is_default),
+                                             gmail=connection is not None,
+                                             active=connection is not None and connection.is_active)
         if connection is None:
             rows.append(HealthRow(
                 address=address, kind=kind, brand=brands.get(brand_id, brand_id),
                 is_default=bool(support and support.is_default), status="forwarding", reason=None, last_sync=None,
                 lag_seconds=None, imported={}, import_total=0, import_done=0, sends_24h=0, send_limit=None,
-                send_via_gmail=False, warnings=[],
+                send_via_gmail=False, warnings=[], brand_id=brand_id, consumer=dns_records.is_consumer(address),
+                refusals=address_actions.refusals(state),
             ))
             continue
         counts = deps.store.ledger_counts(address)
@@ -68,6 +84,7 @@ def health(deps: Deps) -> list[HealthRow]:
         limit = limit_for(connection.account_kind, deps.settings.send_limit)
         warning = send_warning(window, status=connection.status, send_via_gmail=connection.send_via_gmail,
                                limit=limit, now=now)
+        testing = mailbox_alerts.TESTING_CLIENT_WARNING in connection.warnings
         rows.append(HealthRow(
             address=address,
             kind=kind,
@@ -84,6 +101,14 @@ def health(deps: Deps) -> list[HealthRow]:
             send_limit=limit,
             send_via_gmail=connection.send_via_gmail,
             warnings=[*connection.warnings, *([warning] if warning else [])],
+            brand_id=brand_id,
+            consumer=dns_records.is_consumer(address),
+            limit_text=mailbox_alerts.limit_text(connection.account_kind, limit),
+            gmail_again_at=mailbox_alerts.gmail_again_at(window, limit, now) if warning else None,
+            at_limit=bool(warning),
+            explained=(None if connection.status == ConnectionStatus.CONNECTED
+                       else mailbox_alerts.explain(connection.last_error, testing_client=testing)),
+            refusals=address_actions.refusals(state),
         ))
     rows.sort(key=lambda r: (not r.is_default, r.address))
     return rows

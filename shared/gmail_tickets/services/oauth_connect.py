@@ -115,7 +115,7 @@ def start_connect(
     *,
     session_id: str,
     address: str,
-    brand_id: str,
+    brand_id: str | None,
     import_recent: bool,
     redirect_uri: str,
     auth_uri: str,
@@ -135,7 +135,7 @@ def start_connect(
         nonce=nonce,
         session_id=session_hash(session_id),
         address=address,
-        brand_id=existing.brand_id if existing is not None else brand_id,
+        brand_id=brand_id or (existing.brand_id if existing is not None else "default"),  # reconnect: as chosen
         import_recent=import_recent and existing is None,  # a reconnect imports the gap, not history
         code_verifier=verifier,
         redirect_uri=redirect_uri,

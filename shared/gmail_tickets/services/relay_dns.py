@@ -1,5 +1,8 @@
-"""What an admin publishes in DNS so mail the relay sends for their domain passes SPF and DKIM, with a
-verification record that proves they control the domain."""
+"""What an admin publishes in DNS so mail the relay sends for their domain passes SPF, DKIM and DMARC, with a
+verification record that proves they control the domain; and "check now", which looks them up.
+
+A gmail.com / googlemail.com address has no DNS of its own: it gets the truth (domain/dns_records.py) instead.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +13,22 @@ import secrets
 from dataclasses import dataclass, field
 
 from gmail_tickets import secret_names
+from gmail_tickets.domain import dns_records
+from gmail_tickets.domain.dns_records import Checked, Expected
 from gmail_tickets.errors import ActionRefused
+from gmail_tickets.ports import TxtLookup
 from gmail_tickets.services.deps import Deps
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+DKIM_SELECTOR = "gt1"
+
+CONSUMER_TRUTH = [
+    "{domain} belongs to Google: nobody else can publish SPF, DKIM or DMARC records there, so there is nothing "
+    "to set up in DNS.",
+    "Mail the relay sends as a {domain} address fails {domain}'s DMARC check: it lands in spam or bounces.",
+    "So keep Gmail sending on for this address, or connect an address on a domain of your own for the relay "
+    "to send from.",
+]
 
 
 @dataclass(frozen=True)
@@ -25,13 +40,16 @@ class DnsRecord:
 
 @dataclass(frozen=True)
 class RelayDnsGuidance:
-    """What the admin publishes so mail sent through the relay for `domain` passes SPF and DKIM."""
+    """What the admin publishes so mail sent through the relay for `domain` passes SPF, DKIM and DMARC."""
 
     domain: str
     spf: DnsRecord
     verification: DnsRecord
     verification_code: str
     dkim_steps: list[str] = field(default_factory=list)
+    records: list[Expected] = field(default_factory=list)  # SPF, verification, DKIM, DMARC: what "check now" checks
+    consumer: bool = False  # gmail.com: `truth` instead of records
+    truth: list[str] = field(default_factory=list)
 
 
 def domain_verification_code(key: bytes, domain: str) -> str:
@@ -39,29 +57,54 @@ def domain_verification_code(key: bytes, domain: str) -> str:
     return hmac.new(key, f"relay-domain\x00{domain}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def relay_dns_guidance(deps: Deps, domain: str, *, spf_include: str, dkim_selector: str = "gt1") -> RelayDnsGuidance:
+def _domain(domain: str) -> str:
     domain = domain.strip().lower().rstrip(".")
     if not _DOMAIN.match(domain):
         raise ActionRefused(f"{domain!r} is not a domain name.")
+    return domain
+
+
+def _code(deps: Deps, domain: str) -> str:
     key_hex = deps.secrets.get(secret_names.DOMAIN_VERIFICATION_KEY)
     if key_hex is None:
         key_hex = secrets.token_hex(32)
         deps.secrets.put(secret_names.DOMAIN_VERIFICATION_KEY, key_hex)
-    code = domain_verification_code(bytes.fromhex(key_hex), domain)
-    dkim_name = f"{dkim_selector}._domainkey.{domain}"
+    return domain_verification_code(bytes.fromhex(key_hex), domain)
+
+
+def relay_dns_guidance(deps: Deps, domain: str, *, spf_include: str,
+                       dkim_selector: str = DKIM_SELECTOR) -> RelayDnsGuidance:
+    domain = _domain(domain)
+    if dns_records.is_consumer(domain):
+        empty = DnsRecord(domain, "", "")
+        return RelayDnsGuidance(domain, empty, empty, "", consumer=True,
+                                truth=[line.format(domain=domain) for line in CONSUMER_TRUTH])
+    code = _code(deps, domain)
+    records = dns_records.expected_records(domain, spf_include=spf_include, verification_code=code,
+                                           dkim_selector=dkim_selector)
+    spf, verification, dkim, dmarc = records
     return RelayDnsGuidance(
         domain=domain,
-        spf=DnsRecord(domain, "TXT", f"v=spf1 include:{spf_include} ~all"),
-        verification=DnsRecord(f"_gmail-tickets.{domain}", "TXT", f"gmail-tickets-verification={code}"),
+        spf=DnsRecord(spf.name, spf.type, spf.value),
+        verification=DnsRecord(verification.name, verification.type, verification.value),
         verification_code=code,
+        records=records,
         dkim_steps=[
             f"If {domain} already has a TXT record starting with v=spf1, add include:{spf_include} to it "
             "instead of creating a second one (a domain may have only one SPF record).",
             f"In your relay's settings, create a DKIM key for {domain} with the selector {dkim_selector}.",
-            f"Publish the public key it shows as a TXT record named {dkim_name} (value: v=DKIM1; k=rsa; p=…).",
-            "Wait for DNS to update (up to an hour), then use the relay's check to confirm DKIM signing.",
-            f"Optionally publish DMARC: a TXT record _dmarc.{domain} with v=DMARC1; p=none; once SPF and DKIM pass.",
+            f"Publish the public key it shows as a TXT record named {dkim.name} (value: v=DKIM1; k=rsa; p=…).",
+            f"Publish DMARC once SPF and DKIM pass: a TXT record {dmarc.name} with {dmarc.value}; (later "
+            "p=quarantine).",
+            "DNS takes up to an hour to update; then use \"Check now\".",
         ],
     )
 
 
+def check_dns(guidance: RelayDnsGuidance, lookup: TxtLookup, *, spf_include: str) -> list[Checked]:
+    """Each record of the guidance looked up now: found, missing or wrong. Raises TransientError when DNS could
+    not be asked."""
+    if guidance.consumer:
+        return []
+    return [dns_records.check(record, lookup.txt(record.name), spf_include=spf_include)
+            for record in guidance.records]

@@ -1,5 +1,7 @@
-"""Admin pages for support addresses: list with health, connect (OAuth), disconnect, reconnect, default, delete,
-send via Gmail. Thin on purpose: parse the form, call one account use case, then render or redirect with a flash.
+"""Admin pages for support addresses: the list with health, limits and DNS guidance, and the actions (disconnect
+and delete behind a page that says what they do, default, brand, send via Gmail). Connecting is connect_pages.py.
+Thin on purpose: parse the form, call one account use case, then render or redirect with a flash. An action that
+cannot apply is shown disabled with its reason (domain/address_actions.py), the same words the service refuses with.
 """
 
 from __future__ import annotations
@@ -7,124 +9,53 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Flask, Response, render_template, request
 
-from gmail_tickets.errors import ActionRefused, ConnectRefused
-from gmail_tickets.services import accounts, audit, mailbox_health, oauth_connect, relay_dns
-from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
-from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import access, auth
+from gmail_tickets.domain import address_actions
+from gmail_tickets.errors import ActionRefused, TransientError
+from gmail_tickets.services import accounts, audit, mailbox_health, relay_dns
+from gmail_tickets.services.send_notification import SEND_LIMIT_WARNING
+from gmail_tickets.web import access, connect_pages  # noqa: F401  (connect_pages adds its routes to the blueprint)
+from gmail_tickets.web.address_common import back, bp, brands, console, deps, known, oauth
 from gmail_tickets.web.console_deps import ConsoleDeps
-
-bp = Blueprint("addresses", __name__)
 
 KIND_LABELS = {"gmail_connector": "Gmail (connected)", "forwarding": "Forwarding"}
 
 
-def install(app: Flask, console: ConsoleDeps) -> None:
-    app.extensions["gmail_tickets.console"] = console
+def install(app: Flask, console_deps: ConsoleDeps) -> None:
+    app.extensions["gmail_tickets.console"] = console_deps
     app.register_blueprint(bp)
 
 
-def _deps() -> Deps:
-    return current_app.extensions["gmail_tickets.deps"]
-
-
-def _console() -> ConsoleDeps:
-    return current_app.extensions["gmail_tickets.console"]
-
-
-def _oauth() -> OAuthSetup:
-    setup = _console().oauth
-    if setup is None:
-        abort(503, "No OAuth client is configured for connecting Gmail.")
-    return setup
-
-
-def _back(message: str, category: str = "info") -> Response:
-    flash(message, category)
-    return redirect(url_for("addresses.list_addresses"))  # type: ignore[return-value]
-
-
-def _known(address: str) -> str:
-    """A support address or connection we have; anything else is a 404, not a use case error."""
-    address = address.strip().lower()
-    known = {a.address for a in _deps().store.list_support_addresses()} | {
-        c.address for c in _deps().store.list_connections()}
-    if address not in known:
-        abort(404)
-    return address
-
-
-def _brands() -> list[tuple[str, str]]:
-    brands = [(b.id, b.name) for b in _deps().store.list_brands() if b.id != "default"]
-    return [("default", "Default brand"), *brands]
+def _guidance(address: str) -> relay_dns.RelayDnsGuidance | None:
+    spf_include = console().relay_spf_include
+    if not spf_include:
+        return None
+    return relay_dns.relay_dns_guidance(deps(), address.rpartition("@")[2], spf_include=spf_include)
 
 
 @bp.get("/addresses")
 def list_addresses() -> str:
-    rows = mailbox_health.health(_deps())
-    spf_include = _console().relay_spf_include
-    guidance: dict[str, Any] = {}
-    for row in rows:
-        if row.status != "forwarding" and not row.send_via_gmail and spf_include:
-            guidance[row.address] = relay_dns.relay_dns_guidance(
-                _deps(), row.address.rpartition("@")[2], spf_include=spf_include)
-    return render_template("addresses.html", rows=rows, guidance=guidance, relay=bool(spf_include),
-                           kinds=KIND_LABELS)
+    rows = mailbox_health.health(deps())
+    guidance: dict[str, Any] = {r.address: _guidance(r.address) for r in rows if r.status != "forwarding"}
+    return render_template("addresses.html", rows=rows, guidance=guidance, relay=bool(console().relay_spf_include),
+                           kinds=KIND_LABELS, brands=brands(), limit_warning=SEND_LIMIT_WARNING)
 
 
-@bp.get("/addresses/connect")
-def connect_form() -> str:
-    return render_template("connect.html", brands=_brands(), import_count=IMPORT_RECENT_LIMIT)
-
-
-@bp.post("/addresses/connect")
-def connect() -> Response:
-    brand_id = request.form.get("brand", "default")
-    if brand_id not in {i for i, _ in _brands()}:
-        brand_id = "default"
-    return _start(request.form.get("address", ""), brand_id=brand_id,
-                  import_recent=request.form.get("import_recent") == "on", reconnect=False)
-
-
-@bp.post("/addresses/<address>/reconnect")
-def reconnect(address: str) -> Response:
-    address = _known(address)
-    connection = _deps().store.get_connection(address)
-    return _start(address, brand_id=connection.brand_id if connection else "default", import_recent=False,
-                  reconnect=True)
-
-
-def _start(address: str, *, brand_id: str, import_recent: bool, reconnect: bool) -> Response:
-    setup = _oauth()
-    try:
-        url = oauth_connect.start_connect(
-            _deps(), session_id=auth.session_id(), address=address, brand_id=brand_id, import_recent=import_recent,
-            redirect_uri=url_for("addresses.oauth_callback", _external=True), auth_uri=setup.auth_uri,
-            client_id=setup.client_id, reconnect=reconnect,
-        )
-    except ConnectRefused as error:
-        flash(str(error), "error")
-        return redirect(url_for("addresses.connect_form"))  # type: ignore[return-value]
-    return redirect(url)  # type: ignore[return-value]
-
-
-@bp.get("/oauth/callback")
-def oauth_callback() -> Response:
-    if request.args.get("error"):
-        return _back(f"Google did not grant access ({request.args['error']}). Nothing was connected.", "error")
-    try:
-        connection = oauth_connect.finish_connect(
-            _deps(), session_id=auth.session_id(), state=request.args.get("state", ""),
-            code=request.args.get("code", ""), oauth=_oauth().client, watch=_console().gmail_push,
-        )
-    except ConnectRefused as error:
-        return _back(str(error), "error")
-    audit.record(_deps(), access.actor(), "mailbox.connect", connection.address, f"brand {connection.brand_id}")
-    importing = " Importing its mail now: the progress shows below." if connection.import_total else ""
-    return _back(f"Connected {connection.address}.{importing}", "success")
+@bp.get("/addresses/<address>/dns")
+def dns_records(address: str) -> str | tuple[str, int]:
+    """The records a domain address needs for the relay; `?check=1` looks them up now."""
+    address = known(address)
+    guidance = _guidance(address)
+    checks, problem = None, None
+    lookup = console().dns_lookup
+    if guidance is not None and request.args.get("check") and lookup is not None:
+        try:
+            checks = relay_dns.check_dns(guidance, lookup, spf_include=console().relay_spf_include or "")
+        except TransientError as error:
+            problem = f"DNS could not be asked just now ({error}). Try again in a minute."
+    return render_template("dns.html", address=address, guide=guidance, checks=checks, problem=problem,
+                           can_check=lookup is not None)
 
 
 def _act(done: str, action: Callable[[], object], audit_action: str, target: str, detail: str = "") -> Response:
@@ -132,40 +63,67 @@ def _act(done: str, action: Callable[[], object], audit_action: str, target: str
     try:
         action()
     except ActionRefused as error:
-        return _back(str(error), "error")
-    audit.record(_deps(), access.actor(), audit_action, target, detail)
-    return _back(done, "success")
+        return back(str(error), "error")
+    audit.record(deps(), access.actor(), audit_action, target, detail)
+    return back(done, "success")
+
+
+@bp.get("/addresses/<address>/disconnect")
+def disconnect_confirm(address: str) -> str:
+    address = known(address)
+    return render_template("disconnect.html", address=address,
+                           refusal=address_actions.disconnect_refusal(accounts.state_of(deps(), address)))
 
 
 @bp.post("/addresses/<address>/disconnect")
 def disconnect(address: str) -> Response:
-    address = _known(address)
-    return _act(f"Disconnected {address}: its mail is not imported until you reconnect it.",
-                lambda: accounts.disconnect(_deps(), address, oauth=_oauth().client), "mailbox.disconnect", address)
+    address = known(address)
+    return _act(f"Disconnected {address}: its mail does not become tickets until you reconnect it; replies on its "
+                "tickets go out through the mail relay.",
+                lambda: accounts.disconnect(deps(), address, oauth=oauth().client), "mailbox.disconnect", address)
 
 
 @bp.post("/addresses/<address>/default")
 def make_default(address: str) -> Response:
-    address = _known(address)
-    return _act(f"{address} is now the default address.", lambda: accounts.make_default(_deps(), address),
+    address = known(address)
+    return _act(f"{address} is now the default address.", lambda: accounts.make_default(deps(), address),
                 "mailbox.default", address)
+
+
+@bp.post("/addresses/<address>/brand")
+def change_brand(address: str) -> Response:
+    address = known(address)
+    brand_id = request.form.get("brand", "")
+    names = dict(brands())
+    try:
+        before = accounts.set_brand(deps(), address, brand_id)
+    except ActionRefused as error:
+        return back(str(error), "error")
+    if before is None:
+        return back(f"{address} has the brand {names.get(brand_id, brand_id)} already.")
+    audit.record(deps(), access.actor(), "mailbox.brand", address, f"{before} → {brand_id}")
+    return back(f"New tickets from {address} get the brand {names.get(brand_id, brand_id)}; existing tickets keep "
+                "theirs.", "success")
 
 
 @bp.post("/addresses/<address>/send-via-gmail")
 def send_via_gmail(address: str) -> Response:
-    address = _known(address)
+    address = known(address)
     on = request.form.get("enabled") == "on"
     done = f"{address} sends through Gmail again." if on else f"{address} now sends through the mail relay."
-    return _act(done, lambda: accounts.set_send_via_gmail(_deps(), address, on), "mailbox.send_setting", address,
+    return _act(done, lambda: accounts.set_send_via_gmail(deps(), address, on), "mailbox.send_setting", address,
                 "via Gmail" if on else "via the mail relay")
 
 
 @bp.get("/addresses/<address>/delete")
 def delete_confirm(address: str) -> str:
-    return render_template("delete.html", address=_known(address))
+    address = known(address)
+    return render_template("delete.html", address=address,
+                           refusal=address_actions.delete_refusal(accounts.state_of(deps(), address)))
 
 
 @bp.post("/addresses/<address>/delete")
 def delete(address: str) -> Response:
-    address = _known(address)
-    return _act(f"Deleted {address}.", lambda: accounts.delete_address(_deps(), address), "mailbox.delete", address)
+    address = known(address)
+    return _act(f"Deleted {address}. Its tickets are kept.", lambda: accounts.delete_address(deps(), address),
+                "mailbox.delete", address)

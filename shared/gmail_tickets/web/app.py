@@ -1,7 +1,8 @@
 """The console's Flask app: ticket pages for every signed-in agent, admin pages for the rest (web/access.py).
 
-Server-rendered, no script at all: pages work without JavaScript, and the Content-Security-Policy forbids script
-outright, so markup that slipped past the sanitizer still could not run.
+Server-rendered: pages work without JavaScript. The only script is the console's own static files (the import
+progress poller); the Content-Security-Policy allows script from this origin's files only, never inline, so markup
+that slipped past the sanitizer still could not run.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, agents, auth, brands, outbox, profile, sign_in, tickets
+from gmail_tickets.web import addresses, agents, auth, banner, brands, outbox, profile, sign_in, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
 
@@ -37,17 +38,17 @@ class StoreIntConverter(IntegerConverter):
 
 
 def content_security_policy(oauth: OAuthSetup | None, *, remote_images: bool = False) -> str:
-    """No script at all. Images only from us (inline `cid:` images are served by the attachment route), unless the
-    agent asked a ticket page to show remote images: then https images too, for that response only. Forms may post
-    only to us, and be redirected on to Google's consent page (whose origin comes from the OAuth setup: the
-    simulator's is plain http on this machine)."""
+    """Script only from our own static files (no inline script, no eval), fetches only to us. Images only from us
+    (inline `cid:` images are served by the attachment route), unless the agent asked a ticket page to show remote
+    images: then https images too, for that response only. Forms may post only to us, and be redirected on to
+    Google's consent page (whose origin comes from the OAuth setup: the simulator's is plain http here)."""
     form_action = "'self'"
     if oauth is not None:
         parts = urlsplit(oauth.auth_uri)
         form_action += f" {parts.scheme}://{parts.netloc}"
     images = "'self' https:" if remote_images else "'self'"
     return (
-        f"default-src 'none'; script-src 'none'; style-src 'self'; img-src {images}; "
+        f"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src {images}; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 
@@ -88,6 +89,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     outbox.install(app)
     app.register_blueprint(brands.bp)
     addresses.install(app, console)
+    banner.install(app)
 
     app.add_template_filter(_when, "when")
     app.add_template_filter(_size, "size")

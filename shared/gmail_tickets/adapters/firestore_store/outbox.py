@@ -111,6 +111,9 @@ class OutboxRepo(FirestoreBase):
     def get_send_window(self, address: str) -> SendWindow:
         return self._get_record(SendWindow, self._ref("send_windows", address)) or SendWindow(address)
 
+    def list_send_windows(self) -> list[SendWindow]:
+        return self._records(SendWindow, self._col("send_windows").order_by("address"))
+
     def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
         """One server-side Increment on the hour's bucket, merged into the window document: no read and no
         transaction, so an account's concurrent senders never contend on this (hot) document. Buckets that left

@@ -83,6 +83,9 @@ class OutboxRepo(SqliteRepo):
         found = self._records(SendWindow, "SELECT doc FROM send_windows WHERE address = ?", (address,))
         return found[0] if found else SendWindow(address)
 
+    def list_send_windows(self) -> list[SendWindow]:
+        return self._records(SendWindow, "SELECT doc FROM send_windows ORDER BY address", ())
+
     def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
         """Read-modify-write in one BEGIN IMMEDIATE transaction: SQLite serialises writers, nothing contends."""
 
