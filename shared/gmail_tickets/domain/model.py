@@ -174,6 +174,7 @@ class LedgerEntry:
     created_at: datetime | None = None
     sender: str | None = None  # the From address, lower-cased: what burst detection counts
     raw_key: str | None = None  # BlobStore key of the mail's raw bytes, kept for every mail (replay, audit)
+    content_hash: str | None = None  # what tells a reused Message-ID from the same mail (domain/same_mail.py)
 
 
 @dataclass
@@ -188,6 +189,9 @@ class SuspendedMail:
     reason: str
     created_at: datetime
     raw_key: str | None = None
+    # Set aside as a copy of a mail already recorded (domain/same_mail.py): the ticket and comment it duplicated.
+    duplicate_of_ticket: int | None = None
+    duplicate_of_comment: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from gmail_tickets.domain.model import Attachment, Outcome
+from gmail_tickets.domain.same_mail import content_hash
 from gmail_tickets.domain.thread_rules import Incoming
 from gmail_tickets.mail.parse import InboundEmail
 
@@ -30,6 +32,14 @@ class KeptMail:
     attachments: tuple[Attachment, ...] = ()
     raw_key: str | None = None
 
+    @cached_property
+    def content_hash(self) -> str:
+        """What tells this mail from another reusing its Message-ID (domain/same_mail.py)."""
+        mail = self.mail
+        files = (a.blob_key or f"{a.filename}:{a.size}" for a in self.attachments)
+        return content_hash(date=mail.date, subject=mail.subject, text=mail.text_body, html=mail.html_body,
+                            attachments=files)
+
     def incoming(self) -> Incoming:
         """What the decision reads of it."""
         mail = self.mail
@@ -38,6 +48,7 @@ class KeptMail:
             references=tuple(mail.references), subject=mail.subject, requester=mail.requester,
             from_address=mail.from_address, cc=tuple(mail.cc), original_message_id=mail.original_message_id,
             authenticated=mail.authenticated, possible_spoof=mail.possible_spoof,
+            gmail_message_id=self.ids.message_id, content_hash=self.content_hash,
         )
 
 

@@ -110,6 +110,9 @@ class UnitLookup:
     def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
         return self.uow.ticket_for_message_ids(message_ids)
 
+    def recorded_with_message_id(self, message_id: str) -> Sequence[LedgerEntry]:
+        return self.uow.recorded_with_message_id(message_id)
+
     def ticket_for_gmail_thread(self, thread_id: str) -> int | None:
         return self.uow.ticket_for_thread(self.connection, thread_id)
 
