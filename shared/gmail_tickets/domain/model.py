@@ -134,6 +134,7 @@ class Ticket:
     received_at: datetime | None = None  # the first mail's own Date header, else Gmail's internalDate
     solved_at: datetime | None = None  # set while solved (the sweep's index), None in every other status
     follow_up_of: int | None = None  # the closed ticket a mail answered: this one continues it
+    invalid_address: str | None = None  # why no mail can go to the requester (domain/mail_address.py); None: it can
     version: int = 0  # bumped by every change of the fields above: forms carry it (no lost update)
     timeline: list[TimelineEntry] = field(default_factory=list)  # each change, oldest first
     id: int | None = None

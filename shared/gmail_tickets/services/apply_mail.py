@@ -158,6 +158,7 @@ class MailWriter:
             mentions=mentions,
             follow_up_of=follow_up_of,
             received_at=mail.date or self.kept.ids.internal_date,
+            invalid_address=self.kept.sender_problem,
         )
         ticket_id = uow.add_ticket(ticket)
         description = self._comment(uow, ticket_id, None)

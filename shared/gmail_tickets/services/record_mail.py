@@ -49,6 +49,7 @@ def record_mail(deps: Deps, ctx: IngestContext, message: RawMessage) -> Recorded
 
 
 def record_parsed(deps: Deps, ctx: IngestContext, kept: KeptMail) -> Recorded:
+    kept = kept.with_checked_sender()
     now = deps.clock.now()
     screening = screen(deps, ctx, kept.mail, now)
     incoming = kept.incoming()
