@@ -5,7 +5,7 @@ A From that names one mailbox (mail/sender.py) can still be no address any serve
 (a trailing dot, the DNS root, which SMTP forbids), `a..b@x.example`, a domain without a dot. What can be
 repaired without guessing is: surrounding blanks, trailing dots after the domain, the domain's letter case (and
 its IDNA form). Anything else is kept as written, with the reason, and the ticket is marked: no automatic mail
-goes to it and an agent's reply to it is refused (docs/helpdesk-rules.md). The syntax itself is email-validator's
+goes to it and an agent's reply to it is refused (docs/security.md). The syntax itself is email-validator's
 (RFC 5321/5322/6531, no DNS look-up: this stays pure).
 """
 
