@@ -58,7 +58,7 @@ def test_an_entry_without_a_hash_reads_back_without_one(store: Store) -> None:
 
 def test_a_copy_set_aside_keeps_the_ticket_and_comment_it_copies(store: Store) -> None:
     copy = SuspendedMail(id="s-1", connection=SALES, gmail_message_id="g-2", sender="ann@customer.test",
-                         subject="Printer", reason="the same mail arrived through another connected inbox",
+                         subject="Printer", reason="a copy of a mail already recorded",
                          created_at=T0, duplicate_of_ticket=4, duplicate_of_comment="c-g-1")
     plain = SuspendedMail(id="s-2", connection=HELP, gmail_message_id="g-3", sender="ooo@customer.test",
                           subject="Out of office", reason="auto_reply", created_at=T0)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from gmail_tickets.domain.model import LedgerEntry
 
-SAME_MAIL_REASON = "the same mail arrived through another connected inbox"
+SAME_MAIL_REASON = "a copy of a mail already recorded (same Message-ID, sender, date and content)"
 
 
 def content_hash(*, date: datetime | None, subject: str, text: str, html: str | None,
