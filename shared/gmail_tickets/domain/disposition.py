@@ -7,8 +7,8 @@ bounced mail's ticket, else suspended; auto-replies, bulk mail, bursts → suspe
 domain publishes DMARC and the mail failed it) → suspended; the ladder → a comment when the sender is on the
 ticket it answers (a CLOSED ticket it is on → a new follow-up ticket linking to it, unless a later rung names an
 open one), else a new ticket that mentions it; else a new ticket. Before the ladder: the same mail already
-recorded through another inbox (same Message-ID AND the same mail: domain/same_mail.py) → set aside as a copy of
-it; a different mail reusing the Message-ID goes on as any other. A reply's Cc join the ticket as followers only
+recorded (same Message-ID AND the same mail: domain/same_mail.py), as through another inbox → set aside as a copy
+of it; a different mail reusing the Message-ID goes on as any other. A reply's Cc join the ticket as followers only
 when Google vouches for its sender.
 """
 
@@ -83,7 +83,8 @@ class Ignore:
 
 @dataclass(frozen=True)
 class SameMail:
-    """A copy of a mail already recorded through another inbox: ignored, and kept visible with what it copies."""
+    """A copy of a mail already recorded (through another inbox, or again in this one): ignored, and kept visible
+    with the ticket and comment it copies."""
 
     ticket_id: int
     comment_id: str | None
