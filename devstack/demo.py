@@ -149,6 +149,7 @@ def notification_summary(store: Store, outbound: Outbound) -> dict[str, int]:
         "via_gmail": len(gmail),
         "via_relay": len(relay),
         "failed": sum(n.state == NotificationState.FAILED for n in records),
+        "skipped": sum(n.state == NotificationState.SKIPPED for n in records),  # held back on purpose, with a reason
         "duplicates": sum(gmail.values()) + sum(relay.values()) - len(gmail.keys() | relay.keys()),
         "queued": sum(n.state in PENDING for n in records),
         "retrying": sum(n.state == NotificationState.RETRYING for n in records),

@@ -57,7 +57,45 @@ def test_embedded_demo_accounts_for_every_mail_and_sends_past_gmails_limit_via_t
     acks = report["tickets"]  # every sample ticket has a real requester: one acknowledgement each
     assert acks > 3
     assert report["notifications"] == {"total": acks, "via_gmail": 3, "via_relay": acks - 3, "failed": 0,
-                                       "duplicates": 0, "queued": 0, "retrying": 0}
+                                       "skipped": 0, "duplicates": 0, "queued": 0, "retrying": 0}
+
+
+REUSED_ID_MAIL = b"""From: Bob Stone <bob@other.example>
+To: support@example.com
+Subject: Refund for order 7781
+Date: Sun, 29 Nov 2026 14:03:00 +0000
+Message-ID: <CAF=alice-001@mail.customer.example>
+Content-Type: text/plain; charset=utf-8
+
+A different mail from a different person, whose mailer reused Alice's Message-ID.
+"""
+
+INVALID_REQUESTER_MAIL = b"""From: Dora <dora..lee@customer.example>
+To: support@example.com
+Subject: Where is my parcel?
+Date: Sun, 29 Nov 2026 15:20:00 +0000
+Message-ID: <dora-1@mua.customer.example>
+Content-Type: text/plain; charset=utf-8
+
+My address has two dots in a row; no server takes mail to it.
+"""
+
+
+def test_the_demo_exits_0_with_an_invalid_requester_and_a_reused_message_id_both_accounted_for(
+        tmp_path: Path) -> None:
+    """Neither is a failure: the reused Message-ID is a ticket of its own (not dropped as "the same mail"), the
+    invalid address a ticket whose acknowledgement is skipped with the reason (not a send that fails for good)."""
+    (tmp_path / "reused-id.eml").write_bytes(REUSED_ID_MAIL)
+    (tmp_path / "invalid-requester.eml").write_bytes(INVALID_REQUESTER_MAIL)
+    report = run_demo("--mail-dir", str(tmp_path))  # asserts exit code 0
+    outcomes = {f["file"]: f["outcome"] for f in report["files"]}
+    assert outcomes == {**expected_outcomes(), "reused-id.eml": "ticket", "invalid-requester.eml": "ticket"}
+    tickets = {f["file"]: f["ticket_id"] for f in report["files"]}
+    assert tickets["reused-id.eml"] != tickets["01-new-request.eml"]
+    assert (report["tickets"], report["ignored"], report["duplicates"]) == (8, 0, 0)
+    sent = report["notifications"]
+    assert (sent["total"], sent["skipped"], sent["via_gmail"] + sent["via_relay"]) == (8, 1, 7)
+    assert (sent["failed"], sent["retrying"], sent["queued"], sent["duplicates"]) == (0, 0, 0, 0)
 
 
 def test_the_demo_fails_when_a_notification_is_not_delivered(tmp_path: Path,
@@ -72,8 +110,8 @@ def test_the_demo_fails_when_a_notification_is_not_delivered(tmp_path: Path,
 
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == 1
-    assert report["notifications"] == {"total": 6, "via_gmail": 0, "via_relay": 0, "failed": 0, "duplicates": 0,
-                                       "queued": 0, "retrying": 6}
+    assert report["notifications"] == {"total": 6, "via_gmail": 0, "via_relay": 0, "failed": 0, "skipped": 0,
+                                       "duplicates": 0, "queued": 0, "retrying": 6}
 
 
 def test_the_sample_mail_arrives_with_gmails_stamp_so_its_senders_show_verified(tmp_path: Path,

@@ -88,9 +88,17 @@ def test_bounce_of_unknown_mail_is_suspended_and_never_a_ticket(harness: IngestH
     for sender in ("MAILER-DAEMON@mx.example", "postmaster@corp.example"):
         [gmail_id] = deliver_and_sync(harness, mail("Undeliverable: hi", sender=sender))
         assert outcome(harness, gmail_id) == Outcome.SUSPENDED
-    [empty_return_path] = deliver_and_sync(harness, mail("Returned", headers={"Return-Path": "<>"}))
+    [empty_return_path] = deliver_and_sync(harness, mail("Returned mail: see transcript for details",
+                                                          headers={"Return-Path": "<>"}))
     assert outcome(harness, empty_return_path) == Outcome.SUSPENDED
     assert harness.store.list_tickets() == []
+
+
+def test_mail_with_an_empty_return_path_but_no_bounce_shape_is_a_ticket(harness: IngestHarness) -> None:
+    """`Return-Path: <>` alone is what spam (and RFC 3834 auto-responders) send with: it makes no bounce."""
+    [gmail_id] = deliver_and_sync(harness, mail("Great offer for your team", headers={"Return-Path": "<>"}))
+    assert outcome(harness, gmail_id) == Outcome.TICKET
+    assert harness.store.list_suspended() == []
 
 
 def test_mail_from_our_own_addresses_or_with_our_signature_is_ignored(harness: IngestHarness) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.model import LedgerEntry, Ticket
 
 
 @dataclass
@@ -16,6 +16,7 @@ class FakeLookup:
     signed: dict[str, int] = field(default_factory=dict)  # our signed Message-IDs -> the ticket they name
     tickets: dict[int, Ticket] = field(default_factory=dict)
     recorded: bool = False
+    stored: dict[str, list[LedgerEntry]] = field(default_factory=dict)  # RFC Message-ID -> entries with a ticket
     reads: list[str] = field(default_factory=list)
 
     def already_recorded(self) -> bool:
@@ -25,6 +26,10 @@ class FakeLookup:
     def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
         self.reads.append("message_ids")
         return next((self.by_message_id[m] for m in message_ids if m in self.by_message_id), None)
+
+    def recorded_with_message_id(self, message_id: str) -> list[LedgerEntry]:
+        self.reads.append("same message id")
+        return self.stored.get(message_id, [])
 
     def ticket_for_gmail_thread(self, thread_id: str) -> int | None:
         self.reads.append("thread")

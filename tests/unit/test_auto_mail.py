@@ -144,10 +144,18 @@ def test_lookalike_senders_are_not_bounces(sender: str) -> None:
 
 
 @pytest.mark.parametrize("return_path", ["<>", " < > ", "<>\r\n"])
-def test_null_return_path_is_bounce(return_path: str) -> None:
-    result = verdict(return_path=return_path)
+@pytest.mark.parametrize("subject", ["Undeliverable: Printer on fire", "failure notice",
+                                     "Returned mail: see transcript for details", "Mail delivery failed"])
+def test_null_return_path_with_a_bounce_subject_is_bounce(return_path: str, subject: str) -> None:
+    result = verdict({"subject": subject}, return_path=return_path)
     assert result.kind == MailKind.BOUNCE
     assert "Return-Path" in result.reason
+
+
+@pytest.mark.parametrize("subject", ["", "Cheap watches!!!", "Your invoice", "Re: Printer on fire"])
+def test_a_null_return_path_alone_is_not_a_bounce(subject: str) -> None:
+    """Spam sends with `Return-Path: <>` too: it is mail like any other, never suspended as a bounce."""
+    assert kind({"subject": subject}, return_path="<>") == MailKind.NORMAL
 
 
 @pytest.mark.parametrize("return_path", [None, "", "  ", "<carla@customer.example>", "carla@customer.example"])

@@ -43,7 +43,8 @@ def test_the_table_runs_from_the_most_certain_evidence_to_the_weakest() -> None:
     ({"precedence": "bulk"}, "x@y.example", None, "bulk_precedence"),
     ({"list-id": "<news.y.example>"}, "x@y.example", None, "mailing_list"),
     ({"list-unsubscribe": "<mailto:u@y.example>"}, "no-reply@y.example", None, "noreply_unsubscribe"),
-    ({}, "x@y.example", "<>", "null_sender"),
+    ({"subject": "Undeliverable: Help"}, "x@y.example", "<>", "null_sender"),
+    ({"subject": "Buy now"}, "x@y.example", "<>", "normal"),
     ({"subject": "Out of office: the printer"}, "x@y.example", "<x@y.example>", "normal"),
 ])
 def test_the_first_rule_that_applies_names_the_verdict(headers: dict[str, str], sender: str,

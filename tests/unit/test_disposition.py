@@ -8,11 +8,13 @@ from gmail_tickets.domain.disposition import (
     Duplicate,
     Ignore,
     NewTicket,
+    SameMail,
     Screening,
     Suspend,
     decide,
     first_followers,
 )
+from gmail_tickets.domain.model import LedgerEntry, Outcome
 from gmail_tickets.domain.thread_rules import Incoming
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from tests.unit.fake_lookup import FakeLookup, ticket
@@ -61,9 +63,42 @@ def test_auto_replies_bulk_and_bursts_are_suspended_without_threading() -> None:
     assert decide(burst, mail(), FakeLookup(), OURS) == Suspend(burst.burst_reason)
 
 
-def test_the_same_mail_through_another_inbox_is_ignored_with_its_ticket() -> None:
-    lookup = FakeLookup(by_message_id={"new@customer.example": 9})
-    assert decide(PERSON, mail(), lookup, OURS) == Ignore(9, SAME_MAIL_REASON)
+def stored(gmail_id: str = "g-a", sender: str | None = "ann@customer.example", content_hash: str | None = "h1",
+           ticket_id: int = 9) -> LedgerEntry:
+    return LedgerEntry("a@ours.example", gmail_id, Outcome.TICKET, ticket_id, f"c-{ticket_id}",
+                       "new@customer.example", sender=sender, content_hash=content_hash)
+
+
+def test_the_same_mail_through_another_inbox_is_set_aside_with_what_it_copies() -> None:
+    lookup = FakeLookup(stored={"new@customer.example": [stored()]})
+    decided = decide(PERSON, mail(gmail_message_id="g-b", content_hash="h1"), lookup, OURS)
+    assert decided == SameMail(9, "c-9") and decided.reason == SAME_MAIL_REASON
+
+
+def test_the_same_gmail_message_is_the_same_mail_whatever_its_hash() -> None:
+    lookup = FakeLookup(stored={"new@customer.example": [stored(gmail_id="g-a", content_hash="old")]})
+    assert decide(PERSON, mail(gmail_message_id="g-a", content_hash="new"), lookup, OURS) == SameMail(9, "c-9")
+
+
+def test_a_different_mail_reusing_a_message_id_is_a_mail_of_its_own() -> None:
+    other_body = FakeLookup(stored={"new@customer.example": [stored(content_hash="h1")]})
+    assert decide(PERSON, mail(gmail_message_id="g-b", content_hash="h2"), other_body, OURS) == NewTicket()
+    other_sender = FakeLookup(stored={"new@customer.example": [stored(sender="eve@evil.example")]})
+    assert decide(PERSON, mail(gmail_message_id="g-b", content_hash="h1"), other_sender, OURS) == NewTicket()
+
+
+def test_a_reused_message_id_never_joins_someone_elses_ticket() -> None:
+    """Its own Message-ID names ticket 9 (Eve's): Ann is not on it, so Ann's mail is her own ticket."""
+    lookup = FakeLookup(stored={"new@customer.example": [stored(sender="eve@evil.example")]},
+                        by_message_id={"new@customer.example": 9}, tickets={9: ticket(9, "eve@evil.example")})
+    assert decide(PERSON, mail(gmail_message_id="g-b", content_hash="h1"), lookup, OURS) == NewTicket()
+
+
+def test_an_entry_from_before_hashes_were_kept_is_compared_by_sender() -> None:
+    legacy = FakeLookup(stored={"new@customer.example": [stored(content_hash=None)]})
+    assert decide(PERSON, mail(gmail_message_id="g-b", content_hash="h1"), legacy, OURS) == SameMail(9, "c-9")
+    stranger = mail(gmail_message_id="g-b", from_address="eve@evil.example", requester="eve@evil.example")
+    assert decide(PERSON, stranger, legacy, OURS) == NewTicket()
 
 
 def test_a_reply_becomes_a_comment_and_its_new_cc_join_as_followers() -> None:
@@ -82,7 +117,7 @@ def test_a_reply_whose_cc_is_known_changes_no_ticket_and_reads_none_without_cc()
     assert decide(PERSON, mail(cc=("bob@customer.example",)), lookup, OURS) == AddComment(3, "gmail_thread")
     quiet = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
     assert decide(PERSON, mail(), quiet, OURS) == AddComment(3, "gmail_thread")
-    assert quiet.reads == ["ledger", "message_ids", "thread", "ticket 3"]  # read once: is the sender on it?
+    assert quiet.reads == ["ledger", "same message id", "thread", "ticket 3"]  # read once: is the sender on it?
 
 
 def test_a_new_tickets_followers_are_the_cc_minus_us_and_the_requester() -> None:

@@ -15,9 +15,9 @@ and most specific evidence first:
    ``Precedence: auto_reply``, read receipts, ``X-Auto-Response-Suppress`` (see `classify`), or an auto-reply
    subject prefix together with a supporting header (never the subject alone).
 4. BULK: ``Precedence: bulk|junk|list``, ``List-Id``, ``List-Unsubscribe`` from a no-reply sender.
-5. BOUNCE (null sender): ``Return-Path: <>`` with nothing more specific. Last of the signals because RFC 3834 asks
-   auto-responders to send with a null sender too (Exchange out-of-office replies do): with an auto-reply header
-   present, the mail is an auto-reply, and attaching it to a ticket as a bounce would be wrong.
+5. BOUNCE (null sender): ``Return-Path: <>`` AND a subject that says the mail could not be delivered, with nothing
+   more specific. The null sender alone proves nothing: spam uses it, and RFC 3834 asks auto-responders to send
+   with it too (Exchange out-of-office replies do). Last of the signals, so an auto-reply header wins.
 6. NORMAL.
 
 Header values are attacker-controlled: reasons quote only short, cleaned tokens, never body text.
@@ -29,7 +29,14 @@ import enum
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
-from gmail_tickets.domain.auto_mail_signs import MailSigns, clip, display, is_noreply, is_null_path
+from gmail_tickets.domain.auto_mail_signs import (
+    MailSigns,
+    clip,
+    display,
+    is_bounce_subject,
+    is_noreply,
+    is_null_path,
+)
 
 
 class MailKind(enum.StrEnum):
@@ -171,8 +178,8 @@ def _noreply_unsubscribe(m: MailSigns) -> str | None:
 
 
 def _null_sender(m: MailSigns) -> str | None:
-    if m.return_path is not None and is_null_path(m.return_path):
-        return "Return-Path is <> (null sender), as bounces have."
+    if m.return_path is not None and is_null_path(m.return_path) and is_bounce_subject(m.get("subject")):
+        return "Return-Path is <> (null sender) and the subject says a mail could not be delivered."
     return None
 
 
@@ -210,8 +217,9 @@ def classify(
 
     headers: header name -> first value (names are lower-cased here too, so either form works).
     sender: the From address, with or without a display name.
-    return_path: the Return-Path header, None when absent. Only ``<>`` (the null sender) counts; an empty string is
-        treated as absent, so a caller defaulting to "" cannot turn every mail into a bounce.
+    return_path: the Return-Path header, None when absent. Only ``<>`` (the null sender) counts, and only with a
+        bounce subject; an empty string is treated as absent, so a caller defaulting to "" cannot turn every mail
+        into a bounce.
     is_delivery_report: the top-level type is ``multipart/report; report-type=delivery-status`` (a Content-Type
         header saying so counts too).
     support_addresses: our own addresses (connected inboxes and forwarding addresses), any letter case.

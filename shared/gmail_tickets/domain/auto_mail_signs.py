@@ -14,6 +14,13 @@ _COMMENT = re.compile(r"\([^()]*\)")
 _WHITESPACE = re.compile(r"\s+")
 _REASON_VALUE_CHARS = 60
 NOREPLY_PREFIXES = ("noreply", "donotreply")  # compared with '-', '_' and '.' removed: no-reply, do_not_reply, ...
+BOUNCE_SUBJECT = re.compile(
+    r"undeliver|delivery (?:status notification|failure|has failed|notification|problem)|returned mail"
+    r"|mail delivery (?:failed|failure|subsystem)|failure notice|could not be delivered|non-?delivery"
+    r"|delivery failed|nicht zustellbar|unzustellbar|non remis",
+    re.IGNORECASE,
+)
+"""What the subject of a bounce that is no RFC 3464 report says (qmail, Exchange NDRs, old sendmail)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,10 @@ def _local_part(address: str) -> str:
 def is_noreply(local: str) -> bool:
     squashed = re.sub(r"[-_.]", "", local)
     return squashed.startswith(NOREPLY_PREFIXES)
+
+
+def is_bounce_subject(subject: str) -> bool:
+    return bool(BOUNCE_SUBJECT.search(subject))
 
 
 def is_null_path(return_path: str) -> bool:

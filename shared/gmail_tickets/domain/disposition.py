@@ -6,22 +6,24 @@ new followers — can be tested with plain values, and so every read happens bef
 bounced mail's ticket, else suspended; auto-replies, bulk mail, bursts → suspended; a possible spoof (the From
 domain publishes DMARC and the mail failed it) → suspended; the ladder → a comment when the sender is on the
 ticket it answers (a CLOSED ticket it is on → a new follow-up ticket linking to it, unless a later rung names an
-open one), else a new ticket that mentions it (the same mail via another inbox → ignored); else a new ticket.
-A reply's Cc join the ticket as followers only when Google vouches for its sender.
+open one), else a new ticket that mentions it; else a new ticket. Before the ladder: the same mail already
+recorded (same Message-ID AND the same mail: domain/same_mail.py), as through another inbox → set aside as a copy
+of it; a different mail reusing the Message-ID goes on as any other. A reply's Cc join the ticket as followers only
+when Google vouches for its sender.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from gmail_tickets.domain.auto_mail import MailKind, Verdict
-from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.model import LedgerEntry, Ticket
+from gmail_tickets.domain.same_mail import SAME_MAIL_REASON, original_of
 from gmail_tickets.domain.thread_rules import (
     BOUNCE,
-    SAME_MESSAGE,
     Incoming,
     Match,
     ThreadLookup,
@@ -31,7 +33,6 @@ from gmail_tickets.domain.thread_rules import (
 )
 from gmail_tickets.domain.ticket_fields import TicketStatus
 
-SAME_MAIL_REASON = "the same mail arrived through another connected inbox"
 SPOOF_REASON = "possible spoof: the sender's domain publishes DMARC and this mail failed it"
 
 
@@ -80,13 +81,26 @@ class Ignore:
     reason: str
 
 
-Disposition = Duplicate | NewTicket | AddComment | Suspend | Ignore
+@dataclass(frozen=True)
+class SameMail:
+    """A copy of a mail already recorded (through another inbox, or again in this one): ignored, and kept visible
+    with the ticket and comment it copies."""
+
+    ticket_id: int
+    comment_id: str | None
+    reason: str = SAME_MAIL_REASON
+
+
+Disposition = Duplicate | NewTicket | AddComment | Suspend | Ignore | SameMail
 
 
 class IngestLookup(ThreadLookup, Protocol):
-    """The threading reads, plus the ledger's answer for this very mail."""
+    """The threading reads, plus the ledger's answers for this very mail and for its Message-ID."""
 
     def already_recorded(self) -> bool: ...
+
+    def recorded_with_message_id(self, message_id: str) -> Sequence[LedgerEntry]:
+        """Entries (oldest first) of mail with this RFC Message-ID that went to a ticket."""
 
 
 def decide(screening: Screening, mail: Incoming, lookup: IngestLookup, ours: Collection[str]) -> Disposition:
@@ -108,6 +122,9 @@ def decide(screening: Screening, mail: Incoming, lookup: IngestLookup, ours: Col
         return Suspend(screening.burst_reason)
     if mail.possible_spoof:
         return Suspend(SPOOF_REASON)
+    original = original_of(lookup.recorded_with_message_id(mail.message_id), mail.identity)
+    if original is not None and original.ticket_id is not None:
+        return SameMail(original.ticket_id, original.comment_id)
     disposition = _thread(mail, lookup, ours)
     if isinstance(disposition, NewTicket) and screening.domain_burst_reason is not None:
         # Rotating addresses of one domain open tickets; they cannot silence that domain's customers on the
@@ -123,8 +140,6 @@ def _thread(mail: Incoming, lookup: ThreadLookup, ours: Collection[str]) -> Disp
     closed: Match | None = None
     read: dict[int, Ticket | None] = {}
     for match in matches(mail, lookup):
-        if match.rule == SAME_MESSAGE:
-            return Ignore(match.ticket_id, SAME_MAIL_REASON)
         if match.ticket_id not in read:
             read[match.ticket_id] = lookup.ticket(match.ticket_id)
         ticket = read[match.ticket_id]

@@ -134,6 +134,7 @@ class Ticket:
     received_at: datetime | None = None  # the first mail's own Date header, else Gmail's internalDate
     solved_at: datetime | None = None  # set while solved (the sweep's index), None in every other status
     follow_up_of: int | None = None  # the closed ticket a mail answered: this one continues it
+    invalid_address: str | None = None  # why no mail can go to the requester (domain/mail_address.py); None: it can
     version: int = 0  # bumped by every change of the fields above: forms carry it (no lost update)
     timeline: list[TimelineEntry] = field(default_factory=list)  # each change, oldest first
     id: int | None = None
@@ -174,6 +175,7 @@ class LedgerEntry:
     created_at: datetime | None = None
     sender: str | None = None  # the From address, lower-cased: what burst detection counts
     raw_key: str | None = None  # BlobStore key of the mail's raw bytes, kept for every mail (replay, audit)
+    content_hash: str | None = None  # what tells a reused Message-ID from the same mail (domain/same_mail.py)
 
 
 @dataclass
@@ -188,6 +190,9 @@ class SuspendedMail:
     reason: str
     created_at: datetime
     raw_key: str | None = None
+    # Set aside as a copy of a mail already recorded (domain/same_mail.py): the ticket and comment it duplicated.
+    duplicate_of_ticket: int | None = None
+    duplicate_of_comment: str | None = None
 
 
 @dataclass(frozen=True)

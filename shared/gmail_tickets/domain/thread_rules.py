@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.same_mail import MailIdentity
 from gmail_tickets.domain.ticket_token import ticket_from_subject
 
-SAME_MESSAGE = "same_message"  # the very same mail, already imported through another connected inbox
 GMAIL_THREAD = "gmail_thread"
 REFERENCES = "references"
 MESSAGE_ID_TOKEN = "message_id_token"  # In-Reply-To/References name one of our signed Message-IDs
@@ -56,6 +56,12 @@ class Incoming:
     original_message_id: str | None = None  # for a delivery report: the bounced mail's Message-ID
     authenticated: bool = False  # Google vouches for the From (DMARC pass, or aligned SPF/DKIM pass)
     possible_spoof: bool = False  # the From domain publishes DMARC and the mail failed it
+    gmail_message_id: str = ""
+    content_hash: str | None = None  # domain/same_mail.content_hash
+
+    @property
+    def identity(self) -> MailIdentity:
+        return MailIdentity(self.gmail_message_id, self.from_address, self.content_hash)
 
     @property
     def reference_candidates(self) -> list[str]:
@@ -87,15 +93,6 @@ class ThreadRule(Protocol):
     name: str
 
     def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None: ...
-
-
-class SameMessage:
-    """The same RFC Message-ID is stored already: the mail came in through another connected inbox."""
-
-    name = SAME_MESSAGE
-
-    def ticket(self, mail: Incoming, lookup: ThreadLookup) -> int | None:
-        return lookup.ticket_for_message_ids([mail.message_id])
 
 
 class GmailThread:
@@ -140,8 +137,9 @@ class SubjectToken:
         return named if named is not None and lookup.ticket(named) is not None else None
 
 
-LADDER: tuple[ThreadRule, ...] = (SameMessage(), GmailThread(), References(), MessageIdToken(), SubjectToken())
-"""Most certain first. Same-message comes first so a mail seen through two inboxes is never recorded twice."""
+LADDER: tuple[ThreadRule, ...] = (GmailThread(), References(), MessageIdToken(), SubjectToken())
+"""Most certain first. A mail's OWN Message-ID threads nothing: the same mail through another inbox is found before
+the ladder (domain/same_mail.py), and a different mail reusing a Message-ID is a mail of its own."""
 
 
 def matches(mail: Incoming, lookup: ThreadLookup, ladder: Sequence[ThreadRule] = LADDER) -> Iterator[Match]:

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 import re
 
+from gmail_tickets.domain.auto_mail_signs import is_bounce_subject
 from gmail_tickets.mail.headers import peek
 from gmail_tickets.mail.inbound import AttachmentInfo
 
 _STATUS_TYPES = {"message/delivery-status", "message/global-delivery-status"}
 _ORIGINAL_TYPES = ("message/rfc822", "message/global", "text/rfc822-headers", "message/global-headers")
 _DAEMON = re.compile(r"^(?:mailer-daemon|mailer_daemon|mail-daemon|mailerdaemon|postmaster)@", re.IGNORECASE)
-_BOUNCE_SUBJECT = re.compile(
-    r"undeliver|delivery (?:status notification|failure|has failed|notification|problem)|returned mail"
-    r"|mail delivery (?:failed|failure|subsystem)|failure notice|could not be delivered|non-?delivery"
-    r"|delivery failed|nicht zustellbar|unzustellbar|non remis",
-    re.IGNORECASE,
-)
 _QUOTED_ID = re.compile(r"^[ \t>]*Message-ID:[ \t]*<([^<>\s]+)>", re.IGNORECASE | re.MULTILINE)
 
 
@@ -39,7 +34,7 @@ def is_delivery_report(
         return True
     null_sender = return_path is not None and "".join(return_path.split()) in ("<>", "")
     from_daemon = bool(_DAEMON.match(sender)) or null_sender
-    return from_daemon and bool(_BOUNCE_SUBJECT.search(subject))
+    return from_daemon and is_bounce_subject(subject)
 
 
 def original_message_id(attachments: list[AttachmentInfo], text_body: str) -> str | None:

@@ -62,6 +62,10 @@ class LedgerUnit(Protocol):
     def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
         """The ticket of the first of these RFC Message-IDs (without angle brackets) that we stored."""
 
+    def recorded_with_message_id(self, message_id: str) -> list[LedgerEntry]:
+        """Every entry (oldest first, any connection) of mail with this RFC Message-ID that went to a ticket:
+        what tells the same mail through another inbox from a different mail reusing the Message-ID."""
+
     def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
         """Create-if-absent: raises AlreadyRecorded (here or at commit) when the entry exists. `thread_id`
         and `entry.rfc_message_id` feed the thread index for ticket_for_thread / ticket_for_message_ids."""

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gmail_tickets.domain.model import Attachment, Comment
+from gmail_tickets.domain.model import Attachment, Comment, Ticket
 from gmail_tickets.domain.outbox import AttachmentRef
+from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import UnitOfWork
@@ -45,6 +46,17 @@ def check_reply(body: str) -> str:
     return text
 
 
+def _refuse_invalid_address(ticket: Ticket, conversation: Sequence[Comment], confirmed: str | None) -> None:
+    """A reply that would go to a requester address no server accepts is refused before anything is stored: a
+    clear word to the agent instead of a send that fails for good (an internal note is still allowed)."""
+    if ticket.invalid_address is None:
+        return
+    if reply_target(ticket, conversation).address(confirmed).lower() == ticket.requester.lower():
+        raise ReplyRefused(f"No reply can be mailed to {ticket.requester}: the address is invalid "
+                           f"({ticket.invalid_address}). Add an internal note instead, or reach the customer "
+                           f"another way.")
+
+
 def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author_email: str | None = None,
                    signature: str = "", attachments: Sequence[Attachment] = (),
                    reply_to_confirmed: str | None = None, public: bool = True,
@@ -76,6 +88,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
     support = {a.address.lower() for a in deps.store.list_support_addresses()}
     before = deps.store.get_ticket(ticket_id)  # its brand, read outside the transaction (a cached store read)
     brand = deps.brands.get(deps.store, before.brand_id) if before is not None else None
+    if public and before is not None:
+        _refuse_invalid_address(before, conversation, reply_to_confirmed)
     queued: list[str] = []
 
     def work(uow: UnitOfWork) -> Comment:

@@ -19,6 +19,7 @@ from gmail_tickets.domain.disposition import (
     Duplicate,
     Ignore,
     NewTicket,
+    SameMail,
     Suspend,
     first_followers,
 )
@@ -66,9 +67,15 @@ class MailWriter:
                 return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told)
             case Suspend(reason=reason):
                 self._suspend(uow, reason)
+                self._ledger(uow, Outcome.SUSPENDED)
                 return Recorded(gmail_id, Outcome.SUSPENDED, reason=reason)
             case Ignore(ticket_id=ticket_id, reason=reason):
                 self._ledger(uow, Outcome.IGNORED, ticket_id)
+                return Recorded(gmail_id, Outcome.IGNORED, ticket_id, reason=reason)
+            case SameMail(ticket_id=ticket_id, comment_id=comment_id, reason=reason):
+                # Ignored, but never out of sight: the console lists it with the ticket and comment it copies.
+                self._suspend(uow, reason, duplicate_of=(ticket_id, comment_id))
+                self._ledger(uow, Outcome.IGNORED, ticket_id, comment_id)
                 return Recorded(gmail_id, Outcome.IGNORED, ticket_id, reason=reason)
             case _:
                 assert_never(disposition)
@@ -86,6 +93,7 @@ class MailWriter:
             created_at=self.now,
             sender=mail.from_address or None,
             raw_key=self.kept.raw_key,
+            content_hash=self.kept.content_hash,
         )
         # Suspended mail belongs to no ticket, so it indexes no Gmail thread; nor does a ticket that only
         # mentions the one whose thread it landed in (the thread stays with the ticket its people are on).
@@ -150,6 +158,7 @@ class MailWriter:
             mentions=mentions,
             follow_up_of=follow_up_of,
             received_at=mail.date or self.kept.ids.internal_date,
+            invalid_address=self.kept.sender_problem,
         )
         ticket_id = uow.add_ticket(ticket)
         description = self._comment(uow, ticket_id, None)
@@ -162,8 +171,11 @@ class MailWriter:
         return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id, matched_by,
                         notification_id=ack.id if ack is not None and not ack.is_settled else None)
 
-    def _suspend(self, uow: SetAsideUnit, reason: str) -> None:
+    def _suspend(self, uow: SetAsideUnit, reason: str, duplicate_of: tuple[int, str | None] | None = None) -> None:
+        """The suspended record (its ledger entry is the caller's); with `duplicate_of` (ticket, comment), the
+        record of a copy set aside, pointing at what it copies."""
         ids, mail = self.kept.ids, self.kept.mail
+        ticket_id, comment_id = duplicate_of or (None, None)
         uow.add_suspended(SuspendedMail(
             id=record_id(self.ctx.address, ids.message_id),
             connection=self.ctx.address,
@@ -173,6 +185,7 @@ class MailWriter:
             reason=reason,
             created_at=self.now,
             raw_key=self.kept.raw_key,
+            duplicate_of_ticket=ticket_id,
+            duplicate_of_comment=comment_id,
         ))
-        self._ledger(uow, Outcome.SUSPENDED)
 

@@ -25,6 +25,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from gmail_tickets.domain.ack_policy import AckPolicy, RecentAutomaticMail
+from gmail_tickets.domain.mail_address import checked_address
 from gmail_tickets.domain.model import Brand, Comment, Ticket, unique_addresses
 from gmail_tickets.domain.outbox import (
     AttachmentRef,
@@ -53,7 +54,8 @@ def text_as_html(text: str) -> str:
 
 
 def _deliverable(address: str | None, ours: Collection[str]) -> bool:
-    return bool(address) and "@" in address and address.lower() not in ours  # type: ignore[operator]
+    """An address mail can go to (domain/mail_address.py) and not one of ours."""
+    return bool(address) and address.lower() not in ours and checked_address(address).usable  # type: ignore[union-attr]
 
 
 def _nonce(record_id: str) -> str:
@@ -93,6 +95,8 @@ def acknowledgement(
     policy = ack_policy(deps)
     recipient = sender.strip() if sender and _deliverable(sender.strip(), ours) else None
     reason = "the mail has no usable From address" if recipient is None else policy.refusal(description.auth)
+    if ticket.invalid_address is not None:  # never sent to, and not a failure: the product chose not to
+        recipient, reason = None, f"the requester's address {ticket.requester} is invalid ({ticket.invalid_address})"
     if reason is None and not is_on(brand, Trigger.REQUEST_RECEIVED):
         reason = "the brand has the request-received trigger off"
     if reason is None:

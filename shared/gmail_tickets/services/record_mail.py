@@ -49,6 +49,7 @@ def record_mail(deps: Deps, ctx: IngestContext, message: RawMessage) -> Recorded
 
 
 def record_parsed(deps: Deps, ctx: IngestContext, kept: KeptMail) -> Recorded:
+    kept = kept.with_checked_sender()
     now = deps.clock.now()
     screening = screen(deps, ctx, kept.mail, now)
     incoming = kept.incoming()
@@ -109,6 +110,9 @@ class UnitLookup:
 
     def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
         return self.uow.ticket_for_message_ids(message_ids)
+
+    def recorded_with_message_id(self, message_id: str) -> Sequence[LedgerEntry]:
+        return self.uow.recorded_with_message_id(message_id)
 
     def ticket_for_gmail_thread(self, thread_id: str) -> int | None:
         return self.uow.ticket_for_thread(self.connection, thread_id)

@@ -259,7 +259,10 @@ def _download_type(content_type: str) -> str:
 
 @bp.get("/suspended")
 def suspended() -> str:
-    return render_template("suspended.html", items=deps().store.list_suspended(limit=_limit()))
+    """Suspended mail, and apart from it the copies of mail already recorded (with the ticket each copies)."""
+    items = deps().store.list_suspended(limit=_limit())
+    return render_template("suspended.html", held=[s for s in items if s.duplicate_of_ticket is None],
+                           copies=[s for s in items if s.duplicate_of_ticket is not None])
 
 
 @bp.get("/quarantine")

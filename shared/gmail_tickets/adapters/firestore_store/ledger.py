@@ -84,6 +84,14 @@ class LedgerTx(FirestoreTx):
                     found[rfc_id] = candidate
         return next((found[i][1] for i in ids if i in found), None)
 
+    def recorded_with_message_id(self, message_id: str) -> list[LedgerEntry]:
+        # One equality query (the automatic single-field index), run outside the transaction as the other
+        # lookups by query are; the entries are ordered by when they were written (`seq`).
+        query = self._store._col("ledger").where(filter=FieldFilter("rfc_message_id", "==", message_id))
+        found = [snap.to_dict() or {} for snap in self.query(query)]
+        found = sorted((d for d in found if d.get("ticket_id") is not None), key=lambda d: int(d.get("seq", 0)))
+        return [records.from_doc(LedgerEntry, d) for d in found]
+
     def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
         ref = self._store._ref("ledger", entry.connection, entry.gmail_message_id)
         if self._ledger_seen.get(ref.id) or ref.id in self._created_ids:

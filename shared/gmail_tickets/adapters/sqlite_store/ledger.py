@@ -55,6 +55,15 @@ class LedgerTx(SqliteTx):
                 found.setdefault(rfc_id, int(ticket_id))
         return next((found[i] for i in ids if i in found), None)
 
+    def recorded_with_message_id(self, message_id: str) -> list[LedgerEntry]:
+        # Served by the partial index on rfc_message_id over rows with a ticket.
+        rows = self._db.execute(
+            "SELECT doc FROM ledger WHERE rfc_message_id = ? AND rfc_message_id IS NOT NULL "
+            "AND ticket_id IS NOT NULL ORDER BY rowid",
+            (message_id,),
+        ).fetchall()
+        return [record_of(LedgerEntry, row) for row in rows]
+
     def add_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
         entry = replace(entry, sender=_sender(entry.sender))
         columns: dict[str, Any] = {
