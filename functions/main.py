@@ -36,7 +36,7 @@ def _log_level() -> str:
 
 
 logs.configure(_log_level())
-logging.getLogger(__name__).info("instance started")  # a restart shows in the logs (the chaos soak reads them)
+logging.getLogger("gmail_tickets.functions").info("instance started")  # a restart shows in the logs
 
 
 def _message_data(event: CloudEvent) -> bytes | None:
