@@ -78,13 +78,13 @@ def test_a_render_still_running_is_given_up_in_time_and_not_tried_again(monkeypa
     """Work inside one filter call, which the budget sees only when it returns: the caller waits RENDER_SECONDS
     (shortened here) at most, and the next mail does not wait again for the same text."""
     monkeypatch.setattr(template_sandbox, "RENDER_SECONDS", 0.05)
-    template = "{{ ('a b ' * 200000)|wordwrap(1)|length }}"
+    template = "{{ ('a b ' * 2000000)|wordwrap(1)|length }}"  # seconds of work when not cut off
     started = time.monotonic()
     assert render_ack(template, ticket=ticket(), brand_name="A").startswith(BUILTIN_START)
     first = time.monotonic() - started
     started = time.monotonic()
     assert render_ack(template, ticket=ticket(), brand_name="A").startswith(BUILTIN_START)
-    assert first < 0.3 and time.monotonic() - started < 0.01
+    assert first < 1.0 and time.monotonic() - started < 0.01  # slack for a loaded machine, far under the work
     with pytest.raises(template_sandbox.TemplateTimedOut):
         template_sandbox.render(template, {})
 
