@@ -18,7 +18,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-from gmail_tickets.mail import charsets
+from gmail_tickets.mail import charsets, detect
 from gmail_tickets.mail.notes import Notes, label
 from gmail_tickets.mail.sender import single_mailbox
 from gmail_tickets.mail.words import decode_words
@@ -59,6 +59,8 @@ class HeaderTable:
         if _SURROGATES.search(text):  # raw 8-bit bytes: only now is the mail's charset worth looking up
             data = text.encode("utf-8", "surrogateescape")
             text = charsets.decode_header_bytes(data, fallback_charset(), f"header {label(key)}", self.notes)
+        elif "\x1b" in text and text.isascii():  # raw ISO-2022-JP, as old Japanese mailers write headers
+            text = detect.iso2022(text.encode("ascii")) or text
         return charsets.scrub(text).strip()
 
     def text(self, name: str) -> str:
