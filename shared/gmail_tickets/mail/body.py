@@ -1,6 +1,7 @@
 """Walk the MIME tree: which parts are the body (text and HTML) and which are attachments.
 
-text/plain is preferred (unless it is blank and HTML is there); an HTML-only mail (or HTML-only branch of the tree) gets text derived from its HTML.
+text/plain is preferred (unless it is blank and HTML is there); an HTML-only mail (or HTML-only branch of the
+tree) gets text derived from its HTML.
 In multipart/alternative one variant is chosen; in every other multipart the body parts are joined in order (Apple
 Mail splits text around inline images). A multipart without parts is read as text. Nesting is capped.
 """
