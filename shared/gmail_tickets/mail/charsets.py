@@ -55,7 +55,7 @@ _UTF8_SEQ = re.compile(
     rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JAPANESE = ("cp932", "euc_jp", "utf-8")  # what mail labelled with a Japanese charset is really in
+_JAPANESE = ("cp932", "euc_jp")
 _LATIN1_FALLBACK = "gmail-tickets-latin1"
 
 
@@ -144,11 +144,13 @@ def _declared(data: bytes, codec: str, declared: str, where: str, notes: Notes) 
         if codec != _plain(declared):
             notes.add(f"charset {label(declared)} decoded as {codec} in {where}")
         return text
-    for other in _JAPANESE if codec in _JAPANESE or codec.startswith("iso2022_jp") else ("utf-8",):
-        try:
-            text = data.decode(other)
-        except UnicodeDecodeError:
-            continue
+    japanese = codec in _JAPANESE or codec.startswith("iso2022_jp")
+    other = detect.japanese(data) if japanese else "utf-8"
+    try:
+        text = data.decode(other or "utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
         notes.add(f"charset {label(declared)} decoded as {other} in {where}")
         return text
     notes.add(f"invalid {label(declared)} bytes in {where} replaced")

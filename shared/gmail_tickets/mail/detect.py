@@ -29,7 +29,7 @@ _JAPANESE = ("cp932", "euc_jp")
 _CHINESE = ("gb18030", "cp950")
 _CHAOS_TIE = 0.05
 _WESTERN_RUN = 3  # accented letters in a row; Cyrillic or CJK read as cp1252 makes whole words of them
-_WESTERN_SHARE = 0.3  # of the letters; western text is mostly ASCII letters
+_WESTERN_SHARE = 0.5  # of the letters; western text is mostly ASCII letters
 # Punctuation western text uses (¿ and ¡ are left out: in cp1250 text read as cp1252 they stand for ż and Ą).
 _WESTERN_MARKS = set("\u00a0«»„“”‘’‚‹›–—…•€£¥°§¶©®™·×÷±²½¼¾")
 
@@ -82,6 +82,24 @@ def guess(data: bytes) -> str | None:
     least = min(m.chaos for m in matches)
     close = [m.encoding for m in matches if m.chaos <= least + _CHAOS_TIE]
     return _by_script(data, close) or close[0]
+
+
+def japanese(data: bytes) -> str | None:
+    """For text labelled with a Japanese charset it is not in: UTF-8, else the Japanese codec whose reading has
+    the most kana (EUC-JP bytes also "decode" as Shift_JIS, into half-width katakana)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    readings = []
+    for codec in _JAPANESE:
+        try:
+            readings.append((_script_shares(data.decode(codec))["kana"], -len(readings), codec))
+        except UnicodeDecodeError:
+            continue
+    return max(readings)[2] if readings else None
 
 
 def _by_script(data: bytes, codecs: list[str]) -> str | None:
