@@ -122,13 +122,17 @@ class HeaderTable:
     def mailbox(self, name: str) -> tuple[str, str]:
         """(display name, address) of the one mailbox a From or Reply-To names, read strictly (mail/sender.py):
         ("", "") with a note when there is not exactly one, never an address made from a display name. Of several
-        From headers, the first that names a mailbox counts."""
+        From headers, the first that names a mailbox counts; of several mailboxes in one From, the Sender's."""
         raw = self.raw.get(name, "")
         if not raw:
             return "", ""
         values = [raw, *self.later_from] if name == "from" else [raw]
         readings = [single_mailbox(value) for value in values]
         index = next((i for i, found in enumerate(readings) if found.address is not None), None)
+        if index is None and name == "from" and str(readings[0].problem).endswith(" mailboxes"):
+            author = self._sender_among_authors()
+            if author is not None:
+                return author
         if index is None:
             consequence = "sender unknown" if name == "from" else "ignored"
             self.notes.add(f"header {label(name)}: {readings[0].problem}; {consequence}")
@@ -143,6 +147,16 @@ class HeaderTable:
         pairs = self.addresses(name) if index == 0 else self._lenient(name, value)
         display = next((d for d, a in pairs if a.strip().lower() == found.address), "")
         return display or self._comment_name(value, name), found.address
+
+    def _sender_among_authors(self) -> tuple[str, str] | None:
+        """RFC 5322 §3.6.2: a From listing several authors names the one who sent the mail in Sender. That author
+        is the requester when the From lists them; a Sender the From does not list is never used."""
+        found = single_mailbox(self.raw.get("sender", ""))
+        authors = {addr: display for display, addr in self.addresses("from")}
+        if found.address is None or found.address not in authors:
+            return None
+        self.notes.add("header from names several mailboxes; the one the Sender header names is used")
+        return authors[found.address], found.address
 
     def _recovered_name(self, value: str, address: str, name: str) -> str:
         """The words around a recovered address, as its display name."""
