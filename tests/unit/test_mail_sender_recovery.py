@@ -91,3 +91,12 @@ def test_a_blank_text_part_gives_way_to_the_html_body() -> None:
     assert mail.html_body is not None and "<b>real</b>" in mail.html_body
     plain = parse(raw.replace(b" \r\n\t\r\n", b"Plain words\r\n"))
     assert plain.text_body == "Plain words"
+
+
+def test_a_from_with_several_authors_is_read_as_the_sender_it_lists_and_never_as_another() -> None:
+    authors = b"From: Ann <ann@example.com>, Bob <bob@example.com>\r\n"
+    mail = parse(_from(authors, b"Sender: Bob <bob@example.com>\r\n"))
+    assert (mail.from_name, mail.from_address) == ("Bob", "bob@example.com")
+    outsider = parse(_from(authors, b"Sender: mallory@evil.example\r\n"))
+    assert outsider.requester == UNKNOWN_SENDER
+    assert parse(_from(authors)).requester == UNKNOWN_SENDER
