@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from contextlib import redirect_stdout
@@ -111,3 +112,11 @@ def test_the_human_output_through_the_cli_main(tmp_path: Path) -> None:
     assert "Auto-mail:   normal: No sign of automatic mail." in shown
     assert "Recovery notes:" in shown and "header continuation without leading whitespace joined" in shown
     assert shown.rstrip().endswith("注文が届いていません。")
+
+
+def test_docs_parse_md_documents_exactly_the_json_keys() -> None:
+    text = (ROOT / "docs" / "parse.md").read_text()
+    section = text.split("## JSON keys", 1)[1].split("\n## ", 1)[0]
+    documented = {key for row in section.splitlines() if row.startswith("| `")
+                  for key in re.findall(r"`(\w+)`", row.split("|")[1])}
+    assert documented == KEYS
