@@ -97,3 +97,10 @@ def test_enmime_chardet_samples() -> None:
     assert big5.text_body.startswith("顏是家訓")
     filename = parse((ENMIME / "mail__mime-bad-8bit-filename.eml").read_bytes())
     assert [a.filename for a in filename.attachments] == ["管理.doc"]
+
+
+def test_a_utf8_header_with_a_stray_legacy_byte_keeps_its_utf8() -> None:
+    raw = "From: Jürgen <j@x.example>\r\nSubject: Grüße – Señor ".encode() + b"\xe9t\xe9\r\n\r\nhi\r\n"
+    mail = parse(raw)
+    assert mail.subject == "Grüße – Señor été"
+    assert "raw 8-bit bytes in header subject decoded as utf-8 with stray cp1252 bytes" in mail.problems

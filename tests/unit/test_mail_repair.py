@@ -97,3 +97,10 @@ def test_enmime_bad_header_start_and_wrap() -> None:
     assert (start.from_address, start.subject) == ("james@makita.skynet", "plain text")
     wrap = parse((ENMIME / "low-quality__bad-header-wrap.eml").read_bytes())
     assert [a.filename for a in wrap.attachments] == ["7DDA4_foo_9E5D72.zip"]
+
+
+def test_a_parameter_list_broken_before_the_blank_line_is_joined() -> None:
+    raw = (b"From: a@x.example\r\nSubject: s\r\nContent-Type: multipart/mixed;\r\nboundary=\"zz\"\r\n\r\n"
+           b"--zz\r\nContent-Type: text/plain\r\n\r\nhello\r\n--zz--\r\n")
+    mail = parse(raw)
+    assert (mail.content_type, mail.text_body) == ("multipart/mixed", "hello")

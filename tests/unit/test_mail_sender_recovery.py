@@ -100,3 +100,10 @@ def test_a_from_with_several_authors_is_read_as_the_sender_it_lists_and_never_as
     outsider = parse(_from(authors, b"Sender: mallory@evil.example\r\n"))
     assert outsider.requester == UNKNOWN_SENDER
     assert parse(_from(authors)).requester == UNKNOWN_SENDER
+
+
+def test_a_text_part_of_zero_width_characters_also_gives_way_to_the_html() -> None:
+    raw = (b"From: a@example.com\r\nSubject: s\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+           b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + "\u200b\ufeff\u00a0".encode() + b"\r\n"
+           b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<div>Hello from HTML</div>\r\n--b--\r\n")
+    assert parse(raw).text_body == "Hello from HTML"

@@ -67,6 +67,17 @@ def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
+_CP1252_FALLBACK = "gmail-tickets-cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Error handler for UTF-8 text with a stray legacy byte (a name pasted from elsewhere): that byte as cp1252."""
+    if isinstance(exc, UnicodeDecodeError):
+        return exc.object[exc.start : exc.end].decode("cp1252", _LATIN1_FALLBACK), exc.end
+    raise exc
+
+
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 def scrub(text: str) -> str:
@@ -108,12 +119,15 @@ def decode(data: bytes, declared: str | None, where: str, notes: Notes) -> str:
 
 
 def decode_header_bytes(data: bytes, fallback: str | None, where: str, notes: Notes) -> str:
-    """Raw 8-bit bytes in a header: UTF-8 (RFC 6532), else the mail's own multi-byte charset if the bytes fit it,
-    else detected (detect.py), else cp1252."""
+    """Raw 8-bit bytes in a header: UTF-8 (RFC 6532) — mostly UTF-8 with a stray byte too —, else the mail's own
+    multi-byte charset if the bytes fit it, else detected (detect.py), else cp1252."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(data, share=0.75):  # a short header's legacy bytes can form a UTF-8 sequence by chance
+        notes.add(f"raw 8-bit bytes in {where} decoded as utf-8 with stray cp1252 bytes")
+        return scrub(data.decode("utf-8", _CP1252_FALLBACK))
     declared = resolve(fallback)
     candidates = [declared] if declared and declared not in _C1_SUPERSET and _ascii_compatible(declared) else []
     for codec in [*candidates, resolve(detect.guess(data)) or "cp1252"]:
@@ -182,9 +196,7 @@ def _utf8(data: bytes, declared: str, where: str, notes: Notes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    utf8_bytes = sum(len(m) for m in _UTF8_SEQ.findall(data))
-    high_bytes = len(data.translate(None, _ASCII))
-    if utf8_bytes * 2 >= high_bytes:
+    if _mostly_utf8(data):
         notes.add(f"invalid {label(declared)} bytes in {where} replaced")
         return data.decode("utf-8", "replace")
     codec = _guess(data) or "cp1252"
@@ -199,6 +211,12 @@ def _ascii(data: bytes, where: str, notes: Notes) -> str:
         return data.decode("ascii")
     notes.add(f"ISO-2022-JP escapes in {where}; decoded as iso-2022-jp")
     return japanese
+
+
+def _mostly_utf8(data: bytes, share: float = 0.5) -> bool:
+    """At least `share` of the 8-bit bytes form valid UTF-8 sequences: UTF-8 text with a few stray bytes."""
+    utf8_bytes = sum(len(m) for m in _UTF8_SEQ.findall(data))
+    return utf8_bytes > 0 and utf8_bytes >= share * len(data.translate(None, _ASCII))
 
 
 def _undeclared(data: bytes, where: str, notes: Notes) -> str:

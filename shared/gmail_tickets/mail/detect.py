@@ -31,7 +31,7 @@ _CHAOS_TIE = 0.05
 _WESTERN_RUN = 3  # accented letters in a row; Cyrillic or CJK read as cp1252 makes whole words of them
 _WESTERN_SHARE = 0.5  # of the letters; western text is mostly ASCII letters
 # Punctuation western text uses (¿ and ¡ are left out: in cp1250 text read as cp1252 they stand for ż and Ą).
-_WESTERN_MARKS = set("\u00a0«»„“”‘’‚‹›–—…•€£¥°§¶©®™·×÷±²½¼¾")
+_WESTERN_MARKS = set("\u00a0«»„“”‘’‚‹›–—…•€£¥°§¶©®™·×÷±²½¼¾¢\u00ad")
 
 
 def iso2022(data: bytes) -> str | None:

@@ -9,7 +9,7 @@ rest as body. Two real-world faults then cost a mail its headers:
 - a broken fold (a continuation line without its leading whitespace, `Name : value`): every header after it —
   often From, To and Content-Transfer-Encoding — would become body text. Inside a header block (the mail's, and
   each MIME part's after a boundary line), such a line is made a continuation when another header follows it
-  before the blank line, or when it reads as a parameter (`name="x.zip"`) of a header ending in `;`.
+  before the blank line, or when the header before it ends in `;` or `,` (a parameter list, an address list).
 
 Only the bytes handed to the parser change; the raw mail is stored and hashed as it came. Each repair is noted.
 """
@@ -24,7 +24,6 @@ _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _HEADER = re.compile(rb"[!-9;-~]+:")  # what the stdlib's feedparser accepts as a header line
 _NAMED = re.compile(rb"[A-Za-z][A-Za-z0-9_-]*:")  # a plausible field name, for spotting headers after junk
 _SPACED_NAME = re.compile(rb"([A-Za-z][A-Za-z0-9_-]*)[ \t]+:")
-_PARAMETER = re.compile(rb"[ \t]*[A-Za-z0-9_.*-]+[ \t]*=")
 _BOUNDARY = re.compile(rb"""boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))""", re.IGNORECASE)
 _BOM = b"\xef\xbb\xbf"
 _JUNK_LINES = 5
@@ -108,7 +107,7 @@ def _mend_folds(lines: list[bytes], boundaries: set[bytes], notes: Notes) -> lis
 
 def _broken_fold(lines: list[bytes], index: int, previous: bytes, boundaries: set[bytes]) -> bool:
     """A stray line inside a header block is a lost continuation if a header comes before the block ends."""
-    if _PARAMETER.match(lines[index]) and previous.rstrip().endswith((b";", b",")):
+    if previous.rstrip().endswith((b";", b",")):  # a parameter or an address list goes on
         return True
     for line in lines[index + 1 : index + 1 + _LOOKAHEAD]:
         content = line.strip()
