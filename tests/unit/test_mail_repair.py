@@ -104,3 +104,12 @@ def test_a_parameter_list_broken_before_the_blank_line_is_joined() -> None:
            b"--zz\r\nContent-Type: text/plain\r\n\r\nhello\r\n--zz--\r\n")
     mail = parse(raw)
     assert (mail.content_type, mail.text_body) == ("multipart/mixed", "hello")
+
+
+def test_a_mail_past_the_scan_limit_still_has_its_own_header_block_mended() -> None:
+    raw = (b"junk\r\nFrom: a@x.example\r\nSubject: broken\r\nfold\r\nTo: t@x.example\r\n\r\n"
+           + b"x" * 100 + b"\r\n" + (b"y" * 100 + b"\r\n") * 12_000)
+    assert len(raw) > 1_000_000
+    mail = parse(raw)
+    assert (mail.subject, mail.from_address, mail.to) == ("broken fold", "a@x.example", ["t@x.example"])
+    assert mail.text_body.startswith("x" * 100) and len(mail.text_body) > 1_000_000

@@ -29,13 +29,18 @@ _BOM = b"\xef\xbb\xbf"
 _JUNK_LINES = 5
 _JUNK_BYTES = 2_000
 _LOOKAHEAD = 60  # lines to look ahead for a header after a broken fold
-_REPAIR_LIMIT = 1_000_000  # larger mails are parsed as they are: the repair is a scan of every line
+_REPAIR_LIMIT = 1_000_000  # the repair scans every line (about 60 ms a MB); past this, the first header block only
+_BLANK_LINE = re.compile(rb"\n\r?\n|\r\r")
+_FIRST_HEADER = re.compile(rb"^[ \t]*[A-Za-z][A-Za-z0-9_-]*[ \t]*:", re.MULTILINE)
 
 
 def mend(raw: bytes, notes: Notes) -> bytes:
     """`raw` with junk before its headers dropped and broken header folds joined (see the module docstring)."""
-    if len(raw) > _REPAIR_LIMIT:
-        return raw
+    if len(raw) > _REPAIR_LIMIT:  # a big mail: its own header block only (part headers are rarely broken)
+        first = _FIRST_HEADER.search(raw, 0, _JUNK_BYTES)
+        blank = _BLANK_LINE.search(raw, first.start() if first else 0)
+        cut = blank.end() if blank else 0
+        return mend(raw[:cut], notes) + raw[cut:] if 0 < cut <= _REPAIR_LIMIT else raw
     lines = _LINE.findall(raw)
     lines = _drop_junk(lines, notes)
     boundaries = {b"--" + (a or b).strip() for a, b in _BOUNDARY.findall(raw)}
