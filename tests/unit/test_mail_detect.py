@@ -104,3 +104,10 @@ def test_a_utf8_header_with_a_stray_legacy_byte_keeps_its_utf8() -> None:
     mail = parse(raw)
     assert mail.subject == "Grüße – Señor été"
     assert "raw 8-bit bytes in header subject decoded as utf-8 with stray cp1252 bytes" in mail.problems
+
+
+def test_a_japanese_mails_raw_header_bytes_and_half_width_katakana_escapes() -> None:
+    raw = (b"From: a@x.example\r\nSubject: " + "件名".encode("cp932") + b"\r\n"
+           b"Content-Type: text/plain; charset=iso-2022-jp\r\n\r\n" + "ｶﾀｶﾅ です".encode("iso2022_jp_ext") + b"\r\n")
+    mail = parse(raw)
+    assert (mail.subject, mail.text_body) == ("件名", "ｶﾀｶﾅ です")

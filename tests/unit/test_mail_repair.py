@@ -113,3 +113,8 @@ def test_a_mail_past_the_scan_limit_still_has_its_own_header_block_mended() -> N
     mail = parse(raw)
     assert (mail.subject, mail.from_address, mail.to) == ("broken fold", "a@x.example", ["t@x.example"])
     assert mail.text_body.startswith("x" * 100) and len(mail.text_body) > 1_000_000
+
+
+def test_junk_after_an_mbox_separator_is_skipped_and_the_separator_kept_out_of_the_headers() -> None:
+    mail = parse(b"From MAILER-DAEMON Sat Dec  5 10:00:00 2026\r\n>junk\r\n" + HEADERS)
+    assert mail.subject == "Printer on fire" and mail.from_address == "ann@x.example"

@@ -130,6 +130,8 @@ def decode_header_bytes(data: bytes, fallback: str | None, where: str, notes: No
         return scrub(data.decode("utf-8", _CP1252_FALLBACK))
     declared = resolve(fallback)
     candidates = [declared] if declared and declared not in _C1_SUPERSET and _ascii_compatible(declared) else []
+    if declared and declared.startswith("iso2022_jp"):  # a Japanese mail's raw header bytes: Shift_JIS or EUC-JP
+        candidates = [detect.japanese(data) or "cp932"]
     for codec in [*candidates, resolve(detect.guess(data)) or "cp1252"]:
         try:
             text = data.decode(codec)
@@ -158,6 +160,9 @@ def _declared(data: bytes, codec: str, declared: str, where: str, notes: Notes) 
         if codec != _plain(declared):
             notes.add(f"charset {label(declared)} decoded as {codec} in {where}")
         return text
+    if data.isascii() and (escaped := detect.iso2022(data)) is not None:  # another ISO-2022-JP variant
+        notes.add(f"charset {label(declared)} decoded as an ISO-2022-JP variant in {where}")
+        return escaped
     japanese = codec in _JAPANESE or codec.startswith("iso2022_jp")
     other = detect.japanese(data) if japanese else "utf-8"
     try:

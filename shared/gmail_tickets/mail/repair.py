@@ -57,7 +57,9 @@ def _drop_junk(lines: list[bytes], notes: Notes) -> list[bytes]:
         return lines
     if lines[0].startswith(_BOM):
         lines = [lines[0][len(_BOM):], *lines[1:]]
-    if _HEADER.match(lines[0]) or _is_unix_from(lines[0]):
+    if _is_unix_from(lines[0]):  # an mbox separator: the headers follow it
+        return [lines[0], *_drop_junk(lines[1:], notes)] if len(lines) > 1 else lines
+    if _HEADER.match(lines[0]):
         return lines
     seen = 0
     for index, line in enumerate(lines[: _JUNK_LINES + 1]):
