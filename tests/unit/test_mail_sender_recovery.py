@@ -35,6 +35,8 @@ def test_an_address_without_angle_brackets_or_with_words_inside_them_is_recovere
     b'From: "victim@bank.example" attacker evil.example\r\n',
     b"From: =?utf-8?q?victim=40bank.example?=\r\n",
     b"From: Support Team\r\n",
+    b"From: Ann <ann@example.com\r\n",  # unbalanced: a truncated or crafted header is not guessed at
+    b'From: "victim@bank.example <mallory@evil.example>\r\n',
 ])
 def test_text_with_no_single_address_word_stays_an_unknown_sender(header: bytes) -> None:
     assert parse(_from(header)).requester == UNKNOWN_SENDER
