@@ -31,7 +31,9 @@ _CHAOS_TIE = 0.05
 _WESTERN_RUN = 3  # accented letters in a row; Cyrillic or CJK read as cp1252 makes whole words of them
 _WESTERN_SHARE = 0.5  # of the letters; western text is mostly ASCII letters
 # Punctuation western text uses (¿ and ¡ are left out: in cp1250 text read as cp1252 they stand for ż and Ą).
-_WESTERN_MARKS = set("\u00a0«»„“”‘’‚‹›–—…•€£¥°§¶©®™·×÷±²½¼¾¢\u00ad")
+_WESTERN_MARKS = "\u00a0«»„“”‘’‚‹›–—…•€£¥°§¶©®™·×÷±²½¼¾¢\u00ad"
+_NON_ASCII_RUN = re.compile(f"[^\\x00-\\x7f{_WESTERN_MARKS}]+")
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 def iso2022(data: bytes) -> str | None:
@@ -53,20 +55,12 @@ def is_western(data: bytes) -> bool:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
         return False
-    run = letters = accented = 0
-    for ch in text:
-        if ch.isascii() or ch in _WESTERN_MARKS:
-            run = 0
-            letters += ch.isalpha()
-            continue
-        if not ch.isalpha() or ord(ch) > 0x17F:
-            return False
-        run += 1
-        letters += 1
-        accented += 1
-        if run > _WESTERN_RUN:
-            return False
-    return accented > 0 and accented <= letters * _WESTERN_SHARE
+    runs = _NON_ASCII_RUN.findall(text)
+    if not runs or any(len(run) > _WESTERN_RUN or not run.isalpha() or max(run) > "\u017f" for run in runs):
+        return False
+    accented = sum(map(len, runs))
+    ascii_letters = len(data) - len(data.translate(None, _ASCII_LETTERS))
+    return accented <= (ascii_letters + accented) * _WESTERN_SHARE
 
 
 def guess(data: bytes) -> str | None:
