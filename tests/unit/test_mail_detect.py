@@ -4,15 +4,14 @@ an ISO-2022-JP label, raw 8-bit headers and filenames, and undeclared text guess
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 
 import pytest
 
 from gmail_tickets.mail import charsets, detect
 from gmail_tickets.mail.notes import Notes
 from gmail_tickets.mail.parse import parse
+from tests.corpora import ENMIME
 
-ENMIME = Path("/work/shared/corpora/enmime")
 JAPANESE = "こんにちは、注文が届いていません。"
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from gmail_tickets.mail.parse import ParseFailure, parse
+from tests.corpora import ENMIME
 from tests.property import assert_sound
 
-ENMIME = Path("/work/shared/corpora/enmime")
 pytestmark = pytest.mark.skipif(not ENMIME.is_dir(), reason=f"the enmime corpus is not at {ENMIME}")
 
 NOT_A_MAIL = {"mail__erroneous.eml"}  # "// Not an RFC-822 Document": quarantined, rightly

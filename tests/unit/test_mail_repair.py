@@ -3,15 +3,13 @@ Composed mails for each case, then the enmime corpus's real ones."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gmail_tickets.mail.notes import Notes
 from gmail_tickets.mail.parse import ParseFailure, parse
 from gmail_tickets.mail.repair import mend
+from tests.corpora import ENMIME
 
-ENMIME = Path("/work/shared/corpora/enmime")
 HEADERS = (b"From: Ann Example <ann@x.example>\r\nTo: support@example.com\r\nSubject: Printer on fire\r\n"
            b"Message-ID: <1@x.example>\r\nContent-Type: text/plain; charset=utf-8\r\n"
            b"Content-Transfer-Encoding: base64\r\n\r\nSGVsbG8sIGl0IGlzIG9uIGZpcmUu\r\n")
