@@ -163,3 +163,21 @@ def test_a_replys_cc_become_followers_only_when_the_sender_is_authenticated(
     assert harness.store.get_ticket(ticket.id).followers == (["dave@customer.example"] if joins else [])
     auth = harness.store.comments(ticket.id)[-1].auth
     assert (auth is not None and auth.authenticated) == joins and (auth is None) == (not verdicts)
+
+
+@pytest.mark.parametrize(("verdicts", "joins"), [
+    ({"spf": "pass:customer.example", "dkim": "pass:customer.example"}, True),
+    ({"spf": "pass:evil.example", "dkim": "pass:evil.example"}, False),  # passes, but for another domain
+    ({}, False),  # no stamp
+])
+def test_a_sender_recovered_from_a_malformed_from_is_trusted_only_as_far_as_googles_stamp_vouches(
+        harness: IngestHarness, verdicts: dict[str, str], joins: bool) -> None:
+    ticket = cara_opens_a_ticket(harness)
+    raw = (f"From: Cara {CARA}\r\nTo: {SUPPORT}\r\nSubject: Re: Refund\r\nMessage-ID: <again@customer.example>\r\n"
+           f"In-Reply-To: <refund-1@customer.example>\r\nCc: Dave <dave@customer.example>\r\n\r\nThanks!\r\n").encode()
+    reply = arrive(harness, raw, **verdicts)
+    assert outcome(harness, reply) == Outcome.COMMENT and ticket_of(harness, reply).id == ticket.id
+    said = harness.store.comments(ticket.id)[-1]
+    assert said.author == CARA
+    assert (said.auth is not None and said.auth.authenticated) == joins
+    assert harness.store.get_ticket(ticket.id).followers == (["dave@customer.example"] if joins else [])

@@ -1,6 +1,7 @@
 """Walk the MIME tree: which parts are the body (text and HTML) and which are attachments.
 
-text/plain is preferred; an HTML-only mail (or HTML-only branch of the tree) gets text derived from its HTML.
+text/plain is preferred (unless it is blank and HTML is there); an HTML-only mail (or HTML-only branch of the
+tree) gets text derived from its HTML.
 In multipart/alternative one variant is chosen; in every other multipart the body parts are joined in order (Apple
 Mail splits text around inline images). A multipart without parts is read as text. Nesting is capped.
 """
@@ -15,6 +16,7 @@ from gmail_tickets.mail.html_text import html_to_text
 from gmail_tickets.mail.notes import Notes, label
 
 MAX_DEPTH = 40
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))  # zero-width: no text to read
 
 
 @dataclass
@@ -92,8 +94,9 @@ class _Walker:
 
 
 def _alternative(bodies: list[_Body]) -> _Body:
-    """One variant: the first with real plain text for `plain`, the last with HTML for `html`."""
-    with_plain = [b for b in bodies if b.plain and not b.derived]
+    """One variant: the first with real plain text for `plain`, the last with HTML for `html`. A whitespace-only
+    text/plain (some mailers send one beside the real HTML body) does not count as real text."""
+    with_plain = [b for b in bodies if not b.derived and any(p.translate(_INVISIBLE).strip() for p in b.plain)]
     with_html = [b for b in bodies if b.html]
     html = with_html[-1].html if with_html else []
     if with_plain:

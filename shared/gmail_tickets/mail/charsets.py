@@ -1,8 +1,10 @@
 """Bytes → text for mail, which declares charsets wrongly, loosely or not at all.
 
 A declared label is mapped to the codec mailers really mean (gb2312 mail is written in gb18030, ks_c_5601-1987 in
-cp949, "iso-8859-1" with bytes 0x80-0x9F in cp1252). Undeclared 8-bit text is tried as UTF-8 first, then guessed
-with charset-normalizer. Decoding never fails: what cannot be decoded is replaced, and a note says so.
+cp949, "iso-8859-1" with bytes 0x80-0x9F in cp1252); text labelled with a Japanese charset that does not decode
+as one is tried as the others (Shift_JIS bytes in an "ISO-2022-JP" encoded word). Undeclared text is checked for
+ISO-2022-JP escapes, tried as UTF-8, then guessed (detect.py). Decoding never fails: what cannot be decoded is
+replaced, and a note says so.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
+from gmail_tickets.mail import detect
 from gmail_tickets.mail.notes import Notes, label
 
 # Labels whose bytes are, in practice, written in a superset codec.
@@ -54,12 +55,7 @@ _UTF8_SEQ = re.compile(
     rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# What charset-normalizer may answer for mail: a guess among exotic codecs (EBCDIC, ...) is worse than cp1252.
-_GUESSES = [
-    "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257", "koi8_r", "koi8_u",
-    "iso8859_2", "iso8859_5", "iso8859_7", "iso8859_15", "gb18030", "cp950", "cp932", "euc_jp", "cp949", "cp874",
-    "mac_roman",
-]
+_JAPANESE = ("cp932", "euc_jp")
 _LATIN1_FALLBACK = "gmail-tickets-latin1"
 
 
@@ -71,6 +67,17 @@ def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
+_CP1252_FALLBACK = "gmail-tickets-cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Error handler for UTF-8 text with a stray legacy byte (a name pasted from elsewhere): that byte as cp1252."""
+    if isinstance(exc, UnicodeDecodeError):
+        return exc.object[exc.start : exc.end].decode("cp1252", _LATIN1_FALLBACK), exc.end
+    raise exc
+
+
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 def scrub(text: str) -> str:
@@ -112,26 +119,33 @@ def decode(data: bytes, declared: str | None, where: str, notes: Notes) -> str:
 
 
 def decode_header_bytes(data: bytes, fallback: str | None, where: str, notes: Notes) -> str:
-    """Raw 8-bit bytes in a header: UTF-8 (RFC 6532), else the mail's own charset, else cp1252."""
+    """Raw 8-bit bytes in a header: UTF-8 (RFC 6532) — mostly UTF-8 with a stray byte too —, else the mail's own
+    multi-byte charset if the bytes fit it, else detected (detect.py), else cp1252."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
-    codec = resolve(fallback)
-    if codec is None or codec in _C1_SUPERSET or not _ascii_compatible(codec):
-        codec = "cp1252"  # header fields are ASCII-framed: a UTF-16 or latin-1 body says nothing better
-    try:
-        text = data.decode(codec)
-    except Exception:  # UnicodeDecodeError, or a codec that misbehaves on odd input
-        codec = "cp1252"
-        text = data.decode(codec, _LATIN1_FALLBACK)
-    notes.add(f"raw 8-bit bytes in {where} decoded as {codec}")
-    return scrub(text)
+    if _mostly_utf8(data, share=0.75):  # a short header's legacy bytes can form a UTF-8 sequence by chance
+        notes.add(f"raw 8-bit bytes in {where} decoded as utf-8 with stray cp1252 bytes")
+        return scrub(data.decode("utf-8", _CP1252_FALLBACK))
+    declared = resolve(fallback)
+    candidates = [declared] if declared and declared not in _C1_SUPERSET and _ascii_compatible(declared) else []
+    if declared and declared.startswith("iso2022_jp"):  # a Japanese mail's raw header bytes: Shift_JIS or EUC-JP
+        candidates = [detect.japanese(data) or "cp932"]
+    for codec in [*candidates, resolve(detect.guess(data)) or "cp1252"]:
+        try:
+            text = data.decode(codec)
+        except Exception:  # UnicodeDecodeError, or a codec that misbehaves on odd input
+            continue
+        notes.add(f"raw 8-bit bytes in {where} decoded as {codec}")
+        return scrub(text)
+    notes.add(f"raw 8-bit bytes in {where} decoded as cp1252")
+    return scrub(data.decode("cp1252", _LATIN1_FALLBACK))
 
 
 def _declared(data: bytes, codec: str, declared: str, where: str, notes: Notes) -> str:
     if data.isascii() and _ascii_compatible(codec):
-        return data.decode("ascii")
+        return _ascii(data, where, notes)
     if codec in _C1_SUPERSET:
         return _latin(data, codec, declared, where, notes)
     if codec == "utf-8":
@@ -146,13 +160,20 @@ def _declared(data: bytes, codec: str, declared: str, where: str, notes: Notes) 
         if codec != _plain(declared):
             notes.add(f"charset {label(declared)} decoded as {codec} in {where}")
         return text
+    if data.isascii() and (escaped := detect.iso2022(data)) is not None:  # another ISO-2022-JP variant
+        notes.add(f"charset {label(declared)} decoded as an ISO-2022-JP variant in {where}")
+        return escaped
+    japanese = codec in _JAPANESE or codec.startswith("iso2022_jp")
+    other = detect.japanese(data) if japanese else "utf-8"
     try:
-        text = data.decode("utf-8")
+        text = data.decode(other or "utf-8")
     except UnicodeDecodeError:
-        notes.add(f"invalid {label(declared)} bytes in {where} replaced")
-        return _safe_decode(data, codec)
-    notes.add(f"charset {label(declared)} decoded as utf-8 in {where}")
-    return text
+        pass
+    else:
+        notes.add(f"charset {label(declared)} decoded as {other} in {where}")
+        return text
+    notes.add(f"invalid {label(declared)} bytes in {where} replaced")
+    return _safe_decode(data, codec)
 
 
 def _latin(data: bytes, codec: str, declared: str, where: str, notes: Notes) -> str:
@@ -180,9 +201,7 @@ def _utf8(data: bytes, declared: str, where: str, notes: Notes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    utf8_bytes = sum(len(m) for m in _UTF8_SEQ.findall(data))
-    high_bytes = len(data.translate(None, _ASCII))
-    if utf8_bytes * 2 >= high_bytes:
+    if _mostly_utf8(data):
         notes.add(f"invalid {label(declared)} bytes in {where} replaced")
         return data.decode("utf-8", "replace")
     codec = _guess(data) or "cp1252"
@@ -190,9 +209,24 @@ def _utf8(data: bytes, declared: str, where: str, notes: Notes) -> str:
     return _safe_decode(data, codec)
 
 
+def _ascii(data: bytes, where: str, notes: Notes) -> str:
+    """7-bit text: ASCII, unless it carries ISO-2022-JP escape sequences (every 7-bit decode would keep them)."""
+    japanese = detect.iso2022(data)
+    if japanese is None:
+        return data.decode("ascii")
+    notes.add(f"ISO-2022-JP escapes in {where}; decoded as iso-2022-jp")
+    return japanese
+
+
+def _mostly_utf8(data: bytes, share: float = 0.5) -> bool:
+    """At least `share` of the 8-bit bytes form valid UTF-8 sequences: UTF-8 text with a few stray bytes."""
+    utf8_bytes = sum(len(m) for m in _UTF8_SEQ.findall(data))
+    return utf8_bytes > 0 and utf8_bytes >= share * len(data.translate(None, _ASCII))
+
+
 def _undeclared(data: bytes, where: str, notes: Notes) -> str:
     if data.isascii():
-        return data.decode("ascii")
+        return _ascii(data, where, notes)
     if data.startswith(codecs.BOM_UTF8):
         return data.decode("utf-8-sig", "replace")
     try:
@@ -208,11 +242,7 @@ def _undeclared(data: bytes, where: str, notes: Notes) -> str:
 
 
 def _guess(data: bytes) -> str | None:
-    try:
-        best = from_bytes(data, cp_isolation=_GUESSES).best()
-    except Exception:  # the detector is a heuristic; never let it sink a mail
-        return None
-    return resolve(best.encoding) if best is not None else None
+    return resolve(detect.guess(data))
 
 
 def _safe_decode(data: bytes, codec: str) -> str:

@@ -18,7 +18,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
-from gmail_tickets.mail import charsets
+from gmail_tickets.mail import charsets, detect
 from gmail_tickets.mail.notes import Notes, label
 from gmail_tickets.mail.sender import single_mailbox
 from gmail_tickets.mail.words import decode_words
@@ -26,6 +26,8 @@ from gmail_tickets.mail.words import decode_words
 _MSGID = re.compile(r"<([^<>]*)>")
 _LINE_BREAK = re.compile(r"[\r\n]+")
 _SURROGATES = re.compile("[\udc80-\udcff]")
+_COMMENT = re.compile(r"\(([^()]*)\)")
+_LATER_FROM_LIMIT = 5
 _STRUCTURED_LIMIT = 20_000  # the stdlib's address parser is slow on huge inputs; past this, the lenient one only
 
 
@@ -35,6 +37,7 @@ class HeaderTable:
     def __init__(self, msg: Message, notes: Notes, fallback_charset: Callable[[], str | None] = lambda: None) -> None:
         self.notes = notes
         self.raw: dict[str, str] = {}
+        self.later_from: list[str] = []  # From headers after the first: read only when the first names no address
         counts: dict[str, int] = {}
         try:
             items = list(msg.raw_items())
@@ -47,7 +50,9 @@ class HeaderTable:
             counts[key] = counts.get(key, 0) + 1
             if key not in self.raw:
                 self.raw[key] = self._clean(key, value, fallback_charset)
-        for key in ("message-id", "from", "subject", "date"):
+            elif key == "from" and len(self.later_from) < _LATER_FROM_LIMIT:
+                self.later_from.append(self._clean(key, value, fallback_charset))
+        for key in ("message-id", "subject", "date"):
             if counts.get(key, 0) > 1:
                 notes.add(f"{counts[key]} {key} headers; the first is used")
 
@@ -59,6 +64,8 @@ class HeaderTable:
         if _SURROGATES.search(text):  # raw 8-bit bytes: only now is the mail's charset worth looking up
             data = text.encode("utf-8", "surrogateescape")
             text = charsets.decode_header_bytes(data, fallback_charset(), f"header {label(key)}", self.notes)
+        elif "\x1b" in text and text.isascii():  # raw ISO-2022-JP, as old Japanese mailers write headers
+            text = detect.iso2022(text.encode("ascii")) or text
         return charsets.scrub(text).strip()
 
     def text(self, name: str) -> str:
@@ -93,7 +100,7 @@ class HeaderTable:
         where = f"header {label(name)}"
         clean = []
         for display, addr in pairs:
-            if _SURROGATES.search(display) or "\ufffd" in display or "=?" in display:
+            if _SURROGATES.search(display) or "\ufffd" in display or "=?" in raw:  # RFC 2047 §6.2 spacing, too
                 display = self._lenient_name(raw, addr, where)  # mis-decoded: decode again with charset aliases
             clean.append((charsets.scrub(display), charsets.scrub(addr)))
         return clean
@@ -114,17 +121,53 @@ class HeaderTable:
 
     def mailbox(self, name: str) -> tuple[str, str]:
         """(display name, address) of the one mailbox a From or Reply-To names, read strictly (mail/sender.py):
-        ("", "") with a note when there is not exactly one, never an address made from a display name."""
+        ("", "") with a note when there is not exactly one, never an address made from a display name. Of several
+        From headers, the first that names a mailbox counts; of several mailboxes in one From, the Sender's."""
         raw = self.raw.get(name, "")
         if not raw:
             return "", ""
-        found = single_mailbox(raw)
-        if found.address is None:
+        values = [raw, *self.later_from] if name == "from" else [raw]
+        readings = [single_mailbox(value) for value in values]
+        index = next((i for i, found in enumerate(readings) if found.address is not None), None)
+        if index is None and name == "from" and str(readings[0].problem).endswith(" mailboxes"):
+            author = self._sender_among_authors()
+            if author is not None:
+                return author
+        if index is None:
             consequence = "sender unknown" if name == "from" else "ignored"
-            self.notes.add(f"header {label(name)}: {found.problem}; {consequence}")
+            self.notes.add(f"header {label(name)}: {readings[0].problem}; {consequence}")
             return "", ""
-        display = next((d for d, a in self.addresses(name) if a == found.address), "")
-        return display, found.address
+        found, value = readings[index], values[index]
+        if len(values) > 1:
+            self.notes.add(f"{len(values)} {label(name)} headers; number {index + 1}, the first with an address, used")
+        assert found.address is not None
+        if found.recovered:
+            self.notes.add(f"header {label(name)}: address recovered from a malformed mailbox")
+            return self._recovered_name(value, found.address, name), found.address
+        pairs = self.addresses(name) if index == 0 else self._lenient(name, value)
+        display = next((d for d, a in pairs if a.strip().lower() == found.address), "")
+        return display or self._comment_name(value, name), found.address
+
+    def _sender_among_authors(self) -> tuple[str, str] | None:
+        """RFC 5322 §3.6.2: a From listing several authors names the one who sent the mail in Sender. That author
+        is the requester when the From lists them; a Sender the From does not list is never used."""
+        found = single_mailbox(self.raw.get("sender", ""))
+        authors = {addr: display for display, addr in self.addresses("from")}
+        if found.address is None or found.address not in authors:
+            return None
+        self.notes.add("header from names several mailboxes; the one the Sender header names is used")
+        return authors[found.address], found.address
+
+    def _recovered_name(self, value: str, address: str, name: str) -> str:
+        """The words around a recovered address, as its display name."""
+        rest = re.sub(re.escape(address), " ", value, count=1, flags=re.IGNORECASE)
+        rest = decode_words(rest.translate(str.maketrans("<>\"", "   ")), f"header {label(name)}", self.notes)
+        return " ".join(rest.split())
+
+    def _comment_name(self, value: str, name: str) -> str:
+        """`addr (Marc Smith)`: the old comment form of a display name."""
+        found = _COMMENT.search(value)
+        return " ".join(decode_words(found.group(1), f"header {label(name)}", self.notes).split()) if found else ""
 
     def message_id(self, name: str) -> str | None:
         """The first Message-ID in the header, brackets stripped; a bare token is accepted too."""

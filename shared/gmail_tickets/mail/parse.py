@@ -1,6 +1,7 @@
 """Raw RFC 822 bytes → InboundEmail, without ever letting one odd header or part sink a mail.
 
-The stdlib `email` package (policy.default) parses the structure; the modules beside this one read it defensively:
+repair.py mends junk before the headers and broken header folds; the stdlib `email` package (policy.default)
+parses the structure; the modules beside this one read it defensively:
 headers.py (raw-text fallbacks; the sender read strictly by sender.py), authentication.py (Google's
 Authentication-Results stamp → verdicts on the sender), charsets.py and words.py (mislabelled and undeclared
 charsets), transfer.py (broken base64 and quoted-printable), body.py (which parts are the body), attachments.py,
@@ -17,7 +18,7 @@ from email.message import Message
 from email.parser import BytesParser
 
 from gmail_tickets.mail import attachments as attachment_parts
-from gmail_tickets.mail import body, parts, reports, sanitize
+from gmail_tickets.mail import body, parts, repair, reports, sanitize
 from gmail_tickets.mail.authentication import sender_auth
 from gmail_tickets.mail.headers import HeaderTable
 from gmail_tickets.mail.inbound import NO_SUBJECT, UNKNOWN_SENDER, AttachmentInfo, InboundEmail, ParseFailure
@@ -41,7 +42,7 @@ def parse(raw: bytes) -> InboundEmail:
     if not raw.strip():
         raise ParseFailure("empty message")
     notes = Notes()
-    msg = _read(raw, notes)
+    msg = _read(repair.mend(raw, notes), notes)
     table = HeaderTable(msg, notes, lambda: parts.param(msg, "charset"))
     if not table:
         raise ParseFailure("no headers found")

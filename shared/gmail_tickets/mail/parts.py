@@ -17,6 +17,10 @@ from gmail_tickets.mail.words import decode_words
 _MIME_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]+/[a-z0-9!#$&^_.+-]+")
 _SURROGATES = re.compile("[\udc80-\udcff]")
 _WINDOWS_PATH = re.compile(r'(?:^|;)\s*(?:file)?name\s*=\s*"([^"]*\\[^"]*)"', re.IGNORECASE)
+_RAW_NAME = {
+    "content-disposition": re.compile(r'(?:^|;)\s*filename\s*=\s*(?:"([^"]*)"|([^;]+))', re.IGNORECASE),
+    "content-type": re.compile(r'(?:^|;)\s*name\s*=\s*(?:"([^"]*)"|([^;]+))', re.IGNORECASE),
+}
 
 
 def raw_header(part: Message, name: str) -> str:
@@ -67,7 +71,20 @@ def filename(part: Message) -> str:
             value = _compat(part, "content-disposition", "content-type").get_filename()
         except Exception:
             value = None
+    if value and "\ufffd" in str(value):  # the stdlib replaced raw 8-bit bytes: read them from the raw header
+        value = _raw_filename(part) or value
     return _clean(str(value)) if value else ""
+
+
+def _raw_filename(part: Message) -> str | None:
+    """A filename given as raw 8-bit bytes, decoded as header bytes are (UTF-8, the part's charset, detected)."""
+    for header, pattern in _RAW_NAME.items():
+        found = pattern.search(raw_header(part, header))
+        value = (found.group(1) or found.group(2) or "").strip() if found else ""
+        if _SURROGATES.search(value):
+            data = value.encode("utf-8", "surrogateescape")
+            return charsets.decode_header_bytes(data, param(part, "charset"), "a filename", Notes())
+    return None
 
 
 def disposition(part: Message) -> str | None:

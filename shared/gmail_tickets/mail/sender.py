@@ -7,6 +7,11 @@ display name, whatever it looks like); one without angle brackets must be a bare
 are blanked out before any of this, so a decoded display name (an encoded CR LF, an encoded `<x@y>`) can never
 become an address. Anything but exactly one valid mailbox — none, two, a group, two angle addresses in one
 mailbox — is `Mailbox(None, reason)`: the caller treats the sender as unknown and notes why.
+
+Two malformed shapes are recovered, as mature readers do: words before a bare address (`Test test@x`) and words
+inside the angle brackets (`<Support Desk desk@x>`). There the last word is the address and the others a display
+name, but only when no other word has an `@`: a display name that looks like an address is never the sender. A
+recovered address is still only as trusted as Google's Authentication-Results vouch for its domain.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class Mailbox:
 
     address: str | None
     problem: str | None = None
+    recovered: bool = False  # read from a malformed mailbox (see the module docstring); the caller notes it
 
 
 def single_mailbox(raw: str) -> Mailbox:
@@ -50,10 +56,17 @@ def _address_of(item: str) -> Mailbox:
         return Mailbox(None, "more than one <address>")
     candidate = angles[0] if angles else item
     candidate = re.sub(r"^\s*(?:@[^:,]*,?)+:", "", candidate).strip()  # an obsolete source route: <@relay:a@x>
-    if not _ADDR_SPEC.match(candidate):
-        return Mailbox(None, "no valid address")
-    local, _, domain = candidate.rpartition("@")
-    return Mailbox(f"{local}@{domain}".lower())
+    if _ADDR_SPEC.match(candidate):
+        return Mailbox(_lower(candidate))
+    words = candidate.split()
+    if len(words) > 1 and _ADDR_SPEC.match(words[-1]) and not any("@" in word for word in words[:-1]):
+        return Mailbox(_lower(words[-1]), recovered=True)
+    return Mailbox(None, "no valid address")
+
+
+def _lower(addr_spec: str) -> str:
+    local, _, domain = addr_spec.rpartition("@")
+    return f"{local}@{domain}".lower()
 
 
 def _top_level_items(text: str) -> list[str] | None:
