@@ -135,6 +135,7 @@ class Ticket:
     solved_at: datetime | None = None  # set while solved (the sweep's index), None in every other status
     follow_up_of: int | None = None  # the closed ticket a mail answered: this one continues it
     version: int = 0  # bumped by every change of the fields above: forms carry it (no lost update)
+    last_reply_by: str = ""  # who wrote the last public comment: "customer", "agent" (domain/last_reply.py)
     timeline: list[TimelineEntry] = field(default_factory=list)  # each change, oldest first
     id: int | None = None
 
