@@ -24,3 +24,14 @@ resource "google_firestore_database" "default" {
 
   depends_on = [google_project_service.apis]
 }
+
+# "Ana is replying": one small document per ticket someone typed a reply on (adapters/firestore_presence.py). Its
+# entries expire on their own when read; this TTL policy deletes documents a day after their last typing.
+resource "google_firestore_field" "presence_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "presence"
+  field      = "expire_at"
+
+  ttl_config {}
+  index_config {}
+}
