@@ -1,12 +1,12 @@
 """The console's Flask app: ticket pages for every signed-in agent, admin pages for the rest (web/access.py).
 
-Server-rendered, no script at all: pages work without JavaScript, and the Content-Security-Policy forbids script
-outright, so markup that slipped past the sanitizer still could not run.
+Server-rendered: pages work without JavaScript. One small script of ours (static/live.js: live updates, local
+times, the phone menu) enhances them; the Content-Security-Policy allows script only as same-origin files, never
+inline, so markup that slipped past the sanitizer still could not run.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, render_template, request
@@ -15,9 +15,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, agents, auth, brands, outbox, profile, sign_in, tickets
+from gmail_tickets.web import addresses, agents, auth, brands, live, outbox, profile, sign_in, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
+from gmail_tickets.web.time_html import when
 
 # Forms allowed more than the console's 64 KiB: the reply box carries files, a brand's template may be 10,000
 # characters of any script.
@@ -37,7 +38,8 @@ class StoreIntConverter(IntegerConverter):
 
 
 def content_security_policy(oauth: OAuthSetup | None, *, remote_images: bool = False) -> str:
-    """No script at all. Images only from us (inline `cid:` images are served by the attachment route), unless the
+    """Script only from our own files (static/), never inline or from elsewhere; fetches only to us (live.js's
+    poll). Images only from us (inline `cid:` images are served by the attachment route), unless the
     agent asked a ticket page to show remote images: then https images too, for that response only. Forms may post
     only to us, and be redirected on to Google's consent page (whose origin comes from the OAuth setup: the
     simulator's is plain http on this machine)."""
@@ -47,7 +49,7 @@ def content_security_policy(oauth: OAuthSetup | None, *, remote_images: bool = F
         form_action += f" {parts.scheme}://{parts.netloc}"
     images = "'self' https:" if remote_images else "'self'"
     return (
-        f"default-src 'none'; script-src 'none'; style-src 'self'; img-src {images}; "
+        f"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src {images}; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     )
 
@@ -88,8 +90,9 @@ def create_app(console: ConsoleDeps) -> Flask:
     outbox.install(app)
     app.register_blueprint(brands.bp)
     addresses.install(app, console)
+    live.install(app, console.presence)
 
-    app.add_template_filter(_when, "when")
+    app.add_template_filter(when, "when")
     app.add_template_filter(_size, "size")
 
     @app.after_request
@@ -122,10 +125,6 @@ def create_app(console: ConsoleDeps) -> Flask:
         return render_template("error.html", title="Not found", message="There is nothing here."), 404
 
     return app
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
 def _size(value: int | None) -> str:
