@@ -10,7 +10,8 @@
 # minute): the next attempt at the same mail waits that long. In OPTIMISTIC mode reads take no lock and a dead
 # client holds nothing; a conflict shows at commit, which the store retries (adapters/firestore_store/
 # transaction.py). The product has no hot document to starve under optimistic retries: ticket ids come in
-# blocks from an increment outside any transaction, and one mailbox's mail is ingested by one sync at a time.
+# blocks from an increment outside any transaction, the console's change marks (changes/all) are blind increments
+# after the commit, never in a transaction, and one mailbox's mail is ingested by one sync at a time.
 # The emulator locks as PESSIMISTIC does whatever this says, so the chaos soak's cloud flavour measures the
 # harsher case.
 resource "google_firestore_database" "default" {
