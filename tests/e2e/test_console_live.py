@@ -16,6 +16,7 @@ import pytest
 
 from gmail_tickets import bootstrap
 from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.ports import Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import ConsoleDeps, create_app
@@ -93,6 +94,16 @@ def test_an_idle_poll_is_a_304_that_reads_the_mark_once(app: Any, deps: Deps, co
 def test_a_reply_moves_its_ticket_mark_and_clears_customer_replied(app: Any, deps: Deps) -> None:
     admin = _setup_admin(app, deps)
     ticket_id = _ticket(deps.store)
+    assert "customer replied" not in admin.get("/tickets").get_data(as_text=True)  # a new ticket waits anyway
+
+    def reopen(uow: Any) -> None:
+        ticket = uow.get_ticket(ticket_id)
+        ticket.status = TicketStatus.OPEN
+        uow.put_ticket(ticket)
+
+    deps.store.atomically(reopen)
+    assert "customer replied" in admin.get("/tickets").get_data(as_text=True)
+    assert "customer replied" in admin.get(f"/tickets/{ticket_id}").get_data(as_text=True)
     before = admin.get(f"/api/changes?key=ticket:{ticket_id}&key=all").json["marks"]
     token = _csrf(admin, f"/tickets/{ticket_id}")
     version = deps.store.get_ticket(ticket_id).version  # type: ignore[union-attr]
