@@ -10,7 +10,8 @@
 # minute): the next attempt at the same mail waits that long. In OPTIMISTIC mode reads take no lock and a dead
 # client holds nothing; a conflict shows at commit, which the store retries (adapters/firestore_store/
 # transaction.py). The product has no hot document to starve under optimistic retries: ticket ids come in
-# blocks from an increment outside any transaction, and one mailbox's mail is ingested by one sync at a time.
+# blocks from an increment outside any transaction, the console's change marks (changes/all) are blind increments
+# after the commit, never in a transaction, and one mailbox's mail is ingested by one sync at a time.
 # The emulator locks as PESSIMISTIC does whatever this says, so the chaos soak's cloud flavour measures the
 # harsher case.
 resource "google_firestore_database" "default" {
@@ -23,4 +24,15 @@ resource "google_firestore_database" "default" {
   deletion_policy                   = "ABANDON"
 
   depends_on = [google_project_service.apis]
+}
+
+# "Ana is replying": one small document per ticket someone typed a reply on (adapters/firestore_presence.py). Its
+# entries expire on their own when read; this TTL policy deletes documents a day after their last typing.
+resource "google_firestore_field" "presence_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "presence"
+  field      = "expire_at"
+
+  ttl_config {}
+  index_config {}
 }

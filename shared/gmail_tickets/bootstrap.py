@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from gmail_tickets.adapters.gmail_retry import RetryPolicy
     from gmail_tickets.embedded import EmbeddedRuntime
+    from gmail_tickets.ports.presence import Presence
     from gmail_tickets.web.auth import AdminAuth
 
 
@@ -300,11 +301,20 @@ def cloud_console() -> flask.Flask:
             certs = load_keys(cfg.iap_certs_file) if cfg.iap_certs_file else None
             iap = IapAuth(cfg.iap_audience, allowed_emails=cfg.admin_emails, allowed_domain=cfg.admin_domain,
                           certs=certs)
-            _cloud_console = _console(cfg, deps(), iap, cookie_secure=True)
+            _cloud_console = _console(cfg, deps(), iap, cookie_secure=True, presence=_cloud_presence(deps().store))
         return _cloud_console
 
 
-def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure: bool = False) -> flask.Flask:
+def _cloud_presence(store: Store) -> Presence | None:
+    """Who is typing, shared by every instance: a document per ticket beside the store's (None: in memory)."""
+    from gmail_tickets.adapters.firestore_presence import FirestorePresence
+    from gmail_tickets.adapters.firestore_store import FirestoreStore
+
+    return FirestorePresence(store.client, store.prefix) if isinstance(store, FirestoreStore) else None
+
+
+def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure: bool = False,
+             presence: Presence | None = None) -> flask.Flask:
     from gmail_tickets.adapters.dns_txt import DnsTxtLookup
     from gmail_tickets.web import auth
     from gmail_tickets.web.app import create_app
@@ -315,4 +325,4 @@ def _console(config: Config, deps: Deps, admin_auth: AdminAuth, *, cookie_secure
                                   relay_spf_include=config.relay_spf_include, gmail_push=config.gmail_push,
                                   dns_lookup=DnsTxtLookup(config.dns_nameserver),
                                   cookie_secure=cookie_secure, session_idle_seconds=config.console_idle_seconds,
-                                  session_max_seconds=config.console_session_max_seconds))
+                                  session_max_seconds=config.console_session_max_seconds, presence=presence))

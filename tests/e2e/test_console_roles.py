@@ -200,7 +200,8 @@ def test_every_admin_route_refuses_an_agent(app: Any, deps: Deps) -> None:
         "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
         "tickets.update_fields",
         "tickets.attachment", "tickets.suspended", "tickets.quarantine", "outbox.list_notifications",
-        "outbox.send_again", "profile.show", "profile.save", "profile.change_password", "auth.sign_out"}
+        "outbox.send_again", "profile.show", "profile.save", "profile.change_password", "auth.sign_out",
+        "live.changes", "live.typing"}
     assert allowed == AGENT_ENDPOINTS
     refused = []
     with app.test_request_context():

@@ -82,7 +82,9 @@ def test_pending_reopened_solved_closed_and_followed_up(browser: Any, lifecycle_
 
     page.goto(url)
     assert page.locator("#ticket-status").inner_text().lower() == "new"
-    assert ticket.received_at.strftime("%Y-%m-%d %H:%M") in page.locator("#ticket-received").inner_text()
+    # shown in the browser's timezone, UTC on hover (static/live.js)
+    assert ticket.received_at.strftime("%Y-%m-%d %H:%M UTC") in page.locator("#ticket-received time").get_attribute(
+        "title")
     _reply(page, "Which model is it?", "pending")
     page.wait_for_url(url)
     assert page.locator("#ticket-status").inner_text().lower() == "pending"

@@ -136,6 +136,7 @@ class Ticket:
     follow_up_of: int | None = None  # the closed ticket a mail answered: this one continues it
     invalid_address: str | None = None  # why no mail can go to the requester (domain/mail_address.py); None: it can
     version: int = 0  # bumped by every change of the fields above: forms carry it (no lost update)
+    last_reply_by: str = ""  # who wrote the last public comment: "customer", "agent" (domain/last_reply.py)
     timeline: list[TimelineEntry] = field(default_factory=list)  # each change, oldest first
     id: int | None = None
 

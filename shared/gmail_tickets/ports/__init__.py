@@ -25,6 +25,7 @@ from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.platform import Clock, Handler, Publisher, Secrets, Subscriber
 from gmail_tickets.ports.relay import Relay
 from gmail_tickets.ports.store import (
+    ChangeRepo,
     ConnectionRepo,
     ConnectionUnit,
     LeaseRepo,
@@ -42,7 +43,7 @@ from gmail_tickets.ports.store import (
 )
 
 __all__ = [
-    "GMAIL_SCOPE", "BlobStore", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
+    "GMAIL_SCOPE", "BlobStore", "ChangeRepo", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
     "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
     "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "PeopleRepo",
     "PeopleUnit", "Profile", "Publisher", "RawMessage", "Relay", "Secrets", "SentMessage", "SetAsideRepo",

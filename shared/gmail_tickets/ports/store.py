@@ -10,6 +10,8 @@ Both are unions of role ports, one per kind of record, so a service can name the
   OutboxRepo          OutboxUnit             notifications we owe, and each account's Gmail send window
   LeaseRepo           -                      leases (one sync per mailbox at a time)
   OAuthFlowRepo       -                      OAuth connect flows (taken once)
+  ChangeRepo          -                      change marks the console polls (domain/change_marks.py); bumped
+                                             by the store itself when a unit writes tickets, comments, notifications
   PeopleRepo          PeopleUnit             agents, invitations, the audit log (ports/people.py)
 
 `Store` adds `atomically` (one transaction over a `UnitOfWork`) and `write_count`.
@@ -234,8 +236,18 @@ class OAuthFlowRepo(Protocol):
         has expired (an expired flow is deleted all the same)."""
 
 
+class ChangeRepo(Protocol):
+    """Marks of what changed. Every committed unit of work that wrote a ticket, comment or notification bumps
+    `change_marks.ALL` and each touched ticket's `ticket_key` once (SQLite: inside the transaction; Firestore:
+    just after the commit, outside it, so no ingest transaction contends on one hot document)."""
+
+    def change_marks(self, keys: Sequence[str]) -> dict[str, int]:
+        """The current value of each mark (0 for one never bumped): one row / document read per key."""
+
+
 class Store(
-    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo, Protocol
+    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo,
+    ChangeRepo, Protocol
 ):
     """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
 

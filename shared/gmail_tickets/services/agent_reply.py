@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gmail_tickets.domain.last_reply import AGENT, note_reply
 from gmail_tickets.domain.model import Attachment, Comment, Ticket
 from gmail_tickets.domain.outbox import AttachmentRef
 from gmail_tickets.domain.reply_target import reply_target
@@ -19,7 +20,6 @@ from gmail_tickets.services.notifications import agent_reply, announce
 from gmail_tickets.services.ticket_changes import FieldChanges, NoSuchTicket, checked, submit
 from gmail_tickets.services.trigger_mail import ChangeContext, queue_after_agent_change
 
-AGENT = "agent"
 MAX_REPLY_CHARS = 5_000
 """Room for a long answer, and small enough that any reply fits the console's 64 KiB form limit even when every
 character is non-ASCII (up to 12 bytes each once form-encoded)."""
@@ -99,7 +99,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
         except NoSuchTicket as missing:
             raise TicketNotFound(str(missing)) from missing
         entries = submit(ticket, FieldChanges(status=submit_as), actor=author, now=now)
-        if entries:
+        spoke = public and note_reply(ticket, AGENT)  # clears "customer replied" (domain/last_reply.py)
+        if entries or spoke:
             uow.put_ticket(ticket)
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),

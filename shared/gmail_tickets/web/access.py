@@ -21,7 +21,7 @@ AGENT_ENDPOINTS = frozenset({
     "tickets.update_fields", "tickets.attachment", "tickets.suspended", "tickets.quarantine",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",
-    "auth.sign_out",
+    "auth.sign_out", "live.changes", "live.typing",
 })
 
 SECRET_ADMIN = "admin"

@@ -1,13 +1,13 @@
 """The console's Flask app: ticket pages for every signed-in agent, admin pages for the rest (web/access.py).
 
-Server-rendered: pages work without JavaScript. The only script is the console's own static files (the import
-progress poller); the Content-Security-Policy allows script from this origin's files only, never inline, so markup
-that slipped past the sanitizer still could not run.
+Server-rendered: pages work without JavaScript. A few small scripts of ours (static/live.js: live updates, local
+times, the phone menu; static/import_progress.js: the import's progress bar) enhance them; the
+Content-Security-Policy allows script only as same-origin files, never inline, so markup that slipped past the
+sanitizer still could not run.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, render_template, request
@@ -16,9 +16,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, agents, auth, banner, brands, outbox, profile, sign_in, tickets
+from gmail_tickets.web import addresses, agents, auth, banner, brands, live, outbox, profile, sign_in, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
+from gmail_tickets.web.time_html import when
 
 # Forms allowed more than the console's 64 KiB: the reply box carries files, a brand's template may be 10,000
 # characters of any script.
@@ -38,10 +39,11 @@ class StoreIntConverter(IntegerConverter):
 
 
 def content_security_policy(oauth: OAuthSetup | None, *, remote_images: bool = False) -> str:
-    """Script only from our own static files (no inline script, no eval), fetches only to us. Images only from us
-    (inline `cid:` images are served by the attachment route), unless the agent asked a ticket page to show remote
-    images: then https images too, for that response only. Forms may post only to us, and be redirected on to
-    Google's consent page (whose origin comes from the OAuth setup: the simulator's is plain http here)."""
+    """Script only from our own files (static/), never inline or from elsewhere; fetches only to us (the polls of
+    live.js and import_progress.js). Images only from us (inline `cid:` images are served by the attachment route),
+    unless the agent asked a ticket page to show remote images: then https images too, for that response only. Forms
+    may post only to us, and be redirected on to Google's consent page (whose origin comes from the OAuth setup: the
+    simulator's is plain http on this machine)."""
     form_action = "'self'"
     if oauth is not None:
         parts = urlsplit(oauth.auth_uri)
@@ -90,8 +92,9 @@ def create_app(console: ConsoleDeps) -> Flask:
     app.register_blueprint(brands.bp)
     addresses.install(app, console)
     banner.install(app)
+    live.install(app, console.presence)
 
-    app.add_template_filter(_when, "when")
+    app.add_template_filter(when, "when")
     app.add_template_filter(_size, "size")
 
     @app.after_request
@@ -124,10 +127,6 @@ def create_app(console: ConsoleDeps) -> Flask:
         return render_template("error.html", title="Not found", message="There is nothing here."), 404
 
     return app
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
 def _size(value: int | None) -> str:

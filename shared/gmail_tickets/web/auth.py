@@ -25,7 +25,7 @@ from wtforms import ValidationError
 
 from gmail_tickets.ports import Secrets
 from gmail_tickets.services import people
-from gmail_tickets.web import access
+from gmail_tickets.web import access, live
 from gmail_tickets.web.sessions import SessionRegistry
 
 ADMIN_SECRET = "console-admin-secret"  # the embedded admin's sign-in secret (Secrets name)
@@ -112,11 +112,14 @@ def install(app: Flask, admin_auth: AdminAuth, sessions: SessionRegistry) -> Non
             return _identify_each_request(admin_auth)  # the sign-in page too: there is no form to show
         if request.endpoint in PUBLIC_ENDPOINTS:
             return None
-        email = sessions.agent(session.get("sid")) if session.get("agent") else None
+        email = (sessions.agent(session.get("sid"), use=not live.is_background(request))
+                 if session.get("agent") else None)
         agent = access.resolve(email) if email else None
         if agent is not None:
             g.agent = agent
             return access.refused(request.endpoint, agent)
+        if live.is_scripted(request):  # the agent's own next request ends the session (and keeps a reply typed into it)
+            return "Sign-in required", 401
         if email:  # deactivated, or the admin secret once an admin account exists: that session is over
             sessions.end(session.get("sid"))
         kept = _end_session(sessions) if session.get("agent") else None

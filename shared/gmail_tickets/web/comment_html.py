@@ -4,8 +4,9 @@ The stored HTML was sanitized once, when the mail was recorded (mail/sanitize.py
 first), and is shown as stored: sanitizing again on every view cost as much as ingesting (55 s to open one
 hostile ticket). Script could not run even from markup that slipped through: the page's Content-Security-Policy
 forbids it. What the view changes it changes in one linear pass over the image tags: `cid:` sources point at this
-ticket's attachment route, and remote images (kept as `data-remote-src`) get their `src` back only when the agent
-asked to show images.
+ticket's attachment route, remote images (kept as `data-remote-src`) get their `src` back only when the agent
+asked to show images, and an image without alt text gets an empty one (a screen reader then skips it instead of
+reading out its file name or address).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from gmail_tickets.mail.sanitize import REMOTE_SRC
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _CID_SRC = re.compile(r'\bsrc="cid:([^"]*)"', re.IGNORECASE)
 _REMOTE_SRC = re.compile(rf'\b{REMOTE_SRC}="', re.IGNORECASE)
+_ALT = re.compile(r'\balt="', re.IGNORECASE)
 
 
 def has_remote_images(body_html: str) -> bool:
@@ -45,6 +47,8 @@ def render(body_html: str, attachments: list[Attachment], url_for_key: Callable[
 
     def image(match: re.Match[str]) -> str:
         tag = _CID_SRC.sub(resolve, match.group())
+        if not _ALT.search(tag):
+            tag = tag[:4] + ' alt=""' + tag[4:]
         return _REMOTE_SRC.sub('src="', tag) if remote_images else tag
 
     return Markup(_IMG.sub(image, body_html))  # sanitized when the mail was recorded

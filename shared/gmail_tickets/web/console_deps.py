@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gmail_tickets.ports import TxtLookup
+from gmail_tickets.ports.presence import Presence
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.web.auth import AdminAuth
@@ -23,3 +24,4 @@ class ConsoleDeps:
     cookie_secure: bool = False  # True wherever the console is served over HTTPS (the cloud)
     session_idle_seconds: float = 12 * 3600  # a signed-in session unused this long ends (embedded console)
     session_max_seconds: float = 24 * 3600  # and any ends this long after sign-in
+    presence: Presence | None = None  # who is typing where; None: in this process's memory (one machine)

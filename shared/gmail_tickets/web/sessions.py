@@ -62,8 +62,8 @@ class SessionRegistry:
             self._live[sid] = _Live(started=now, seen=now, agent=agent)
         return sid
 
-    def touch(self, sid: object) -> bool:
-        """Whether `sid` names a live session; using it restarts its idle time. An ended one is forgotten."""
+    def touch(self, sid: object, *, use: bool = True) -> bool:
+        """Whether `sid` names a live session; using it (`use`) restarts its idle time. An ended one is forgotten."""
         if not isinstance(sid, str):
             return False
         now = self._now()
@@ -74,12 +74,14 @@ class SessionRegistry:
             if not self._usable(live, now):
                 del self._live[sid]
                 return False
-            live.seen = now
+            if use:
+                live.seen = now
             return True
 
-    def agent(self, sid: object) -> str | None:
-        """Who the live session `sid` is for (using it restarts its idle time); None when it is not live."""
-        if not self.touch(sid):
+    def agent(self, sid: object, *, use: bool = True) -> str | None:
+        """Who the live session `sid` is for (using it restarts its idle time, unless `use` is False: a page's
+        background poll is not the agent using it); None when it is not live."""
+        if not self.touch(sid, use=use):
             return None
         with self._lock:
             live = self._live.get(sid)  # type: ignore[arg-type]

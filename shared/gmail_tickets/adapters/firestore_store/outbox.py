@@ -39,6 +39,7 @@ class OutboxTx(FirestoreTx):
         doc.update(keys.automatic_mail_fields(notification.counted_recipient, notification.connection,
                                               notification.created_at))
         self.set(self._store._ref("outbox", notification.id), doc)
+        self.touched_tickets.add(notification.ticket_id)
 
     def automatic_mail_count(self, *, since: datetime, recipient: str | None = None,
                              account: str | None = None) -> int:

@@ -9,6 +9,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
   agents/{email}  invites/{token hash}  audit/{id}                                   people.py
+  changes/{all | ticket-<id>}   change marks the console polls, bumped after commits   changes.py
 Every document is records.py's dict of its record, plus the sort keys this store adds (keys.py). Each role
 module holds its side of the one transaction object (`*Tx`, see transaction.py) and its side of the store.
 
@@ -26,6 +27,7 @@ from typing import Any, TypeVar
 from google.cloud.firestore_v1.transaction import Transaction
 
 from gmail_tickets.adapters.firestore_store import transaction
+from gmail_tickets.adapters.firestore_store.changes import ChangesRepo
 from gmail_tickets.adapters.firestore_store.connections import ConnectionsRepo, ConnectionsTx
 from gmail_tickets.adapters.firestore_store.leases import LeasesRepo, OAuthFlowsTx
 from gmail_tickets.adapters.firestore_store.ledger import LedgerRepo, LedgerTx
@@ -51,7 +53,7 @@ class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, Outbox
 
 class FirestoreStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
-    LifecycleUpgrade, PeopleRepo,
+    LifecycleUpgrade, PeopleRepo, ChangesRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.
 
@@ -61,8 +63,9 @@ class FirestoreStore(
 
     def _transaction(self, fn: Callable[[Any], T]) -> T:
         """Run `fn` in a Firestore transaction, retried on contention; count its writes once committed."""
-        result, writes = transaction.run(self, _unit_of_work, fn, self._max_attempts)
-        self._count(writes)
+        result, committed = transaction.run(self, _unit_of_work, fn, self._max_attempts)
+        self._count(committed.writes)
+        self._bump_marks(committed.touched_tickets)
         return result
 
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:

@@ -33,6 +33,7 @@ class TicketsTx(FirestoreTx):
     def add_ticket(self, ticket: Ticket) -> int:
         ticket.id = self._store._next_ticket_id()
         self.create(self._store._ticket_ref(ticket.id), self._store._ticket_doc(ticket))
+        self.touched_tickets.add(ticket.id)
         return ticket.id
 
     def put_ticket(self, ticket: Ticket) -> None:
@@ -44,11 +45,13 @@ class TicketsTx(FirestoreTx):
         if self._tickets_seen.get(ticket.id) is False:
             raise KeyError(f"ticket {ticket.id}")
         self.set(self._store._ticket_ref(ticket.id), self._store._ticket_doc(ticket))
+        self.touched_tickets.add(ticket.id)
 
     def add_comment(self, comment: Comment) -> str:
         comment.id = uuid.uuid4().hex
         ref = self._store._ticket_ref(comment.ticket_id).collection("comments").document(comment.id)
         self.create(ref, self._store._comment_doc(ref, comment))
+        self.touched_tickets.add(comment.ticket_id)
         return comment.id
 
 

@@ -75,6 +75,7 @@ class FirestoreTx:
         self._created_ids: set[str] = set()
         self._ledger_seen: dict[str, bool] = {}  # doc id -> exists, from reads in this attempt
         self._tickets_seen: dict[int, bool] = {}  # ticket id -> exists, from reads in this attempt
+        self.touched_tickets: set[int] = set()  # tickets whose records this attempt wrote: their change marks
 
     def read(self, ref: DocumentReference) -> DocumentSnapshot:
         return next(iter(self._tx.get(ref)))
@@ -112,9 +113,9 @@ class FirestoreTx:
 
 
 def run(store: FirestoreStore, make: Callable[[FirestoreStore, Transaction], FirestoreTx],
-        fn: Callable[[Any], T], max_attempts: int) -> tuple[T, int]:
-    """Run `fn` in a Firestore transaction, retried on contention; return its result and the writes of the
-    attempt that committed."""
+        fn: Callable[[Any], T], max_attempts: int) -> tuple[T, FirestoreTx]:
+    """Run `fn` in a Firestore transaction, retried on contention; return its result and the attempt that
+    committed (its writes, the tickets it touched)."""
     attempts: list[FirestoreTx] = []  # one per run of `fn`; the last one is what committed
 
     @firestore.transactional
@@ -150,7 +151,7 @@ def run(store: FirestoreStore, make: Callable[[FirestoreStore, Transaction], Fir
             raise
         except TRANSIENT as exc:
             raise TransientError(f"firestore unavailable: {type(exc).__name__}") from exc
-        return result, attempts[-1].writes
+        return result, attempts[-1]
     raise AssertionError("unreachable")
 
 

@@ -116,6 +116,7 @@ class SqliteDatabase:
             tx = make(db)
             try:
                 result = fn(tx)
+                tx.before_commit()  # type: ignore[attr-defined]  # every unit is a SqliteTx
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:  # SQLite may have rolled back already (e.g. disk full)

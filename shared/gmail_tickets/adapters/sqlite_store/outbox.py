@@ -29,6 +29,7 @@ class OutboxTx(SqliteTx):
              "auto_account": notification.connection.lower() if notification.counted_recipient else None},
             doc_text(notification),
         )
+        self.touched_tickets.add(notification.ticket_id)
 
     def automatic_mail_count(self, *, since: datetime, recipient: str | None = None,
                              account: str | None = None) -> int:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gmail_tickets.adapters.sqlite_store.changes import ChangesRepo, ChangesTx
 from gmail_tickets.adapters.sqlite_store.connections import ConnectionsRepo, ConnectionsTx
 from gmail_tickets.adapters.sqlite_store.database import SqliteDatabase
 from gmail_tickets.adapters.sqlite_store.leases import LeasesTx
@@ -25,14 +26,14 @@ from gmail_tickets.ports import UnitOfWork
 T = TypeVar("T")
 
 
-class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx, PeopleTx):
+class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx, PeopleTx, ChangesTx):
     """The UnitOfWork port (and the records the store's own transactions need) in one BEGIN IMMEDIATE
     transaction."""
 
 
 class SqliteStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules,
-    PeopleRepo,
+    PeopleRepo, ChangesRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 

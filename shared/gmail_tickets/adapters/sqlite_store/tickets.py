@@ -32,6 +32,7 @@ class TicketsTx(SqliteTx):
         cur = self._write("INSERT INTO tickets (connection, doc) VALUES (?, ?)",
                           (ticket.connection, doc_text(ticket, leave_out=("id",))))
         ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
+        self.touched_tickets.add(ticket.id)
         return ticket.id
 
     def put_ticket(self, ticket: Ticket) -> None:
@@ -44,6 +45,7 @@ class TicketsTx(SqliteTx):
         )
         if cur.rowcount == 0:
             raise KeyError(f"ticket {ticket.id}")
+        self.touched_tickets.add(ticket.id)
 
     def add_comment(self, comment: Comment) -> str:
         comment.id = uuid.uuid4().hex
@@ -51,6 +53,7 @@ class TicketsTx(SqliteTx):
             "INSERT INTO comments (id, ticket_id, created_at, doc) VALUES (?, ?, ?, ?)",
             (comment.id, comment.ticket_id, records.ts(comment.created_at), doc_text(comment)),
         )
+        self.touched_tickets.add(comment.ticket_id)
         return comment.id
 
 

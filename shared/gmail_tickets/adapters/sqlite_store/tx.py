@@ -51,6 +51,10 @@ class SqliteTx:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self.writes = 0
+        self.touched_tickets: set[int] = set()  # tickets whose records this unit wrote: their change marks
+
+    def before_commit(self) -> None:
+        """Called just before COMMIT (changes.py bumps the change marks here)."""
 
     def _write(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         cur = self._db.execute(sql, params)
