@@ -35,6 +35,8 @@ from gmail_tickets.domain.model import (
     Ticket,
 )
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.paging import Page, PageRequest
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 
 T = TypeVar("T")
@@ -158,6 +160,14 @@ class TicketRepo(Protocol):
 
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first."""
+
+    def ticket_page(self, query: TicketFilter, sort: TicketSort, page: PageRequest) -> Page[Ticket]:
+        """The tickets `query` matches, by `sort` (largest key first: ticket_query.sort_key), one keyset page
+        past `page.after`; served by indexes, so a later page costs what the first does."""
+
+    def count_tickets(self, query: TicketFilter) -> int:
+        """How many tickets `query` matches: an index-served count (Firestore: an aggregation), no reads of
+        the tickets themselves."""
 
     def tickets_mentioning(self, ticket_id: int, *, limit: int = 20) -> list[int]:
         """Ids of tickets that answer this one but whose senders were not on it (`Ticket.mentions`), oldest

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from gmail_tickets.domain.model import Attachment, Comment
 from gmail_tickets.domain.outbox import AttachmentRef
+from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import UnitOfWork
@@ -85,12 +86,12 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
         except NoSuchTicket as missing:
             raise TicketNotFound(str(missing)) from missing
         entries = submit(ticket, FieldChanges(status=submit_as), actor=author, now=now)
-        if entries:
-            uow.put_ticket(ticket)
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
                           message_id=deps.tokens.message_id(ticket_id) if public else None, public=public,
                           author_email=author_email)
+        note_comment(ticket, comment, now=now)  # the reply (or note) moves the ticket up the views
+        uow.put_ticket(ticket)
         uow.add_comment(comment)
         if not public:
             return comment  # an internal note: no mail of any kind, whatever it changed

@@ -24,6 +24,7 @@ from gmail_tickets.domain.disposition import (
 )
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
+from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_lifecycle import customer_replied
 from gmail_tickets.domain.triggers import after_customer_reply
 from gmail_tickets.ports import LedgerUnit, OutboxUnit, PeopleUnit, SetAsideUnit, TicketUnit, UnitOfWork
@@ -58,8 +59,11 @@ class MailWriter:
                 active = self._assignee_active(uow, read)  # a read: before this unit's writes
                 comment = self._comment(uow, ticket_id, matched_by)
                 changed = joined or (dataclasses.replace(read) if read is not None else None)
-                # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py).
-                if changed is not None and (customer_replied(changed, self.now) or joined is not None):
+                # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py),
+                # and always moves it up the views as its last writer (domain/ticket_activity.py).
+                if changed is not None:
+                    customer_replied(changed, self.now)
+                    note_comment(changed, comment, now=self.now)
                     uow.put_ticket(changed)
                 self._ledger(uow, Outcome.COMMENT, ticket_id, comment.id)
                 told = self._tell_assignee(uow, changed, comment, active) if changed is not None else None
@@ -150,6 +154,10 @@ class MailWriter:
             mentions=mentions,
             follow_up_of=follow_up_of,
             received_at=mail.date or self.kept.ids.internal_date,
+            updated_at=self.now,
+            last_author=mail.requester,
+            last_author_kind="customer",
+            last_activity_at=self.kept.ids.internal_date or self.now,
         )
         ticket_id = uow.add_ticket(ticket)
         description = self._comment(uow, ticket_id, None)
