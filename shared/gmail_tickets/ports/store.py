@@ -187,6 +187,16 @@ class SetAsideRepo(Protocol):
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first."""
 
+    def suspended_page(self, page: PageRequest) -> Page[SuspendedMail]:
+        """Newest first (by created_at, then when it was stored), one keyset page."""
+
+    def count_suspended(self) -> int: ...
+
+    def quarantine_page(self, page: PageRequest) -> Page[QuarantineRecord]:
+        """Newest first (by when it was stored), one keyset page."""
+
+    def count_quarantine(self) -> int: ...
+
 
 class OutboxRepo(Protocol):
     def get_notification(self, notification_id: str) -> Notification | None: ...
@@ -197,6 +207,11 @@ class OutboxRepo(Protocol):
     ) -> list[Notification]:
         """Newest first (by created_at, then id; records without a time last), or oldest first; only those in
         `states` (any state when empty) and of `ticket_id`."""
+
+    def notification_page(self, states: Sequence[NotificationState], page: PageRequest) -> Page[Notification]:
+        """Those in `states` (any when empty), newest first by created_at then id, one keyset page."""
+
+    def count_notifications(self, states: Sequence[NotificationState]) -> int: ...
 
     def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
         """Retrying records whose `next_attempt_at` is at or before `now`, the longest due first, at most `limit`;

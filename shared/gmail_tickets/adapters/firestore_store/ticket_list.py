@@ -16,7 +16,6 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.query import Query
 
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
-from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.paging import Key, Page, PageRequest, page_of
 from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort, sort_key
@@ -29,8 +28,9 @@ FILTER_FIELDS = ("status", "assignee", "brand_id", "connection", "requester_key"
 VIEW_INDEXES: list[tuple[str, list[tuple[str, str]]]] = [
     ("tickets", [(f, "ASC" if f != "tags" else "CONTAINS"), (s, d)])
     for f in (*FILTER_FIELDS, "tags") for s in SORT_FIELDS.values() for d in ("DESC", "ASC")
-]
-"""Composite indexes the views need (the sort fields alone are served by the automatic single-field indexes)."""
+] + [("outbox", [("state", "ASC"), ("created_at", d)]) for d in ("DESC", "ASC")]
+"""Composite indexes the paged lists need (a sort field alone is served by the automatic single-field indexes;
+Firestore merges these for a view with several filters): tickets by each filter and sort, notifications by state."""
 
 
 def position(key: Key) -> str | int:
@@ -80,6 +80,4 @@ class TicketListRepo(FirestoreBase):
         return page_of(found, page, lambda t: sort_key(t, sort))
 
     def count_tickets(self, query: TicketFilter) -> int:
-        with translated():
-            result = filtered(self._col("tickets"), query).count().get()
-        return int(result[0][0].value)
+        return self._count_of(filtered(self._col("tickets"), query))
