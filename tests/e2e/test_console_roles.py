@@ -252,3 +252,8 @@ def test_an_agent_uses_the_views_and_my_open_is_theirs(app: Any, deps: Deps) -> 
     assert re.search(r'id="view-mine"[^>]*>My open <span class="view-count badge">2<', page)
     assert re.search(r'id="view-unassigned"[^>]*>Unassigned <span class="view-count badge">1<', page)
     assert agent.get("/requesters/kim@customer.test").get_data(as_text=True).count('data-ticket-id="') == 4
+    first = agent.get("/api/tickets?view=all&limit=3")  # the API pages too, and says how many in all
+    assert len(first.get_json()) == 3 and first.headers["X-Total-Count"] == "4"
+    older = re.search(r'<([^>]+)>; rel="next"', first.headers["Link"])
+    assert older is not None and len(agent.get(older.group(1)).get_json()) == 1
+    assert agent.get("/tickets?cursor=forged").status_code == 400
