@@ -2,10 +2,10 @@
 
 Fills each store (SQLite in a temporary folder, Firestore on its emulator) with N tickets, each with
 --comments-per-ticket comments, through the store ports (many tickets per unit of work: filling is not what is
-measured), then signs in to the console
-(the Flask app, through its test client: routing, the service, the store's queries and counts, the template) and
-times each view's first page and a later one (page 5, reached through the Older links' cursors, or the last page
-of a shorter view). Search is timed by whoever adds it: SEARCH_TIMERS holds a hook per store, None until then.
+measured), then signs in to the console (the Flask app, through its test client: routing, the service, the store's
+queries and counts, the template) and times each view's first page and a later one (page 5, reached through the
+Older links' cursors, or the last page of a shorter view); also a sort, a tag filter and a requester's page.
+Search is timed by whoever adds it: SEARCH_TIMERS holds a hook per store, None until then.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ from typing import Any
 from devstack.bench import make_store
 from gmail_tickets import bootstrap
 from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.paging import PageRequest
 from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.domain.ticket_views import VIEWS
 from gmail_tickets.ports import Store, UnitOfWork
 from gmail_tickets.web import ConsoleDeps, create_app
@@ -66,7 +68,8 @@ def fill(store: Store, tickets: int, comments_per_ticket: int, *, kind: str, see
 
 def _ticket(rng: random.Random, i: int, comments: int) -> tuple[Ticket, list[Comment]]:
     created = T0 + timedelta(minutes=30 * i)
-    customer = f"customer{rng.randrange(2000)}@example{rng.randrange(300)}.test"
+    person = rng.randrange(2000)  # 2,000 customers, about five tickets each
+    customer = f"customer{person}@example{person % 300}.test"
     ticket = Ticket(f"Question {i}", customer, MAILBOXES[i % 2], brand_id="acme" if i % 3 else "beta",
                     created_at=created, status=rng.choice(STATUSES), priority=rng.choice(list(Priority)),
                     assignee=rng.choice(AGENTS), tags=["vip"] if rng.random() < 0.1 else [])
@@ -89,15 +92,21 @@ def time_views(store: Store, state: Path) -> dict[str, dict[str, float | int]]:
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/sign-in").get_data(as_text=True))
     assert token is not None
     client.post("/sign-in", data={"secret": SECRET, "csrf_token": token.group(1)})
+    first = store.ticket_page(TicketFilter(), TicketSort.CREATED, PageRequest(1)).items
+    lists = {view.key: f"/tickets?view={view.key}" for view in VIEWS} | {
+        "open_by_priority": "/tickets?view=open&sort=priority",  # a sort
+        "all_tagged_vip": "/tickets?view=all&tag=vip",  # a filter no index serves (json_each in SQLite)
+        "requester": f"/requesters/{first[0].requester}" if first else "/requesters/nobody@example.test",
+    }
     views: dict[str, dict[str, float | int]] = {}
-    for view in VIEWS:
-        first_ms, body = _timed(client, f"/tickets?view={view.key}")
+    for name, url in lists.items():
+        first_ms, body = _timed(client, url)
         page, later_ms = 1, first_ms
         while page < LATER_PAGE and (older := _older(body)) is not None:
             later_ms, body = _timed(client, older)
             page += 1
-        views[view.key] = {"first_page_ms": round(first_ms, 1), "later_page_ms": round(later_ms, 1),
-                           "later_page": page, "tickets": _total(body)}
+        views[name] = {"first_page_ms": round(first_ms, 1), "later_page_ms": round(later_ms, 1),
+                       "later_page": page, "tickets": _total(body)}
     return views
 
 
