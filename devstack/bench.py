@@ -272,6 +272,10 @@ def main(args: argparse.Namespace) -> int:
         from devstack.bench_hostile import run as run_hostile
 
         result = run_hostile(args)
+    elif args.target == "console":
+        from devstack.bench_console import run as run_console
+
+        result = run_console(args)
     elif args.target == "send":
         from devstack.bench_send import run as run_send
 

@@ -1,9 +1,9 @@
 # Firestore in native mode, the (default) database (the only one with a free tier).
 #
-# Indexes: none beyond Firestore's automatic single-field ones. Every query of
-# shared/gmail_tickets/adapters/firestore_store.py is a single-field range or order (thread_pos, connection_pos,
-# sender_pos, sort_key, id, address, solved_at), an `in` on rfc_message_id, or equalities only (ledger outcome + connection,
-# which Firestore serves by merging single-field indexes). Add google_firestore_index here when a query needs one.
+# Indexes: Firestore's automatic single-field ones serve every query of shared/gmail_tickets/adapters/firestore_store/
+# but the paged lists' (below): a single-field range or order (thread_pos, connection_pos, sender_pos, sort_key, id,
+# address, solved_at), an `in` on rfc_message_id, or equalities only (ledger outcome + connection, which Firestore
+# serves by merging single-field indexes). Add to google_firestore_index.lists when a query needs one.
 #
 # Concurrency: OPTIMISTIC. In PESSIMISTIC mode a transaction's reads take locks, and a function instance killed
 # mid-transaction (a crash, a deploy, a timeout) leaves them held until its transaction idles out (about a
@@ -35,4 +35,68 @@ resource "google_firestore_field" "presence_ttl" {
 
   ttl_config {}
   index_config {}
+}
+
+# Composite indexes: the console's paged lists (adapters/firestore_store/ticket_list.py VIEW_INDEXES, listed in
+# store.REQUIRED_INDEXES; tests/infra/test_terraform.py holds this map to that list). A ticket view filters by one
+# field (status, assignee, brand, support address, requester, or a tag) and sorts by another (updated_pos,
+# priority_pos, id), walking down (Older) or up (Newer), so each pair is declared in both directions; a view with
+# several filters is served by Firestore merging these. Notifications page by state and created_at. Counts are
+# aggregation queries over the same indexes.
+locals {
+  firestore_indexes = {
+    tickets_status_asc_updated_pos_desc = { collection = "tickets", fields = [["status", "ASCENDING"], ["updated_pos", "DESCENDING"]] }
+    tickets_status_asc_updated_pos_asc = { collection = "tickets", fields = [["status", "ASCENDING"], ["updated_pos", "ASCENDING"]] }
+    tickets_status_asc_id_desc = { collection = "tickets", fields = [["status", "ASCENDING"], ["id", "DESCENDING"]] }
+    tickets_status_asc_id_asc = { collection = "tickets", fields = [["status", "ASCENDING"], ["id", "ASCENDING"]] }
+    tickets_status_asc_priority_pos_desc = { collection = "tickets", fields = [["status", "ASCENDING"], ["priority_pos", "DESCENDING"]] }
+    tickets_status_asc_priority_pos_asc = { collection = "tickets", fields = [["status", "ASCENDING"], ["priority_pos", "ASCENDING"]] }
+    tickets_assignee_asc_updated_pos_desc = { collection = "tickets", fields = [["assignee", "ASCENDING"], ["updated_pos", "DESCENDING"]] }
+    tickets_assignee_asc_updated_pos_asc = { collection = "tickets", fields = [["assignee", "ASCENDING"], ["updated_pos", "ASCENDING"]] }
+    tickets_assignee_asc_id_desc = { collection = "tickets", fields = [["assignee", "ASCENDING"], ["id", "DESCENDING"]] }
+    tickets_assignee_asc_id_asc = { collection = "tickets", fields = [["assignee", "ASCENDING"], ["id", "ASCENDING"]] }
+    tickets_assignee_asc_priority_pos_desc = { collection = "tickets", fields = [["assignee", "ASCENDING"], ["priority_pos", "DESCENDING"]] }
+    tickets_assignee_asc_priority_pos_asc = { collection = "tickets", fields = [["assignee", "ASCENDING"], ["priority_pos", "ASCENDING"]] }
+    tickets_brand_id_asc_updated_pos_desc = { collection = "tickets", fields = [["brand_id", "ASCENDING"], ["updated_pos", "DESCENDING"]] }
+    tickets_brand_id_asc_updated_pos_asc = { collection = "tickets", fields = [["brand_id", "ASCENDING"], ["updated_pos", "ASCENDING"]] }
+    tickets_brand_id_asc_id_desc = { collection = "tickets", fields = [["brand_id", "ASCENDING"], ["id", "DESCENDING"]] }
+    tickets_brand_id_asc_id_asc = { collection = "tickets", fields = [["brand_id", "ASCENDING"], ["id", "ASCENDING"]] }
+    tickets_brand_id_asc_priority_pos_desc = { collection = "tickets", fields = [["brand_id", "ASCENDING"], ["priority_pos", "DESCENDING"]] }
+    tickets_brand_id_asc_priority_pos_asc = { collection = "tickets", fields = [["brand_id", "ASCENDING"], ["priority_pos", "ASCENDING"]] }
+    tickets_connection_asc_updated_pos_desc = { collection = "tickets", fields = [["connection", "ASCENDING"], ["updated_pos", "DESCENDING"]] }
+    tickets_connection_asc_updated_pos_asc = { collection = "tickets", fields = [["connection", "ASCENDING"], ["updated_pos", "ASCENDING"]] }
+    tickets_connection_asc_id_desc = { collection = "tickets", fields = [["connection", "ASCENDING"], ["id", "DESCENDING"]] }
+    tickets_connection_asc_id_asc = { collection = "tickets", fields = [["connection", "ASCENDING"], ["id", "ASCENDING"]] }
+    tickets_connection_asc_priority_pos_desc = { collection = "tickets", fields = [["connection", "ASCENDING"], ["priority_pos", "DESCENDING"]] }
+    tickets_connection_asc_priority_pos_asc = { collection = "tickets", fields = [["connection", "ASCENDING"], ["priority_pos", "ASCENDING"]] }
+    tickets_requester_key_asc_updated_pos_desc = { collection = "tickets", fields = [["requester_key", "ASCENDING"], ["updated_pos", "DESCENDING"]] }
+    tickets_requester_key_asc_updated_pos_asc = { collection = "tickets", fields = [["requester_key", "ASCENDING"], ["updated_pos", "ASCENDING"]] }
+    tickets_requester_key_asc_id_desc = { collection = "tickets", fields = [["requester_key", "ASCENDING"], ["id", "DESCENDING"]] }
+    tickets_requester_key_asc_id_asc = { collection = "tickets", fields = [["requester_key", "ASCENDING"], ["id", "ASCENDING"]] }
+    tickets_requester_key_asc_priority_pos_desc = { collection = "tickets", fields = [["requester_key", "ASCENDING"], ["priority_pos", "DESCENDING"]] }
+    tickets_requester_key_asc_priority_pos_asc = { collection = "tickets", fields = [["requester_key", "ASCENDING"], ["priority_pos", "ASCENDING"]] }
+    tickets_tags_contains_updated_pos_desc = { collection = "tickets", fields = [["tags", "CONTAINS"], ["updated_pos", "DESCENDING"]] }
+    tickets_tags_contains_updated_pos_asc = { collection = "tickets", fields = [["tags", "CONTAINS"], ["updated_pos", "ASCENDING"]] }
+    tickets_tags_contains_id_desc = { collection = "tickets", fields = [["tags", "CONTAINS"], ["id", "DESCENDING"]] }
+    tickets_tags_contains_id_asc = { collection = "tickets", fields = [["tags", "CONTAINS"], ["id", "ASCENDING"]] }
+    tickets_tags_contains_priority_pos_desc = { collection = "tickets", fields = [["tags", "CONTAINS"], ["priority_pos", "DESCENDING"]] }
+    tickets_tags_contains_priority_pos_asc = { collection = "tickets", fields = [["tags", "CONTAINS"], ["priority_pos", "ASCENDING"]] }
+    outbox_state_asc_created_at_desc = { collection = "outbox", fields = [["state", "ASCENDING"], ["created_at", "DESCENDING"]] }
+    outbox_state_asc_created_at_asc = { collection = "outbox", fields = [["state", "ASCENDING"], ["created_at", "ASCENDING"]] }
+  }
+}
+
+resource "google_firestore_index" "lists" {
+  for_each   = local.firestore_indexes
+  database   = google_firestore_database.default.name
+  collection = each.value.collection
+
+  dynamic "fields" {
+    for_each = each.value.fields
+    content {
+      field_path   = fields.value[0]
+      order        = fields.value[1] == "CONTAINS" ? null : fields.value[1]
+      array_config = fields.value[1] == "CONTAINS" ? "CONTAINS" : null
+    }
+  }
 }

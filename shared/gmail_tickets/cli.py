@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure the product (see docs/benchmarks.md)")
     bench.add_argument("target", nargs="?", default="ingest",
-                       choices=["ingest", "sim", "coldstart", "send", "hostile", "chaos"])
+                       choices=["ingest", "sim", "coldstart", "send", "hostile", "chaos", "console"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--mails", type=int, default=None, help="mails to deliver (default 1000; chaos: 1500, "
                                                                           "the cloud flavour at most 2.5 a second)")
@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="chaos: how long to wait for the product to settle after the faults")
     bench.add_argument("--keep-state", metavar="DIR",
                        help="chaos: keep the run's files (each process's JSON log, the emulators' logs) in DIR")
+    bench.add_argument("--tickets", type=int, default=10_000, help="console: tickets in each store")
+    bench.add_argument("--comments-per-ticket", type=int, default=3, help="console: comments on each ticket")
     bench.set_defaults(run=_run_bench)
 
     bundle = sub.add_parser("bundle", help="build dist/function-source.zip, the Cloud Functions source (reproducible)")

@@ -7,8 +7,11 @@ from __future__ import annotations
 import pytest
 
 from gmail_tickets.adapters.firestore_store import FirestoreStore
+from gmail_tickets.domain.paging import PageRequest
+from gmail_tickets.domain.ticket_activity import updated
 from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges, agent_update
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.ports import UnitOfWork
 from tests.contract.conftest import T0
 
@@ -60,3 +63,28 @@ def test_a_ticket_changed_by_this_release_is_left_as_it_is(firestore_store: Fire
     store.upgrade_in_place()
     ticket = store.get_ticket(4)
     assert ticket is not None and (ticket.status, ticket.version) == (TicketStatus.PENDING, 1)
+
+
+def test_old_tickets_join_the_views_once_upgraded_with_their_last_writer(firestore_store: FirestoreStore) -> None:
+    """Before the upgrade an old ticket lacks the views' sort field, so no view lists it; reading it still works
+    (updated falls back to created_at). After it, it sorts by its latest comment and says who wrote it — also a
+    ticket the lifecycle release wrote (it has `version`, not `updated_pos`)."""
+    store = firestore_store
+    _old_ticket(store, 5, ("customer", "2024-06-01T08:00:00.000000+00:00"),
+                ("agent", "2024-06-09T08:00:00.000000+00:00"))
+    _old_ticket(store, 6, ("customer", "2024-06-05T08:00:00.000000+00:00"))
+    store.client.collection(store.prefix + "tickets").document("6").update({"version": 2, "status": "pending"})
+    old = store.get_ticket(5)
+    assert old is not None and updated(old) == old.created_at and old.last_author == ""
+    assert store.ticket_page(TicketFilter(), TicketSort.UPDATED, PageRequest(10)).items == []
+
+    while store.upgrade_in_place(batch=1):
+        pass
+    page = store.ticket_page(TicketFilter(), TicketSort.UPDATED, PageRequest(10))
+    assert [t.id for t in page.items] == [5, 6]
+    five, six = page.items
+    assert (five.last_author_kind, six.last_author_kind, six.status) == ("agent", "customer", TicketStatus.PENDING)
+    assert five.updated_at is not None and five.updated_at.isoformat().startswith("2024-06-09T08:00")
+    assert store.count_tickets(TicketFilter(requester="ann@customer.test")) == 2
+    assert [t.id for t in store.ticket_page(TicketFilter(requester="ann@customer.test"), TicketSort.PRIORITY,
+                                            PageRequest(10)).items] == [5, 6]

@@ -249,7 +249,7 @@ def test_sqlite_released_migrations_are_never_edited() -> None:
     assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[3].encode()).hexdigest() == V4_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[4].encode()).hexdigest() == V5_DDL_SHA256
-    assert SCHEMA_VERSION == 11
+    assert SCHEMA_VERSION == 12
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:
@@ -258,9 +258,10 @@ def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> N
 
     with SqliteStore(path) as store:
         assert _version(path) == SCHEMA_VERSION
-        # migration 11: received_at from the first comment (its Gmail internalDate)
+        # migration 11: received_at from the first comment (its Gmail internalDate); 12: its last writer
         assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0,
-                                             received_at=T0, id=7)
+                                             received_at=T0, updated_at=T0, last_author=ANN,
+                                             last_author_kind="customer", last_activity_at=T0, id=7)
         [comment] = store.comments(7)
         assert comment.attachments == [Attachment("smoke.jpg", "image/jpeg", 5000)]  # no blob key, not inline
         assert comment.body_html is None
@@ -314,9 +315,10 @@ def test_sqlite_v2_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> N
             history_id=9_876_543_210, watch_expiration=T0 + timedelta(days=7), label_id="Label_42",
             send_via_gmail=False, last_sync_at=T0, last_error="quota", warnings=["spf_missing"],
             created_at=T0 - timedelta(days=30), import_total=0, import_done=0)
-        # migration 11: received_at from the first comment (its Gmail internalDate)
+        # migration 11: received_at from the first comment (its Gmail internalDate); 12: its last writer
         assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0,
-                                             received_at=T0, id=7)
+                                             received_at=T0, updated_at=T0, last_author=ANN,
+                                             last_author_kind="customer", last_activity_at=T0, id=7)
         assert [c.body_html for c in store.comments(7)] == ["<p>It smokes.</p>"]
         assert store.atomically(lambda uow: uow.get_ledger(HELP, "g-4")) == LedgerEntry(
             connection=HELP, gmail_message_id="g-4", outcome=Outcome.SUSPENDED, created_at=T0, sender=ANN,
@@ -387,9 +389,13 @@ def test_sqlite_v4_file_upgrades_to_v5_with_old_tickets_and_brands_read_as_unkno
     with SqliteStore(path) as store:
         assert _version(path) == SCHEMA_VERSION
         # v4 rows read back whole: no Gmail thread known for the old ticket, the built-in acknowledgement text
-        # and migration 11: open, since an agent replied on it; received_at from the first comment
+        # and migration 11: open, since an agent replied on it; received_at from the first comment; migration 12:
+        # the agent's reply, two hours on, is the last word
+        later = T0 + timedelta(hours=2)
         assert store.get_ticket(7) == Ticket("Printer on fire", ANN, HELP, requester_name="Ann", created_at=T0,
-                                             status="open", received_at=T0, id=7)
+                                             status="open", received_at=T0, updated_at=later,
+                                             last_author="agent@acme.test", last_author_kind="agent",
+                                             last_activity_at=later, id=7)
         assert store.atomically(lambda uow: uow.get_ticket(7)) == store.get_ticket(7)
         assert store.list_brands() == [Brand("acme", "Acme", ack_template=None)]
         assert [c.author_kind for c in store.comments(7)] == ["customer", "customer", "agent"]

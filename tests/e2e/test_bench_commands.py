@@ -45,3 +45,15 @@ def test_bench_send_accounts_for_every_notification_on_both_routes() -> None:
 def test_bench_coldstart_loads_no_heavy_client() -> None:
     out = bench("coldstart", "--runs", "2")
     assert out["met"]["no_heavy_client_at_import"] is True
+
+
+def test_bench_console_times_every_view_on_both_stores() -> None:
+    out = bench("console", "--tickets", "260", "--comments-per-ticket", "2")
+    views = {"unassigned", "mine", "open", "pending", "on-hold", "solved", "all"}
+    for kind in ("sqlite", "firestore"):
+        assert set(out[kind]["views"]) >= views and out[kind]["search"] == {"p95_ms": None}
+        assert {"open_by_priority", "all_tagged_vip", "requester"} <= set(out[kind]["views"])
+        assert out[kind]["views"]["all"]["tickets"] == 260 and out[kind]["views"]["all"]["later_page"] == 5
+        assert all(v["first_page_ms"] > 0 and v["later_page_ms"] > 0 for v in out[kind]["views"].values())
+        assert sum(out[kind]["views"][k]["tickets"] for k in ("open", "pending", "on-hold", "solved")) < 260
+    assert out["met"]["sqlite_worst_ms"] > 0

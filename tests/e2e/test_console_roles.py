@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gmail_tickets import bootstrap
-from gmail_tickets.domain.model import SupportAddress
+from gmail_tickets.domain.model import SupportAddress, Ticket
 from gmail_tickets.domain.people import Agent, Role
 from gmail_tickets.ports import Store
 from gmail_tickets.services import passwords, people
@@ -199,9 +199,9 @@ def test_every_admin_route_refuses_an_agent(app: Any, deps: Deps) -> None:
     allowed = {
         "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
         "tickets.update_fields",
-        "tickets.attachment", "tickets.suspended", "tickets.quarantine", "outbox.list_notifications",
-        "outbox.send_again", "profile.show", "profile.save", "profile.change_password", "auth.sign_out",
-        "live.changes", "live.typing"}
+        "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester",
+        "outbox.list_notifications", "outbox.send_again", "profile.show", "profile.save", "profile.change_password",
+        "auth.sign_out", "live.changes", "live.typing"}
     assert allowed == AGENT_ENDPOINTS
     refused = []
     with app.test_request_context():
@@ -234,3 +234,26 @@ def test_an_agent_keeps_their_own_profile(app: Any, deps: Deps) -> None:
     assert ana is not None and (ana.name, ana.signature) == ("Ana Lima", "Ana Lima\nAcme Support")
     assert passwords.verify(ana.password_hash, "another long one")
     assert _post(agent, "/profile", {"name": "", "signature": ""}, page="/profile").status_code == 400
+
+
+def test_an_agent_uses_the_views_and_my_open_is_theirs(app: Any, deps: Deps) -> None:
+    """Views are agents' work: "My open" lists the signed-in agent's tickets, with its count; a requester's page
+    opens too."""
+    admin = _setup_admin(app, deps)
+    agent, _ = _invite(admin, app, "ana@acme.test")
+
+    def add(uow: Any) -> None:
+        for n, assignee in enumerate(("ana@acme.test", "ana@acme.test", "amy@acme.test", None)):
+            uow.add_ticket(Ticket(f"Mine? {n}", "kim@customer.test", "help@acme.test", assignee=assignee))
+
+    deps.store.atomically(add)
+    page = agent.get("/tickets?view=mine").get_data(as_text=True)
+    assert page.count('data-ticket-id="') == 2 and "Mine? 2" not in page
+    assert re.search(r'id="view-mine"[^>]*>My open <span class="view-count badge">2<', page)
+    assert re.search(r'id="view-unassigned"[^>]*>Unassigned <span class="view-count badge">1<', page)
+    assert agent.get("/requesters/kim@customer.test").get_data(as_text=True).count('data-ticket-id="') == 4
+    first = agent.get("/api/tickets?view=all&limit=3")  # the API pages too, and says how many in all
+    assert len(first.get_json()) == 3 and first.headers["X-Total-Count"] == "4"
+    older = re.search(r'<([^>]+)>; rel="next"', first.headers["Link"])
+    assert older is not None and len(agent.get(older.group(1)).get_json()) == 1
+    assert agent.get("/tickets?cursor=forged").status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gmail_tickets.domain.ticket_query import TicketSort, sort_key
 from gmail_tickets.domain.triggers import Trigger
 from gmail_tickets.services.trigger_templates import save_trigger
 from tests.fixtures.browser import Console, screenshot
@@ -15,15 +16,19 @@ def _ticket_id(console: Console, subject: str) -> int:
     return ticket.id
 
 
-def test_tickets_list_shows_the_sample_mailbox_newest_first(signed_in: Any, console: Console) -> None:
+def test_tickets_list_shows_the_sample_mailbox_last_updated_first(signed_in: Any, console: Console) -> None:
     signed_in.goto(console.url + "/tickets")
     rows = signed_in.locator("tbody tr")
     stored = console.stack.store.list_tickets(limit=200)
     assert rows.count() == len(stored) >= 7
-    first = rows.nth(0).locator("td")
-    assert first.nth(0).inner_text() == str(stored[0].id)
     ids = [int(rows.nth(i).locator("td").nth(0).inner_text()) for i in range(rows.count())]
-    assert ids == sorted(ids, reverse=True)
+    by_update = sorted(stored, key=lambda t: sort_key(t, TicketSort.UPDATED), reverse=True)
+    assert ids == [t.id for t in by_update]
+    signed_in.locator("#sort").select_option("created")
+    signed_in.get_by_role("button", name="Apply").click()
+    ids = [int(rows.nth(i).locator("td").nth(0).inner_text()) for i in range(rows.count())]
+    assert ids == sorted(ids, reverse=True) == [t.id for t in stored]
+    signed_in.goto(console.url + "/tickets")
     assert signed_in.get_by_role("link", name="Invoice 2026-114 shows the wrong VAT").is_visible()
     assert signed_in.get_by_role("cell", name="grace@design.example").count() >= 1
     screenshot(signed_in, "tickets-list")

@@ -868,3 +868,20 @@ def test_checkov_fails_an_insecure_snippet(tmp_path: Path) -> None:
     report = run_checkov(tmp_path)
     failed = {c["check_id"] for c in report["results"]["failed_checks"]}
     assert {"CKV_GCP_28", "CKV_GCP_29", "CKV_GCP_114"} <= failed
+
+
+def test_firestore_declares_exactly_the_composite_indexes_the_store_needs(tf: Tf) -> None:
+    """The emulator never asks for an index, so a query whose index Terraform forgot fails only in production:
+    the declared map must be the store's REQUIRED_INDEXES, field for field and direction for direction."""
+    from gmail_tickets.adapters.firestore_store.store import REQUIRED_INDEXES
+
+    names = {"ASCENDING": "ASC", "DESCENDING": "DESC", "CONTAINS": "CONTAINS"}
+    declared = sorted((index["collection"], [(f, names[d]) for f, d in index["fields"]])
+                      for index in tf.locals["firestore_indexes"].values())
+    assert declared == sorted(REQUIRED_INDEXES)
+    instances = tf.of("google_firestore_index")
+    assert len(instances) == len(REQUIRED_INDEXES)  # one per entry of the map: nothing declared outside it
+    for index in instances.values():
+        assert index["database"] == "${google_firestore_database.default.name}"
+        (fields,) = index["dynamic"]
+        assert len(fields["fields"]["for_each"]) == 2  # a composite index: a filter field and a sort field

@@ -138,6 +138,10 @@ class Ticket:
     version: int = 0  # bumped by every change of the fields above: forms carry it (no lost update)
     last_reply_by: str = ""  # who wrote the last public comment: "customer", "agent" (domain/last_reply.py)
     timeline: list[TimelineEntry] = field(default_factory=list)  # each change, oldest first
+    updated_at: datetime | None = None  # bumped by every comment and field change; None (older records): created_at
+    last_author: str = ""  # who wrote the latest comment (a customer's address, an agent's name) …
+    last_author_kind: str = ""  # … "customer" or "agent" (Comment.author_kind); "" before anyone wrote
+    last_activity_at: datetime | None = None  # … and when
     id: int | None = None
 
 

@@ -73,6 +73,7 @@ def _apply(ticket: Ticket, actor: str, now: datetime, changes: dict[str, object]
     if "status" in changed:
         ticket.solved_at = now if ticket.status == TicketStatus.SOLVED else None
     ticket.version = version
+    ticket.updated_at = now  # a field change moves the ticket up the "updated" sort
     ticket.timeline = [*ticket.timeline, *entries]
     return entries
 

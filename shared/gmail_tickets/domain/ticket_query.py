@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from gmail_tickets.domain.model import Ticket
-from gmail_tickets.domain.ticket_fields import TicketStatus
+from gmail_tickets.domain.paging import Key
+from gmail_tickets.domain.ticket_activity import EPOCH_KEY, updated
+from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
 
 
 class TicketSort(enum.StrEnum):
@@ -37,3 +40,22 @@ class TicketFilter:
                 and (self.connection is None or ticket.connection == self.connection)
                 and (self.requester is None or ticket.requester.lower() == self.requester)
                 and (self.tag is None or self.tag in ticket.tags))
+
+
+PRIORITY_RANK: dict[Priority, int] = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+def time_key(moment: datetime | None) -> str:
+    """Fixed-width UTC text (as the stores keep times), so text order is time order; no time sorts last."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds") if moment is not None else EPOCH_KEY
+
+
+def sort_key(ticket: Ticket, sort: TicketSort) -> Key:
+    """The keyset key of a ticket in a list sorted by `sort`, largest first; the id breaks every tie. Created
+    order is id order (ids only grow), so that sort needs no time at all."""
+    ticket_id = int(ticket.id or 0)
+    if sort == TicketSort.CREATED:
+        return (ticket_id,)
+    if sort == TicketSort.PRIORITY:
+        return (PRIORITY_RANK[ticket.priority], time_key(updated(ticket)), ticket_id)
+    return (time_key(updated(ticket)), ticket_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gmail_tickets.domain.paging import Page, PageRequest
 from gmail_tickets.domain.people import Agent, AuditEntry, Invite
 
 
@@ -46,3 +47,8 @@ class PeopleRepo(Protocol):
 
     def list_audit(self, *, limit: int = 100) -> list[AuditEntry]:
         """Newest first."""
+
+    def audit_page(self, page: PageRequest) -> Page[AuditEntry]:
+        """Newest first, one keyset page."""
+
+    def count_audit(self) -> int: ...

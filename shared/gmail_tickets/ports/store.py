@@ -37,6 +37,8 @@ from gmail_tickets.domain.model import (
     Ticket,
 )
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.paging import Page, PageRequest
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 
 T = TypeVar("T")
@@ -165,6 +167,14 @@ class TicketRepo(Protocol):
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first."""
 
+    def ticket_page(self, query: TicketFilter, sort: TicketSort, page: PageRequest) -> Page[Ticket]:
+        """The tickets `query` matches, by `sort` (largest key first: ticket_query.sort_key), one keyset page
+        past `page.after`; served by indexes, so a later page costs what the first does."""
+
+    def count_tickets(self, query: TicketFilter) -> int:
+        """How many tickets `query` matches: an index-served count (Firestore: an aggregation), no reads of
+        the tickets themselves."""
+
     def tickets_mentioning(self, ticket_id: int, *, limit: int = 20) -> list[int]:
         """Ids of tickets that answer this one but whose senders were not on it (`Ticket.mentions`), oldest
         first; an index serves it, so a ticket page costs one query, not a scan."""
@@ -183,6 +193,16 @@ class SetAsideRepo(Protocol):
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first."""
 
+    def suspended_page(self, page: PageRequest) -> Page[SuspendedMail]:
+        """Newest first (by created_at, then when it was stored), one keyset page."""
+
+    def count_suspended(self) -> int: ...
+
+    def quarantine_page(self, page: PageRequest) -> Page[QuarantineRecord]:
+        """Newest first (by when it was stored), one keyset page."""
+
+    def count_quarantine(self) -> int: ...
+
 
 class OutboxRepo(Protocol):
     def get_notification(self, notification_id: str) -> Notification | None: ...
@@ -193,6 +213,11 @@ class OutboxRepo(Protocol):
     ) -> list[Notification]:
         """Newest first (by created_at, then id; records without a time last), or oldest first; only those in
         `states` (any state when empty) and of `ticket_id`."""
+
+    def notification_page(self, states: Sequence[NotificationState], page: PageRequest) -> Page[Notification]:
+        """Those in `states` (any when empty), newest first by created_at then id, one keyset page."""
+
+    def count_notifications(self, states: Sequence[NotificationState]) -> int: ...
 
     def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
         """Retrying records whose `next_attempt_at` is at or before `now`, the longest due first, at most `limit`;

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gmail_tickets.domain.last_reply import AGENT, note_reply
+from gmail_tickets.domain.last_reply import AGENT
 from gmail_tickets.domain.model import Attachment, Comment, Ticket
 from gmail_tickets.domain.outbox import AttachmentRef
 from gmail_tickets.domain.reply_target import reply_target
+from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import UnitOfWork
@@ -99,13 +100,12 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
         except NoSuchTicket as missing:
             raise TicketNotFound(str(missing)) from missing
         entries = submit(ticket, FieldChanges(status=submit_as), actor=author, now=now)
-        spoke = public and note_reply(ticket, AGENT)  # clears "customer replied" (domain/last_reply.py)
-        if entries or spoke:
-            uow.put_ticket(ticket)
         comment = Comment(ticket_id=ticket_id, author=author, body_text=text, created_at=now,
                           connection=ticket.connection, author_kind=AGENT, attachments=list(attachments),
                           message_id=deps.tokens.message_id(ticket_id) if public else None, public=public,
                           author_email=author_email)
+        note_comment(ticket, comment, now=now)  # the reply (or note) moves the ticket up the views
+        uow.put_ticket(ticket)
         uow.add_comment(comment)
         if not public:
             return comment  # an internal note: no mail of any kind, whatever it changed

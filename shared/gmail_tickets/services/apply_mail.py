@@ -24,8 +24,9 @@ from gmail_tickets.domain.disposition import (
     first_followers,
 )
 from gmail_tickets.domain.ingest_context import IngestContext
-from gmail_tickets.domain.last_reply import CUSTOMER, note_reply
+from gmail_tickets.domain.last_reply import CUSTOMER
 from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedMail, Ticket
+from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_lifecycle import customer_replied
 from gmail_tickets.domain.triggers import after_customer_reply
 from gmail_tickets.ports import LedgerUnit, OutboxUnit, PeopleUnit, SetAsideUnit, TicketUnit, UnitOfWork
@@ -60,13 +61,13 @@ class MailWriter:
                 active = self._assignee_active(uow, read)  # a read: before this unit's writes
                 comment = self._comment(uow, ticket_id, matched_by)
                 changed = joined or (dataclasses.replace(read) if read is not None else None)
+                # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py),
+                # moves it up the views as its last writer and marks it "customer replied" when an agent spoke
+                # last (domain/ticket_activity.py, domain/last_reply.py).
                 if changed is not None:
-                    # The customer speaking reopens a pending, on-hold or solved ticket (domain/ticket_lifecycle.py)
-                    # and, when an agent spoke last, marks it "customer replied" (domain/last_reply.py).
-                    reopened = customer_replied(changed, self.now)
-                    spoke = note_reply(changed, CUSTOMER)
-                    if reopened or spoke or joined is not None:
-                        uow.put_ticket(changed)
+                    customer_replied(changed, self.now)
+                    note_comment(changed, comment, now=self.now)
+                    uow.put_ticket(changed)
                 self._ledger(uow, Outcome.COMMENT, ticket_id, comment.id)
                 told = self._tell_assignee(uow, changed, comment, active) if changed is not None else None
                 return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told)
@@ -165,6 +166,10 @@ class MailWriter:
             received_at=mail.date or self.kept.ids.internal_date,
             invalid_address=self.kept.sender_problem,
             last_reply_by=CUSTOMER,
+            updated_at=self.now,
+            last_author=mail.requester,
+            last_author_kind="customer",
+            last_activity_at=self.kept.ids.internal_date or self.now,
         )
         ticket_id = uow.add_ticket(ticket)
         description = self._comment(uow, ticket_id, None)

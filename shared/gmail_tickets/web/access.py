@@ -18,7 +18,7 @@ from gmail_tickets.services.deps import Deps
 # notifications with "send again" (an agent's own reply may need it), their own profile, and signing out.
 AGENT_ENDPOINTS = frozenset({
     "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
-    "tickets.update_fields", "tickets.attachment", "tickets.suspended", "tickets.quarantine",
+    "tickets.update_fields", "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",
     "auth.sign_out", "live.changes", "live.typing",

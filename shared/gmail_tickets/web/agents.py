@@ -15,10 +15,11 @@ from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
 from gmail_tickets.web.auth import SESSIONS
+from gmail_tickets.web.paging import link, page_request
 
 bp = Blueprint("agents", __name__)
 
-AUDIT_LIMIT = 200
+AUDIT_LIMIT = 100
 ACTION_LABELS = {
     "mailbox.connect": "Connected a mailbox", "mailbox.disconnect": "Disconnected a mailbox",
     "mailbox.delete": "Deleted a support address", "mailbox.default": "Made an address the default",
@@ -103,5 +104,6 @@ def set_active(email: str) -> Response:
 
 @bp.get("/audit")
 def audit() -> str:
-    return render_template("audit.html", entries=_deps().store.list_audit(limit=AUDIT_LIMIT), labels=ACTION_LABELS,
-                           limit=AUDIT_LIMIT)
+    page = _deps().store.audit_page(page_request(limit=AUDIT_LIMIT))
+    return render_template("audit.html", entries=page.items, labels=ACTION_LABELS, total=_deps().store.count_audit(),
+                           links=link(page, "agents.audit"))

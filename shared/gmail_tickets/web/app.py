@@ -16,7 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, agents, auth, banner, brands, live, outbox, profile, sign_in, tickets
+from gmail_tickets.web import addresses, agents, auth, banner, brands, live, outbox, profile, sign_in, ticket_lists, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
 from gmail_tickets.web.time_html import when
@@ -87,7 +87,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     sign_in.install(app, console.admin_auth)
     app.register_blueprint(agents.bp)
     app.register_blueprint(profile.bp)
-    app.register_blueprint(tickets.bp)
+    ticket_lists.install(app)  # the tickets blueprint, with the lists' routes on it
     outbox.install(app)
     app.register_blueprint(brands.bp)
     addresses.install(app, console)

@@ -10,10 +10,11 @@ from gmail_tickets.domain.outbox import Notification, NotificationEvent, Notific
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import notifications
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.web.paging import link, page_request
 
 bp = Blueprint("outbox", __name__)
 
-LIST_LIMIT = 100
+LIST_LIMIT = 50
 
 
 def install(app: Flask) -> None:
@@ -42,19 +43,24 @@ def route_label(n: Notification) -> str:
     return {"gmail": "via Gmail", "relay": "via relay"}.get(n.route or "", "not chosen yet")
 
 
+SECTIONS: dict[str, list[NotificationState]] = {
+    "failed": [NotificationState.FAILED],
+    "pending": [NotificationState.QUEUED, NotificationState.SENDING, NotificationState.RETRYING],
+    "sent": [NotificationState.SENT],
+}
+"""The page's sections, each paged on its own (`<section>_cursor`) and counted."""
+
+
 @bp.get("/notifications")
 def list_notifications() -> str:
-    """Failed ones first (someone has to act), then the ones on their way, then the latest sent."""
+    """Failed ones first (someone has to act), then the ones on their way, then the sent ones, newest first."""
     store = _deps().store
-    return render_template(
-        "notifications.html",
-        failed=store.list_notifications(states=[NotificationState.FAILED], limit=LIST_LIMIT),
-        pending=store.list_notifications(states=[NotificationState.QUEUED, NotificationState.SENDING,
-                                                 NotificationState.RETRYING],
-                                         limit=LIST_LIMIT),
-        sent=store.list_notifications(states=[NotificationState.SENT], limit=LIST_LIMIT),
-        limit=LIST_LIMIT,
-    )
+    sections = {}
+    for name, states in SECTIONS.items():
+        page = store.notification_page(states, page_request(f"{name}_cursor", limit=LIST_LIMIT))
+        sections[name] = {"items": page.items, "total": store.count_notifications(states),
+                          "links": link(page, "outbox.list_notifications", f"{name}_cursor")}
+    return render_template("notifications.html", sections=sections)
 
 
 @bp.post("/notifications/<notification_id>/send-again")

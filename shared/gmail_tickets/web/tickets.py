@@ -1,5 +1,5 @@
-"""Agent pages: tickets, one ticket with its comments, files, notifications and reply box, suspended mail,
-quarantine."""
+"""Agent pages: one ticket with its comments, files, notifications, the requester's other tickets and the reply
+box. The lists (ticket views, requesters, suspended mail, quarantine) are in ticket_lists.py, on this blueprint."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from flask import (
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -27,7 +26,7 @@ from gmail_tickets.domain.model import Attachment, Comment
 from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.mail import filenames
 from gmail_tickets.mail.parse import AttachmentInfo
-from gmail_tickets.services import agent_reply, ticket_changes
+from gmail_tickets.services import agent_reply, ticket_changes, ticket_list
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments
 from gmail_tickets.web import access, auth, comment_html, ticket_edit
@@ -60,32 +59,9 @@ def deps() -> Deps:
     return current_app.extensions["gmail_tickets.deps"]
 
 
-def _limit() -> int:
-    try:
-        return max(1, min(int(request.args.get("limit", 100)), 500))
-    except ValueError:
-        return 100
-
-
 @bp.get("/")
 def home() -> Response:
     return redirect(url_for("tickets.list_tickets"))  # type: ignore[return-value]
-
-
-@bp.get("/tickets")
-def list_tickets() -> str:
-    return render_template("tickets.html", tickets=deps().store.list_tickets(limit=_limit()))
-
-
-@bp.get("/api/tickets")
-def api_tickets() -> Response:
-    return jsonify([
-        {"id": t.id, "subject": t.subject, "requester": t.requester, "status": t.status, "priority": t.priority,
-         "assignee": t.assignee, "tags": t.tags, "version": t.version,
-         "created_at": t.created_at.isoformat() if t.created_at else None,
-         "received_at": t.received_at.isoformat() if t.received_at else None}
-        for t in deps().store.list_tickets(limit=_limit())
-    ])
 
 
 @bp.get("/tickets/<int:ticket_id>")
@@ -120,6 +96,7 @@ def _ticket_page(ticket_id: int, *, draft: str = "", images: bool = False, **ext
     return render_template("ticket.html", ticket=ticket, views=views, draft=draft, remote_images=remote,
                            images_shown=images,
                            mentioned_by=deps().store.tickets_mentioning(ticket_id),
+                           others=ticket_list.other_tickets(deps().store, ticket),
                            reply_target=reply_target(ticket, comments),
                            reply_to_confirmed=request.form.get("reply_to_confirmed") if draft else None,
                            notifications=deps().store.list_notifications(ticket_id=ticket_id, limit=100),
@@ -255,16 +232,3 @@ def _download_type(content_type: str) -> str:
     """Downloads keep their type, except ones a browser would render as a page of our origin."""
     risky = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml", "application/xml")
     return "application/octet-stream" if content_type in risky or "/" not in content_type else content_type
-
-
-@bp.get("/suspended")
-def suspended() -> str:
-    """Suspended mail, and apart from it the copies of mail already recorded (with the ticket each copies)."""
-    items = deps().store.list_suspended(limit=_limit())
-    return render_template("suspended.html", held=[s for s in items if s.duplicate_of_ticket is None],
-                           copies=[s for s in items if s.duplicate_of_ticket is not None])
-
-
-@bp.get("/quarantine")
-def quarantine() -> str:
-    return render_template("quarantine.html", items=deps().store.list_quarantine(limit=_limit()))

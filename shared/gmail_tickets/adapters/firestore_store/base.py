@@ -4,6 +4,7 @@ operations outside transactions, and the write count."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TypeVar
 
 from google.cloud import firestore
@@ -15,6 +16,7 @@ from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.keys import doc_id
 from gmail_tickets.adapters.firestore_store.transaction import Doc
 from gmail_tickets.adapters.store_common import TransactionRunner
+from gmail_tickets.domain.paging import Page, PageRequest, page_of
 
 R = TypeVar("R")
 
@@ -84,3 +86,26 @@ class FirestoreBase(TransactionRunner):
 
     def _records(self, cls: type[R], query: Query | firestore.CollectionReference) -> list[R]:
         return [records.from_doc(cls, s.to_dict() or {}) for s in self._stream(query)]
+
+    def _page(self, collection: str, query: Query | firestore.CollectionReference, fields: tuple[str, ...],
+              page: PageRequest, convert: Callable[[DocumentSnapshot], R]) -> Page[R]:
+        """A keyset page ordered by `fields` (largest first) and then the document id, which Firestore appends
+        to every order: the cursor's key is the id of the document the page starts after, read once more so
+        `start_after` takes its whole position (ties on `fields` fall to the id, nothing is skipped)."""
+        direction = firestore.Query.ASCENDING if page.backward else firestore.Query.DESCENDING
+        for field in fields:
+            query = query.order_by(field, direction=direction)
+        if page.after is not None:
+            mark = self._get(self._col(collection).document(str(page.after[0])))
+            if mark.exists and len(page.after) == 1:
+                query = query.start_after(mark)
+            else:
+                page = PageRequest(page.limit)  # gone or not this list's: start from the top
+        found = page_of(self._stream(query.limit(page.limit + 1)), page, lambda s: (s.id,))
+        return Page([convert(s) for s in found.items], found.older, found.newer)
+
+    def _count_of(self, query: Query | firestore.CollectionReference) -> int:
+        """An aggregation query: the server counts index entries and sends one number, never the documents."""
+        with translated():
+            result = query.count().get()
+        return int(result[0][0].value)

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from google.cloud import firestore
 from google.cloud.firestore_v1.base_query import FieldFilter
+from google.cloud.firestore_v1.query import Query
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store import keys
@@ -16,6 +17,7 @@ from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.ledger import IN_LIMIT
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.paging import Page, PageRequest
 from gmail_tickets.domain.send_window import bucket_of
 
 
@@ -101,6 +103,15 @@ class OutboxRepo(FirestoreBase):
         ordered = _oldest_first(docs) if oldest_first else _newest_first(docs)
         return [records.from_doc(Notification, d) for d in ordered[:limit]]
 
+    def notification_page(self, states: Sequence[NotificationState], page: PageRequest) -> Page[Notification]:
+        """Newest first by created_at (then the id), the states picked by an `in` (or an equality): served by
+        the composite index on (state, created_at) that REQUIRED_INDEXES lists."""
+        return self._page("outbox", _of_states(self._col("outbox"), states), ("created_at",), page,
+                          lambda s: records.from_doc(Notification, s.to_dict() or {}))
+
+    def count_notifications(self, states: Sequence[NotificationState]) -> int:
+        return self._count_of(_of_states(self._col("outbox"), states))
+
     def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
         """Retrying records whose next attempt is at or before `now`, the longest due first: one range of the
         top-level `next_attempt_at` (records.py's time text), which its automatic single-field index serves;
@@ -126,3 +137,11 @@ class OutboxRepo(FirestoreBase):
         with translated():
             self._ref("send_windows", address).set(doc, merge=True)  # merge: nested keys are not field paths here
         self._count(1)
+
+
+def _of_states(query: Query | firestore.CollectionReference,
+               states: Sequence[NotificationState]) -> Query | firestore.CollectionReference:
+    wanted = list(dict.fromkeys(str(s) for s in states))
+    if len(wanted) == 1:
+        return query.where(filter=FieldFilter("state", "==", wanted[0]))
+    return query.where(filter=FieldFilter("state", "in", wanted[:IN_LIMIT])) if wanted else query

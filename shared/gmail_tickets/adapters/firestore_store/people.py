@@ -9,6 +9,7 @@ from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.adapters.firestore_store.transaction import FirestoreTx
 from gmail_tickets.adapters.records import to_doc
+from gmail_tickets.domain.paging import Page, PageRequest
 from gmail_tickets.domain.people import Agent, AuditEntry, Invite
 
 
@@ -53,6 +54,13 @@ class PeopleRepo(FirestoreBase):
 
     def add_audit(self, entry: AuditEntry) -> None:
         self._set(self._ref("audit", entry.id), to_doc(entry))
+
+    def audit_page(self, page: PageRequest) -> Page[AuditEntry]:
+        return self._page("audit", self._col("audit"), ("at",), page,
+                          lambda s: records.from_doc(AuditEntry, s.to_dict() or {}))
+
+    def count_audit(self) -> int:
+        return self._count_of(self._col("audit"))
 
     def list_audit(self, *, limit: int = 100) -> list[AuditEntry]:
         query = self._col("audit").order_by("at", direction=firestore.Query.DESCENDING).limit(limit)

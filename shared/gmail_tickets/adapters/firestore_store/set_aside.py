@@ -11,6 +11,7 @@ from gmail_tickets.adapters.firestore_store import keys
 from gmail_tickets.adapters.firestore_store.spill import INLINE_LIMIT, Spilling
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.model import QuarantineRecord, SuspendedMail
+from gmail_tickets.domain.paging import Page, PageRequest
 
 
 class SetAsideTx(FirestoreTx):
@@ -45,6 +46,19 @@ class SetAsideRepo(Spilling):
         """Newest first (by created_at, then by when it was stored; records without a time last)."""
         query = self._col("quarantine").order_by("sort_key", direction=firestore.Query.DESCENDING).limit(limit)
         return [self._quarantine_from(s) for s in self._stream(query)]
+
+    def quarantine_page(self, page: PageRequest) -> Page[QuarantineRecord]:
+        return self._page("quarantine", self._col("quarantine"), ("sort_key",), page, self._quarantine_from)
+
+    def count_quarantine(self) -> int:
+        return self._count_of(self._col("quarantine"))
+
+    def suspended_page(self, page: PageRequest) -> Page[SuspendedMail]:
+        return self._page("suspended", self._col("suspended"), ("sort_key",), page,
+                          lambda s: records.from_doc(SuspendedMail, s.to_dict() or {}))
+
+    def count_suspended(self) -> int:
+        return self._count_of(self._col("suspended"))
 
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first (by created_at, then by when it was stored)."""

@@ -4,7 +4,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   connections/{address}  support_addresses/{address}  brands/{id}          connections.py
   ledger/{connection}:{gmail id}   also the thread index and the per-sender counter    ledger.py
   tickets/{id}/comments/{comment id}   counters/tickets                              tickets.py
-  counters/lifecycle_upgrade   the background upgrade of tickets written before the lifecycle   upgrade.py
+  counters/views_upgrade   the background upgrade of tickets written by older releases   upgrade.py
   quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
@@ -34,6 +34,7 @@ from gmail_tickets.adapters.firestore_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.firestore_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.firestore_store.people import PeopleRepo, PeopleTx
 from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAsideTx
+from gmail_tickets.adapters.firestore_store.ticket_list import VIEW_INDEXES, TicketListRepo
 from gmail_tickets.adapters.firestore_store.tickets import TicketsRepo, TicketsTx
 from gmail_tickets.adapters.firestore_store.upgrade import LifecycleUpgrade
 from gmail_tickets.adapters.store_common import OAuthFlowRepoRules
@@ -41,10 +42,11 @@ from gmail_tickets.ports import UnitOfWork
 
 T = TypeVar("T")
 
-REQUIRED_INDEXES: list[tuple[str, list[tuple[str, str]]]] = []
-"""Composite indexes production must declare, as (collection, [(field, "ASC"|"DESC"), ...]): none. Every query
-ranges over one field, which Firestore's automatic single-field indexes serve; keep it that way, or list the
-index here so Terraform declares it (the emulator never asks for indexes, so tests would not notice)."""
+REQUIRED_INDEXES: list[tuple[str, list[tuple[str, str]]]] = VIEW_INDEXES
+"""Composite indexes production must declare, as (collection, [(field, "ASC"|"DESC"|"CONTAINS"), ...]): only the
+ticket views' (a filter field with a sort field, ticket_list.py). Every other query ranges over one field, which
+Firestore's automatic single-field indexes serve; keep it that way, or list the index here so Terraform declares
+it (the emulator never asks for indexes, so tests would not notice: tests/infra compares the two)."""
 
 
 class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx):
@@ -52,7 +54,7 @@ class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, Outbox
 
 
 class FirestoreStore(
-    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
+    ConnectionsRepo, LedgerRepo, TicketsRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
     LifecycleUpgrade, PeopleRepo, ChangesRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.

@@ -17,6 +17,7 @@ from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store import keys
 from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.spill import INLINE_LIMIT, Spilling
+from gmail_tickets.adapters.firestore_store.ticket_list import view_fields
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.domain.ticket_fields import TicketStatus
@@ -86,6 +87,7 @@ class TicketsRepo(Spilling):
         doc = records.to_doc(ticket)
         # Newest first per mailbox from one range on one field (no composite index): see list_tickets.
         doc["connection_pos"] = f"{keys.connection_prefix(ticket.connection)}{ticket.id:015d}"
+        doc.update(view_fields(ticket))  # the views' sort keys (ticket_list.py)
         return doc
 
     def _comment_doc(self, ref: DocumentReference, comment: Comment) -> Doc:

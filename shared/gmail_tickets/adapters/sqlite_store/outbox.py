@@ -9,8 +9,9 @@ from typing import Any
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.sqlite_store.migration_9 import NEXT_ATTEMPT_EXPR
-from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, marks
+from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, marks, record_of
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
+from gmail_tickets.domain.paging import Page, PageRequest
 
 # Retrying records due at `?`, the longest due first: a range of the partial index outbox_retry_due (migration 9).
 DUE_NOTIFICATIONS_SQL = (f"SELECT doc FROM outbox WHERE {NEXT_ATTEMPT_EXPR} <= ? "
@@ -75,6 +76,15 @@ class OutboxRepo(SqliteRepo):
         return self._records(Notification, f"SELECT doc FROM outbox {clause}ORDER BY {order} LIMIT ?",
                              (*params, limit))
 
+    def notification_page(self, states: Sequence[NotificationState], page: PageRequest) -> Page[Notification]:
+        """Newest first by (created_at, id): outbox_by_state (or outbox_newest) walks from the cursor."""
+        conditions, params = _in_states(states)
+        return self._page("outbox", ("created_at", "id"), page, lambda r: record_of(Notification, r),
+                          conditions, params)
+
+    def count_notifications(self, states: Sequence[NotificationState]) -> int:
+        return self._count_rows("outbox", *_in_states(states))
+
     def due_notifications(self, now: datetime, *, limit: int) -> list[Notification]:
         """Retrying records whose next attempt is at or before `now`, the longest due first: one range scan of
         the partial index outbox_retry_due (migration 9)."""
@@ -96,3 +106,8 @@ class OutboxRepo(SqliteRepo):
             tx.put_send_window(window)
 
         self._transaction(add)
+
+
+def _in_states(states: Sequence[NotificationState]) -> tuple[list[str], list[str]]:
+    wanted = list(dict.fromkeys(str(s) for s in states))
+    return ([f"state IN ({marks(len(wanted))})"], wanted) if wanted else ([], [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
+from gmail_tickets.domain.paging import Page, PageRequest
 from gmail_tickets.domain.people import Agent, AuditEntry, Invite
 
 
@@ -48,6 +49,12 @@ class PeopleRepo(SqliteRepo):
 
     def add_audit(self, entry: AuditEntry) -> None:
         self._transaction(lambda tx: tx.add_audit(entry))
+
+    def audit_page(self, page: PageRequest) -> Page[AuditEntry]:
+        return self._page("audit", ("at", "seq"), page, lambda r: record_of(AuditEntry, r))
+
+    def count_audit(self) -> int:
+        return self._count_rows("audit")
 
     def list_audit(self, *, limit: int = 100) -> list[AuditEntry]:
         return self._records(AuditEntry, "SELECT doc FROM audit ORDER BY at DESC, seq DESC LIMIT ?", (limit,))

@@ -8,6 +8,7 @@ import sqlite3
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
 from gmail_tickets.domain.model import QuarantineRecord, SuspendedMail
+from gmail_tickets.domain.paging import Page, PageRequest
 
 
 class SetAsideTx(SqliteTx):
@@ -35,6 +36,20 @@ class SetAsideRepo(SqliteRepo):
             (limit,),
         )
         return [record_of(QuarantineRecord, r, raw=bytes(r["raw"])) for r in rows]
+
+    def quarantine_page(self, page: PageRequest) -> Page[QuarantineRecord]:
+        """By when it was stored (`seq`, the primary key): a record's own time may be missing."""
+        return self._page("quarantine", ("seq",), page,
+                          lambda r: record_of(QuarantineRecord, r, raw=bytes(r["raw"])))
+
+    def count_quarantine(self) -> int:
+        return self._count_rows("quarantine")
+
+    def suspended_page(self, page: PageRequest) -> Page[SuspendedMail]:
+        return self._page("suspended", ("created_at", "seq"), page, lambda r: record_of(SuspendedMail, r))
+
+    def count_suspended(self) -> int:
+        return self._count_rows("suspended")
 
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first (by created_at, then by when it was stored)."""

@@ -19,6 +19,7 @@ from gmail_tickets.adapters.sqlite_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.sqlite_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.sqlite_store.people import PeopleRepo, PeopleTx
 from gmail_tickets.adapters.sqlite_store.set_aside import SetAsideRepo, SetAsideTx
+from gmail_tickets.adapters.sqlite_store.ticket_list import TicketListRepo
 from gmail_tickets.adapters.sqlite_store.tickets import TicketsRepo, TicketsTx
 from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
@@ -32,8 +33,8 @@ class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx,
 
 
 class SqliteStore(
-    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules,
-    PeopleRepo, ChangesRepo,
+    ConnectionsRepo, LedgerRepo, TicketsRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules,
+    OAuthFlowRepoRules, PeopleRepo, ChangesRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.store_common import TransactionRunner
+from gmail_tickets.domain.paging import Page, PageRequest, page_of
 
 if TYPE_CHECKING:
     from gmail_tickets.adapters.sqlite_store.database import SqliteDatabase
@@ -92,3 +93,25 @@ class SqliteRepo(TransactionRunner):
 
     def _records(self, cls: type[R], sql: str, params: Sequence[Any] = ()) -> list[R]:
         return [record_of(cls, row) for row in self._read(sql, params)]
+
+    def _page(self, table: str, columns: tuple[str, ...], page: PageRequest, convert: Callable[[sqlite3.Row], R],
+              conditions: Sequence[str] = (), params: Sequence[Any] = ()) -> Page[R]:
+        """A keyset page of `table`, largest (`columns`) first: a row-value comparison from the cursor's key, so
+        an index on `columns` (after any equality `conditions`) walks straight to it. The key is the row's own
+        `columns`, never an offset."""
+        where = list(conditions)
+        args = list(params)
+        if page.after is not None and len(page.after) == len(columns):
+            where.append(f"({', '.join(columns)}) {'>' if page.backward else '<'} ({marks(len(columns))})")
+            args.extend(page.after)
+        elif page.after is not None:
+            page = PageRequest(page.limit)  # not a cursor of this list: start from the top
+        direction = "ASC" if page.backward else "DESC"
+        sql = (f"SELECT * FROM {table} {'WHERE ' + ' AND '.join(where) if where else ''} "
+               f"ORDER BY {', '.join(f'{c} {direction}' for c in columns)} LIMIT ?")
+        found = page_of(self._read(sql, (*args, page.limit + 1)), page, lambda r: tuple(r[c] for c in columns))
+        return Page([convert(r) for r in found.items], found.older, found.newer)
+
+    def _count_rows(self, table: str, conditions: Sequence[str] = (), params: Sequence[Any] = ()) -> int:
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        return int(self._read(f"SELECT COUNT(*) AS n FROM {table} {where}", params)[0]["n"])
