@@ -16,7 +16,19 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, agents, auth, banner, brands, live, outbox, profile, sign_in, ticket_lists, tickets
+from gmail_tickets.web import (
+    addresses,
+    agents,
+    auth,
+    banner,
+    brands,
+    live,
+    outbox,
+    profile,
+    sign_in,
+    ticket_lists,
+    tickets,
+)
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
 from gmail_tickets.web.time_html import when
