@@ -23,6 +23,7 @@ from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, TokenGrant
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.platform import Clock, Handler, Publisher, Secrets, Subscriber
 from gmail_tickets.ports.relay import Relay
+from gmail_tickets.ports.search import SearchPage, TicketSearchRepo
 from gmail_tickets.ports.store import (
     ConnectionRepo,
     ConnectionUnit,
@@ -44,6 +45,7 @@ __all__ = [
     "GMAIL_SCOPE", "BlobStore", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
     "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
     "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "PeopleRepo",
-    "PeopleUnit", "Profile", "Publisher", "RawMessage", "Relay", "Secrets", "SentMessage", "SetAsideRepo",
-    "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketUnit", "TokenGrant", "UnitOfWork", "WatchResult",
+    "PeopleUnit", "Profile", "Publisher", "RawMessage", "Relay", "SearchPage", "Secrets", "SentMessage",
+    "SetAsideRepo", "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketSearchRepo", "TicketUnit",
+    "TokenGrant", "UnitOfWork", "WatchResult",
 ]

@@ -11,6 +11,7 @@ Both are unions of role ports, one per kind of record, so a service can name the
   LeaseRepo           -                      leases (one sync per mailbox at a time)
   OAuthFlowRepo       -                      OAuth connect flows (taken once)
   PeopleRepo          PeopleUnit             agents, invitations, the audit log (ports/people.py)
+  TicketSearchRepo    -                      full-text search over tickets (ports/search.py)
 
 `Store` adds `atomically` (one transaction over a `UnitOfWork`) and `write_count`.
 """
@@ -36,6 +37,7 @@ from gmail_tickets.domain.model import (
 )
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
+from gmail_tickets.ports.search import TicketSearchRepo
 
 T = TypeVar("T")
 
@@ -228,7 +230,8 @@ class OAuthFlowRepo(Protocol):
 
 
 class Store(
-    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo, Protocol
+    ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo,
+    TicketSearchRepo, Protocol,
 ):
     """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
 
