@@ -17,6 +17,7 @@ from gmail_tickets.adapters.sqlite_store.leases import LeasesTx
 from gmail_tickets.adapters.sqlite_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.sqlite_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.sqlite_store.people import PeopleRepo, PeopleTx
+from gmail_tickets.adapters.sqlite_store.search import SearchRepo
 from gmail_tickets.adapters.sqlite_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.sqlite_store.tickets import TicketsRepo, TicketsTx
 from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
@@ -32,7 +33,7 @@ class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx,
 
 class SqliteStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules, OAuthFlowRepoRules,
-    PeopleRepo,
+    PeopleRepo, SearchRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 
