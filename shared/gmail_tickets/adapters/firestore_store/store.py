@@ -5,6 +5,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   ledger/{connection}:{gmail id}   also the thread index and the per-sender counter    ledger.py
   tickets/{id}/comments/{comment id}   counters/tickets                              tickets.py
   counters/lifecycle_upgrade   the background upgrade of tickets written before the lifecycle   upgrade.py
+  search_terms on tickets and comments: full-text search; counters/search_upgrade   search.py, search_upgrade.py
   quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
@@ -31,8 +32,10 @@ from gmail_tickets.adapters.firestore_store.leases import LeasesRepo, OAuthFlows
 from gmail_tickets.adapters.firestore_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.firestore_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.firestore_store.people import PeopleRepo, PeopleTx
+from gmail_tickets.adapters.firestore_store.search import SearchRepo
+from gmail_tickets.adapters.firestore_store.search_upgrade import SearchUpgrade
 from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAsideTx
-from gmail_tickets.adapters.firestore_store.tickets import TicketsRepo, TicketsTx
+from gmail_tickets.adapters.firestore_store.tickets import TicketsTx
 from gmail_tickets.adapters.firestore_store.upgrade import LifecycleUpgrade
 from gmail_tickets.adapters.store_common import OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
@@ -50,8 +53,8 @@ class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, Outbox
 
 
 class FirestoreStore(
-    ConnectionsRepo, LedgerRepo, TicketsRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
-    LifecycleUpgrade, PeopleRepo,
+    ConnectionsRepo, LedgerRepo, SearchRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
+    LifecycleUpgrade, SearchUpgrade, PeopleRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.
 
@@ -68,6 +71,11 @@ class FirestoreStore(
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one Firestore transaction; it may run again on contention. AlreadyRecorded propagates."""
         return self._transaction(fn)
+
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """The lifecycle's upgrade (upgrade.py) first; once it is done, search terms for older records
+        (search_upgrade.py). 0 once both are done."""
+        return LifecycleUpgrade.upgrade_in_place(self, batch=batch) or self.upgrade_search_terms(batch=batch)
 
 
 def _unit_of_work(store: FirestoreStore, tx: Transaction) -> FirestoreUnitOfWork:
