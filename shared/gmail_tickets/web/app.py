@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
-from gmail_tickets.web import addresses, agents, auth, brands, outbox, profile, sign_in, tickets
+from gmail_tickets.web import addresses, agents, auth, brands, outbox, profile, search, sign_in, tickets
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
 
@@ -85,6 +85,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     app.register_blueprint(agents.bp)
     app.register_blueprint(profile.bp)
     app.register_blueprint(tickets.bp)
+    app.register_blueprint(search.bp)
     outbox.install(app)
     app.register_blueprint(brands.bp)
     addresses.install(app, console)
