@@ -47,6 +47,10 @@ REQUIRED_INDEXES: list[tuple[str, list[tuple[str, str]]]] = []
 ranges over one field, which Firestore's automatic single-field indexes serve; keep it that way, or list the
 index here so Terraform declares it (the emulator never asks for indexes, so tests would not notice)."""
 
+REQUIRED_FIELD_INDEXES: list[tuple[str, str, str, str]] = [("comments", "search_terms", "CONTAINS", "COLLECTION_GROUP")]
+"""Single-field indexes Firestore does not keep by default, as (collection group, field, kind, scope): search's
+lookup of comments by term across tickets (search.py). Declared in infra/terraform/firestore.tf."""
+
 
 class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx):
     """The UnitOfWork port (and the records the store's own transactions need) on one transaction attempt."""
