@@ -8,6 +8,8 @@ release, terms included, and is left alone. Until a ticket is upgraded, search d
 
 from __future__ import annotations
 
+from typing import Any
+
 from google.api_core import exceptions as gexc
 from google.cloud.firestore_v1.document import DocumentSnapshot
 
@@ -15,31 +17,24 @@ from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.spill import Spilling
 from gmail_tickets.adapters.firestore_store.tickets import TERMS, ticket_terms
+from gmail_tickets.adapters.firestore_store.upgrade import TicketSweep
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.search_terms import index_terms
 
 MARKER = "search_upgrade"
 
 
-class SearchUpgrade(Spilling):
+class SearchUpgrade(Spilling, TicketSweep):
     def upgrade_search_terms(self, *, batch: int = 200) -> int:
         """Index up to `batch` tickets past the cursor (and their comments); return how many were looked at."""
-        marker = self._col("counters").document(MARKER)
-        state = self._get(marker).to_dict() or {}
-        if state.get("done"):
-            return 0
-        after = int(state.get("after", 0))
-        snaps = self._stream(self._col("tickets").order_by("id").start_after({"id": after}).limit(batch))
-        for snap in snaps:
-            doc = snap.to_dict() or {}
-            if TERMS not in doc:
-                self._add_terms(snap, ticket_terms(records.from_doc(Ticket, doc)))
-            for comment in self._stream(snap.reference.collection("comments")):
-                if TERMS not in (comment.to_dict() or {}):
-                    self._add_terms(comment, index_terms([self._comment_text(comment)]))
-        last = int((snaps[-1].to_dict() or {}).get("id", after)) if snaps else after
-        self._set(marker, {"after": last, "done": len(snaps) < batch})
-        return len(snaps)
+        return self._sweep_tickets(MARKER, batch, self._index)
+
+    def _index(self, snap: DocumentSnapshot, doc: dict[str, Any]) -> None:
+        if TERMS not in doc:
+            self._add_terms(snap, ticket_terms(records.from_doc(Ticket, doc)))
+        for comment in self._stream(snap.reference.collection("comments")):
+            if TERMS not in (comment.to_dict() or {}):
+                self._add_terms(comment, index_terms([self._comment_text(comment)]))
 
     def _comment_text(self, snap: DocumentSnapshot) -> str:
         doc = snap.to_dict() or {}
