@@ -13,6 +13,7 @@ import argparse
 import json
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -67,6 +68,8 @@ def seed_desk(store: Store, tickets: int, comments: int, *, seed: int = 7) -> No
         batch = range(first, min(first + BATCH, tickets))
         drafts = [_draft(rng, vocabulary, n, per_ticket[n], start + timedelta(minutes=n)) for n in batch]
         store.atomically(lambda uow, drafts=drafts: _write(uow, drafts))
+        if (first // BATCH) % 20 == 19:
+            print(f"seeded {first + len(batch)} tickets", file=sys.stderr, flush=True)
 
 
 def _draft(rng: random.Random, vocabulary: list[str], n: int, count: int,

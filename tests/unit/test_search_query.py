@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from gmail_tickets.domain.search_query import MAX_CLAUSES, ClauseKind, parse
-from gmail_tickets.domain.search_terms import MAX_PREFIX, MAX_TERMS, index_terms, lookup_term, text_matches
+from gmail_tickets.domain.search_terms import (
+    MAX_PREFIX,
+    MAX_TERM_BYTES,
+    MAX_TERMS,
+    index_terms,
+    lookup_term,
+    text_matches,
+)
 from gmail_tickets.domain.search_text import fold, index_words, plain_text
 
 
@@ -46,7 +53,9 @@ def test_term_arrays_hold_words_then_capped_prefixes() -> None:
     terms = index_terms(["Refundable refund"])
     assert terms[:2] == ["refundable", "refund"]
     assert "refundab*" in terms and "refundabl*" not in terms and "r*" in terms
-    assert len(index_terms([" ".join(f"word{n}" for n in range(MAX_TERMS + 10))])) == MAX_TERMS
+    assert len(index_terms([" ".join(f"w{n}" for n in range(MAX_TERMS + 10))])) == MAX_TERMS
+    hostile = index_terms([" ".join(f"{n:040d}" for n in range(MAX_TERMS))])  # long distinct words
+    assert sum(len(t.encode()) + 1 for t in hostile) <= MAX_TERM_BYTES and len(hostile) > 1000
 
 
 def test_what_a_term_cannot_decide_is_checked_against_the_text() -> None:

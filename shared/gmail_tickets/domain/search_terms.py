@@ -14,16 +14,26 @@ from gmail_tickets.domain.search_text import index_words, is_cjk, plain_text
 MAX_PREFIX = 8
 """Prefixes are stored up to this many characters; "refundabl*" is looked up as "refundab*" and checked."""
 MAX_TERMS = 5000
-"""Terms (words first, then prefixes) per document: with a 900 KB body kept inline, the array must stay far
-below the rest of the 1 MiB document limit, and each term is one index entry (at most 40,000 a document)."""
+"""Terms (words first, then prefixes) per document: each is one index entry (at most 40,000 a document)."""
+MAX_TERM_BYTES = 60_000
+"""And their size (UTF-8, plus one byte each, as Firestore counts): a comment keeps up to 900 KB of body inline, so
+the terms must fit in the rest of the 1 MiB document limit whatever words a hostile mail is made of."""
 
 
 def index_terms(texts: Iterable[str]) -> list[str]:
-    """The document's terms: its distinct words in order of appearance, then their prefixes, MAX_TERMS at most
-    (a longer text is searchable by its first words only)."""
-    words = list(dict.fromkeys(word for text in texts for word in index_words(text)))[:MAX_TERMS]
+    """The document's terms: its distinct words in order of appearance, then their prefixes, within MAX_TERMS and
+    MAX_TERM_BYTES (a longer text is searchable by its first distinct words)."""
+    words = dict.fromkeys(word for text in texts for word in index_words(text))
     prefixes = dict.fromkeys(f"{word[:n]}*" for word in words for n in range(1, min(len(word), MAX_PREFIX) + 1))
-    return words + list(prefixes)[:MAX_TERMS - len(words)]
+    terms: list[str] = []
+    size = 0
+    for term in [*words, *prefixes]:
+        cost = len(term.encode()) + 1
+        if len(terms) == MAX_TERMS or size + cost > MAX_TERM_BYTES:
+            break
+        terms.append(term)
+        size += cost
+    return terms
 
 
 def lookup_term(clause: Clause) -> str:
