@@ -63,5 +63,5 @@ class SearchRepo(SqliteRepo):
         args = [*map(match_expression, query.clauses), *params, *([below] if below is not None else []), limit + 1]
         rows = self._read(sql, args)
         tickets = [ticket_of(row) for row in rows[:limit]]
-        more = len(rows) > limit and tickets
+        more = len(rows) > limit
         return SearchPage(tickets=tickets, next_cursor=str(tickets[-1].id) if more else None)
