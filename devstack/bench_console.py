@@ -5,7 +5,8 @@ Fills each store (SQLite in a temporary folder, Firestore on its emulator) with 
 measured), then signs in to the console (the Flask app, through its test client: routing, the service, the store's
 queries and counts, the template) and times each view's first page and a later one (page 5, reached through the
 Older links' cursors, or the last page of a shorter view); also a sort, a tag filter and a requester's page.
-Search is timed by whoever adds it: SEARCH_TIMERS holds a hook per store, None until then.
+Search is timed through the console's search call (devstack/bench_search.measure_search) on the same desk: every
+query of its spread five times on SQLite; on the emulator, which scans every comment per lookup, two queries once.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import re
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from devstack.bench import make_store
+from devstack.bench_search import QUERIES, SearchCase, measure_search
 from gmail_tickets import bootstrap
 from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.domain.paging import PageRequest
@@ -46,9 +47,8 @@ MAILBOXES = ("help@acme.test", "billing@acme.test")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 UNIT = {"sqlite": 500, "firestore": 100}  # tickets per unit of work (Firestore: ≤ 500 writes per transaction)
 
-SearchTimer = Callable[[Store, Any], float | None]
-SEARCH_TIMERS: dict[str, SearchTimer] = {}
-"""store kind → a function timing search through the console (the test client), returning its p95 in ms."""
+SEARCH_SPREAD: dict[str, tuple[tuple[SearchCase, ...], int]] = {"sqlite": (QUERIES, 5), "firestore": (QUERIES[:2], 1)}
+"""store kind → the queries searched and how many times each (bench_search.QUERIES: words, phrases, prefixes...)."""
 
 
 def fill(store: Store, tickets: int, comments_per_ticket: int, *, kind: str, seed: int = 7) -> None:
@@ -141,9 +141,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             fill(store, args.tickets, args.comments_per_ticket, kind=kind)
             filled = time.perf_counter() - started
-            timer = SEARCH_TIMERS.get(kind)
+            queries, repeats = SEARCH_SPREAD[kind]
             result[kind] = {"fill_s": round(filled, 1), "views": time_views(store, state),
-                            "search": {"p95_ms": timer(store, state) if timer else None}}
+                            "search": measure_search(store, queries, repeats)}
             close = getattr(store, "close", None)
             if close is not None:
                 close()

@@ -4,6 +4,9 @@
 # but the paged lists' (below): a single-field range or order (thread_pos, connection_pos, sender_pos, sort_key, id,
 # address, solved_at), an `in` on rfc_message_id, or equalities only (ledger outcome + connection, which Firestore
 # serves by merging single-field indexes). Add to google_firestore_index.lists when a query needs one.
+# One single-field index is declared (REQUIRED_FIELD_INDEXES in firestore_store/store.py): full-text search looks
+# comments up across tickets by `array_contains` on `search_terms` in the `comments` collection group, and
+# Firestore keeps single-field indexes for collection-group scope only when asked (docs/search.md).
 #
 # Concurrency: OPTIMISTIC. In PESSIMISTIC mode a transaction's reads take locks, and a function instance killed
 # mid-transaction (a crash, a deploy, a timeout) leaves them held until its transaction idles out (about a
@@ -97,6 +100,20 @@ resource "google_firestore_index" "lists" {
       field_path   = fields.value[0]
       order        = fields.value[1] == "CONTAINS" ? null : fields.value[1]
       array_config = fields.value[1] == "CONTAINS" ? "CONTAINS" : null
+    }
+  }
+}
+
+# Full-text search's lookup of comments by term across every ticket (adapters/firestore_store/search.py).
+resource "google_firestore_field" "comment_search_terms" {
+  database   = google_firestore_database.default.name
+  collection = "comments"
+  field      = "search_terms"
+
+  index_config {
+    indexes {
+      array_config = "CONTAINS"
+      query_scope  = "COLLECTION_GROUP"
     }
   }
 }

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gmail_tickets.adapters.sqlite_store import SqliteStore
+from gmail_tickets.adapters.sqlite_store.migration_11 import MIGRATION_11
 from gmail_tickets.adapters.sqlite_store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
 from gmail_tickets.adapters.sqlite_store.tickets import SOLVED_DUE_SQL
 from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
@@ -89,7 +90,7 @@ def test_migration_11_is_idempotent(tmp_path: Path) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         before = db.execute("SELECT id, doc FROM tickets ORDER BY id").fetchall()
-        for statement in _statements(MIGRATIONS[10]):  # migration 11
+        for statement in _statements(MIGRATION_11):
             db.execute(statement)
         assert db.execute("SELECT id, doc FROM tickets ORDER BY id").fetchall() == before
     finally:

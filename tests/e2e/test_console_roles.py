@@ -199,7 +199,7 @@ def test_every_admin_route_refuses_an_agent(app: Any, deps: Deps) -> None:
     allowed = {
         "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
         "tickets.update_fields",
-        "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester",
+        "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester", "search.search_tickets",
         "outbox.list_notifications", "outbox.send_again", "profile.show", "profile.save", "profile.change_password",
         "auth.sign_out", "live.changes", "live.typing"}
     assert allowed == AGENT_ENDPOINTS
@@ -222,6 +222,7 @@ def test_every_admin_route_refuses_an_agent(app: Any, deps: Deps) -> None:
     assert [e.action for e in deps.store.list_audit(limit=1)] == ["agent.accept"]
     page = agent.get("/tickets").get_data(as_text=True)
     assert "Signed in as" in page and "Ana" in page and "/agents" not in page and "/addresses" not in page
+    assert agent.get("/search?q=printer").status_code == 200  # agents search; customers never reach the console
 
 
 def test_an_agent_keeps_their_own_profile(app: Any, deps: Deps) -> None:

@@ -570,6 +570,25 @@ def test_firestore_is_the_native_default_database(tf: Tf) -> None:
     assert db["name"] == "(default)" and db["type"] == "FIRESTORE_NATIVE"
 
 
+def test_the_single_field_indexes_the_store_needs_are_declared(tf: Tf) -> None:
+    from gmail_tickets.adapters.firestore_store.store import REQUIRED_FIELD_INDEXES
+
+    declared = set()
+    for resource in tf.of("google_firestore_field").values():
+        for config in _blocks(resource.get("index_config")):
+            for index in _blocks(config.get("indexes")):
+                declared.add((resource["collection"], resource["field"], index.get("array_config"),
+                              index.get("query_scope")))
+    assert set(REQUIRED_FIELD_INDEXES) <= declared, declared
+
+
+def _blocks(value: Any) -> list[dict[str, Any]]:
+    """A nested HCL block as python-hcl2 gives it: one dict, or a list of them."""
+    if value is None:
+        return []
+    return [b for v in (value if isinstance(value, list) else [value]) for b in (v if isinstance(v, list) else [v])]
+
+
 # ---- the checks catch what they are for ----------------------------------------------------------------------
 
 def _broken(tf: Tf) -> Tf:

@@ -13,6 +13,7 @@ Both are unions of role ports, one per kind of record, so a service can name the
   ChangeRepo          -                      change marks the console polls (domain/change_marks.py); bumped
                                              by the store itself when a unit writes tickets, comments, notifications
   PeopleRepo          PeopleUnit             agents, invitations, the audit log (ports/people.py)
+  TicketSearchRepo    -                      full-text search over tickets (ports/search.py)
 
 `Store` adds `atomically` (one transaction over a `UnitOfWork`) and `write_count`.
 """
@@ -40,6 +41,7 @@ from gmail_tickets.domain.outbox import Notification, NotificationState, SendWin
 from gmail_tickets.domain.paging import Page, PageRequest
 from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
+from gmail_tickets.ports.search import TicketSearchRepo
 
 T = TypeVar("T")
 
@@ -272,7 +274,7 @@ class ChangeRepo(Protocol):
 
 class Store(
     ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo,
-    ChangeRepo, Protocol
+    ChangeRepo, TicketSearchRepo, Protocol,
 ):
     """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
 

@@ -14,11 +14,12 @@ from gmail_tickets.domain.people import Agent, Role
 from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 
-# Everything an agent works with: tickets (and their files, replies, the suspended and quarantined mail), the
+# Everything an agent works with: tickets (and their files, search, replies, the suspended and quarantined mail), the
 # notifications with "send again" (an agent's own reply may need it), their own profile, and signing out.
 AGENT_ENDPOINTS = frozenset({
     "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
     "tickets.update_fields", "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester",
+    "search.search_tickets",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",
     "auth.sign_out", "live.changes", "live.typing",

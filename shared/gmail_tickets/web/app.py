@@ -25,6 +25,7 @@ from gmail_tickets.web import (
     live,
     outbox,
     profile,
+    search,
     sign_in,
     ticket_lists,
     tickets,
@@ -100,6 +101,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     app.register_blueprint(agents.bp)
     app.register_blueprint(profile.bp)
     ticket_lists.install(app)  # the tickets blueprint, with the lists' routes on it
+    app.register_blueprint(search.bp)
     outbox.install(app)
     app.register_blueprint(brands.bp)
     addresses.install(app, console)

@@ -5,6 +5,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   ledger/{connection}:{gmail id}   also the thread index and the per-sender counter    ledger.py
   tickets/{id}/comments/{comment id}   counters/tickets                              tickets.py
   counters/views_upgrade   the background upgrade of tickets written by older releases   upgrade.py
+  search_terms on tickets and comments: full-text search; counters/search_upgrade   search.py, search_upgrade.py
   quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
@@ -33,9 +34,11 @@ from gmail_tickets.adapters.firestore_store.leases import LeasesRepo, OAuthFlows
 from gmail_tickets.adapters.firestore_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.firestore_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.firestore_store.people import PeopleRepo, PeopleTx
+from gmail_tickets.adapters.firestore_store.search import SearchRepo
+from gmail_tickets.adapters.firestore_store.search_upgrade import SearchUpgrade
 from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.firestore_store.ticket_list import VIEW_INDEXES, TicketListRepo
-from gmail_tickets.adapters.firestore_store.tickets import TicketsRepo, TicketsTx
+from gmail_tickets.adapters.firestore_store.tickets import TicketsTx
 from gmail_tickets.adapters.firestore_store.upgrade import LifecycleUpgrade
 from gmail_tickets.adapters.store_common import OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
@@ -48,14 +51,18 @@ ticket views' (a filter field with a sort field, ticket_list.py). Every other qu
 Firestore's automatic single-field indexes serve; keep it that way, or list the index here so Terraform declares
 it (the emulator never asks for indexes, so tests would not notice: tests/infra compares the two)."""
 
+REQUIRED_FIELD_INDEXES: list[tuple[str, str, str, str]] = [("comments", "search_terms", "CONTAINS", "COLLECTION_GROUP")]
+"""Single-field indexes Firestore does not keep by default, as (collection group, field, kind, scope): search's
+lookup of comments by term across tickets (search.py). Declared in infra/terraform/firestore.tf."""
+
 
 class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx):
     """The UnitOfWork port (and the records the store's own transactions need) on one transaction attempt."""
 
 
 class FirestoreStore(
-    ConnectionsRepo, LedgerRepo, TicketsRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeasesRepo, OAuthFlowRepoRules,
-    LifecycleUpgrade, PeopleRepo, ChangesRepo,
+    ConnectionsRepo, LedgerRepo, SearchRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeasesRepo,
+    OAuthFlowRepoRules, LifecycleUpgrade, SearchUpgrade, PeopleRepo, ChangesRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.
 
@@ -73,6 +80,11 @@ class FirestoreStore(
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one Firestore transaction; it may run again on contention. AlreadyRecorded propagates."""
         return self._transaction(fn)
+
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """The lifecycle's upgrade (upgrade.py) first; once it is done, search terms for older records
+        (search_upgrade.py). 0 once both are done."""
+        return LifecycleUpgrade.upgrade_in_place(self, batch=batch) or self.upgrade_search_terms(batch=batch)
 
 
 def _unit_of_work(store: FirestoreStore, tx: Transaction) -> FirestoreUnitOfWork:

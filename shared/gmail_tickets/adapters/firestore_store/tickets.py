@@ -20,9 +20,15 @@ from gmail_tickets.adapters.firestore_store.spill import INLINE_LIMIT, Spilling
 from gmail_tickets.adapters.firestore_store.ticket_list import view_fields
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.model import Comment, Ticket
+from gmail_tickets.domain.search_terms import index_terms
 from gmail_tickets.domain.ticket_fields import TicketStatus
 
 _BODIES = ("body_text", "body_html")
+TERMS = "search_terms"  # full-text search's terms (firestore_store/search.py), written with the record
+
+
+def ticket_terms(ticket: Ticket) -> list[str]:
+    return index_terms([ticket.subject, ticket.requester_name, ticket.requester])
 
 
 class TicketsTx(FirestoreTx):
@@ -88,6 +94,7 @@ class TicketsRepo(Spilling):
         # Newest first per mailbox from one range on one field (no composite index): see list_tickets.
         doc["connection_pos"] = f"{keys.connection_prefix(ticket.connection)}{ticket.id:015d}"
         doc.update(view_fields(ticket))  # the views' sort keys (ticket_list.py)
+        doc[TERMS] = ticket_terms(ticket)
         return doc
 
     def _comment_doc(self, ref: DocumentReference, comment: Comment) -> Doc:
@@ -96,6 +103,7 @@ class TicketsRepo(Spilling):
         `seq` (insertion order) breaks ties between comments with the same created_at."""
         doc = records.to_doc(comment)
         doc["seq"] = keys.next_seq()
+        doc[TERMS] = index_terms([comment.body_text])
         bodies = {"body_text": comment.body_text.encode()}
         if comment.body_html is not None:
             bodies["body_html"] = comment.body_html.encode()

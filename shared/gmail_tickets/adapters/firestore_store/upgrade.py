@@ -14,6 +14,7 @@ never overwritten by the upgrade.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -29,22 +30,32 @@ from gmail_tickets.domain.model import Ticket
 MARKER = "views_upgrade"
 
 
-class LifecycleUpgrade(FirestoreBase):
-    def upgrade_in_place(self, *, batch: int = 200) -> int:
-        """Upgrade up to `batch` tickets past the cursor; return how many were looked at (0: done)."""
-        marker = self._col("counters").document(MARKER)
+class TicketSweep(FirestoreBase):
+    def _sweep_tickets(self, marker_name: str, batch: int, visit: Callable[[DocumentSnapshot, dict[str, Any]], None]
+                       ) -> int:
+        """Visit up to `batch` tickets past the cursor kept in counters/`marker_name`; return how many were looked
+        at (0 once done: then a call costs one read)."""
+        marker = self._col("counters").document(marker_name)
         state = self._get(marker).to_dict() or {}
         if state.get("done"):
             return 0
         after = int(state.get("after", 0))
         snaps = self._stream(self._col("tickets").order_by("id").start_after({"id": after}).limit(batch))
         for snap in snaps:
-            doc = snap.to_dict() or {}
-            if "version" not in doc or "updated_pos" not in doc:
-                self._upgrade(snap, doc)
+            visit(snap, snap.to_dict() or {})
         last = int((snaps[-1].to_dict() or {}).get("id", after)) if snaps else after
         self._set(marker, {"after": last, "done": len(snaps) < batch})
         return len(snaps)
+
+
+class LifecycleUpgrade(TicketSweep):
+    def upgrade_in_place(self, *, batch: int = 200) -> int:
+        """Upgrade up to `batch` tickets past the cursor; return how many were looked at (0: done)."""
+        return self._sweep_tickets(MARKER, batch, self._visit)
+
+    def _visit(self, snap: DocumentSnapshot, doc: dict[str, Any]) -> None:
+        if "version" not in doc or "updated_pos" not in doc:
+            self._upgrade(snap, doc)
 
     def _upgrade(self, snap: DocumentSnapshot, doc: dict[str, Any]) -> None:
         comments = [c.to_dict() or {} for c in self._stream(snap.reference.collection("comments"))]

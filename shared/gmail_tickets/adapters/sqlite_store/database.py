@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from gmail_tickets.adapters.private_files import FILE_MODE, private_file, tighten
 from gmail_tickets.adapters.sqlite_store.schema import migrate
+from gmail_tickets.adapters.sqlite_store.search_index import register_functions
 from gmail_tickets.adapters.sqlite_store.tx import SqliteTx
 from gmail_tickets.errors import TransientError
 
@@ -62,6 +63,7 @@ class SqliteDatabase:
             self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
         )
         db.row_factory = sqlite3.Row
+        register_functions(db)
         db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
         db.execute("PRAGMA foreign_keys = ON")  # checked by tables of files not yet at migration 6 (it has none)
         if not self._memory:

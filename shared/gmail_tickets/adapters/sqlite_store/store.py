@@ -18,6 +18,7 @@ from gmail_tickets.adapters.sqlite_store.leases import LeasesTx
 from gmail_tickets.adapters.sqlite_store.ledger import LedgerRepo, LedgerTx
 from gmail_tickets.adapters.sqlite_store.outbox import OutboxRepo, OutboxTx
 from gmail_tickets.adapters.sqlite_store.people import PeopleRepo, PeopleTx
+from gmail_tickets.adapters.sqlite_store.search import SearchRepo
 from gmail_tickets.adapters.sqlite_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.sqlite_store.ticket_list import TicketListRepo
 from gmail_tickets.adapters.sqlite_store.tickets import TicketsRepo, TicketsTx
@@ -34,7 +35,7 @@ class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx,
 
 class SqliteStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules,
-    OAuthFlowRepoRules, PeopleRepo, ChangesRepo,
+    OAuthFlowRepoRules, PeopleRepo, ChangesRepo, SearchRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 
