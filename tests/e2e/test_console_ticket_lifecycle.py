@@ -118,7 +118,7 @@ def test_pending_reopened_solved_closed_and_followed_up(browser: Any, lifecycle_
                                        if t.follow_up_of == ticket.id), None), what="follow-up ticket")
     assert console.stack.store.get_ticket(ticket.id) == closed  # the closed ticket never changes
     page.goto(f"{console.url}/tickets/{follow_up.id}")
-    page.get_by_role("link", name=f"#{ticket.id}").click()
+    page.get_by_role("link", name=f"#{ticket.id}", exact=True).click()
     page.wait_for_url(url)
     page.context.close()
 
@@ -171,8 +171,8 @@ def test_two_agents_on_one_ticket_the_second_sees_the_changes(browser: Any, life
     ana.wait_for_url(url)
     assert (console.stack.store.get_ticket(ticket.id or 0) or ticket).status == TicketStatus.PENDING
 
-    ana.goto(console.url + "/tickets")  # the list shows status and assignee
+    ana.goto(console.url + "/tickets?view=pending")  # the list shows status and assignee
     row = ana.locator("tbody tr", has_text="Two agents, one ticket").locator("td")
-    assert (row.nth(3).inner_text().lower(), row.nth(4).inner_text()) == ("pending", "ana@acme.example")
+    assert (row.nth(3).inner_text().lower(), row.nth(5).inner_text()) == ("pending", "ana@acme.example")
     for page in (ana, bo):
         page.context.close()

@@ -168,7 +168,7 @@ def test_assign_reply_reopen_notify_solve_close_and_follow_up(browser: Any, team
     admin.goto(console.url + "/audit")
     assert "Changed a brand's trigger" in admin.get_by_role("table", name="Audit log").inner_text()
     ana.goto(f"{console.url}/tickets/{follow_up.id}")
-    ana.get_by_role("link", name=f"#{ticket.id}").click()
+    ana.get_by_role("link", name=f"#{ticket.id}", exact=True).click()
     ana.wait_for_url(url)
     assert console.stack.store.get_ticket(ticket.id or 0).status == TicketStatus.CLOSED  # type: ignore[union-attr]
 

@@ -56,8 +56,12 @@
     if (f.type === "hidden" || f.type === "submit") return false;
     if (f.type === "checkbox" || f.type === "radio") return f.checked !== f.defaultChecked;
     if (f.type === "file") return f.files && f.files.length > 0;
-    if (f.tagName === "SELECT") {
-      for (var i = 0; i < f.options.length; i++) if (f.options[i].selected !== f.options[i].defaultSelected) return true;
+    if (f.tagName === "SELECT") {  // with no option marked selected, a single select's default is its first
+      var marked = Array.prototype.some.call(f.options, function (o) { return o.defaultSelected; });
+      for (var i = 0; i < f.options.length; i++) {
+        var initial = marked ? f.options[i].defaultSelected : (i === 0 && !f.multiple);
+        if (f.options[i].selected !== initial) return true;
+      }
       return false;
     }
     return f.value !== f.defaultValue;
