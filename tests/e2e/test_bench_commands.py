@@ -23,7 +23,7 @@ def bench(*args: str, timeout: float = 300) -> dict[str, Any]:
 
 
 def test_bench_ingest_with_its_hostile_mail_step() -> None:
-    out = bench("--mails", "20")
+    out = bench("--mails", "20", "--trickle-seconds", "3")
     assert out["burst"]["mails"] == 20 and out["burst"]["store_writes_per_ticket"] > 0
     assert out["trickle"]["mails"] > 0
     assert out["hostile"]["mail_mb"] == 5.0 and out["hostile"]["stored_html_kb"] < 1024
