@@ -11,9 +11,10 @@ from pathlib import Path
 
 from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.adapters.sqlite_store.migration_11 import MIGRATION_11
-from gmail_tickets.adapters.sqlite_store.schema import MIGRATIONS, SCHEMA_VERSION, _statements
+from gmail_tickets.adapters.sqlite_store.schema import SCHEMA_VERSION, _statements
 from gmail_tickets.adapters.sqlite_store.tickets import SOLVED_DUE_SQL
 from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
+from tests.contract.sqlite_old_files import write_old_file
 
 T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
 HELP = "help@acme.test"
@@ -36,27 +37,12 @@ def _comment_doc(comment_id: str, ticket_id: int, kind: str, at: str) -> str:
 
 def _write_v9_file(path: Path) -> None:
     """Tickets 1 (a customer's mail, then an agent's reply), 2 (two customer mails), 3 (no comment at all)."""
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("BEGIN")
-        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for script in MIGRATIONS[:9]:
-            for statement in _statements(script):
-                db.execute(statement)
-        db.execute("INSERT INTO schema_version (version) VALUES (9)")
-        for ticket_id in (1, 2, 3):
-            db.execute("INSERT INTO tickets (id, connection, doc) VALUES (?, ?, ?)",
-                       (ticket_id, HELP, _ticket_doc(ticket_id)))
-        rows = [("c1", 1, "customer", "2024-05-01T08:00:00.000000+00:00"),
-                ("c2", 1, "agent", "2024-05-02T08:00:00.000000+00:00"),
-                ("c3", 2, "customer", "2024-05-03T08:00:00.000000+00:00"),
-                ("c4", 2, "customer", "2024-05-04T08:00:00.000000+00:00")]
-        for comment_id, ticket_id, kind, at in rows:
-            db.execute("INSERT INTO comments (id, ticket_id, created_at, doc) VALUES (?, ?, ?, ?)",
-                       (comment_id, ticket_id, at, _comment_doc(comment_id, ticket_id, kind, at)))
-        db.execute("COMMIT")
-    finally:
-        db.close()
+    rows = [("c1", 1, "customer", "2024-05-01T08:00:00.000000+00:00"),
+            ("c2", 1, "agent", "2024-05-02T08:00:00.000000+00:00"),
+            ("c3", 2, "customer", "2024-05-03T08:00:00.000000+00:00"),
+            ("c4", 2, "customer", "2024-05-04T08:00:00.000000+00:00")]
+    write_old_file(path, 9, [(t, HELP, _ticket_doc(t)) for t in (1, 2, 3)],
+                   [(c, t, at, _comment_doc(c, t, kind, at)) for c, t, kind, at in rows])
 
 
 def test_v9_tickets_become_open_when_an_agent_replied_else_new(tmp_path: Path) -> None:

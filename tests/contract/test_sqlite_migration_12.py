@@ -8,36 +8,21 @@ import sqlite3
 from pathlib import Path
 
 from gmail_tickets.adapters.sqlite_store import SqliteStore
-from gmail_tickets.adapters.sqlite_store.schema import MIGRATIONS, _statements
 from gmail_tickets.adapters.sqlite_store.ticket_list import where
 from gmail_tickets.domain.paging import PageRequest
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
+from tests.contract.sqlite_old_files import write_old_file
 from tests.contract.test_sqlite_migration_11 import HELP, _comment_doc, _ticket_doc
 
 
 def _write_v11_file(path: Path) -> None:
     """Tickets 1 (a customer's mail, then an agent's reply), 2 (a customer's mail, late), 3 (no comment)."""
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("BEGIN")
-        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for script in MIGRATIONS[:11]:
-            for statement in _statements(script):
-                db.execute(statement)
-        db.execute("INSERT INTO schema_version (version) VALUES (11)")
-        for ticket_id in (1, 2, 3):
-            db.execute("INSERT INTO tickets (id, connection, doc) VALUES (?, ?, ?)",
-                       (ticket_id, HELP, _ticket_doc(ticket_id)))
-        rows = [("c1", 1, "customer", "2024-06-01T08:00:00.000000+00:00"),
-                ("c2", 1, "agent", "2024-06-02T08:00:00.000000+00:00"),
-                ("c3", 2, "customer", "2024-06-03T08:00:00.000000+00:00")]
-        for comment_id, ticket_id, kind, at in rows:
-            db.execute("INSERT INTO comments (id, ticket_id, created_at, doc) VALUES (?, ?, ?, ?)",
-                       (comment_id, ticket_id, at, _comment_doc(comment_id, ticket_id, kind, at)))
-        db.execute("COMMIT")
-    finally:
-        db.close()
+    rows = [("c1", 1, "customer", "2024-06-01T08:00:00.000000+00:00"),
+            ("c2", 1, "agent", "2024-06-02T08:00:00.000000+00:00"),
+            ("c3", 2, "customer", "2024-06-03T08:00:00.000000+00:00")]
+    write_old_file(path, 11, [(t, HELP, _ticket_doc(t)) for t in (1, 2, 3)],
+                   [(c, t, at, _comment_doc(c, t, kind, at)) for c, t, kind, at in rows])
 
 
 def test_old_tickets_learn_their_last_writer_and_sort_by_it(tmp_path: Path) -> None:

@@ -9,36 +9,25 @@ from pathlib import Path
 
 from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.adapters.sqlite_store.migration_13 import MIGRATION_13
-from gmail_tickets.adapters.sqlite_store.schema import MIGRATIONS, _statements
+from gmail_tickets.adapters.sqlite_store.schema import _statements
 from gmail_tickets.adapters.sqlite_store.search_index import register_functions
 from gmail_tickets.domain.search_query import parse
 from gmail_tickets.domain.ticket_query import TicketFilter
+from tests.contract.sqlite_old_files import write_old_file
 
 HELP = "help@acme.test"
 AT = "2024-05-01T08:00:00.000000+00:00"
 
 
 def _write_v11_file(path: Path) -> None:
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("BEGIN")
-        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-        for script in MIGRATIONS[:11]:
-            for statement in _statements(script):
-                db.execute(statement)
-        db.execute("INSERT INTO schema_version (version) VALUES (11)")
-        for ticket_id, subject, name in ((1, "Crème brûlée recipe", "Zoë"), (2, "配送について", "")):
-            db.execute("INSERT INTO tickets (id, connection, doc) VALUES (?, ?, ?)", (ticket_id, HELP, json.dumps(
-                {"subject": subject, "requester": f"r{ticket_id}@customer.test", "connection": HELP,
-                 "requester_name": name, "status": "new", "created_at": AT})))
-        for comment_id, ticket_id, body in (("c1", 1, "the refund policy"), ("c2", 2, "東京都の天気")):
-            db.execute("INSERT INTO comments (id, ticket_id, created_at, doc) VALUES (?, ?, ?, ?)",
-                       (comment_id, ticket_id, AT, json.dumps(
-                           {"id": comment_id, "ticket_id": ticket_id, "author": "x", "body_text": body,
-                            "created_at": AT, "connection": HELP})))
-        db.execute("COMMIT")
-    finally:
-        db.close()
+    tickets = [(ticket_id, HELP, json.dumps({"subject": subject, "requester": f"r{ticket_id}@customer.test",
+                                             "connection": HELP, "requester_name": name, "status": "new",
+                                             "created_at": AT}))
+               for ticket_id, subject, name in ((1, "Crème brûlée recipe", "Zoë"), (2, "配送について", ""))]
+    comments = [(comment_id, ticket_id, AT, json.dumps({"id": comment_id, "ticket_id": ticket_id, "author": "x",
+                                                        "body_text": body, "created_at": AT, "connection": HELP}))
+                for comment_id, ticket_id, body in (("c1", 1, "the refund policy"), ("c2", 2, "東京都の天気"))]
+    write_old_file(path, 11, tickets, comments)
 
 
 def _found(store: SqliteStore, text: str) -> list[int]:
