@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack.bench import make_store
-from devstack.bench_search import QUERIES, SearchCase, measure_search
+from devstack.bench_search import JAPANESE, NAMES, QUERIES, SearchCase, measure_search, vocabulary, words
 from gmail_tickets import bootstrap
 from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.domain.paging import PageRequest
@@ -53,8 +53,10 @@ SEARCH_SPREAD: dict[str, tuple[tuple[SearchCase, ...], int]] = {"sqlite": (QUERI
 
 def fill(store: Store, tickets: int, comments_per_ticket: int, *, kind: str, seed: int = 7) -> None:
     rng = random.Random(seed)
+    vocab = vocabulary(rng)  # the search bench's text, so its queries find what agents would
     for start in range(0, tickets, UNIT[kind]):
-        batch = [_ticket(rng, i, comments_per_ticket) for i in range(start, min(tickets, start + UNIT[kind]))]
+        batch = [_ticket(rng, vocab, i, comments_per_ticket)
+                 for i in range(start, min(tickets, start + UNIT[kind]))]
 
         def work(uow: UnitOfWork, batch: list[tuple[Ticket, list[Comment]]] = batch) -> None:
             for ticket, comments in batch:
@@ -66,18 +68,22 @@ def fill(store: Store, tickets: int, comments_per_ticket: int, *, kind: str, see
         store.atomically(work)
 
 
-def _ticket(rng: random.Random, i: int, comments: int) -> tuple[Ticket, list[Comment]]:
+def _ticket(rng: random.Random, vocab: list[str], i: int, comments: int) -> tuple[Ticket, list[Comment]]:
     created = T0 + timedelta(minutes=30 * i)
     person = rng.randrange(2000)  # 2,000 customers, about five tickets each
     customer = f"customer{person}@example{person % 300}.test"
-    ticket = Ticket(f"Question {i}", customer, MAILBOXES[i % 2], brand_id="acme" if i % 3 else "beta",
+    japanese = i % 20 == 0
+    subject = rng.choice(JAPANESE) if japanese else words(rng, vocab, rng.randint(3, 8)).capitalize()
+    ticket = Ticket(subject, customer, MAILBOXES[i % 2], brand_id="acme" if i % 3 else "beta",
+                    requester_name=NAMES[person % len(NAMES)],
                     created_at=created, status=rng.choice(STATUSES), priority=rng.choice(list(Priority)),
                     assignee=rng.choice(AGENTS), tags=["vip"] if rng.random() < 0.1 else [])
     thread: list[Comment] = []
     for n in range(comments):
         at = created + timedelta(hours=n * rng.uniform(1, 200))
         agent = n % 2 == 1
-        comment = Comment(0, "Ana" if agent else customer, f"message {n}", at, ticket.connection,
+        body = rng.choice(JAPANESE) * 3 if japanese else words(rng, vocab, rng.randint(30, 150))
+        comment = Comment(0, "Ana" if agent else customer, body, at, ticket.connection,
                           author_kind="agent" if agent else "customer")
         note_comment(ticket, comment, now=at)
         thread.append(comment)
