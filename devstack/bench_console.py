@@ -16,6 +16,7 @@ import html
 import random
 import re
 import statistics
+import sys
 import tempfile
 import time
 from contextlib import ExitStack
@@ -66,6 +67,9 @@ def fill(store: Store, tickets: int, comments_per_ticket: int, *, kind: str, see
                     uow.add_comment(comment)
 
         store.atomically(work)
+        done = start + len(batch)
+        if done % 2000 < UNIT[kind] or done == tickets:
+            _say(f"{kind}: {done:,} of {tickets:,} tickets written")
 
 
 def _ticket(rng: random.Random, vocab: list[str], i: int, comments: int) -> tuple[Ticket, list[Comment]]:
@@ -138,6 +142,10 @@ def _total(body: str) -> int:
     return int(found.group(1)) if found else -1
 
 
+def _say(line: str) -> None:
+    print(f"bench console: {line}", file=sys.stderr, flush=True)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     result: dict[str, Any] = {"tickets": args.tickets, "comments_per_ticket": args.comments_per_ticket}
     for kind in ("sqlite", "firestore"):
@@ -145,10 +153,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             state = Path(folder)
             store = make_store(kind, state, stack)
             started = time.perf_counter()
+            _say(f"{kind}: filling {args.tickets:,} tickets, {args.tickets * args.comments_per_ticket:,} comments")
             fill(store, args.tickets, args.comments_per_ticket, kind=kind)
             filled = time.perf_counter() - started
+            _say(f"{kind}: filled in {filled:.1f} s; timing the views")
+            views = time_views(store, state)
             queries, repeats = SEARCH_SPREAD[kind]
-            result[kind] = {"fill_s": round(filled, 1), "views": time_views(store, state),
+            _say(f"{kind}: timing {len(queries) * repeats} searches")
+            result[kind] = {"fill_s": round(filled, 1), "views": views,
                             "search": measure_search(store, queries, repeats)}
             close = getattr(store, "close", None)
             if close is not None:
