@@ -175,6 +175,17 @@ def update_profile(deps: Deps, email: str, *, name: str, signature: str) -> Agen
     return _update(deps, email, change)
 
 
+LOCALES = ("en", "de")
+"""The console's languages (translations/ holds a catalog for each but English, the language of the source)."""
+
+
+def set_locale(deps: Deps, email: str, locale: str) -> Agent:
+    """The agent's console language, kept on their record so it follows them to any browser."""
+    if locale not in LOCALES:
+        raise ActionRefused(f"There is no console language {locale!r}.")
+    return _update(deps, email, lambda a: setattr(a, "locale", locale))
+
+
 def change_password(deps: Deps, email: str, *, current: str, new: str) -> Agent:
     agent = deps.store.get_agent(email)
     if agent is None or not passwords.verify(agent.password_hash, current):

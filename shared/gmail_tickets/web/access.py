@@ -22,7 +22,7 @@ AGENT_ENDPOINTS = frozenset({
     "search.search_tickets",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",
-    "auth.sign_out", "live.changes", "live.typing",
+    "auth.sign_out", "live.changes", "live.typing", "language.choose",
 })
 
 SECRET_ADMIN = "admin"

@@ -22,6 +22,7 @@ from gmail_tickets.web import (
     auth,
     banner,
     brands,
+    i18n,
     live,
     outbox,
     profile,
@@ -98,6 +99,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     auth.install(app, console.admin_auth, sessions)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     sign_in.install(app, console.admin_auth)
+    i18n.install(app)
     app.register_blueprint(agents.bp)
     app.register_blueprint(profile.bp)
     ticket_lists.install(app)  # the tickets blueprint, with the lists' routes on it

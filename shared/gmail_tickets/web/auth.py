@@ -33,8 +33,10 @@ SESSION_KEY = "console-session-key"  # signs the session cookie; shared by every
 SESSIONS = "gmail_tickets.sessions"  # app.extensions key of the embedded console's SessionRegistry
 REPLY_ENDPOINT = "tickets.reply"  # the form whose text is kept when its session has ended
 
-# Endpoints reachable without a session: signing in, the setup and invitation links, and the stylesheet.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.setup", "auth.accept_invite", "static"})
+# Endpoints reachable without a session: signing in (and its language switch), the setup and invitation links, and
+# the stylesheet.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.setup", "auth.accept_invite", "language.choose_signed_out",
+                              "static"})
 
 
 class Identity(NamedTuple):

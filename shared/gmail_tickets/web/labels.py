@@ -1,0 +1,38 @@
+"""Stored values the console shows in the reader's language: a ticket's status and priority, an agent's role, a
+notification's state. The stores keep the English values; only the words on the page change (`| label`)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    # ticket statuses, as Zendesk's German console names them
+    "new": _l("new"),
+    "open": _l("open"),
+    "pending": _l("pending"),
+    "on-hold": _l("on-hold"),
+    "solved": _l("solved"),
+    "closed": _l("closed"),
+    # priorities
+    "low": _l("low"),
+    "normal": _l("normal"),
+    "high": _l("high"),
+    "urgent": _l("urgent"),
+    # roles
+    "admin": _l("admin"),
+    "agent": _l("agent"),
+    # notification states
+    "queued": _l("queued"),
+    "sending": _l("sending"),
+    "retrying": _l("retrying"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+    "skipped": _l("skipped"),
+}
+
+
+def label(value: object) -> str:
+    """The reader's word for a stored value; a value without one is shown as stored."""
+    text = str(value)
+    found = LABELS.get(text)
+    return str(found) if found is not None else text
