@@ -51,6 +51,7 @@ def install(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(number, "number")
     app.add_template_filter(labels.label, "label")
+    app.add_template_filter(labels.view_label, "view_label")
     app.jinja_env.globals.update(current_locale=current_locale, language_names=LANGUAGE_NAMES)
 
 

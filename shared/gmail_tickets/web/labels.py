@@ -21,6 +21,12 @@ LABELS = {
     # roles
     "admin": _l("admin"),
     "agent": _l("agent"),
+    # who wrote last (Comment.author_kind)
+    "customer": _l("customer"),
+    # what Google vouched for about a sender (domain/sender_auth.py)
+    "verified sender": _l("verified sender"),
+    "possible spoof (DMARC failed)": _l("possible spoof (DMARC failed)"),
+    "not verified": _l("not verified"),
     # notification states
     "queued": _l("queued"),
     "sending": _l("sending"),
@@ -29,6 +35,22 @@ LABELS = {
     "failed": _l("failed"),
     "skipped": _l("skipped"),
 }
+
+
+VIEW_LABELS = {
+    "unassigned": _l("Unassigned"),
+    "mine": _l("My open"),
+    "open": _l("All open"),
+    "pending": _l("Pending"),
+    "on-hold": _l("On-hold"),
+    "solved": _l("Solved"),
+    "all": _l("All tickets"),
+}
+
+
+def view_label(key: str) -> str:
+    """A ticket view's name (domain/ticket_views.py keeps the English one, for logs and the API)."""
+    return str(VIEW_LABELS[key])
 
 
 def label(value: object) -> str:
