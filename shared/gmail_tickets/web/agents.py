@@ -8,6 +8,7 @@ record on every request, so a role change applies on their next click.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from gmail_tickets.domain.people import Role
 from gmail_tickets.errors import ActionRefused
@@ -21,13 +22,14 @@ bp = Blueprint("agents", __name__)
 
 AUDIT_LIMIT = 100
 ACTION_LABELS = {
-    "mailbox.connect": "Connected a mailbox", "mailbox.disconnect": "Disconnected a mailbox",
-    "mailbox.delete": "Deleted a support address", "mailbox.default": "Made an address the default",
-    "mailbox.send_setting": "Changed how an address sends", "brand.template": "Changed a brand's acknowledgement",
-    "brand.trigger": "Changed a brand's trigger",
-    "agent.setup": "Set up the first admin", "agent.invite": "Invited an agent",
-    "agent.accept": "Accepted an invitation", "agent.role": "Changed a role",
-    "agent.deactivate": "Deactivated an agent", "agent.reactivate": "Reactivated an agent",
+    "mailbox.connect": _l("Connected a mailbox"), "mailbox.disconnect": _l("Disconnected a mailbox"),
+    "mailbox.delete": _l("Deleted a support address"), "mailbox.default": _l("Made an address the default"),
+    "mailbox.send_setting": _l("Changed how an address sends"),
+    "brand.template": _l("Changed a brand's acknowledgement"), "brand.trigger": _l("Changed a brand's trigger"),
+    "brand.language": _l("Changed a brand's language"),
+    "agent.setup": _l("Set up the first admin"), "agent.invite": _l("Invited an agent"),
+    "agent.accept": _l("Accepted an invitation"), "agent.role": _l("Changed a role"),
+    "agent.deactivate": _l("Deactivated an agent"), "agent.reactivate": _l("Reactivated an agent"),
 }
 
 
