@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from gmail_tickets.domain import address_actions
 from gmail_tickets.errors import ActionRefused, TransientError
@@ -19,7 +20,7 @@ from gmail_tickets.web import access, connect_pages  # noqa: F401  (connect_page
 from gmail_tickets.web.address_common import back, bp, brands, console, deps, known, oauth
 from gmail_tickets.web.console_deps import ConsoleDeps
 
-KIND_LABELS = {"gmail_connector": "Gmail (connected)", "forwarding": "Forwarding"}
+KIND_LABELS = {"gmail_connector": _l("Gmail (connected)"), "forwarding": _l("Forwarding")}
 
 
 def install(app: Flask, console_deps: ConsoleDeps) -> None:

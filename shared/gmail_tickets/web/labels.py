@@ -27,6 +27,15 @@ LABELS = {
     "verified sender": _l("verified sender"),
     "possible spoof (DMARC failed)": _l("possible spoof (DMARC failed)"),
     "not verified": _l("not verified"),
+    # a support address's connection (ConnectionStatus, and forwarding-only addresses)
+    "connected": _l("connected"),
+    "disconnected": _l("disconnected"),
+    "error": _l("error"),
+    "forwarding": _l("forwarding"),
+    # a DNS record's check (services/dns_check.py)
+    "found": _l("found"),
+    "missing": _l("missing"),
+    "wrong": _l("wrong"),
     # notification states
     "queued": _l("queued"),
     "sending": _l("sending"),
