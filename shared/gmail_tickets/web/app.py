@@ -11,6 +11,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, render_template, request
+from flask_babel import format_decimal, ngettext
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -146,11 +147,14 @@ def create_app(console: ConsoleDeps) -> Flask:
 
 
 def _size(value: int | None) -> str:
+    """A file's size as the reader writes numbers (1.5 MB / 1,5 MB)."""
     if value is None:
         return "—"
     size = float(value)
     for unit in ("bytes", "KB", "MB"):
         if size < 1024 or unit == "MB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            if unit == "bytes":
+                return ngettext("%(num)d byte", "%(num)d bytes", int(size))
+            return f"{format_decimal(size, '0.0')} {unit}"
         size /= 1024
-    return f"{size:.1f} GB"  # pragma: no cover
+    return f"{format_decimal(size, '0.0')} GB"  # pragma: no cover

@@ -13,6 +13,7 @@ from gmail_tickets.services import audit, oauth_connect
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.web import access, auth
 from gmail_tickets.web.address_common import back, bp, brand_from_form, brands, console, deps, known, oauth
+from gmail_tickets.web.labels import refusal
 
 LIMITED_USE_URL = ("https://developers.google.com/terms/api-services-user-data-policy"
                    "#additional_requirements_for_specific_api_scopes")
@@ -62,7 +63,7 @@ def _start(address: str, *, brand_id: str, import_recent: bool, reconnect: bool)
             client_id=setup.client_id, reconnect=reconnect,
         )
     except ConnectRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return redirect(url_for("addresses.connect_form"))  # type: ignore[return-value]
     return redirect(url)  # type: ignore[return-value]
 
@@ -78,7 +79,7 @@ def oauth_callback() -> Response:
             code=request.args.get("code", ""), oauth=oauth().client, watch=console().gmail_push,
         )
     except ConnectRefused as error:
-        return back(str(error), "error")
+        return back(refusal(error), "error")
     address = connection.address
     audit.record(deps(), access.actor(), "mailbox.connect", address, f"brand {connection.brand_id}")
     if address in before and before[address] != connection.brand_id:
