@@ -9,6 +9,7 @@ at once, not at the next sign-in.
 from __future__ import annotations
 
 from flask import current_app, g, render_template
+from flask_babel import gettext as _
 
 from gmail_tickets.domain.people import Agent, Role
 from gmail_tickets.services import people
@@ -58,5 +59,5 @@ def refused(endpoint: str | None, agent: Agent) -> tuple[str, int] | None:
     """The 403 page when `agent` may not open `endpoint`; None when they may."""
     if agent.is_admin or endpoint in AGENT_ENDPOINTS:
         return None
-    return render_template("error.html", title="Admins only",
-                           message="This page is for admins. Ask an admin if you need something changed here."), 403
+    return render_template("error.html", title=_("Admins only"),
+                           message=_("This page is for admins. Ask an admin if you need something changed here.")), 403

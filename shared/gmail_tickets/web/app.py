@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, render_template, request
 from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -127,21 +128,21 @@ def create_app(console: ConsoleDeps) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", title="Form expired",
-                               message="The form was missing its security token or it expired. "
-                                       "Go back, reload the page and try again."), 400
+        return render_template("error.html", title=_("Form expired"),
+                               message=_("The form was missing its security token or it expired. "
+                                         "Go back, reload the page and try again.")), 400
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        files = (f" Files on a reply may come to {tickets.MAX_REPLY_BYTES // (1024 * 1024)} MB in all."
+        files = (" " + _("Files on a reply may come to %(mb)s MB in all.", mb=tickets.MAX_REPLY_BYTES // (1024 * 1024))
                  if request.endpoint == "tickets.reply" else "")
-        return render_template("error.html", title="Too large",
-                               message=f"What was sent is too large, so it was not saved.{files} "
-                                       "Go back and try again with less."), 413
+        message = _("What was sent is too large, so it was not saved.") + files
+        message += " " + _("Go back and try again with less.")
+        return render_template("error.html", title=_("Too large"), message=message), 413
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
-        return render_template("error.html", title="Not found", message="There is nothing here."), 404
+        return render_template("error.html", title=_("Not found"), message=_("There is nothing here.")), 404
 
     return app
 

@@ -19,6 +19,7 @@ from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
@@ -149,11 +150,11 @@ def _end_session(sessions: SessionRegistry) -> int | None:
             token = None
     session.clear()
     if token is None:
-        flash("Your session has ended. Sign in again.", "info")
+        flash(_("Your session has ended. Sign in again."), "info")
         return None
     session["draft"] = token
-    flash("Your session ended before the reply was added. Sign in again: your reply is kept and will be back "
-          "in its box (choose any files again).", "info")
+    flash(_("Your session ended before the reply was added. Sign in again: your reply is kept and will be back "
+            "in its box (choose any files again)."), "info")
     return int(ticket_id)  # type: ignore[arg-type]
 
 

@@ -7,18 +7,22 @@ from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ConnectRefused
 from gmail_tickets.ports import GMAIL_SCOPE
 from gmail_tickets.services import audit, oauth_connect
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.web import access, auth
 from gmail_tickets.web.address_common import back, bp, brand_from_form, brands, console, deps, known, oauth
-from gmail_tickets.web.labels import refusal
+from gmail_tickets.web.labels import label, refusal
 
 LIMITED_USE_URL = ("https://developers.google.com/terms/api-services-user-data-policy"
                    "#additional_requirements_for_specific_api_scopes")
-ACCESS_DENIED = ("Google did not grant access ({error}): nothing was connected. If you cancelled on purpose, "
-                 "nothing else is needed; otherwise connect again and allow the access asked for.")
+
+
+def access_denied(error: str) -> str:
+    return label(said("Google did not grant access (%(error)s): nothing was connected. If you cancelled on purpose, "
+                      "nothing else is needed; otherwise connect again and allow the access asked for.", error=error))
 
 
 def _page_facts() -> dict[str, object]:
@@ -71,7 +75,7 @@ def _start(address: str, *, brand_id: str, import_recent: bool, reconnect: bool)
 @bp.get("/oauth/callback")
 def oauth_callback() -> Response:
     if request.args.get("error"):
-        return back(ACCESS_DENIED.format(error=request.args["error"][:64]), "error")
+        return back(access_denied(request.args["error"][:64]), "error")
     before = {c.address: c.brand_id for c in deps().store.list_connections()}
     try:
         connection = oauth_connect.finish_connect(

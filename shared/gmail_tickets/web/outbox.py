@@ -74,7 +74,8 @@ def send_again(notification_id: str) -> Response:
         flash(str(error), "error")
         record = _deps().store.get_notification(notification_id)
     else:
-        flash(f"{event_label(record)} to {', '.join(record.recipients)} is queued to be sent again.", "success")
+        flash(_("%(what)s to %(recipients)s is queued to be sent again.", what=event_label(record),
+                recipients=", ".join(record.recipients)), "success")
     if request.form.get("back") == "ticket" and record is not None:
         target = url_for("tickets.show_ticket", ticket_id=record.ticket_id)
     else:
