@@ -6,14 +6,33 @@ from `compiled()`, so the archive never depends on what happens to lie on disk."
 
 from __future__ import annotations
 
+import functools
+import gettext
 import io
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
+
+
+def N_(text: str) -> str:
+    """Marks a built-in text for `pybabel extract` (a default keyword); it is translated where it is used."""
+    return text
+
+
+@functools.cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The compiled catalog of `language` outside a request (the notification texts); English is the source."""
+    if language == "en":
+        return gettext.NullTranslations()
+    if missing((language,)):
+        raise RuntimeError(f"no compiled catalog for {language} under {TRANSLATIONS}: run `python -m "
+                           "gmail_tickets.catalogs`")
+    return Translations.load(str(TRANSLATIONS), [language], DOMAIN)
 
 
 def po_files(root: Path = TRANSLATIONS) -> list[Path]:

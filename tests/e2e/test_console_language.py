@@ -97,3 +97,24 @@ def test_the_language_an_agent_picks_follows_them_to_the_next_sign_in(browser: A
         assert saved is not None and saved.locale == "en"
     finally:
         fresh.close()
+
+
+def test_a_brand_s_built_in_texts_switch_to_german_on_the_brands_page(browser: Any, desk: Console) -> None:
+    context = _context(browser, "en-US")
+    try:
+        page = context.new_page()
+        _sign_in(page, desk.url, button="Sign in")
+        page.goto(desk.url + "/brands")
+        card = page.locator("section.brand-card").first
+        preview = card.get_by_label("Preview: Notify requester of received request", exact=False)
+        assert preview.inner_text().startswith("Hello Ann,")
+        card.locator("select[name=language]").select_option("de")
+        card.get_by_role("button", name="Save the language of", exact=False).click()
+        page.wait_for_url("**/brands#language-*")
+        card = page.locator("section.brand-card").first
+        assert card.get_by_label("Preview: Notify requester of received request",
+                                 exact=False).inner_text().startswith("Guten Tag Ann,")
+        assert page.locator("html").get_attribute("lang") == "en"  # the console stays in the agent's language
+        assert [b.language for b in desk.deps.store.list_brands() if b.id == "default"] == ["de"]
+    finally:
+        context.close()

@@ -104,7 +104,8 @@ def acknowledgement(
     to = (recipient,) if recipient else ()
     brand_name = brand.name if brand else ""
     record_id = notification_id(ticket.id, NotificationEvent.TICKET_CREATED, list(to))
-    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name, store=deps.store)
+    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name, store=deps.store,
+                      language=brand.language if brand else "en")
     ack = Notification(
         id=record_id, ticket_id=ticket.id, event=str(NotificationEvent.TICKET_CREATED),
         connection=ticket.connection, from_address=ticket.connection, from_name=brand_name,

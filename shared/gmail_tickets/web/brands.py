@@ -18,6 +18,7 @@ from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import ack_template, audit, trigger_templates
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
+from gmail_tickets.web.i18n import LANGUAGE_NAMES
 from gmail_tickets.web.labels import label
 
 bp = Blueprint("brands", __name__)
@@ -52,7 +53,8 @@ def _page(*, failed: str | None = None, draft: str = "", error: str = "",
     brands = _brands()
     return render_template("brands.html", brands=brands, failed=failed, draft=draft, error=error,
                            failures={b.id: ack_template.current_failure(b) for b in brands},
-                           default_template=ack_template.DEFAULT_ACK_TEMPLATE, variables=TEMPLATE_VARIABLES,
+                           default_template=ack_template.DEFAULT_ACK_TEMPLATE, builtin=ack_template.builtin,
+                           variables=TEMPLATE_VARIABLES,
                            max_chars=MAX_TEMPLATE_CHARS, triggers=list(Trigger), titles=TITLES, is_on=is_on,
                            template_of=template_of, preview=trigger_templates.preview,
                            defaults=trigger_templates.DEFAULTS, extra_variables=trigger_templates.EXTRA_VARIABLES,
@@ -108,3 +110,18 @@ def save_trigger(brand_id: str, trigger: str) -> Response | tuple[str, int]:
     flash(_("Saved “%(trigger)s” for %(brand)s: %(state)s.", trigger=label(TITLES[which]), brand=brand.name,
             state=_("on") if is_on(saved, which) else _("off")), "success")
     return redirect(url_for("brands.list_brands") + f"#trigger-{brand.id}-{which.value}")  # type: ignore[return-value]
+
+
+@bp.post("/brands/<brand_id>/language")
+def save_language(brand_id: str) -> Response:
+    """The language of the brand's built-in notification texts (acknowledgement and triggers)."""
+    brand = _brand(brand_id)
+    try:
+        saved = ack_template.save_language(_deps(), brand.id, request.form.get("language", ""))
+    except ActionRefused as error:
+        flash(_("Not saved: %(error)s", error=error), "error")
+        return redirect(url_for("brands.list_brands"))  # type: ignore[return-value]
+    audit.record(_deps(), access.actor(), "brand.language", brand.id, saved.language)
+    flash(_("The built-in texts of %(brand)s are now in %(language)s.", brand=brand.name,
+            language=LANGUAGE_NAMES[saved.language]), "success")
+    return redirect(url_for("brands.list_brands") + f"#language-{brand.id}")  # type: ignore[return-value]
