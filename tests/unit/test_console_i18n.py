@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask, g
 
+from gmail_tickets.domain.mailbox_alerts import TESTING_CLIENT_WARNING
 from gmail_tickets.domain.people import Agent
+from gmail_tickets.domain.said import said
+from gmail_tickets.errors import ActionRefused
 from gmail_tickets.web import i18n
-from gmail_tickets.web.labels import label, view_label
+from gmail_tickets.web.labels import label, refusal, view_label
 from gmail_tickets.web.time_html import when
 
 
@@ -48,3 +51,15 @@ def test_times_numbers_and_stored_values_read_as_the_language_writes_them(app: F
         assert str(when(at)).endswith(">2026-03-01 12:05 UTC</time>")
         assert i18n.number(1234567) == "1,234,567"
         assert label("pending") == "pending"
+
+
+def test_the_domain_s_words_read_as_english_and_are_said_in_german(app: Flask) -> None:
+    refused = ActionRefused(said("%(address)s has an account already: sign in instead.", address="a@x.example"))
+    assert str(refused) == "a@x.example has an account already: sign in instead."  # logs and tests: English
+    limit = said("The template is too long (at most %(most)s characters).", most=10_000)
+    assert limit == "The template is too long (at most 10,000 characters)."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert refusal(refused) == "a@x.example hat bereits ein Konto: Melden Sie sich stattdessen an."
+        assert label(limit) == "Die Vorlage ist zu lang (höchstens 10.000 Zeichen)."
+        assert label(str(TESTING_CLIENT_WARNING)) == "OAuth-Client im Testmodus: Tokens laufen nach 7 Tagen ab"
+        assert refusal(ActionRefused("not from the catalog")) == "not from the catalog"

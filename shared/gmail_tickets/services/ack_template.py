@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from gmail_tickets import catalogs
 from gmail_tickets.catalogs import N_
 from gmail_tickets.domain.model import Brand, TemplateFailure, Ticket
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import clean_header_text
 from gmail_tickets.ports import ConnectionUnit, Store
@@ -157,7 +158,8 @@ def save_ack_template(deps: Deps, brand_id: str, template: str | None) -> Brand:
     text = (template or "").replace("\r\n", "\n").strip() or None
     if text is not None:
         if len(text) > MAX_TEMPLATE_CHARS:
-            raise ActionRefused(f"The template is too long (at most {MAX_TEMPLATE_CHARS:,} characters).")
+            raise ActionRefused(said("The template is too long (at most %(most)s characters).",
+                                     most=MAX_TEMPLATE_CHARS))
         problem = check_template(text)
         if problem:
             raise ActionRefused(f"The template does not render: {problem}")

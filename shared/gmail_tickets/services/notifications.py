@@ -36,6 +36,7 @@ from gmail_tickets.domain.outbox import (
 )
 from gmail_tickets.domain.people import sender_name, signed
 from gmail_tickets.domain.reply_target import reply_target
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.triggers import Trigger, is_on, template_of, without
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
@@ -181,7 +182,7 @@ def send_again(deps: Deps, notification_id: str) -> Notification:
     def work(uow: OutboxUnit) -> Notification:
         record = uow.get_notification(notification_id)
         if record is None:
-            raise ActionRefused("There is no such notification.")
+            raise ActionRefused(said("There is no such notification."))
         if record.state != NotificationState.FAILED:
             raise ActionRefused(f"Only a failed notification can be sent again; this one is {record.state}.")
         record.requeue(now)

@@ -13,6 +13,7 @@ import logging
 
 from gmail_tickets.catalogs import N_
 from gmail_tickets.domain.model import Brand, Ticket, TriggerSetting
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.triggers import Trigger, is_on, template_of
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import clean_header_text
@@ -110,7 +111,8 @@ def save_trigger(deps: Deps, brand_id: str, trigger: Trigger, *, enabled: bool, 
     if trigger == Trigger.REQUEST_RECEIVED:
         text = None
     if text is not None and len(text) > ack_template.MAX_TEMPLATE_CHARS:
-        raise ActionRefused(f"The template is too long (at most {ack_template.MAX_TEMPLATE_CHARS:,} characters).")
+        raise ActionRefused(said("The template is too long (at most %(most)s characters).",
+                                 most=ack_template.MAX_TEMPLATE_CHARS))
     problem = check(text) if text is not None else None
     if problem:
         raise ActionRefused(f"The template does not render: {problem}")

@@ -17,7 +17,7 @@ from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
 from gmail_tickets.web.auth import SESSIONS
-from gmail_tickets.web.labels import label
+from gmail_tickets.web.labels import label, refusal
 from gmail_tickets.web.paging import link, page_request
 
 bp = Blueprint("agents", __name__)
@@ -58,7 +58,7 @@ def invite() -> Response | tuple[str, int]:
         role = Role(request.form.get("role", Role.AGENT))
         token = people.invite(_deps(), access.actor(), email, role)
     except (ActionRefused, ValueError) as error:
-        flash(str(error) if isinstance(error, ActionRefused) else _("Choose a role."), "error")
+        flash(refusal(error) if isinstance(error, ActionRefused) else _("Choose a role."), "error")
         return _page(status=400)
     link = url_for("auth.accept_invite", token=token, _external=True)
     flash(_("Invited %(email)s as %(role)s. Send them the link below: it works once, for 7 days, and is not shown "
@@ -76,7 +76,7 @@ def _change(done: str, action: object) -> Response:
     try:
         action()  # type: ignore[operator]
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
     else:
         flash(done, "success")
     return redirect(url_for("agents.list_agents"))  # type: ignore[return-value]

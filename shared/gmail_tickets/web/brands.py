@@ -19,7 +19,7 @@ from gmail_tickets.services import ack_template, audit, trigger_templates
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
 from gmail_tickets.web.i18n import LANGUAGE_NAMES
-from gmail_tickets.web.labels import label
+from gmail_tickets.web.labels import label, refusal
 
 bp = Blueprint("brands", __name__)
 
@@ -81,8 +81,8 @@ def save_acknowledgement(brand_id: str) -> Response | tuple[str, int]:
     try:
         saved = ack_template.save_ack_template(_deps(), brand.id, draft)
     except ActionRefused as error:
-        flash(_("Not saved: %(error)s", error=error), "error")
-        return _page(failed=brand.id, draft=draft, error=str(error)), 400
+        flash(_("Not saved: %(error)s", error=refusal(error)), "error")
+        return _page(failed=brand.id, draft=draft, error=refusal(error)), 400
     audit.record(_deps(), access.actor(), "brand.template", brand.id,
                  "own text" if saved.ack_template else "the built-in text")
     if saved.ack_template:
@@ -104,8 +104,8 @@ def save_trigger(brand_id: str, trigger: str) -> Response | tuple[str, int]:
         saved = trigger_templates.save_trigger(_deps(), brand.id, which, enabled=request.form.get("enabled") == "on",
                                                template=draft)
     except ActionRefused as error:
-        flash(_("Not saved: %(error)s", error=error), "error")
-        return _page(failed_trigger=(brand.id, which.value), draft=draft, error=str(error)), 400
+        flash(_("Not saved: %(error)s", error=refusal(error)), "error")
+        return _page(failed_trigger=(brand.id, which.value), draft=draft, error=refusal(error)), 400
     audit.record(_deps(), access.actor(), "brand.trigger", brand.id, trigger_templates.describe(saved, which))
     flash(_("Saved “%(trigger)s” for %(brand)s: %(state)s.", trigger=label(TITLES[which]), brand=brand.name,
             state=_("on") if is_on(saved, which) else _("off")), "success")
@@ -119,7 +119,7 @@ def save_language(brand_id: str) -> Response:
     try:
         saved = ack_template.save_language(_deps(), brand.id, request.form.get("language", ""))
     except ActionRefused as error:
-        flash(_("Not saved: %(error)s", error=error), "error")
+        flash(_("Not saved: %(error)s", error=refusal(error)), "error")
         return redirect(url_for("brands.list_brands"))  # type: ignore[return-value]
     audit.record(_deps(), access.actor(), "brand.language", brand.id, saved.language)
     flash(_("The built-in texts of %(brand)s are now in %(language)s.", brand=brand.name,

@@ -11,6 +11,7 @@ from gmail_tickets.domain.outbox import Notification, NotificationEvent, Notific
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import notifications
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.web.labels import refusal
 from gmail_tickets.web.paging import link, page_request
 
 bp = Blueprint("outbox", __name__)
@@ -71,7 +72,7 @@ def send_again(notification_id: str) -> Response:
     try:
         record = notifications.send_again(_deps(), notification_id)
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         record = _deps().store.get_notification(notification_id)
     else:
         flash(_("%(what)s to %(recipients)s is queued to be sent again.", what=event_label(record),

@@ -10,6 +10,7 @@ from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
+from gmail_tickets.web.labels import refusal
 
 bp = Blueprint("profile", __name__)
 
@@ -37,7 +38,7 @@ def save() -> Response | tuple[str, int]:
     try:
         people.update_profile(_deps(), access.current().email, name=name, signature=signature)
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return _page(400, name=name, signature=signature)
     flash(_("Profile saved."), "success")
     return redirect(url_for("profile.show"))  # type: ignore[return-value]
@@ -51,7 +52,7 @@ def change_password() -> Response | tuple[str, int]:
             raise ActionRefused(_("The two new passwords differ: type the same one twice."))
         people.change_password(_deps(), access.current().email, current=request.form.get("current", ""), new=new)
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return _page(400)
     flash(_("Password changed."), "success")
     return redirect(url_for("profile.show"))  # type: ignore[return-value]

@@ -17,7 +17,7 @@ from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web.auth import SESSIONS, AdminAuth, safe_next, start_session
-from gmail_tickets.web.labels import label
+from gmail_tickets.web.labels import label, refusal
 from gmail_tickets.web.throttle import Throttle
 
 bp = Blueprint("auth", __name__)
@@ -112,7 +112,7 @@ def _account_page(token: str, kind: InviteKind) -> Response | str | tuple[str, i
                 raise ActionRefused(_("The two passwords differ: type the same one twice."))
             agent = people.accept(_deps(), token, kind, name=form["name"], password=password, email=form["email"])
         except ActionRefused as error:
-            flash(str(error), "error")
+            flash(refusal(error), "error")
             return render_template("account_form.html", invite=invite, kind=kind, form=form), 400
         flash(_("Welcome, %(name)s. You are signed in.", name=agent.label), "success")
         return _signed_in(agent.email, url_for("tickets.list_tickets"))

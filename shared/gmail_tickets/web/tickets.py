@@ -32,6 +32,7 @@ from gmail_tickets.services import agent_reply, ticket_changes, ticket_list
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments
 from gmail_tickets.web import access, auth, comment_html, ticket_edit
+from gmail_tickets.web.labels import refusal
 
 bp = Blueprint("tickets", __name__)
 
@@ -140,7 +141,7 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     except ticket_changes.EditConflict as conflict:
         return _ticket_page(ticket_id, draft=body, **ticket_edit.conflict_context(conflict, again)), 409
     except (agent_reply.ReplyRefused, ticket_changes.ChangeRefused) as error:
-        flash(f"{error}{again}", "error")
+        flash(f"{refusal(error)}{again}", "error")
         return _ticket_page(ticket_id, draft=body), 400
     if not files:
         flash(_("Reply added to the ticket.") if public else _("Internal note added to the ticket."), "success")
@@ -165,7 +166,7 @@ def update_fields(ticket_id: int) -> Response | tuple[str, int]:
     except ticket_changes.EditConflict as conflict:
         return _ticket_page(ticket_id, fields_draft=fields_draft, **ticket_edit.conflict_context(conflict)), 409
     except ticket_changes.ChangeRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return _ticket_page(ticket_id, fields_draft=fields_draft), 400
     flash(_("Ticket updated.") if entries else _("Nothing changed."), "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
