@@ -184,7 +184,8 @@ def send_again(deps: Deps, notification_id: str) -> Notification:
         if record is None:
             raise ActionRefused(said("There is no such notification."))
         if record.state != NotificationState.FAILED:
-            raise ActionRefused(f"Only a failed notification can be sent again; this one is {record.state}.")
+            raise ActionRefused(said("Only a failed notification can be sent again; this one is %(state)s.",
+                                     state=str(record.state)))
         record.requeue(now)
         uow.put_notification(record)
         return record

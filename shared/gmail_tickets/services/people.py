@@ -27,7 +27,7 @@ from gmail_tickets.services import passwords
 from gmail_tickets.services.audit import entry
 from gmail_tickets.services.deps import Deps
 
-NO_ADMIN_LEFT = "The desk needs at least one active admin: make someone else an admin first."
+NO_ADMIN_LEFT = said("The desk needs at least one active admin: make someone else an admin first.")
 
 
 def admin_exists(deps: Deps) -> bool:
@@ -145,7 +145,7 @@ def _update(deps: Deps, email: str, change: object, *, actor: str = "", action: 
         agent = uow.get_agent(email)
         agents = uow.list_agents()
         if agent is None:
-            raise ActionRefused(f"There is no agent {email}.")
+            raise ActionRefused(said("There is no agent %(email)s.", email=email))
         change(agent)  # type: ignore[operator]
         if any(a.is_admin for a in agents) and not leaves_an_admin(agents, agent):
             raise ActionRefused(NO_ADMIN_LEFT)
@@ -183,7 +183,7 @@ LOCALES = ("en", "de")
 def set_locale(deps: Deps, email: str, locale: str) -> Agent:
     """The agent's console language, kept on their record so it follows them to any browser."""
     if locale not in LOCALES:
-        raise ActionRefused(f"There is no console language {locale!r}.")
+        raise ActionRefused(said("There is no console language %(language)s.", language=repr(locale)))
     return _update(deps, email, lambda a: setattr(a, "locale", locale))
 
 
