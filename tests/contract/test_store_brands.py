@@ -69,3 +69,9 @@ def test_a_brand_s_trigger_settings_are_kept(store: Store) -> None:
                                                      Trigger.REQUESTER_SOLVED]
     store.save_brand(Brand("trig", "Trig"))  # a brand written without them reads back with the defaults
     assert next(b for b in store.list_brands() if b.id == "trig").triggers == {}
+
+
+def test_a_brand_keeps_the_language_of_its_built_in_texts(store: Store) -> None:
+    store.atomically(lambda uow: uow.put_brand(Brand("de", "Acme DE", language="de")))
+    store.atomically(lambda uow: uow.put_brand(Brand("plain", "Plain")))
+    assert [(b.id, b.language) for b in store.list_brands()] == [("de", "de"), ("plain", "en")]

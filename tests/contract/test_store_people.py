@@ -14,7 +14,7 @@ def _agent(email: str, role: Role = Role.AGENT, **fields: object) -> Agent:
 
 
 def test_an_agent_round_trips_every_field(store: Store) -> None:
-    ana = _agent("ana@acme.test", Role.ADMIN, active=False, signature="Ana\nAcme Support",
+    ana = _agent("ana@acme.test", Role.ADMIN, active=False, signature="Ana\nAcme Support", locale="de",
                  last_sign_in_at=T0 + timedelta(hours=1), password_hash="$argon2id$v=19$m=65536,t=3,p=4$x$y")
     assert store.get_agent("ana@acme.test") is None
     store.save_agent(ana)
@@ -33,6 +33,12 @@ def test_agents_are_listed_by_email_and_replaced_whole(store: Store) -> None:
     bob = store.get_agent("bob@acme.test")
     assert bob is not None and bob.role == Role.ADMIN and bob.signature == "B"
     assert len(store.list_agents()) == 3
+
+
+def test_an_agent_saved_before_languages_existed_follows_the_browser(store: Store) -> None:
+    store.save_agent(_agent("old@acme.test"))
+    old = store.get_agent("old@acme.test")
+    assert old is not None and old.locale == ""
 
 
 def test_an_invite_is_kept_by_its_hash_and_taken_once(store: Store) -> None:

@@ -449,7 +449,7 @@ def test_addresses_page_shows_sends_and_the_limit_warning(admin: Any, outbox_con
         admin.goto(outbox_console.url + "/addresses")
         card = admin.locator("section.address", has_text=DEFAULT_ADDRESS)
         facts = card.locator("dl.facts").inner_text()
-        assert f"Sent via Gmail in 24 h\n{limit} of {limit:,} recipients — limit reached: Gmail takes mail" in facts
+        assert f"Sent via Gmail in 24 h\n{limit:,} of {limit:,} recipients — limit reached: Gmail takes mail" in facts
         assert "the mail relay sends meanwhile" in facts
         banner = admin.get_by_role("region", name="Support addresses that need attention")
         assert f"{DEFAULT_ADDRESS} has reached Gmail's sending limit" in banner.inner_text()

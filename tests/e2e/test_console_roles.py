@@ -201,7 +201,7 @@ def test_every_admin_route_refuses_an_agent(app: Any, deps: Deps) -> None:
         "tickets.update_fields",
         "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester", "search.search_tickets",
         "outbox.list_notifications", "outbox.send_again", "profile.show", "profile.save", "profile.change_password",
-        "auth.sign_out", "live.changes", "live.typing"}
+        "auth.sign_out", "live.changes", "live.typing", "language.choose"}
     assert allowed == AGENT_ENDPOINTS
     refused = []
     with app.test_request_context():

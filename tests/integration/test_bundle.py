@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import ast
 import base64
+import gettext
+import io
 import json
 import os
 import subprocess
@@ -61,6 +63,10 @@ def test_bundle_is_reproducible(tmp_path: Path) -> None:
         infos = archive.infolist()
         names = [info.filename for info in infos]
         requirements = archive.read("requirements.txt").decode()
+        mo = archive.read("gmail_tickets/translations/de/LC_MESSAGES/messages.mo")
+    german = gettext.GNUTranslations(io.BytesIO(mo))
+    assert german.gettext("Sign out") == "Abmelden"  # compiled from the .po in the build, never committed
+    assert not [n for n in names if n.endswith(".po")]
     assert names == sorted(names)
     assert {"main.py", "requirements.txt", "gmail_tickets/__init__.py", "gmail_tickets/web/templates/base.html",
             "gmail_tickets/web/static/console.css"} <= set(names)

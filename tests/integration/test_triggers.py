@@ -18,6 +18,7 @@ from gmail_tickets.domain.people import Agent
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.domain.triggers import Trigger
+from gmail_tickets.services.ack_template import save_ack_template
 from gmail_tickets.services.agent_reply import reply_as_agent
 from gmail_tickets.services.send_notification import send_notification
 from gmail_tickets.services.sync_mailbox import sync_mailbox
@@ -137,3 +138,25 @@ def test_a_brand_s_triggers_turned_off_send_nothing(harness: SendHarness) -> Non
     update_ticket(harness.deps, ticket_id, FieldChanges(assignee=ANA), actor="Bo", actor_email=BO, version=None)
     reply_as_agent(harness.deps, ticket_id, author="Bo", author_email=BO, body="Hello")
     assert harness.pending(ticket_id) == [ack]
+
+
+def test_a_german_brand_s_built_in_texts_go_out_in_german_and_its_own_text_as_written(harness: SendHarness) -> None:
+    """The brand's language (Brands page) picks the catalog's built-in acknowledgement and trigger texts; the
+    customer gets the German acknowledgement in Gmail's SENT folder. An admin's own template is not translated."""
+    harness.store.save_brand(Brand("default", "Acme Support", language="de"))
+    harness.deps.brands.forget()
+    ticket_id, _ = harness.new_ticket("Rechnung fehlt")
+    [ack] = _events(harness, ticket_id, "created")
+    assert ack.text.startswith("Guten Tag") and f"das Ticket #{ticket_id} eröffnet" in ack.text
+    assert "„Rechnung fehlt“" in ack.text and ack.text.rstrip().endswith("Acme Support")
+    outcome = send_notification(harness.deps, ack.id)
+    assert outcome.via == "gmail" and harness.sent_copies()[ack.message_id] == 1
+    save_trigger(harness.deps, "default", Trigger.REQUESTER_SOLVED, enabled=True, template="")
+    reply_as_agent(harness.deps, ticket_id, author="Bo", author_email=BO, body="Erledigt.",
+                   submit_as=TicketStatus.SOLVED)
+    [solved] = _events(harness, ticket_id, "solved:")
+    assert f"Ihre Anfrage #{ticket_id}, „Rechnung fehlt“, wurde gelöst." in solved.text
+    save_ack_template(harness.deps, "default", "Thanks, we opened #{{ ticket_id }}.")
+    own_id, _ = harness.new_ticket("Second")
+    [own] = _events(harness, own_id, "created")
+    assert own.text == f"Thanks, we opened #{own_id}.\n"

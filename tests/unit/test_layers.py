@@ -17,7 +17,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "domain": PURE,
     "mail": PURE,
     "ports": (*PURE, "ports"),
-    "services": (*PURE, "ports", "services", "settings", "secret_names", "logs"),
+    "services": (*PURE, "ports", "services", "settings", "secret_names", "logs", "catalogs"),
     "adapters": (*PURE, "ports", "adapters", "secret_names", "google_endpoints", "settings", "logs"),
 }
 ENTRY_POINTS_MAY_NOT = ("adapters",)  # entry points get adapters through bootstrap only

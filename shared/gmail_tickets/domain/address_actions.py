@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gmail_tickets.domain.said import said
+
 
 @dataclass(frozen=True)
 class AddressState:
@@ -19,27 +21,29 @@ class AddressState:
 
 def disconnect_refusal(state: AddressState) -> str | None:
     if not state.gmail or not state.active:
-        return f"{state.address} is not a connected Gmail account."
+        return said("%(address)s is not a connected Gmail account.", address=state.address)
     if state.is_default:
-        return (f"{state.address} is the default address (notifications go out from it): make another address the "
-                "default first.")
+        return said("%(address)s is the default address (notifications go out from it): make another address the "
+                    "default first.", address=state.address)
     return None
 
 
 def delete_refusal(state: AddressState) -> str | None:
     if state.is_default:
-        return (f"{state.address} is the default address (notifications go out from it): make another address the "
-                "default first.")
+        return said("%(address)s is the default address (notifications go out from it): make another address the "
+                    "default first.", address=state.address)
     if state.gmail and state.active:
-        return f"Disconnect {state.address} first, so Google's access is revoked before it is deleted."
+        return said("Disconnect %(address)s first, so Google's access is revoked before it is deleted.",
+                    address=state.address)
     return None
 
 
 def make_default_refusal(state: AddressState) -> str | None:
     if state.is_default:
-        return f"{state.address} is the default already."
+        return said("%(address)s is the default already.", address=state.address)
     if state.gmail and not state.active:
-        return f"{state.address} is disconnected: reconnect it first (the default sends notifications)."
+        return said("%(address)s is disconnected: reconnect it first (the default sends notifications).",
+                    address=state.address)
     return None
 
 

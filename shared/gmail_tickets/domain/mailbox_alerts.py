@@ -18,8 +18,9 @@ from enum import StrEnum
 from gmail_tickets.domain import send_window
 from gmail_tickets.domain.model import AccountKind, Connection, ConnectionStatus
 from gmail_tickets.domain.outbox import SendWindow
+from gmail_tickets.domain.said import Said, said
 
-TESTING_CLIENT_WARNING = "OAuth client in Testing: tokens expire in 7 days"
+TESTING_CLIENT_WARNING = said("OAuth client in Testing: tokens expire in 7 days")
 
 
 class Action(StrEnum):
@@ -31,14 +32,14 @@ class Action(StrEnum):
 
 
 ACTION_TEXT = {
-    Action.RECONNECT: "Reconnect it: sign in to Google as this account again.",
-    Action.RELAY_IN_USE: "Nothing to do: replies and acknowledgements go out through the mail relay meanwhile.",
-    Action.TURN_GMAIL_SENDING_OFF: "The relay sends its mail meanwhile; if this happens often, turn Gmail sending "
-                                   "off for this address so the relay sends all of it.",
-    Action.SET_UP_RELAY: "No mail relay is configured, so mail that Gmail does not take fails: set one up "
-                         "(GT_RELAY_HOST) or wait.",
-    Action.KEEP_GMAIL_SENDING: "The relay sends meanwhile, but as a gmail.com address its mail fails gmail.com's "
-                               "DMARC and may land in spam: wait for Gmail, or use a domain address.",
+    Action.RECONNECT: said("Reconnect it: sign in to Google as this account again."),
+    Action.RELAY_IN_USE: said("Nothing to do: replies and acknowledgements go out through the mail relay meanwhile."),
+    Action.TURN_GMAIL_SENDING_OFF: said("The relay sends its mail meanwhile; if this happens often, turn Gmail sending "
+                                        "off for this address so the relay sends all of it."),
+    Action.SET_UP_RELAY: said("No mail relay is configured, so mail that Gmail does not take fails: set one up "
+                              "(GT_RELAY_HOST) or wait."),
+    Action.KEEP_GMAIL_SENDING: said("The relay sends meanwhile, but as a gmail.com address its mail fails gmail.com's "
+                                    "DMARC and may land in spam: wait for Gmail, or use a domain address."),
 }
 
 
@@ -53,23 +54,23 @@ class Explained:
 
 
 # (pattern in the recorded reason, plain words): most specific first.
-_REASONS: tuple[tuple[str, str], ...] = (
-    (r"disconnected by an admin", "an admin disconnected it in this console"),
-    (r"admin_policy_enforced", "a Google Workspace admin does not allow this app for the account's domain"),
+_REASONS: tuple[tuple[str, Said], ...] = (
+    (r"disconnected by an admin", said("an admin disconnected it in this console")),
+    (r"admin_policy_enforced", said("a Google Workspace admin does not allow this app for the account's domain")),
     (r"invalid_client|unauthorized_client|deleted_client|disabled_client",
-     "the OAuth client was deleted, disabled, or its secret changed in the Google Cloud project"),
+     said("the OAuth client was deleted, disabled, or its secret changed in the Google Cloud project")),
     (r"insufficient ?permissions|scope_insufficient|insufficient authentication scopes",
-     "Google gave less access than gmail.modify: on Google's page, allow every item asked for"),
+     said("Google gave less access than gmail.modify: on Google's page, allow every item asked for")),
     (r"mail service not enabled|failedprecondition",
-     "Gmail is turned off for this account (a Google Workspace admin can turn it on)"),
+     said("Gmail is turned off for this account (a Google Workspace admin can turn it on)")),
     (r"usernotfound|account (?:is )?(?:disabled|deleted|suspended)|domain_disabled",
-     "the Google account was deleted or suspended"),
-    (r"no refresh token stored", "its stored Google sign-in is missing here (the secret was removed)"),
-    (r"access_denied", "access was not granted on Google's page"),
-    (r"invalid_grant|revoked|http 401", "access was revoked in the Google account (or its sign-in expired)"),
-    (r"import failed", "the first import stopped with an error"),
+     said("the Google account was deleted or suspended")),
+    (r"no refresh token stored", said("its stored Google sign-in is missing here (the secret was removed)")),
+    (r"access_denied", said("access was not granted on Google's page")),
+    (r"invalid_grant|revoked|http 401", said("access was revoked in the Google account (or its sign-in expired)")),
+    (r"import failed", said("the first import stopped with an error")),
 )
-_TESTING_EXPIRY = "the OAuth client is in Testing: tokens expire after 7 days (publish the app to stop this)"
+_TESTING_EXPIRY = said("the OAuth client is in Testing: tokens expire after 7 days (publish the app to stop this)")
 
 
 def explain(reason: str | None, *, testing_client: bool = False) -> Explained:
@@ -80,16 +81,17 @@ def explain(reason: str | None, *, testing_client: bool = False) -> Explained:
     for pattern, plain in _REASONS:
         if re.search(pattern, text):
             return Explained(plain, Action.RECONNECT)
-    return Explained("Gmail refused to work with it" if text else "it is not connected", Action.RECONNECT)
+    return Explained(said("Gmail refused to work with it") if text else said("it is not connected"), Action.RECONNECT)
 
 
 def limit_text(kind: AccountKind | str, limit: int) -> str:
     """What the sending limit is, for the admin who sees "7 of 2,000"."""
-    who = "a Google Workspace account" if AccountKind(kind) == AccountKind.WORKSPACE else "a gmail.com account"
-    return (f"Gmail lets {who} send to {limit:,} recipients in any rolling 24 hours (500 for gmail.com, 2,000 for "
-            "Workspace). Each recipient of each mail counts (To, Cc and Bcc), mail people send from Gmail itself "
-            "counts too, and a mail sent to 3 people counts 3. Past the limit, Gmail refuses for up to a day and "
-            "the relay sends instead.")
+    who = said("a Google Workspace account") if AccountKind(kind) == AccountKind.WORKSPACE else said(
+        "a gmail.com account")
+    return said("Gmail lets %(who)s send to %(limit)s recipients in any rolling 24 hours (500 for gmail.com, 2,000 "
+                "for Workspace). Each recipient of each mail counts (To, Cc and Bcc), mail people send from Gmail "
+                "itself counts too, and a mail sent to 3 people counts 3. Past the limit, Gmail refuses for up to a "
+                "day and the relay sends instead.", who=who, limit=limit)
 
 
 def gmail_again_at(window: SendWindow, limit: int, now: datetime) -> datetime | None:
@@ -143,6 +145,6 @@ def alerts(connections: Iterable[Connection], windows: Mapping[str, SendWindow],
             continue
         limit = limit_of(connection)
         if window.limit_reached(now, limit):
-            found.append(Alert(connection.address, "limit", "Gmail's sending limit is reached",
+            found.append(Alert(connection.address, "limit", said("Gmail's sending limit is reached"),
                                limit_action(connection, relay=relay), gmail_again_at(window, limit, now)))
     return found

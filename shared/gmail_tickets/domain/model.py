@@ -66,6 +66,7 @@ class Brand:
     ack_template: str | None = None  # the new-ticket acknowledgement's text (Jinja2); None: the built-in one
     ack_failure: TemplateFailure | None = None  # the first failure of the current text, shown on the Brands page
     triggers: dict[str, TriggerSetting] = field(default_factory=dict)  # by trigger name; absent: its default
+    language: str = "en"  # of the built-in notification texts ("en", "de"); an admin's own text is sent as written
 
 
 @dataclass

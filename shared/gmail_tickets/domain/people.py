@@ -44,6 +44,7 @@ class Agent:
     created_at: datetime | None = None
     last_sign_in_at: datetime | None = None
     password_hash: str | None = None  # argon2id (embedded console only; behind IAP, Google checks the person)
+    locale: str = ""  # the console language they chose ("en", "de"); "" = follow the browser's Accept-Language
 
     @property
     def is_admin(self) -> bool:

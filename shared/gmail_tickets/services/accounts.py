@@ -17,6 +17,7 @@ from gmail_tickets.domain.model import (
     ConnectionStatus,
     SupportAddress,
 )
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused, GmailTicketsError
 from gmail_tickets.ports import ConnectionUnit, OAuthClient
 from gmail_tickets.services.deps import Deps
@@ -60,7 +61,7 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
     address = _normalise(address)
     connection = deps.store.get_connection(address)
     if connection is None:
-        raise ActionRefused(f"{address} is not a connected Gmail account.")
+        raise ActionRefused(said("%(address)s is not a connected Gmail account.", address=address))
     _refuse(address_actions.disconnect_refusal(state_of(deps, address)))
     name = secret_names.refresh_token(address)
     token = deps.secrets.get(name)
@@ -102,7 +103,7 @@ def delete_address(deps: Deps, address: str) -> None:
     _, support = _support(deps, address)
     connection = deps.store.get_connection(address)
     if support is None and connection is None:
-        raise ActionRefused(f"{address} is not a support address.")
+        raise ActionRefused(said("%(address)s is not a support address.", address=address))
     _refuse(address_actions.delete_refusal(state_of(deps, address)))
     deps.secrets.delete(secret_names.refresh_token(address))  # Limited Use: no token outlives its mailbox
     if connection is not None:
@@ -118,7 +119,7 @@ def make_default(deps: Deps, address: str) -> None:
     address = _normalise(address)
     addresses, support = _support(deps, address)
     if support is None:
-        raise ActionRefused(f"{address} is not a support address.")
+        raise ActionRefused(said("%(address)s is not a support address.", address=address))
     if support.is_default:
         return
     _refuse(address_actions.make_default_refusal(state_of(deps, address)))
@@ -143,7 +144,7 @@ def set_send_via_gmail(deps: Deps, address: str, on: bool) -> Connection:
 
     connection = deps.store.atomically(work)
     if connection is None:
-        raise ActionRefused(f"{address} is not a connected Gmail account.")
+        raise ActionRefused(said("%(address)s is not a connected Gmail account.", address=address))
     return connection
 
 
@@ -152,7 +153,7 @@ def set_brand(deps: Deps, address: str, brand_id: str) -> str | None:
     Returns the brand it had, or None when it had this one already."""
     address = _normalise(address)
     if brand_id not in {b.id for b in deps.store.list_brands()} | {"default"}:
-        raise ActionRefused(f"There is no brand {brand_id!r}.")
+        raise ActionRefused(said("There is no brand %(brand)s.", brand=repr(brand_id)))
     _, support = _support(deps, address)
 
     def work(uow: ConnectionUnit) -> str | None:
@@ -165,7 +166,7 @@ def set_brand(deps: Deps, address: str, brand_id: str) -> str | None:
 
     before = deps.store.atomically(work)
     if support is None and deps.store.get_connection(address) is None:
-        raise ActionRefused(f"{address} is not a support address.")
+        raise ActionRefused(said("%(address)s is not a support address.", address=address))
     if support is not None and support.brand_id != brand_id:
         before = before or support.brand_id
         support.brand_id = brand_id

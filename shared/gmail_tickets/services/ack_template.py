@@ -16,7 +16,10 @@ import logging
 import threading
 from collections.abc import Sequence
 
+from gmail_tickets import catalogs
+from gmail_tickets.catalogs import N_
 from gmail_tickets.domain.model import Brand, TemplateFailure, Ticket
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import clean_header_text
 from gmail_tickets.ports import ConnectionUnit, Store
@@ -25,7 +28,7 @@ from gmail_tickets.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ACK_TEMPLATE = """\
+DEFAULT_ACK_TEMPLATE = N_("""\
 Hello {{ requester_name or "there" }},
 
 Thank you for writing to us. We have received your request and opened ticket #{{ ticket_id }}:
@@ -34,8 +37,13 @@ Thank you for writing to us. We have received your request and opened ticket #{{
 We will answer as soon as we can, by replying to this mail. To add anything, simply reply to it.
 
 {{ brand }}
-"""
-"""Variables: ticket_id, subject, requester, requester_name, brand."""
+""")
+"""Variables: ticket_id, subject, requester, requester_name, brand. In the brand's language (`builtin`)."""
+
+
+def builtin(template: str, language: str) -> str:
+    """A built-in text in `language` (the catalog's; English as written)."""
+    return catalogs.translations(language).gettext(template)
 
 MAX_TEMPLATE_CHARS = 10_000  # what an admin may save
 MAX_VALUE_CHARS = 2_000  # a subject or name longer than this reaches the template cut
@@ -67,16 +75,18 @@ def _finish(text: str) -> str:
     return text.strip() + "\n"
 
 
-def render_ack(template: str | None, *, ticket: Ticket, brand_name: str, store: Store | None = None) -> str:
+def render_ack(template: str | None, *, ticket: Ticket, brand_name: str, store: Store | None = None,
+               language: str = "en") -> str:
     """The acknowledgement's text; the built-in template when `template` is empty or fails in any way. With
-    `store`, a failure is also kept on the ticket's brand for the Brands page."""
+    `store`, a failure is also kept on the ticket's brand for the Brands page. The built-in one is in `language`,
+    the brand's; the brand's own text goes out as written."""
     values = template_values(ticket, brand_name)
     if template and template.strip():
         try:
             return _finish(template_sandbox.render(template, values))
         except Exception as exc:  # any failure at all: the customer still gets an acknowledgement
             _report(store, ticket, template, exc)
-    return _finish(template_sandbox.render_within_budget(DEFAULT_ACK_TEMPLATE, values))
+    return _finish(template_sandbox.render_within_budget(builtin(DEFAULT_ACK_TEMPLATE, language), values))
 
 
 def check_template(template: str) -> str | None:
@@ -148,7 +158,8 @@ def save_ack_template(deps: Deps, brand_id: str, template: str | None) -> Brand:
     text = (template or "").replace("\r\n", "\n").strip() or None
     if text is not None:
         if len(text) > MAX_TEMPLATE_CHARS:
-            raise ActionRefused(f"The template is too long (at most {MAX_TEMPLATE_CHARS:,} characters).")
+            raise ActionRefused(said("The template is too long (at most %(most)s characters).",
+                                     most=MAX_TEMPLATE_CHARS))
         problem = check_template(text)
         if problem:
             raise ActionRefused(f"The template does not render: {problem}")
@@ -158,6 +169,27 @@ def save_ack_template(deps: Deps, brand_id: str, template: str | None) -> Brand:
                                                  else brand_id)
         if brand.ack_template != text:
             brand.ack_template, brand.ack_failure = text, None
+        uow.put_brand(brand)
+        return brand
+
+    brand = deps.store.atomically(work)
+    deps.brands.forget()
+    return brand
+
+
+LANGUAGES = ("en", "de")
+"""The languages of the built-in notification texts (the console's: translations/ has a catalog for each)."""
+
+
+def save_language(deps: Deps, brand_id: str, language: str) -> Brand:
+    """The language of a brand's built-in notification texts; the brand's own texts are left as written."""
+    if language not in LANGUAGES:
+        raise ActionRefused(f"There is no language {language!r} for the built-in texts.")
+
+    def work(uow: ConnectionUnit) -> Brand:
+        brand = uow.get_brand(brand_id) or Brand(id=brand_id, name="Default brand" if brand_id == "default"
+                                                 else brand_id)
+        brand.language = language
         uow.put_brand(brand)
         return brand
 

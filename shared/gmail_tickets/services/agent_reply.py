@@ -12,6 +12,7 @@ from gmail_tickets.domain.last_reply import AGENT
 from gmail_tickets.domain.model import Attachment, Comment, Ticket
 from gmail_tickets.domain.outbox import AttachmentRef
 from gmail_tickets.domain.reply_target import reply_target
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.errors import GmailTicketsError
@@ -40,10 +41,10 @@ def check_reply(body: str) -> str:
     check a reply before it stores the reply's files."""
     text = body.replace("\r\n", "\n").replace("\r", "\n").strip()
     if not text:
-        raise ReplyRefused("The reply is empty: write something before adding it.")
+        raise ReplyRefused(said("The reply is empty: write something before adding it."))
     if len(text) > MAX_REPLY_CHARS:
-        raise ReplyRefused(f"The reply is {len(text):,} characters long; the most a reply can have is "
-                           f"{MAX_REPLY_CHARS:,}.")
+        raise ReplyRefused(said("The reply is %(length)s characters long; the most a reply can have is %(most)s.",
+                                length=len(text), most=MAX_REPLY_CHARS))
     return text
 
 
@@ -53,9 +54,9 @@ def _refuse_invalid_address(ticket: Ticket, conversation: Sequence[Comment], con
     if ticket.invalid_address is None:
         return
     if reply_target(ticket, conversation).address(confirmed).lower() == ticket.requester.lower():
-        raise ReplyRefused(f"No reply can be mailed to {ticket.requester}: the address is invalid "
-                           f"({ticket.invalid_address}). Add an internal note instead, or reach the customer "
-                           f"another way.")
+        raise ReplyRefused(said("No reply can be mailed to %(address)s: the address is invalid (%(why)s). Add an "
+                                "internal note instead, or reach the customer another way.",
+                                address=ticket.requester, why=ticket.invalid_address))
 
 
 def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author_email: str | None = None,
@@ -82,7 +83,7 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
     text = check_reply(body)
     author = author.strip()
     if not author:
-        raise ReplyRefused("Nobody is signed in to reply as.")
+        raise ReplyRefused(said("Nobody is signed in to reply as."))
     now = deps.clock.now()
     files = tuple(AttachmentRef(a.filename, a.content_type, a.size, a.blob_key) for a in attachments if a.blob_key)
     conversation = deps.store.comments(ticket_id)

@@ -36,6 +36,7 @@ from gmail_tickets.domain.outbox import (
 )
 from gmail_tickets.domain.people import sender_name, signed
 from gmail_tickets.domain.reply_target import reply_target
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.triggers import Trigger, is_on, template_of, without
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import gmail_thread_safe_subject, usable_message_id
@@ -104,7 +105,8 @@ def acknowledgement(
     to = (recipient,) if recipient else ()
     brand_name = brand.name if brand else ""
     record_id = notification_id(ticket.id, NotificationEvent.TICKET_CREATED, list(to))
-    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name, store=deps.store)
+    text = render_ack(brand.ack_template if brand else None, ticket=ticket, brand_name=brand_name, store=deps.store,
+                      language=brand.language if brand else "en")
     ack = Notification(
         id=record_id, ticket_id=ticket.id, event=str(NotificationEvent.TICKET_CREATED),
         connection=ticket.connection, from_address=ticket.connection, from_name=brand_name,
@@ -180,9 +182,10 @@ def send_again(deps: Deps, notification_id: str) -> Notification:
     def work(uow: OutboxUnit) -> Notification:
         record = uow.get_notification(notification_id)
         if record is None:
-            raise ActionRefused("There is no such notification.")
+            raise ActionRefused(said("There is no such notification."))
         if record.state != NotificationState.FAILED:
-            raise ActionRefused(f"Only a failed notification can be sent again; this one is {record.state}.")
+            raise ActionRefused(said("Only a failed notification can be sent again; this one is %(state)s.",
+                                     state=str(record.state)))
         record.requeue(now)
         uow.put_notification(record)
         return record

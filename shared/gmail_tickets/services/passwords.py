@@ -10,6 +10,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused
 
 MIN_CHARS = 10
@@ -22,9 +23,9 @@ _DUMMY = _hasher.hash("not anyone's password")  # checked against for unknown ac
 def checked(password: str) -> str:
     """The password if it may be set; ActionRefused (with the reason, for the person typing it) otherwise."""
     if len(password) < MIN_CHARS:
-        raise ActionRefused(f"Choose a password of at least {MIN_CHARS} characters.")
+        raise ActionRefused(said("Choose a password of at least %(least)s characters.", least=MIN_CHARS))
     if len(password) > MAX_CHARS:
-        raise ActionRefused(f"A password may have at most {MAX_CHARS} characters.")
+        raise ActionRefused(said("A password may have at most %(most)s characters.", most=MAX_CHARS))
     return password
 
 

@@ -20,13 +20,14 @@ from gmail_tickets.domain.people import (
     normal_email,
     token_hash,
 )
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services import passwords
 from gmail_tickets.services.audit import entry
 from gmail_tickets.services.deps import Deps
 
-NO_ADMIN_LEFT = "The desk needs at least one active admin: make someone else an admin first."
+NO_ADMIN_LEFT = said("The desk needs at least one active admin: make someone else an admin first.")
 
 
 def admin_exists(deps: Deps) -> bool:
@@ -61,12 +62,12 @@ def pending_invite(deps: Deps, token: str, kind: InviteKind) -> Invite | None:
 def _profile(name: str, signature: str = "") -> tuple[str, str]:
     name, signature = name.strip(), signature.replace("\r\n", "\n").strip()
     if not name:
-        raise ActionRefused("Give your name: customers see it on your replies.")
+        raise ActionRefused(said("Give your name: customers see it on your replies."))
     if len(name) > MAX_NAME_CHARS or any(c in name for c in "\r\n<>\"()"):
-        raise ActionRefused(f"A name may have at most {MAX_NAME_CHARS} characters, without line breaks, "
-                            "quotes, brackets or parentheses.")
+        raise ActionRefused(said("A name may have at most %(most)s characters, without line breaks, quotes, brackets "
+                                 "or parentheses.", most=MAX_NAME_CHARS))
     if len(signature) > MAX_SIGNATURE_CHARS:
-        raise ActionRefused(f"A signature may have at most {MAX_SIGNATURE_CHARS:,} characters.")
+        raise ActionRefused(said("A signature may have at most %(most)s characters.", most=MAX_SIGNATURE_CHARS))
     return name, signature
 
 
@@ -81,14 +82,14 @@ def accept(deps: Deps, token: str, kind: InviteKind, *, name: str, password: str
         invite = uow.get_invite(token_hash(token))
         agents = uow.list_agents()
         if invite is None or invite.kind != kind or not invite.usable(now):
-            raise ActionRefused("This link has been used already or has expired. Ask an admin for a new one.")
+            raise ActionRefused(said("This link has been used already or has expired. Ask an admin for a new one."))
         address = normal_email(email if kind == InviteKind.SETUP else invite.email)
         if kind == InviteKind.SETUP and any(a.is_admin for a in agents):
-            raise ActionRefused("The first admin has been set up already: sign in instead.")
+            raise ActionRefused(said("The first admin has been set up already: sign in instead."))
         if not is_email(address):
-            raise ActionRefused("Give a valid email address.")
+            raise ActionRefused(said("Give a valid email address."))
         if any(a.email == address and a.active for a in agents):
-            raise ActionRefused(f"{address} has an account already: sign in instead.")
+            raise ActionRefused(said("%(address)s has an account already: sign in instead.", address=address))
         agent = Agent(email=address, name=name, role=invite.role, created_at=now, password_hash=digest)
         uow.delete_invite(invite.token_hash)
         uow.put_agent(agent)
@@ -103,7 +104,7 @@ def invite(deps: Deps, actor: str, email: str, role: Role) -> str:
     """An admin invites `email` as `role`: the token of the single-use link (only its hash is stored)."""
     address = normal_email(email)
     if not is_email(address):
-        raise ActionRefused("Give a valid email address to invite.")
+        raise ActionRefused(said("Give a valid email address to invite."))
     token, digest = new_token()
     now = deps.clock.now()
 
@@ -144,7 +145,7 @@ def _update(deps: Deps, email: str, change: object, *, actor: str = "", action: 
         agent = uow.get_agent(email)
         agents = uow.list_agents()
         if agent is None:
-            raise ActionRefused(f"There is no agent {email}.")
+            raise ActionRefused(said("There is no agent %(email)s.", email=email))
         change(agent)  # type: ignore[operator]
         if any(a.is_admin for a in agents) and not leaves_an_admin(agents, agent):
             raise ActionRefused(NO_ADMIN_LEFT)
@@ -175,10 +176,21 @@ def update_profile(deps: Deps, email: str, *, name: str, signature: str) -> Agen
     return _update(deps, email, change)
 
 
+LOCALES = ("en", "de")
+"""The console's languages (translations/ holds a catalog for each but English, the language of the source)."""
+
+
+def set_locale(deps: Deps, email: str, locale: str) -> Agent:
+    """The agent's console language, kept on their record so it follows them to any browser."""
+    if locale not in LOCALES:
+        raise ActionRefused(said("There is no console language %(language)s.", language=repr(locale)))
+    return _update(deps, email, lambda a: setattr(a, "locale", locale))
+
+
 def change_password(deps: Deps, email: str, *, current: str, new: str) -> Agent:
     agent = deps.store.get_agent(email)
     if agent is None or not passwords.verify(agent.password_hash, current):
-        raise ActionRefused("Your current password is not right.")
+        raise ActionRefused(said("Your current password is not right."))
     digest = passwords.hash_password(new)
     return _update(deps, email, lambda a: setattr(a, "password_hash", digest))
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.ticket_fields import TicketStatus, TimelineEntry
 from gmail_tickets.domain.ticket_lifecycle import (
     FieldChanges,
@@ -77,7 +78,7 @@ def update_ticket(deps: Deps, ticket_id: int, changes: FieldChanges, *, actor: s
     are queued in the same transaction; `actor_email` is the agent's account (nobody is told of their own act)."""
     actor = actor.strip()
     if not actor:
-        raise ChangeRefused("Nobody is signed in to make the change.")
+        raise ChangeRefused(said("Nobody is signed in to make the change."))
     now = deps.clock.now()
     context = trigger_mail.ChangeContext.read(deps, ticket_id, solving=changes.status == TicketStatus.SOLVED)
     queued: list[str] = []

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 
+from gmail_tickets.catalogs import N_
 from gmail_tickets.domain.model import Brand, Ticket, TriggerSetting
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.triggers import Trigger, is_on, template_of
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.mail.outbound import clean_header_text
@@ -25,26 +27,26 @@ MAX_COMMENT_CHARS = 10_000  # a customer's mail quoted to the assignee is cut he
 
 DEFAULTS: dict[Trigger, str] = {
     Trigger.COMMENT_UPDATE: "{{ comment }}\n",
-    Trigger.ASSIGNEE_CUSTOMER_REPLY: """\
+    Trigger.ASSIGNEE_CUSTOMER_REPLY: N_("""\
 {{ requester_name or requester }} answered ticket #{{ ticket_id }}, "{{ subject }}", which is assigned to you:
 
 {{ comment }}
 
 {{ brand }}
-""",
-    Trigger.ASSIGNEE_ASSIGNED: """\
+"""),
+    Trigger.ASSIGNEE_ASSIGNED: N_("""\
 {{ agent }} assigned ticket #{{ ticket_id }} to you: "{{ subject }}", from {{ requester_name or requester }}.
 
 {{ brand }}
-""",
-    Trigger.REQUESTER_SOLVED: """\
+"""),
+    Trigger.REQUESTER_SOLVED: N_("""\
 Hello {{ requester_name or "there" }},
 
 Your request #{{ ticket_id }}, "{{ subject }}", has been solved. If anything is still not right, simply reply to
 this mail and we will look at it again.
 
 {{ brand }}
-""",
+"""),
 }
 
 EXTRA_VARIABLES: dict[Trigger, tuple[tuple[str, str], ...]] = {
@@ -78,14 +80,15 @@ def render(brand: Brand | None, trigger: Trigger, ticket: Ticket, **extra: str) 
             log.warning("brand trigger template failed; the built-in one was used",
                         extra={"brand": ticket.brand_id, "trigger": str(trigger), "ticket_id": ticket.id,
                                "error": type(exc).__name__})
-    return template_sandbox.render_within_budget(DEFAULTS[trigger], data).strip() + "\n"
+    language = brand.language if brand is not None else "en"
+    return template_sandbox.render_within_budget(ack_template.builtin(DEFAULTS[trigger], language), data).strip() + "\n"
 
 
 def preview(brand: Brand, trigger: Trigger) -> str:
     """The trigger's text for the first sample ticket, as the Brands page shows it."""
     if trigger == Trigger.REQUEST_RECEIVED:
         return ack_template.render_ack(brand.ack_template, ticket=ack_template.SAMPLE_TICKETS[0],
-                                       brand_name=brand.name)
+                                       brand_name=brand.name, language=brand.language)
     return render(brand, trigger, ack_template.SAMPLE_TICKETS[0], **SAMPLE_EXTRAS)
 
 
@@ -108,7 +111,8 @@ def save_trigger(deps: Deps, brand_id: str, trigger: Trigger, *, enabled: bool, 
     if trigger == Trigger.REQUEST_RECEIVED:
         text = None
     if text is not None and len(text) > ack_template.MAX_TEMPLATE_CHARS:
-        raise ActionRefused(f"The template is too long (at most {ack_template.MAX_TEMPLATE_CHARS:,} characters).")
+        raise ActionRefused(said("The template is too long (at most %(most)s characters).",
+                                 most=ack_template.MAX_TEMPLATE_CHARS))
     problem = check(text) if text is not None else None
     if problem:
         raise ActionRefused(f"The template does not render: {problem}")

@@ -9,6 +9,7 @@ at once, not at the next sign-in.
 from __future__ import annotations
 
 from flask import current_app, g, render_template
+from flask_babel import gettext as _
 
 from gmail_tickets.domain.people import Agent, Role
 from gmail_tickets.services import people
@@ -22,7 +23,7 @@ AGENT_ENDPOINTS = frozenset({
     "search.search_tickets",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",
-    "auth.sign_out", "live.changes", "live.typing",
+    "auth.sign_out", "live.changes", "live.typing", "language.choose",
 })
 
 SECRET_ADMIN = "admin"
@@ -58,5 +59,5 @@ def refused(endpoint: str | None, agent: Agent) -> tuple[str, int] | None:
     """The 403 page when `agent` may not open `endpoint`; None when they may."""
     if agent.is_admin or endpoint in AGENT_ENDPOINTS:
         return None
-    return render_template("error.html", title="Admins only",
-                           message="This page is for admins. Ask an admin if you need something changed here."), 403
+    return render_template("error.html", title=_("Admins only"),
+                           message=_("This page is for admins. Ask an admin if you need something changed here.")), 403

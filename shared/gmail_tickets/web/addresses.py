@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from gmail_tickets.domain import address_actions
 from gmail_tickets.errors import ActionRefused, TransientError
@@ -18,8 +19,9 @@ from gmail_tickets.services.send_notification import SEND_LIMIT_WARNING
 from gmail_tickets.web import access, connect_pages  # noqa: F401  (connect_pages adds its routes to the blueprint)
 from gmail_tickets.web.address_common import back, bp, brands, console, deps, known, oauth
 from gmail_tickets.web.console_deps import ConsoleDeps
+from gmail_tickets.web.labels import refusal
 
-KIND_LABELS = {"gmail_connector": "Gmail (connected)", "forwarding": "Forwarding"}
+KIND_LABELS = {"gmail_connector": _l("Gmail (connected)"), "forwarding": _l("Forwarding")}
 
 
 def install(app: Flask, console_deps: ConsoleDeps) -> None:
@@ -63,7 +65,7 @@ def _act(done: str, action: Callable[[], object], audit_action: str, target: str
     try:
         action()
     except ActionRefused as error:
-        return back(str(error), "error")
+        return back(refusal(error), "error")
     audit.record(deps(), access.actor(), audit_action, target, detail)
     return back(done, "success")
 
@@ -98,7 +100,7 @@ def change_brand(address: str) -> Response:
     try:
         before = accounts.set_brand(deps(), address, brand_id)
     except ActionRefused as error:
-        return back(str(error), "error")
+        return back(refusal(error), "error")
     if before is None:
         return back(f"{address} has the brand {names.get(brand_id, brand_id)} already.")
     audit.record(deps(), access.actor(), "mailbox.brand", address, f"{before} → {brand_id}")

@@ -8,6 +8,8 @@ record on every request, so a role change applies on their next click.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from gmail_tickets.domain.people import Role
 from gmail_tickets.errors import ActionRefused
@@ -15,19 +17,21 @@ from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
 from gmail_tickets.web.auth import SESSIONS
+from gmail_tickets.web.labels import label, refusal
 from gmail_tickets.web.paging import link, page_request
 
 bp = Blueprint("agents", __name__)
 
 AUDIT_LIMIT = 100
 ACTION_LABELS = {
-    "mailbox.connect": "Connected a mailbox", "mailbox.disconnect": "Disconnected a mailbox",
-    "mailbox.delete": "Deleted a support address", "mailbox.default": "Made an address the default",
-    "mailbox.send_setting": "Changed how an address sends", "brand.template": "Changed a brand's acknowledgement",
-    "brand.trigger": "Changed a brand's trigger",
-    "agent.setup": "Set up the first admin", "agent.invite": "Invited an agent",
-    "agent.accept": "Accepted an invitation", "agent.role": "Changed a role",
-    "agent.deactivate": "Deactivated an agent", "agent.reactivate": "Reactivated an agent",
+    "mailbox.connect": _l("Connected a mailbox"), "mailbox.disconnect": _l("Disconnected a mailbox"),
+    "mailbox.delete": _l("Deleted a support address"), "mailbox.default": _l("Made an address the default"),
+    "mailbox.send_setting": _l("Changed how an address sends"),
+    "brand.template": _l("Changed a brand's acknowledgement"), "brand.trigger": _l("Changed a brand's trigger"),
+    "brand.language": _l("Changed a brand's language"),
+    "agent.setup": _l("Set up the first admin"), "agent.invite": _l("Invited an agent"),
+    "agent.accept": _l("Accepted an invitation"), "agent.role": _l("Changed a role"),
+    "agent.deactivate": _l("Deactivated an agent"), "agent.reactivate": _l("Reactivated an agent"),
 }
 
 
@@ -54,11 +58,11 @@ def invite() -> Response | tuple[str, int]:
         role = Role(request.form.get("role", Role.AGENT))
         token = people.invite(_deps(), access.actor(), email, role)
     except (ActionRefused, ValueError) as error:
-        flash(str(error) if isinstance(error, ActionRefused) else "Choose a role.", "error")
+        flash(refusal(error) if isinstance(error, ActionRefused) else _("Choose a role."), "error")
         return _page(status=400)
     link = url_for("auth.accept_invite", token=token, _external=True)
-    flash(f"Invited {email.strip().lower()} as {role}. Send them the link below: it works once, for 7 days, "
-          "and is not shown again.", "success")
+    flash(_("Invited %(email)s as %(role)s. Send them the link below: it works once, for 7 days, and is not shown "
+            "again.", email=email.strip().lower(), role=label(role)), "success")
     return _page(new_link=link)
 
 
@@ -72,7 +76,7 @@ def _change(done: str, action: object) -> Response:
     try:
         action()  # type: ignore[operator]
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
     else:
         flash(done, "success")
     return redirect(url_for("agents.list_agents"))  # type: ignore[return-value]
@@ -85,7 +89,8 @@ def set_role(email: str) -> Response:
         role = Role(request.form.get("role", ""))
     except ValueError:
         abort(400)
-    return _change(f"{email} is now {'an admin' if role == Role.ADMIN else 'an agent'}.",
+    return _change(_("%(email)s is now an admin.", email=email) if role == Role.ADMIN else
+                   _("%(email)s is now an agent.", email=email),
                    lambda: people.set_role(_deps(), access.actor(), email, role))
 
 
@@ -99,7 +104,8 @@ def set_active(email: str) -> Response:
         if not active:
             current_app.extensions[SESSIONS].end_agent(email)  # signed out everywhere, now
 
-    return _change(f"{email} is {'active again' if active else 'deactivated and signed out'}.", act)
+    return _change(_("%(email)s is active again.", email=email) if active else
+                   _("%(email)s is deactivated and signed out.", email=email), act)
 
 
 @bp.get("/audit")

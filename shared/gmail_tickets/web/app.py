@@ -11,6 +11,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, render_template, request
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
@@ -22,6 +24,7 @@ from gmail_tickets.web import (
     auth,
     banner,
     brands,
+    i18n,
     live,
     outbox,
     profile,
@@ -98,6 +101,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     auth.install(app, console.admin_auth, sessions)  # before CSRF: anonymous posts get 401, not a CSRF error
     CSRFProtect(app)
     sign_in.install(app, console.admin_auth)
+    i18n.install(app)
     app.register_blueprint(agents.bp)
     app.register_blueprint(profile.bp)
     ticket_lists.install(app)  # the tickets blueprint, with the lists' routes on it
@@ -124,31 +128,34 @@ def create_app(console: ConsoleDeps) -> Flask:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", title="Form expired",
-                               message="The form was missing its security token or it expired. "
-                                       "Go back, reload the page and try again."), 400
+        return render_template("error.html", title=_("Form expired"),
+                               message=_("The form was missing its security token or it expired. "
+                                         "Go back, reload the page and try again.")), 400
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge) -> tuple[str, int]:
-        files = (f" Files on a reply may come to {tickets.MAX_REPLY_BYTES // (1024 * 1024)} MB in all."
+        files = (" " + _("Files on a reply may come to %(mb)s MB in all.", mb=tickets.MAX_REPLY_BYTES // (1024 * 1024))
                  if request.endpoint == "tickets.reply" else "")
-        return render_template("error.html", title="Too large",
-                               message=f"What was sent is too large, so it was not saved.{files} "
-                                       "Go back and try again with less."), 413
+        message = _("What was sent is too large, so it was not saved.") + files
+        message += " " + _("Go back and try again with less.")
+        return render_template("error.html", title=_("Too large"), message=message), 413
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
-        return render_template("error.html", title="Not found", message="There is nothing here."), 404
+        return render_template("error.html", title=_("Not found"), message=_("There is nothing here.")), 404
 
     return app
 
 
 def _size(value: int | None) -> str:
+    """A file's size as the reader writes numbers (1.5 MB / 1,5 MB)."""
     if value is None:
         return "—"
     size = float(value)
     for unit in ("bytes", "KB", "MB"):
         if size < 1024 or unit == "MB":
-            return f"{int(size)} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+            if unit == "bytes":
+                return ngettext("%(num)d byte", "%(num)d bytes", int(size))
+            return f"{format_decimal(size, '0.0')} {unit}"
         size /= 1024
-    return f"{size:.1f} GB"  # pragma: no cover
+    return f"{format_decimal(size, '0.0')} GB"  # pragma: no cover

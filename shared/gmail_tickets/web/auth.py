@@ -19,6 +19,7 @@ from typing import NamedTuple, Protocol
 from urllib.parse import urlsplit
 
 from flask import Flask, Request, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
 from wtforms import ValidationError
@@ -33,8 +34,10 @@ SESSION_KEY = "console-session-key"  # signs the session cookie; shared by every
 SESSIONS = "gmail_tickets.sessions"  # app.extensions key of the embedded console's SessionRegistry
 REPLY_ENDPOINT = "tickets.reply"  # the form whose text is kept when its session has ended
 
-# Endpoints reachable without a session: signing in, the setup and invitation links, and the stylesheet.
-PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.setup", "auth.accept_invite", "static"})
+# Endpoints reachable without a session: signing in (and its language switch), the setup and invitation links, and
+# the stylesheet.
+PUBLIC_ENDPOINTS = frozenset({"auth.sign_in", "auth.setup", "auth.accept_invite", "language.choose_signed_out",
+                              "static"})
 
 
 class Identity(NamedTuple):
@@ -147,11 +150,11 @@ def _end_session(sessions: SessionRegistry) -> int | None:
             token = None
     session.clear()
     if token is None:
-        flash("Your session has ended. Sign in again.", "info")
+        flash(_("Your session has ended. Sign in again."), "info")
         return None
     session["draft"] = token
-    flash("Your session ended before the reply was added. Sign in again: your reply is kept and will be back "
-          "in its box (choose any files again).", "info")
+    flash(_("Your session ended before the reply was added. Sign in again: your reply is kept and will be back "
+            "in its box (choose any files again)."), "info")
     return int(ticket_id)  # type: ignore[arg-type]
 
 

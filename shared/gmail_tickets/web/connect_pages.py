@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ConnectRefused
 from gmail_tickets.ports import GMAIL_SCOPE
 from gmail_tickets.services import audit, oauth_connect
 from gmail_tickets.services.connect import IMPORT_RECENT_LIMIT
 from gmail_tickets.web import access, auth
 from gmail_tickets.web.address_common import back, bp, brand_from_form, brands, console, deps, known, oauth
+from gmail_tickets.web.labels import label, refusal
 
 LIMITED_USE_URL = ("https://developers.google.com/terms/api-services-user-data-policy"
                    "#additional_requirements_for_specific_api_scopes")
-ACCESS_DENIED = ("Google did not grant access ({error}): nothing was connected. If you cancelled on purpose, "
-                 "nothing else is needed; otherwise connect again and allow the access asked for.")
+
+
+def access_denied(error: str) -> str:
+    return label(said("Google did not grant access (%(error)s): nothing was connected. If you cancelled on purpose, "
+                      "nothing else is needed; otherwise connect again and allow the access asked for.", error=error))
 
 
 def _page_facts() -> dict[str, object]:
@@ -62,7 +67,7 @@ def _start(address: str, *, brand_id: str, import_recent: bool, reconnect: bool)
             client_id=setup.client_id, reconnect=reconnect,
         )
     except ConnectRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return redirect(url_for("addresses.connect_form"))  # type: ignore[return-value]
     return redirect(url)  # type: ignore[return-value]
 
@@ -70,7 +75,7 @@ def _start(address: str, *, brand_id: str, import_recent: bool, reconnect: bool)
 @bp.get("/oauth/callback")
 def oauth_callback() -> Response:
     if request.args.get("error"):
-        return back(ACCESS_DENIED.format(error=request.args["error"][:64]), "error")
+        return back(access_denied(request.args["error"][:64]), "error")
     before = {c.address: c.brand_id for c in deps().store.list_connections()}
     try:
         connection = oauth_connect.finish_connect(
@@ -78,7 +83,7 @@ def oauth_callback() -> Response:
             code=request.args.get("code", ""), oauth=oauth().client, watch=console().gmail_push,
         )
     except ConnectRefused as error:
-        return back(str(error), "error")
+        return back(refusal(error), "error")
     address = connection.address
     audit.record(deps(), access.actor(), "mailbox.connect", address, f"brand {connection.brand_id}")
     if address in before and before[address] != connection.brand_id:

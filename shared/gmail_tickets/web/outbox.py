@@ -5,11 +5,13 @@ for a failed notification, from that page or from the ticket's own list.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from gmail_tickets.domain.outbox import Notification, NotificationEvent, NotificationState
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import notifications
 from gmail_tickets.services.deps import Deps
+from gmail_tickets.web.labels import refusal
 from gmail_tickets.web.paging import link, page_request
 
 bp = Blueprint("outbox", __name__)
@@ -32,15 +34,15 @@ def event_label(n: Notification) -> str:
     """What the mail is, in an agent's words: the stored event is "created", "reply:<comment id>" or a trigger's
     key (domain/triggers.py)."""
     kind = n.event.split(":", 1)[0]
-    return {NotificationEvent.TICKET_CREATED: "Acknowledgement", NotificationEvent.AGENT_REPLY: "Agent reply",
-            NotificationEvent.ASSIGNED: "Assignment, to the assignee",
-            NotificationEvent.CUSTOMER_REPLY: "Customer's reply, to the assignee",
-            NotificationEvent.SOLVED: "Solved, to the requester"}.get(kind, n.event)
+    return str({NotificationEvent.TICKET_CREATED: _("Acknowledgement"), NotificationEvent.AGENT_REPLY: _("Agent reply"),
+                NotificationEvent.ASSIGNED: _("Assignment, to the assignee"),
+                NotificationEvent.CUSTOMER_REPLY: _("Customer's reply, to the assignee"),
+                NotificationEvent.SOLVED: _("Solved, to the requester")}.get(kind, n.event))
 
 
 def route_label(n: Notification) -> str:
     """The route once one was chosen; a queued record that never went out has none yet."""
-    return {"gmail": "via Gmail", "relay": "via relay"}.get(n.route or "", "not chosen yet")
+    return str({"gmail": _("via Gmail"), "relay": _("via relay")}.get(n.route or "", _("not chosen yet")))
 
 
 SECTIONS: dict[str, list[NotificationState]] = {
@@ -70,10 +72,11 @@ def send_again(notification_id: str) -> Response:
     try:
         record = notifications.send_again(_deps(), notification_id)
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         record = _deps().store.get_notification(notification_id)
     else:
-        flash(f"{event_label(record)} to {', '.join(record.recipients)} is queued to be sent again.", "success")
+        flash(_("%(what)s to %(recipients)s is queued to be sent again.", what=event_label(record),
+                recipients=", ".join(record.recipients)), "success")
     if request.form.get("back") == "ticket" and record is not None:
         target = url_for("tickets.show_ticket", ticket_id=record.ticket_id)
     else:

@@ -4,11 +4,13 @@ mailed replies, and the password (embedded console only: behind IAP, Google chec
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
+from gmail_tickets.web.labels import refusal
 
 bp = Blueprint("profile", __name__)
 
@@ -36,9 +38,9 @@ def save() -> Response | tuple[str, int]:
     try:
         people.update_profile(_deps(), access.current().email, name=name, signature=signature)
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return _page(400, name=name, signature=signature)
-    flash("Profile saved.", "success")
+    flash(_("Profile saved."), "success")
     return redirect(url_for("profile.show"))  # type: ignore[return-value]
 
 
@@ -47,10 +49,10 @@ def change_password() -> Response | tuple[str, int]:
     new = request.form.get("new_password", "")
     try:
         if new != request.form.get("confirm", ""):
-            raise ActionRefused("The two new passwords differ: type the same one twice.")
+            raise ActionRefused(_("The two new passwords differ: type the same one twice."))
         people.change_password(_deps(), access.current().email, current=request.form.get("current", ""), new=new)
     except ActionRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return _page(400)
-    flash("Password changed.", "success")
+    flash(_("Password changed."), "success")
     return redirect(url_for("profile.show"))  # type: ignore[return-value]

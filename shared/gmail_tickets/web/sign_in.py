@@ -8,20 +8,24 @@ so the page cannot be used to learn who has an account; guesses are limited per 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from gmail_tickets.domain.people import InviteKind, normal_email
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.services import people
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web.auth import SESSIONS, AdminAuth, safe_next, start_session
+from gmail_tickets.web.labels import label, refusal
 from gmail_tickets.web.throttle import Throttle
 
 bp = Blueprint("auth", __name__)
 
-SIGN_IN_FAILED = "That email and password do not match an active account."
-TOO_MANY = "Too many attempts. Wait a few minutes, then try again."
-SECRET_ENDED = "The admin secret no longer works now that the desk has an admin account: sign in with your account."
+SIGN_IN_FAILED = said("That email and password do not match an active account.")
+TOO_MANY = said("Too many attempts. Wait a few minutes, then try again.")
+SECRET_ENDED = said("The admin secret no longer works now that the desk has an admin account: sign in with your "
+                    "account.")
 
 
 def install(app: Flask, admin_auth: AdminAuth) -> None:
@@ -55,7 +59,7 @@ def sign_in() -> Response | str | tuple[str, int]:
     secret_form = "secret" in request.form
     account = "admin secret" if secret_form else normal_email(request.form.get("email", ""))
     if throttle.blocked(account, address):
-        flash(TOO_MANY, "error")
+        flash(label(TOO_MANY), "error")
         return render_template("sign_in.html", next_url=next_url, forms=forms), 429
     if secret_form:
         if has_admin:
@@ -63,14 +67,14 @@ def sign_in() -> Response | str | tuple[str, int]:
         elif admin_auth.check(request.form.get("secret", "")):
             return _signed_in("admin", next_url)
         else:
-            message = "That admin secret is not right."
+            message = _("That admin secret is not right.")
     else:
         agent = people.sign_in(_deps(), account, request.form.get("password", ""))
         if agent is not None:
             return _signed_in(agent.email, next_url)
         message = SIGN_IN_FAILED
     throttle.failed(account, address)
-    flash(message, "error")
+    flash(label(message), "error")
     return render_template("sign_in.html", next_url=next_url, forms=forms), 401
 
 
@@ -78,7 +82,7 @@ def sign_in() -> Response | str | tuple[str, int]:
 def sign_out() -> Response:
     current_app.extensions[SESSIONS].end(session.get("sid"))  # every copy of the cookie stops working
     session.clear()
-    flash("Signed out.", "info")
+    flash(_("Signed out."), "info")
     return redirect(url_for("auth.sign_in"))  # type: ignore[return-value]
 
 
@@ -97,7 +101,7 @@ def accept_invite(token: str) -> Response | str | tuple[str, int]:
 def _account_page(token: str, kind: InviteKind) -> Response | str | tuple[str, int]:
     invite = people.pending_invite(_deps(), token, kind)
     if invite is None or (kind == InviteKind.SETUP and people.admin_exists(_deps())):
-        return render_template("error.html", title="Link not valid",
+        return render_template("error.html", title=_("Link not valid"),
                                message="This link has been used already or has expired. Sign in, or ask an admin "
                                        "for a new link."), 404
     form = {"email": request.form.get("email", invite.email), "name": request.form.get("name", "")}
@@ -105,11 +109,11 @@ def _account_page(token: str, kind: InviteKind) -> Response | str | tuple[str, i
         password = request.form.get("password", "")
         try:
             if password != request.form.get("confirm", ""):
-                raise ActionRefused("The two passwords differ: type the same one twice.")
+                raise ActionRefused(_("The two passwords differ: type the same one twice."))
             agent = people.accept(_deps(), token, kind, name=form["name"], password=password, email=form["email"])
         except ActionRefused as error:
-            flash(str(error), "error")
+            flash(refusal(error), "error")
             return render_template("account_form.html", invite=invite, kind=kind, form=form), 400
-        flash(f"Welcome, {agent.label}. You are signed in.", "success")
+        flash(_("Welcome, %(name)s. You are signed in.", name=agent.label), "success")
         return _signed_in(agent.email, url_for("tickets.list_tickets"))
     return render_template("account_form.html", invite=invite, kind=kind, form=form)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.people import Agent
@@ -19,6 +21,7 @@ from gmail_tickets.domain.ticket_fields import SUBMIT_AS, Priority, TicketStatus
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.services import ticket_changes
 from gmail_tickets.web import access
+from gmail_tickets.web.labels import label
 
 
 def actor() -> str:
@@ -54,11 +57,15 @@ def known_agents(ticket: Ticket, agents: list[Agent]) -> list[str]:
         {ticket.assignee} if ticket.assignee else set()))
 
 
+FIELD_NAMES = {"status": _l("Status"), "priority": _l("Priority"), "assignee": _l("Assignee"), "tags": _l("Tags")}
+
+
 def describe(entry: TimelineEntry) -> str:
-    """One timeline entry in words."""
-    old = entry.old if entry.old not in (None, "") else "none"
-    new = entry.new if entry.new not in (None, "") else "none"
-    return f"{entry.field.capitalize()}: {old} → {new}"
+    """One timeline entry in words, in the reader's language (statuses and priorities too; their stored values
+    stay English)."""
+    old = label(entry.old) if entry.old not in (None, "") else _("none")
+    new = label(entry.new) if entry.new not in (None, "") else _("none")
+    return f"{FIELD_NAMES.get(entry.field, entry.field.capitalize())}: {old} → {new}"
 
 
 def conflict_context(conflict: ticket_changes.EditConflict, note: str = "") -> dict[str, Any]:

@@ -19,6 +19,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.datastructures import FileStorage
 
 from gmail_tickets.domain import triggers
@@ -30,6 +32,7 @@ from gmail_tickets.services import agent_reply, ticket_changes, ticket_list
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.mail_blobs import keep_attachments
 from gmail_tickets.web import access, auth, comment_html, ticket_edit
+from gmail_tickets.web.labels import refusal
 
 bp = Blueprint("tickets", __name__)
 
@@ -121,7 +124,8 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     ones redirect (POST/redirect/GET), so a reload does not add the reply twice."""
     body = request.form.get("body", "")
     public = request.form.get("kind", "public") != "internal"
-    again = " Choose the files again before adding the reply." if _chosen(request.files.getlist("files")) else ""
+    chosen = _chosen(request.files.getlist("files"))
+    again = " " + _("Choose the files again before adding the reply.") if chosen else ""
     try:
         agent_reply.check_reply(body)  # before the files are stored: a refused reply leaves no blobs behind
         files = _keep_uploads(request.files.getlist("files"))
@@ -137,11 +141,15 @@ def reply(ticket_id: int) -> Response | tuple[str, int]:
     except ticket_changes.EditConflict as conflict:
         return _ticket_page(ticket_id, draft=body, **ticket_edit.conflict_context(conflict, again)), 409
     except (agent_reply.ReplyRefused, ticket_changes.ChangeRefused) as error:
-        flash(f"{error}{again}", "error")
+        flash(f"{refusal(error)}{again}", "error")
         return _ticket_page(ticket_id, draft=body), 400
-    what = "Reply" if public else "Internal note"
-    flash(f"{what} added to the ticket." if not files else
-          f"{what} added to the ticket with {len(files)} file{'s' if len(files) != 1 else ''}.", "success")
+    if not files:
+        flash(_("Reply added to the ticket.") if public else _("Internal note added to the ticket."), "success")
+    else:
+        flash(ngettext("Reply added to the ticket with %(num)d file.", "Reply added to the ticket with %(num)d files.",
+                       len(files)) if public else
+              ngettext("Internal note added to the ticket with %(num)d file.",
+                       "Internal note added to the ticket with %(num)d files.", len(files)), "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
 
 
@@ -158,9 +166,9 @@ def update_fields(ticket_id: int) -> Response | tuple[str, int]:
     except ticket_changes.EditConflict as conflict:
         return _ticket_page(ticket_id, fields_draft=fields_draft, **ticket_edit.conflict_context(conflict)), 409
     except ticket_changes.ChangeRefused as error:
-        flash(str(error), "error")
+        flash(refusal(error), "error")
         return _ticket_page(ticket_id, fields_draft=fields_draft), 400
-    flash("Ticket updated." if entries else "Nothing changed.", "success")
+    flash(_("Ticket updated.") if entries else _("Nothing changed."), "success")
     return redirect(url_for("tickets.show_ticket", ticket_id=ticket_id))  # type: ignore[return-value]
 
 

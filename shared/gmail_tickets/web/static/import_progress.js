@@ -14,10 +14,12 @@
     var count = cell.querySelector(".import-count");
     bar.max = item.total;
     bar.value = item.done;
-    bar.textContent = item.done + " of " + item.total;
-    count.textContent = item.running
-      ? item.done + " of " + item.total + " mails"
-      : "done: " + item.total + " of " + item.total + " mails";
+    // The words come from the page, in its language (data-said-* on the cell; {done} and {total} filled in here).
+    var fill = function (name, done) {
+      return cell.getAttribute(name).replace("{done}", done).replace("{total}", item.total);
+    };
+    bar.textContent = fill("data-said-progress", item.done);
+    count.textContent = item.running ? fill("data-said-mails", item.done) : fill("data-said-done", item.total);
     cell.setAttribute("data-running", item.running ? "yes" : "no");
   }
 

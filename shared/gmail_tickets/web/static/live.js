@@ -6,8 +6,9 @@
   var narrow = window.matchMedia("(max-width: 48rem)");
 
   // ---- times: <time datetime="…Z">UTC text</time> → the agent's timezone, relative when recent; UTC on hover
-  var absolute = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+  var lang = document.documentElement.lang || undefined;  // the console's language (web/i18n.py), not the browser's
+  var absolute = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(lang, { numeric: "auto" }) : null;
   var STEPS = [[3600, 60, "minute"], [6 * 3600, 3600, "hour"]];  // below how many seconds ago, unit size, unit
 
   function phrase(at) {
@@ -94,7 +95,7 @@
     }
     localise(main);
     scrollables(main);
-    say("Updated");
+    say(body.getAttribute("data-said-updated"));
   }
 
   function say(text) {
@@ -129,8 +130,10 @@
       heading.insertAdjacentElement("afterend", note);
     }
     if (!note) return;
+    // The words come from the page, in its language (data-said-* on <body>, web/templates/base.html).
     note.textContent = !names.length ? "" :
-      names.join(" and ") + (names.length === 1 ? " is replying…" : " are replying…");
+      body.getAttribute(names.length === 1 ? "data-said-replying-one" : "data-said-replying-many")
+        .replace("{names}", names.join(body.getAttribute("data-said-and")));
   }
 
   function poll() {

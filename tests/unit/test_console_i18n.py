@@ -1,0 +1,65 @@
+"""The console's language choice and localized figures (web/i18n.py, web/time_html.py, web/labels.py)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask, g
+
+from gmail_tickets.domain.mailbox_alerts import TESTING_CLIENT_WARNING
+from gmail_tickets.domain.people import Agent
+from gmail_tickets.domain.said import said
+from gmail_tickets.errors import ActionRefused
+from gmail_tickets.web import i18n
+from gmail_tickets.web.labels import label, refusal, view_label
+from gmail_tickets.web.time_html import when
+
+
+@pytest.fixture(scope="module")
+def app() -> Flask:
+    app = Flask(__name__)
+    i18n.install(app)
+    return app
+
+
+@pytest.mark.parametrize(("saved", "cookie", "accept", "chosen"), [
+    ("de", "en", "en-US", "de"),  # the agent's saved choice wins
+    ("", "de", "en-US", "de"),  # else the cookie
+    ("", "", "de-DE,de;q=0.9,en;q=0.5", "de"),  # else the browser
+    ("", "", "fr-FR", "en"),  # else English
+    ("", "xx", "", "en"),  # a cookie naming no console language is ignored
+])
+def test_the_language_is_chosen_in_order(app: Flask, saved: str, cookie: str, accept: str, chosen: str) -> None:
+    headers = {"Accept-Language": accept} if accept else {}
+    if cookie:
+        headers["Cookie"] = f"{i18n.COOKIE}={cookie}"
+    with app.test_request_context(headers=headers):
+        g.agent = Agent(email="a@x.example", name="A", locale=saved)
+        assert i18n.select_locale() == chosen
+
+
+def test_times_numbers_and_stored_values_read_as_the_language_writes_them(app: Flask) -> None:
+    at = datetime(2026, 3, 1, 12, 5, tzinfo=UTC)
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert str(when(at)).endswith('title="2026-03-01 12:05 UTC">01.03.26, 12:05 UTC</time>')
+        assert i18n.number(1234567) == "1.234.567"
+        assert (label("pending"), label("on-hold"), label("solved")) == ("wartend", "angehalten", "gelöst")
+        assert view_label("open") == "Alle offenen"
+        assert label("someone@example.com") == "someone@example.com"  # data passes through
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert str(when(at)).endswith(">2026-03-01 12:05 UTC</time>")
+        assert i18n.number(1234567) == "1,234,567"
+        assert label("pending") == "pending"
+
+
+def test_the_domain_s_words_read_as_english_and_are_said_in_german(app: Flask) -> None:
+    refused = ActionRefused(said("%(address)s has an account already: sign in instead.", address="a@x.example"))
+    assert str(refused) == "a@x.example has an account already: sign in instead."  # logs and tests: English
+    limit = said("The template is too long (at most %(most)s characters).", most=10_000)
+    assert limit == "The template is too long (at most 10,000 characters)."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert refusal(refused) == "a@x.example hat bereits ein Konto: Melden Sie sich stattdessen an."
+        assert label(limit) == "Die Vorlage ist zu lang (höchstens 10.000 Zeichen)."
+        assert label(str(TESTING_CLIENT_WARNING)) == "OAuth-Client im Testmodus: Tokens laufen nach 7 Tagen ab"
+        assert refusal(ActionRefused("not from the catalog")) == "not from the catalog"
