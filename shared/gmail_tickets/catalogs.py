@@ -11,10 +11,6 @@ import gettext
 import io
 from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import Translations
-
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DOMAIN = "messages"
 
@@ -32,6 +28,8 @@ def translations(language: str) -> gettext.NullTranslations:
     if missing((language,)):
         raise RuntimeError(f"no compiled catalog for {language} under {TRANSLATIONS}: run `python -m "
                            "gmail_tickets.catalogs`")
+    from babel.support import Translations  # here, not at import: the ingest function's cold start skips Babel
+
     return Translations.load(str(TRANSLATIONS), [language], DOMAIN)
 
 
@@ -41,6 +39,9 @@ def po_files(root: Path = TRANSLATIONS) -> list[Path]:
 
 def compile_po(po: Path) -> bytes:
     """The .mo bytes of one catalog; fuzzy entries are left out, as `pybabel compile` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     with po.open("rb") as handle:
         catalog = read_po(handle, locale=po.parents[1].name)
     buffer = io.BytesIO()
