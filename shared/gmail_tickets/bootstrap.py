@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from gmail_tickets import secret_names
 from gmail_tickets.adapters.gmail_provider import GmailMailboxProvider
 from gmail_tickets.adapters.inline_jobs import InlineJobs
+from gmail_tickets.adapters.mailbox_tokens import MailboxTokens
 from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.config import Config
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
@@ -26,6 +27,7 @@ from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
 from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
+from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
 
 if TYPE_CHECKING:
     import flask
@@ -134,6 +136,16 @@ def build_clock(config: Config) -> Clock:
     return SystemClock()
 
 
+def mailbox_tokens(config: Config, secrets: Secrets) -> MailboxTokens:
+    """Refresh tokens as one secret per mailbox, access tokens cached in memory (docs/tokens.md). The client
+    secret is read at the first refresh, not here: it may be set after wiring."""
+    from gmail_tickets.adapters.cached_credentials import GoogleTokenRefresher
+
+    refresher = GoogleTokenRefresher(config.oauth_client_id, lambda: secrets.get(secret_names.OAUTH_CLIENT_SECRET),
+                                     config.token_uri or GOOGLE_TOKEN_URI)
+    return MailboxTokens(SecretRefreshTokens(secrets), refresher, capacity=config.settings.token_cache_size)
+
+
 def ticket_tokens(secrets: Secrets) -> TicketTokens:
     """The key that signs our Message-IDs. Created on first use when absent (in the cloud, Terraform creates it,
     so instances never race to make two)."""
@@ -161,11 +173,11 @@ def build(
     the use cases need); the runtimes of one machine pass threads."""
     config = config or Config.from_env()
     secrets = secrets or build_secrets(config)
+    tokens = mailbox_tokens(config, secrets)
     return Deps(
         store=store or build_store(config),
-        mailbox_for=GmailMailboxProvider(
-            secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url, gmail_retry
-        ),
+        mailbox_for=GmailMailboxProvider(tokens, config.gmail_root_url, gmail_retry),
+        refresh_tokens=tokens,
         publisher=publisher or build_publisher(config),
         secrets=secrets,
         clock=clock or build_clock(config),
