@@ -5,21 +5,26 @@ client library is imported on the first call, not with this module (cold start).
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from gmail_tickets.ports import Mailbox
 
 if TYPE_CHECKING:
+    from gmail_tickets.adapters.gmail_api import GmailMailbox
     from gmail_tickets.adapters.gmail_retry import RetryPolicy
     from gmail_tickets.adapters.mailbox_tokens import MailboxTokens
+
+CLIENTS_PER_THREAD = 64  # a Gmail client holds ~0.4 MB (its API description): 8 threads x 64 = 0.2 GB at most
 
 
 class GmailMailboxProvider:
     """Gives a Gmail adapter per connected address.
 
-    Adapters are cached per thread (httplib2 is not thread-safe); their credentials read the access token from
-    `tokens`, shared by every thread, so a mailbox's token is refreshed once for the process, and a reconnect's
-    new refresh token (`tokens.put`) is used at once by every adapter of it."""
+    Adapters are cached per thread (httplib2 is not thread-safe), the `CLIENTS_PER_THREAD` most recently used;
+    their credentials read the access token from `tokens`, shared by every thread, so a mailbox's token is
+    refreshed once for the process, and a reconnect's new refresh token (`tokens.put`) is used at once by every
+    adapter of it. Dropping an adapter costs only rebuilding it: the token stays cached."""
 
     def __init__(self, tokens: MailboxTokens, root_url: str | None, retry: RetryPolicy | None = None) -> None:
         self.tokens = tokens
@@ -28,12 +33,17 @@ class GmailMailboxProvider:
         self._local = threading.local()
 
     def __call__(self, address: str) -> Mailbox:
-        cache: dict[str, Mailbox] = self._local.__dict__.setdefault("cache", {})
+        cache: OrderedDict[str, GmailMailbox] = self._local.__dict__.setdefault("cache", OrderedDict())
         self.tokens.prefetch(address)  # TokenRevoked now when no refresh token is stored; free when one is cached
-        if address not in cache:
-            from gmail_tickets.adapters.cached_credentials import CachedTokenCredentials
-            from gmail_tickets.adapters.gmail_api import GmailMailbox
+        if address in cache:
+            cache.move_to_end(address)
+            return cache[address]
+        from gmail_tickets.adapters.cached_credentials import CachedTokenCredentials
+        from gmail_tickets.adapters.gmail_api import GmailMailbox
 
-            credentials = CachedTokenCredentials(address, self.tokens)
-            cache[address] = GmailMailbox(address, credentials, root_url=self._root_url, retry=self._retry)
-        return cache[address]
+        credentials = CachedTokenCredentials(address, self.tokens)
+        cache[address] = mailbox = GmailMailbox(address, credentials, root_url=self._root_url, retry=self._retry)
+        while len(cache) > CLIENTS_PER_THREAD:
+            _, dropped = cache.popitem(last=False)
+            dropped.close()  # this thread's connections: the only ones a per-thread adapter has
+        return mailbox
