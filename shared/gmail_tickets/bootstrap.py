@@ -24,7 +24,7 @@ from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.config import Config
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
-from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, Relay, Secrets, Store
+from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, RefreshTokens, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
@@ -136,14 +136,31 @@ def build_clock(config: Config) -> Clock:
     return SystemClock()
 
 
-def mailbox_tokens(config: Config, secrets: Secrets) -> MailboxTokens:
-    """Refresh tokens as one secret per mailbox, access tokens cached in memory (docs/tokens.md). The client
-    secret is read at the first refresh, not here: it may be set after wiring."""
+def mailbox_tokens(config: Config, secrets: Secrets, store: Store) -> MailboxTokens:
+    """Access tokens cached in memory; refresh tokens sealed under the KMS key in Firestore when one is
+    configured (tokens kept as secrets before are still read), else one secret per mailbox (docs/tokens.md).
+    The client secret is read at the first refresh, not here: it may be set after wiring."""
     from gmail_tickets.adapters.cached_credentials import GoogleTokenRefresher
 
     refresher = GoogleTokenRefresher(config.oauth_client_id, lambda: secrets.get(secret_names.OAUTH_CLIENT_SECRET),
                                      config.token_uri or GOOGLE_TOKEN_URI)
-    return MailboxTokens(SecretRefreshTokens(secrets), refresher, capacity=config.settings.token_cache_size)
+    return MailboxTokens(refresh_token_store(config, secrets, store), refresher,
+                         capacity=config.settings.token_cache_size)
+
+
+def refresh_token_store(config: Config, secrets: Secrets, store: Store) -> RefreshTokens:
+    per_secret = SecretRefreshTokens(secrets)
+    if not config.token_kms_key:
+        return per_secret
+    from gmail_tickets.adapters.firestore_store import FirestoreStore
+
+    if not isinstance(store, FirestoreStore):
+        raise ValueError("GT_TOKEN_KMS_KEY seals refresh tokens in Firestore: it needs GT_STORE=firestore")
+    from gmail_tickets.adapters.cloud_kms import CloudKmsKey
+    from gmail_tickets.adapters.sealed_tokens import SealedRefreshTokens
+
+    return SealedRefreshTokens(store.client, CloudKmsKey(config.token_kms_key), prefix=store.prefix,
+                               fallback=per_secret)
 
 
 def ticket_tokens(secrets: Secrets) -> TicketTokens:
@@ -173,9 +190,10 @@ def build(
     the use cases need); the runtimes of one machine pass threads."""
     config = config or Config.from_env()
     secrets = secrets or build_secrets(config)
-    tokens = mailbox_tokens(config, secrets)
+    store = store or build_store(config)
+    tokens = mailbox_tokens(config, secrets, store)
     return Deps(
-        store=store or build_store(config),
+        store=store,
         mailbox_for=GmailMailboxProvider(tokens, config.gmail_root_url, gmail_retry),
         refresh_tokens=tokens,
         publisher=publisher or build_publisher(config),
