@@ -14,6 +14,7 @@ locals {
     GT_BLOBS             = "gcs"
     GT_BUCKET            = google_storage_bucket.mail.name
     GT_OAUTH_CLIENT_ID   = var.oauth_client_id
+    GT_TOKEN_KMS_KEY     = google_kms_crypto_key.tokens.id   # refresh tokens sealed in Firestore (kms.tf)
     GT_PUSH_TOPIC        = google_pubsub_topic.gmail_push.id # projects/<p>/topics/gmail-push
     GT_SYNC_TOPIC        = google_pubsub_topic.mailbox_sync.name
     GT_OUTBOUND_TOPIC    = google_pubsub_topic.outbound_mail.name
@@ -27,12 +28,12 @@ locals {
   # concurrency leaves the platform's default. Pub/Sub push subscriptions feed ingest and send (pubsub.tf).
   #
   # ingest takes Gmail's pushes (and the console's "sync this mailbox" requests), several at a time: a sync
-  # mostly waits on Gmail and Firestore, and its code path is thread-safe (docs/scale.md#capacity: the process's
+  # mostly waits on Gmail and Firestore, and its code path is thread-safe (docs/capacity.md: the process's
   # Deps are built once under a lock, the caches lock, each thread has its own Gmail clients and the sync lease
   # keeps two syncs of one mailbox apart). functions-framework serves a request per gunicorn thread: THREADS is
   # set to the concurrency, so no request waits for a thread inside an instance.
   #
-  # Sized for 10,000 mailboxes (docs/scale.md#capacity has the figures):
+  # Sized for 10,000 mailboxes (docs/capacity.md has the figures):
   #   steady: 1 M mails a day = 12 mails/s, x5 at the busiest hour = 60 syncs/s; a sync that finds mail takes
   #           ~1 s (history.list, messages.get, 2-3 transactions), so 60 are in flight (Little's law); each also
   #           brings ~1 more push (our label's change) that the stored cursor answers with one read (~10 ms).

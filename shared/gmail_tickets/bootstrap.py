@@ -160,7 +160,7 @@ def refresh_token_store(config: Config, secrets: Secrets, store: Store) -> Refre
     from gmail_tickets.adapters.sealed_tokens import SealedRefreshTokens
 
     return SealedRefreshTokens(store.client, CloudKmsKey(config.token_kms_key), prefix=store.prefix,
-                               fallback=per_secret)
+                               fallback=per_secret, capacity=config.settings.token_cache_size)
 
 
 def ticket_tokens(secrets: Secrets) -> TicketTokens:

@@ -11,7 +11,8 @@ token endpoint; one whose token is missing or about to expire reads its refresh 
   so a new refresh token is used at once and a refresh racing a reconnect cannot put the old grant back.
 - A token Gmail refused (401) is dropped and the refresh token read again from the store: a reconnect made on
   another instance is picked up the first time the old grant fails, and a revoked grant ends in TokenRevoked.
-- The refresh token itself is not kept once it has been used: memory holds only short-lived access tokens.
+- This cache keeps no refresh token once it has been used, only short-lived access tokens (the sealed store
+  keeps the tokens it opened: sealed_tokens.py says why that is no weaker).
 """
 
 from __future__ import annotations

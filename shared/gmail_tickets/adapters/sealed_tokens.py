@@ -5,9 +5,12 @@ $0.06).
 Envelope encryption: each token is encrypted with AES-256-GCM under a data key of its own, made for it; the data
 key is encrypted (wrapped) by the KMS key; both are bound to the mailbox's address as additional data, so a
 sealed token copied onto another mailbox's document does not open. One document per mailbox in
-`<prefix>refresh_tokens/{secret name}`: {wrapped_key, nonce, ciphertext, kms_key, updated_at}. Reading one
-costs a Firestore read and a KMS decrypt: the access-token cache (mailbox_tokens.py) does that about once an hour
-per mailbox and instance, not once a sync.
+`<prefix>refresh_tokens/{secret name}`: {wrapped_key, nonce, ciphertext, kms_key, updated_at}. The
+access-token cache (mailbox_tokens.py) reads a token about once an hour per mailbox and instance, not once a
+sync; each read is one Firestore read, and a KMS decrypt only the first time this process sees that sealed
+token (the opened tokens are kept by their wrapped key, least recently used dropped first): a reconnect seals
+anew, so the changed document is opened again. The process can call KMS at will, so keeping what it opened adds
+no power to a process that is compromised.
 
 `fallback` is where tokens were kept before (per-mailbox secrets): a mailbox with no sealed document is read
 from there, so a deployment switching keeps working, and `put` and `delete` remove the old secret too (a
@@ -17,6 +20,8 @@ reconnect moves the token; no token outlives its mailbox in either place).
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -42,10 +47,14 @@ class KmsKey(Protocol):
 class SealedRefreshTokens:
     """`RefreshTokens` as sealed documents in Firestore (`client`: a firestore.Client)."""
 
-    def __init__(self, client: Any, key: KmsKey, *, prefix: str = "", fallback: RefreshTokens | None = None) -> None:
+    def __init__(self, client: Any, key: KmsKey, *, prefix: str = "", fallback: RefreshTokens | None = None,
+                 capacity: int = 10_000) -> None:
         self._collection = client.collection(prefix + COLLECTION)
         self._key = key
         self._fallback = fallback
+        self._opened: OrderedDict[bytes, str] = OrderedDict()  # wrapped key → token (unique per sealing)
+        self._capacity = capacity
+        self._lock = threading.Lock()
         self.kms_calls = 0
 
     def get(self, address: str) -> str | None:
@@ -79,14 +88,25 @@ class SealedRefreshTokens:
                 "updated_at": datetime.now(UTC)}
 
     def unseal(self, address: str, sealed: dict[str, Any]) -> str:
+        wrapped = bytes(sealed["wrapped_key"])
+        memo = _aad(address) + b"\0" + wrapped
+        with self._lock:
+            if memo in self._opened:
+                self._opened.move_to_end(memo)
+                return self._opened[memo]
         aad = _aad(address)
         self.kms_calls += 1
-        data_key = self._key.decrypt(bytes(sealed["wrapped_key"]), aad)
+        data_key = self._key.decrypt(wrapped, aad)
         try:
             plain = AESGCM(data_key).decrypt(bytes(sealed["nonce"]), bytes(sealed["ciphertext"]), aad)
         except InvalidTag:
             raise ValueError(f"the sealed refresh token of {address} does not open") from None
-        return plain.decode("utf-8")
+        token = plain.decode("utf-8")
+        with self._lock:
+            self._opened[memo] = token
+            while len(self._opened) > self._capacity:
+                self._opened.popitem(last=False)
+        return token
 
     def _doc(self, address: str) -> Any:
         return self._collection.document(secret_names.refresh_token(address))
