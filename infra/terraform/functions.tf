@@ -39,7 +39,7 @@ locals {
   #           brings ~1 more push (our label's change) that the stored cursor answers with one read (~10 ms).
   #   burst:  one mail to 1,000 of the mailboxes at once (a newsletter to every support address): 1,000 syncs of
   #           ~1 s to finish in ~5 s = 200 in flight.
-  #   => 8 per instance (1 vCPU: ~15 % of it busy per sync in flight) x 30 instances = 240 in flight. 1 GiB: 8
+  #   => 8 per instance (1 vCPU; a sync mostly waits on round trips) x 30 instances = 240 in flight. 1 GiB: 8
   #      threads x 64 cached Gmail clients x 0.4 MB = 0.2 GB, plus the libraries and the mail in hand.
   functions = {
     ingest = {

@@ -253,3 +253,23 @@ def test_a_sweep_request_is_never_stale(cloud: Cloud) -> None:
     request = json.dumps({"emailAddress": SUPPORT, "source": "sweep"}).encode()
     result = ingest_event(deps, request)
     assert result is not None and result.status == "synced"
+
+
+def test_a_thread_keeps_few_gmail_clients_and_a_dropped_one_costs_no_token(cloud: Cloud,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from gmail_tickets.adapters import gmail_provider
+
+    monkeypatch.setattr(gmail_provider, "CLIENTS_PER_THREAD", 2)
+    deps = cloud.instance()
+    boxes = [SUPPORT, "sales@example.com", "billing@example.com"]
+    for address in boxes[1:]:
+        cloud.sim.add_mailbox(address)
+    for address in boxes:
+        connect_mailbox(deps, address, cloud.sim.credentials(address).refresh_token, watch=False)
+    reads, refreshes = cloud.secret_reads(), len(cloud.refreshes)
+
+    for address in boxes * 2:  # each sync after the second drops the least recently used client
+        assert sync_mailbox(deps, address).status == "synced"
+
+    assert len(deps.mailbox_for._local.cache) == 2  # type: ignore[attr-defined]
+    assert (cloud.secret_reads(), len(cloud.refreshes)) == (reads, refreshes)  # rebuilt clients, cached tokens
