@@ -11,6 +11,7 @@ thread. The google-auth errors stay google-auth errors, so gmail_errors translat
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC
 from typing import Any
@@ -86,11 +87,5 @@ class GoogleTokenRefresher:
         access, _, expiry, _ = _client.refresh_grant(
             request, self._token_uri, refresh_token, self._client_id, client_secret, scopes=[GMAIL_SCOPE])
         if expiry is None:  # Google always says; a server that does not gets the usual hour
-            return access, _now() + 3600
+            return access, time.time() + 3600
         return access, expiry.replace(tzinfo=UTC).timestamp()
-
-
-def _now() -> float:
-    import time
-
-    return time.time()
