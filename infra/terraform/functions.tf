@@ -1,6 +1,6 @@
 # The four Cloud Functions (gen2), one service account each, all built from the one source zip.
 #
-#   ingest  gmail-push, mailbox-sync ─push─▶  sync the mailbox           (pubsub.tf: subscriptions, dead letters)
+#   ingest  gmail-push, mailbox-sync ─push─▶  sync the mailbox, 8 at a time (pubsub.tf: subscriptions, dead letters)
 #   send    outbound-mail ─push─▶             Gmail messages.send / relay
 #   sweep   Cloud Scheduler, every minute ─▶  one mailbox-sync message per connection, watch renewal
 #   admin   HTTPS load balancer + IAP ─▶      the console                (console.tf)
@@ -14,6 +14,7 @@ locals {
     GT_BLOBS             = "gcs"
     GT_BUCKET            = google_storage_bucket.mail.name
     GT_OAUTH_CLIENT_ID   = var.oauth_client_id
+    GT_TOKEN_KMS_KEY     = google_kms_crypto_key.tokens.id   # refresh tokens sealed in Firestore (kms.tf)
     GT_PUSH_TOPIC        = google_pubsub_topic.gmail_push.id # projects/<p>/topics/gmail-push
     GT_SYNC_TOPIC        = google_pubsub_topic.mailbox_sync.name
     GT_OUTBOUND_TOPIC    = google_pubsub_topic.outbound_mail.name
@@ -25,15 +26,30 @@ locals {
 
   # The four functions, by name (= the key). entry_point is the function in functions/main.py; a null
   # concurrency leaves the platform's default. Pub/Sub push subscriptions feed ingest and send (pubsub.tf).
+  #
+  # ingest takes Gmail's pushes (and the console's "sync this mailbox" requests), several at a time: a sync
+  # mostly waits on Gmail and Firestore, and its code path is thread-safe (docs/capacity.md: the process's
+  # Deps are built once under a lock, the caches lock, each thread has its own Gmail clients and the sync lease
+  # keeps two syncs of one mailbox apart). functions-framework serves a request per gunicorn thread: THREADS is
+  # set to the concurrency, so no request waits for a thread inside an instance.
+  #
+  # Sized for 10,000 mailboxes (docs/capacity.md has the figures):
+  #   steady: 1 M mails a day = 12 mails/s, x5 at the busiest hour = 60 syncs/s; a sync that finds mail takes
+  #           ~1 s (history.list, messages.get, 2-3 transactions), so 60 are in flight (Little's law); each also
+  #           brings ~1 more push (our label's change) that the stored cursor answers with one read (~10 ms).
+  #   burst:  one mail to 1,000 of the mailboxes at once (a newsletter to every support address): 1,000 syncs of
+  #           ~1 s to finish in ~5 s = 200 in flight.
+  #   => 8 per instance (1 vCPU; a sync mostly waits on round trips) x 30 instances = 240 in flight. 1 GiB: 8
+  #      threads x 64 cached Gmail clients x 0.4 MB = 0.2 GB, plus the libraries and the mail in hand.
   functions = {
     ingest = {
       entry_point     = "ingest"
-      memory          = "512Mi"
+      memory          = "1Gi"
       timeout_seconds = 540
       max_instances   = var.ingest_max_instances
-      concurrency     = 1
+      concurrency     = var.ingest_concurrency
       ingress         = var.worker_ingress
-      extra_env       = {}
+      extra_env       = { THREADS = tostring(var.ingest_concurrency) }
     }
     send = {
       entry_point     = "send"

@@ -7,7 +7,9 @@
 #   otherwise create on first use (instances racing to create two). Terraform creates them once, as 32 random
 #   bytes in hex, from ephemeral values through the write-only secret_data_wo: they are in no state or plan file.
 #   Rotate one by raising key_versions[name] (and know what that key signs before you do).
-# - gmail-token-<slug>-<hash>: one refresh token per connected mailbox, created and deleted by the admin function.
+# - gmail-token-<slug>-<hash>: one refresh token per connected mailbox, as releases before sealed tokens kept them
+#   (kms.tf). Still read while a mailbox has no sealed token; its next connect moves the token and deletes the
+#   secret, so the grants below stay until no gmail-token-* secret is left.
 
 locals {
   provided_secrets = toset(["oauth-client-secret", "relay-password"])

@@ -97,9 +97,20 @@ variable "worker_ingress" {
 }
 
 variable "ingest_max_instances" {
-  description = "Upper bound of ingest instances (each handles one delivery at a time)."
+  description = "Upper bound of ingest instances, each handling ingest_concurrency deliveries at a time. 30 x 8 = 240 syncs in flight: 10,000 mailboxes at 1 M mails a day, and a burst reaching 1,000 of them at once, with room to spare (functions.tf)."
   type        = number
-  default     = 20
+  default     = 30
+}
+
+variable "ingest_concurrency" {
+  description = "Deliveries one ingest instance handles at once (1 vCPU; a sync mostly waits on Gmail and Firestore)."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.ingest_concurrency >= 1 && var.ingest_concurrency <= 16
+    error_message = "ingest_concurrency: 1 to 16 (each thread keeps its own Gmail clients in the instance's memory)."
+  }
 }
 
 variable "max_delivery_attempts" {

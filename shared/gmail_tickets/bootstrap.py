@@ -19,13 +19,15 @@ from typing import TYPE_CHECKING, Any
 from gmail_tickets import secret_names
 from gmail_tickets.adapters.gmail_provider import GmailMailboxProvider
 from gmail_tickets.adapters.inline_jobs import InlineJobs
+from gmail_tickets.adapters.mailbox_tokens import MailboxTokens
 from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.config import Config
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
-from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, Relay, Secrets, Store
+from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, RefreshTokens, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
+from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
 
 if TYPE_CHECKING:
     import flask
@@ -134,6 +136,33 @@ def build_clock(config: Config) -> Clock:
     return SystemClock()
 
 
+def mailbox_tokens(config: Config, secrets: Secrets, store: Store) -> MailboxTokens:
+    """Access tokens cached in memory; refresh tokens sealed under the KMS key in Firestore when one is
+    configured (tokens kept as secrets before are still read), else one secret per mailbox (docs/tokens.md).
+    The client secret is read at the first refresh, not here: it may be set after wiring."""
+    from gmail_tickets.adapters.cached_credentials import GoogleTokenRefresher
+
+    refresher = GoogleTokenRefresher(config.oauth_client_id, lambda: secrets.get(secret_names.OAUTH_CLIENT_SECRET),
+                                     config.token_uri or GOOGLE_TOKEN_URI)
+    return MailboxTokens(refresh_token_store(config, secrets, store), refresher,
+                         capacity=config.settings.token_cache_size)
+
+
+def refresh_token_store(config: Config, secrets: Secrets, store: Store) -> RefreshTokens:
+    per_secret = SecretRefreshTokens(secrets)
+    if not config.token_kms_key:
+        return per_secret
+    from gmail_tickets.adapters.firestore_store import FirestoreStore
+
+    if not isinstance(store, FirestoreStore):
+        raise ValueError("GT_TOKEN_KMS_KEY seals refresh tokens in Firestore: it needs GT_STORE=firestore")
+    from gmail_tickets.adapters.cloud_kms import CloudKmsKey
+    from gmail_tickets.adapters.sealed_tokens import SealedRefreshTokens
+
+    return SealedRefreshTokens(store.client, CloudKmsKey(config.token_kms_key), prefix=store.prefix,
+                               fallback=per_secret, capacity=config.settings.token_cache_size)
+
+
 def ticket_tokens(secrets: Secrets) -> TicketTokens:
     """The key that signs our Message-IDs. Created on first use when absent (in the cloud, Terraform creates it,
     so instances never race to make two)."""
@@ -161,11 +190,12 @@ def build(
     the use cases need); the runtimes of one machine pass threads."""
     config = config or Config.from_env()
     secrets = secrets or build_secrets(config)
+    store = store or build_store(config)
+    tokens = mailbox_tokens(config, secrets, store)
     return Deps(
-        store=store or build_store(config),
-        mailbox_for=GmailMailboxProvider(
-            secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url, gmail_retry
-        ),
+        store=store,
+        mailbox_for=GmailMailboxProvider(tokens, config.gmail_root_url, gmail_retry),
+        refresh_tokens=tokens,
         publisher=publisher or build_publisher(config),
         secrets=secrets,
         clock=clock or build_clock(config),

@@ -38,6 +38,9 @@ class Config:
     token_uri: str = setting(GOOGLE_TOKEN_URI, "GT_TOKEN_URI", "The OAuth token endpoint.")
     oauth_client_id: str = setting(
         "", "GT_OAUTH_CLIENT_ID", "The deployer's OAuth client; its secret is the `oauth-client-secret` secret.")
+    token_kms_key: str = setting(
+        "", "GT_TOKEN_KMS_KEY", "A Cloud KMS key (`projects/…/cryptoKeys/…`): mailboxes' refresh tokens sealed under "
+        "it in Firestore (`GT_STORE=firestore`; docs/tokens.md); unset: one secret per mailbox.")
     oauth_auth_uri: str = setting(
         GOOGLE_AUTH_URI, "GT_OAUTH_AUTH_URI", "Google's consent page (the simulator's in the demo and tests).")
     oauth_revoke_uri: str = setting(GOOGLE_REVOKE_URI, "GT_OAUTH_REVOKE_URI", "The OAuth token revocation endpoint.")

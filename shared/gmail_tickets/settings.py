@@ -77,6 +77,9 @@ class Settings:
         2, "GT_INGEST_WORKERS", "On one machine (`serve`): threads that sync mailboxes (pushes, the sweep's requests).")
     send_workers: int = setting(
         2, "GT_SEND_WORKERS", "On one machine (`serve`): threads that send notifications, apart from the syncing ones.")
+    token_cache_size: int = setting(
+        10_000, "GT_TOKEN_CACHE_SIZE", "Mailboxes whose Gmail access token a process keeps in memory until shortly "
+        "before it expires (least recently used dropped first); a sync of one of them reads no secret.")
     outbox_retry_batch: int = setting(
         200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
         "first); the rest wait for the next sweep.")

@@ -1,45 +1,49 @@
-"""The `MailboxProvider` for real Gmail: a Gmail adapter per connected address, built from the refresh token kept
-in Secrets. The Gmail client library is imported on the first call, not with this module (cold start)."""
+"""The `MailboxProvider` for real Gmail: a Gmail adapter per connected address, whose access token comes from the
+shared `MailboxTokens` cache (refresh tokens read from their store only to mint a new access token). The Gmail
+client library is imported on the first call, not with this module (cold start)."""
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
-from gmail_tickets import secret_names
-from gmail_tickets.errors import TokenRevoked
-from gmail_tickets.ports import Mailbox, Secrets
+from gmail_tickets.ports import Mailbox
 
 if TYPE_CHECKING:
+    from gmail_tickets.adapters.gmail_api import GmailMailbox
     from gmail_tickets.adapters.gmail_retry import RetryPolicy
+    from gmail_tickets.adapters.mailbox_tokens import MailboxTokens
+
+CLIENTS_PER_THREAD = 64  # a Gmail client holds ~0.4 MB (its API description): 8 threads x 64 = 0.2 GB at most
 
 
 class GmailMailboxProvider:
-    """Gives a Gmail adapter per connected address, built from the refresh token kept in Secrets.
+    """Gives a Gmail adapter per connected address.
 
-    Adapters are cached per thread (httplib2 is not thread-safe), so access tokens are refreshed once an hour,
-    not once a call. `forget` drops them after a reconnect or disconnect."""
+    Adapters are cached per thread (httplib2 is not thread-safe), the `CLIENTS_PER_THREAD` most recently used;
+    their credentials read the access token from `tokens`, shared by every thread, so a mailbox's token is
+    refreshed once for the process, and a reconnect's new refresh token (`tokens.put`) is used at once by every
+    adapter of it. Dropping an adapter costs only rebuilding it: the token stays cached."""
 
-    def __init__(self, secrets: Secrets, client_id: str, token_uri: str, root_url: str | None,
-                 retry: RetryPolicy | None = None) -> None:
-        self._secrets = secrets
+    def __init__(self, tokens: MailboxTokens, root_url: str | None, retry: RetryPolicy | None = None) -> None:
+        self.tokens = tokens
         self._retry = retry
-        self._client_id = client_id
-        self._token_uri = token_uri
         self._root_url = root_url
         self._local = threading.local()
 
     def __call__(self, address: str) -> Mailbox:
-        cache: dict[tuple[str, str], Mailbox] = self._local.__dict__.setdefault("cache", {})
-        token = self._secrets.get(secret_names.refresh_token(address))
-        if token is None:
-            raise TokenRevoked(f"no refresh token stored for {address}")
-        key = (address, token)
-        if key not in cache:
-            from gmail_tickets.adapters.gmail_api import GmailMailbox
-            from gmail_tickets.adapters.gmail_client import oauth_credentials
+        cache: OrderedDict[str, GmailMailbox] = self._local.__dict__.setdefault("cache", OrderedDict())
+        self.tokens.prefetch(address)  # TokenRevoked now when no refresh token is stored; free when one is cached
+        if address in cache:
+            cache.move_to_end(address)
+            return cache[address]
+        from gmail_tickets.adapters.cached_credentials import CachedTokenCredentials
+        from gmail_tickets.adapters.gmail_api import GmailMailbox
 
-            client_secret = self._secrets.get(secret_names.OAUTH_CLIENT_SECRET) or ""
-            credentials = oauth_credentials(token, self._client_id, client_secret, self._token_uri)
-            cache[key] = GmailMailbox(address, credentials, root_url=self._root_url, retry=self._retry)
-        return cache[key]
+        credentials = CachedTokenCredentials(address, self.tokens)
+        cache[address] = mailbox = GmailMailbox(address, credentials, root_url=self._root_url, retry=self._retry)
+        while len(cache) > CLIENTS_PER_THREAD:
+            _, dropped = cache.popitem(last=False)
+            dropped.close()  # this thread's connections: the only ones a per-thread adapter has
+        return mailbox

@@ -20,7 +20,7 @@ from gmail_tickets.ports.gmail import (
     WatchResult,
 )
 from gmail_tickets.ports.jobs import JobRunner
-from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, TokenGrant
+from gmail_tickets.ports.oauth import GMAIL_SCOPE, OAuthClient, RefreshTokens, TokenGrant
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.platform import Clock, Handler, Publisher, Secrets, Subscriber
 from gmail_tickets.ports.relay import Relay
@@ -47,7 +47,7 @@ __all__ = [
     "GMAIL_SCOPE", "BlobStore", "ChangeRepo", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
     "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
     "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "PeopleRepo",
-    "PeopleUnit", "Profile", "Publisher", "RawMessage", "Relay", "SearchPage", "Secrets", "SentMessage",
-    "SetAsideRepo", "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketSearchRepo", "TicketUnit",
-    "TokenGrant", "TxtLookup", "UnitOfWork", "WatchResult",
+    "PeopleUnit", "Profile", "Publisher", "RawMessage", "RefreshTokens", "Relay", "SearchPage", "Secrets",
+    "SentMessage", "SetAsideRepo", "SetAsideUnit", "Store", "Subscriber", "TicketRepo", "TicketSearchRepo",
+    "TicketUnit", "TokenGrant", "TxtLookup", "UnitOfWork", "WatchResult",
 ]

@@ -33,3 +33,16 @@ class OAuthClient(Protocol):
 
     def account_of(self, access_token: str) -> str:
         """The Gmail address an access token opens."""
+
+
+class RefreshTokens(Protocol):
+    """Where each connected mailbox's refresh token is kept, by address (services/refresh_tokens.py: one secret
+    per mailbox). Values are tokens: never log them, never put them in an error."""
+
+    def get(self, address: str) -> str | None: ...
+
+    def put(self, address: str, token: str) -> None:
+        """Keep a new token; from now on it is the one used (a cached access token of the old one is dropped)."""
+
+    def delete(self, address: str) -> None:
+        """Forget the token (disconnect, delete); a missing one is fine."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 
-from gmail_tickets import secret_names
 from gmail_tickets.domain import address_actions
 from gmail_tickets.domain.model import (
     Connection,
@@ -63,8 +62,7 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
     if connection is None:
         raise ActionRefused(said("%(address)s is not a connected Gmail account.", address=address))
     _refuse(address_actions.disconnect_refusal(state_of(deps, address)))
-    name = secret_names.refresh_token(address)
-    token = deps.secrets.get(name)
+    token = deps.refresh_tokens.get(address)
     revoke_failed = False
     if token is not None:
         try:
@@ -76,7 +74,7 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
         except GmailTicketsError as exc:
             revoke_failed = True
             log.warning("revoking a token failed", extra={"connection": address, "error": type(exc).__name__})
-        deps.secrets.delete(name)
+        deps.refresh_tokens.delete(address)  # also drops the cached access token
     now = deps.clock.now()
 
     def work(uow: ConnectionUnit) -> Connection:
@@ -105,7 +103,7 @@ def delete_address(deps: Deps, address: str) -> None:
     if support is None and connection is None:
         raise ActionRefused(said("%(address)s is not a support address.", address=address))
     _refuse(address_actions.delete_refusal(state_of(deps, address)))
-    deps.secrets.delete(secret_names.refresh_token(address))  # Limited Use: no token outlives its mailbox
+    deps.refresh_tokens.delete(address)  # Limited Use: no token outlives its mailbox
     if connection is not None:
         deps.store.delete_connection(address)
     if support is not None:

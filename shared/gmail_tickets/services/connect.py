@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from gmail_tickets import secret_names
 from gmail_tickets.domain import dns_records, inbox_rules
 from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.domain.mailbox_alerts import TESTING_CLIENT_WARNING
@@ -66,7 +65,7 @@ def connect_mailbox(
     a reconnection's own). The import runs on `deps.jobs` (`connect_import.wait_for_import`)."""
     address = address.lower()
     before = deps.store.get_connection(address)  # a reconnect keeps the SAME connection: the gap comes from history
-    deps.secrets.put(secret_names.refresh_token(address), refresh_token)
+    deps.refresh_tokens.put(address, refresh_token)  # used at once, also by adapters built before
     with _refused_on_gmail_error(deps, address, forget_token=before is None):
         mailbox = deps.mailbox_for(address)
         history_id = verify_account(mailbox, address)
@@ -183,7 +182,7 @@ def _refused_on_gmail_error(deps: Deps, address: str, *, forget_token: bool) -> 
         yield
     except GmailTicketsError as exc:
         if forget_token:
-            deps.secrets.delete(secret_names.refresh_token(address))
+            deps.refresh_tokens.delete(address)
         if isinstance(exc, ConnectRefused):
             raise
         log.warning("connect failed", extra={"connection": address, "error": type(exc).__name__})

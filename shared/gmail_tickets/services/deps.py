@@ -5,9 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gmail_tickets.domain.ticket_token import TicketTokens
-from gmail_tickets.ports import BlobStore, Clock, JobRunner, MailboxProvider, Publisher, Relay, Secrets, Store
+from gmail_tickets.ports import (
+    BlobStore,
+    Clock,
+    JobRunner,
+    MailboxProvider,
+    Publisher,
+    RefreshTokens,
+    Relay,
+    Secrets,
+    Store,
+)
 from gmail_tickets.services.brand_cache import BrandCache
 from gmail_tickets.services.held_mail import HeldMail
+from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
 from gmail_tickets.settings import Settings
 
 
@@ -26,3 +37,10 @@ class Deps:
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly
     brands: BrandCache = field(default_factory=BrandCache)
     held_mail: HeldMail = field(default_factory=HeldMail)  # mail held back behind locks, not tried again at once
+    # Each mailbox's refresh token; bootstrap gives the cache the provider's adapters read their access tokens
+    # from, so a token put or deleted here is used (or gone) at once. Not given: kept in `secrets`, uncached.
+    refresh_tokens: RefreshTokens = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.refresh_tokens is None:
+            self.refresh_tokens = SecretRefreshTokens(self.secrets)

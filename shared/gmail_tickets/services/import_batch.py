@@ -32,7 +32,7 @@ def no_checkpoint() -> None:
 class SyncResult:
     address: str
     # synced | held (some mail held back: sync_mailbox.py) | busy (lease held elsewhere) | lost (taken over) | unknown |
-    # disconnected | failed
+    # disconnected | failed | stale (a push the stored cursor had passed: services/ingest.py)
     status: str = "synced"
     outcomes: Counter[str] = field(default_factory=Counter)
     duplicates: int = 0  # candidates the ledger already had

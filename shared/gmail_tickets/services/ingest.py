@@ -3,6 +3,10 @@
 Both end in the same `sync_mailbox`. The event only names the mailbox (and, from Gmail, the id it reached);
 what to import always comes from the stored cursor. An event that can never be handled is quarantined with
 its bytes and acknowledged, so it is neither lost nor retried forever.
+
+A push whose id the stored cursor has already reached is stale: everything up to that id is committed (the
+cursor only moves past committed mail). It is acknowledged after that one read of the connection, with no
+lease and no Gmail call, so the many pushes Gmail sends for one burst cost a read each, not a sync each.
 """
 
 from __future__ import annotations
@@ -53,6 +57,10 @@ def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
     except PoisonEvent as exc:
         quarantine_event(deps, data, str(exc))
         return None
+    if is_stale(deps, request):
+        log.info("stale notification acknowledged", extra={"connection": request.address,
+                                                           "history_id": request.history_id})
+        return SyncResult(request.address, status="stale")
     started = time.monotonic()
     try:
         result = sync_mailbox(deps, request.address)
@@ -76,6 +84,16 @@ def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
     ):
         raise HistoryNotCaughtUp(f"{request.address}: notified {request.history_id}, history at {result.cursor}")
     return result
+
+
+def is_stale(deps: Deps, request: SyncRequest) -> bool:
+    """A Gmail push the stored cursor has already passed (one store read). The sweep's requests name no id:
+    never stale (they are how a mailbox is looked at without a push)."""
+    if request.history_id is None:
+        return False
+    connection = deps.store.get_connection(request.address)
+    return (connection is not None and connection.is_active and connection.history_id is not None
+            and connection.history_id >= request.history_id)
 
 
 def quarantine_event(deps: Deps, data: bytes, reason: str) -> None:
