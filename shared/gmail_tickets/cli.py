@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--mailboxes", type=int, default=1000, help="scale: mailboxes connected")
     bench.add_argument("--active-mailboxes", type=int, default=200, help="scale: mailboxes that get mail")
     bench.add_argument("--mails-per-mailbox", type=int, default=20, help="scale: mails each active mailbox gets")
+    bench.add_argument("--publisher", choices=["local", "pubsub"], default="local",
+                       help="scale: the in-process broker, or Google's Pub/Sub emulator for every publish")
     bench.add_argument("--active-timeout", type=float, default=1800.0,
                        help="scale: seconds the active run may take before it reports what it got")
     bench.set_defaults(run=_run_bench)

@@ -37,7 +37,7 @@ def test_the_command_prints_exactly_the_issues_keys_with_sane_counts() -> None:
 
 def args(store: str) -> argparse.Namespace:
     return argparse.Namespace(store=store, mailboxes=20, active_mailboxes=3, mails_per_mailbox=3, latency=0.0,
-                              active_timeout=240.0)
+                              active_timeout=240.0, publisher="local")
 
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("firestore", marks=pytest.mark.slow)])
