@@ -30,6 +30,7 @@ from typing import Any
 from devstack import emulators
 from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
+from devstack.scale_cost import monthly
 from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
 from devstack.scale_pubsub import PubSubBridge
 from devstack.secret_manager_server import SecretManagerServer
@@ -54,6 +55,10 @@ class Product:
     secrets: SecretManagerServer
     mailboxes: list[dict[str, Any]]
     bridge: PubSubBridge | None  # --publisher pubsub: publishes go through Google's emulator
+
+    @property
+    def workers(self) -> int:
+        return self.runtime.deps.settings.ingest_workers
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,8 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         if e.created_at is not None:
             at = e.created_at.timestamp() - started_wall
             last_by_mailbox[e.connection] = max(last_by_mailbox.get(e.connection, 0.0), at)
-    writes = (after.store - before.store).writes
+    store = after.store - before.store
+    writes = store.writes
     unfinished = total // max(1, per_mailbox) - sum(1 for n in per.values() if n >= per_mailbox)
     # The last mail's commit, not the poll that saw it, ends the run.
     last = max(last_by_mailbox.values(), default=seconds)
@@ -248,6 +254,8 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         "mails": total, "ledgered": len(done), "tickets": tickets, "seconds": round(seconds, 2),
         "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
         "publishes_per_mail": round((after.publishes - before.publishes) / total, 2),
+        "reads_per_mail": round(store.reads / total, 2),
+        "deletes_per_mail": round(store.deletes / total, 2),
         "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / total, 3),
     }
 
@@ -265,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.active_mailboxes > 0 and args.mails_per_mailbox > 0:
             active = active_run(p, min(args.active_mailboxes, args.mailboxes), args.mails_per_mailbox,
                                 args.active_timeout)
-    return {"store": args.store, "publisher": args.publisher, "mailboxes": args.mailboxes,
+    return {"store": args.store, "publisher": args.publisher, "mailboxes": args.mailboxes, "workers": p.workers,
             "latency_ms": args.latency * 1000, "idle": idle, "active": active}
 
 
@@ -289,11 +297,17 @@ def table(figures: dict[str, Any]) -> str:
         "",
     ]
     if active is None:
-        return "\n".join([*head, "active: not run (--active-mailboxes 0)"])
+        return "\n".join([*head, "active: not run (--active-mailboxes 0)", "", *cost_rows(figures)])
     rows = [
         f"active ({active['mails']} mails, {active['ledgered']} in the ledger, {active['tickets']} tickets, "
         f"{active['unfinished_mailboxes']} mailboxes unfinished, {active['seconds']} s)",
-        *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "records_per_ticket", "publishes_per_mail",
-                                                   "secret_reads_per_mail")),
+        *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "records_per_ticket", "reads_per_mail",
+                                                   "publishes_per_mail", "secret_reads_per_mail")),
     ]
-    return "\n".join(head + rows)
+    return "\n".join(head + rows + ["", *cost_rows(figures)])
+
+
+def cost_rows(figures: dict[str, Any]) -> list[str]:
+    cost = monthly(figures, workers=figures["workers"])
+    return ["estimated monthly bill at list prices (devstack/scale_cost.py, docs/scale.md)",
+            *(f"  {k:<22}{v:>10} $" for k, v in cost.items())]
