@@ -242,6 +242,7 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
             last_by_mailbox[e.connection] = max(last_by_mailbox.get(e.connection, 0.0), at)
     store = after.store - before.store
     writes = store.writes
+    mails = max(1, len(done))  # per mail that made it (a run that timed out has fewer than delivered)
     unfinished = total // max(1, per_mailbox) - sum(1 for n in per.values() if n >= per_mailbox)
     # The last mail's commit, not the poll that saw it, ends the run.
     last = max(last_by_mailbox.values(), default=seconds)
@@ -249,14 +250,14 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         "mails_per_s": round(len(done) / max(last if not unfinished else seconds, 1e-3), 2),
         "slowest_mailbox_s": None if unfinished else round(last, 2),
         "unfinished_mailboxes": unfinished,
-        "gmail_units_per_mail": round((after.gmail_units - before.gmail_units) / total, 2),
+        "gmail_units_per_mail": round((after.gmail_units - before.gmail_units) / mails, 2),
         "writes_per_ticket": round(writes / tickets, 2) if tickets else None,
         "mails": total, "ledgered": len(done), "tickets": tickets, "seconds": round(seconds, 2),
         "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
-        "publishes_per_mail": round((after.publishes - before.publishes) / total, 2),
-        "reads_per_mail": round(store.reads / total, 2),
-        "deletes_per_mail": round(store.deletes / total, 2),
-        "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / total, 3),
+        "publishes_per_mail": round((after.publishes - before.publishes) / mails, 2),
+        "reads_per_mail": round(store.reads / mails, 2),
+        "deletes_per_mail": round(store.deletes / mails, 2),
+        "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / mails, 3),
     }
 
 
