@@ -69,3 +69,14 @@ def test_the_sqlite_store_counted_through_its_connections(tmp_path) -> None:
     assert after_write.transactions == 1 and after_write.writes >= 1
     assert store.get_connection("a@example.com") is not None
     assert tally.snapshot().reads > after_write.reads
+
+
+def test_the_pubsub_bridge_carries_every_topic_setting_and_the_push_topic() -> None:
+    from devstack.scale_pubsub import product_topics
+    from gmail_tickets.embedded import PUSH_TOPIC
+    from gmail_tickets.settings import Settings
+
+    settings = Settings()
+    topics = product_topics(settings)
+    assert {PUSH_TOPIC, settings.sync_topic, settings.outbound_topic} <= topics
+    assert not any(t.startswith("projects/") for t in topics)  # Gmail's own topic is not ours to publish to
