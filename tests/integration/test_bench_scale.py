@@ -56,3 +56,15 @@ def test_every_mail_of_the_active_run_becomes_a_ticket(store: str, monkeypatch: 
     table = bench_scale.table(figures)
     assert "idle tick (per mailbox)" in table and "writes_per_ticket" in table
     assert set(bench_scale.report(figures)["idle_tick"]) == set(bench_scale.IDLE_KEYS)
+
+
+@pytest.mark.slow
+def test_with_pubsub_every_sweep_publish_goes_through_the_emulator(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", os.environ.get("PUBSUB_EMULATOR_HOST", ""))
+    monkeypatch.setenv("SECRET_MANAGER_EMULATOR_HOST", "")
+    figures = bench_scale.run(argparse.Namespace(**{**vars(args("sqlite")), "publisher": "pubsub",
+                                                    "mailboxes": 5, "active_mailboxes": 0}))
+    assert figures["active"] is None
+    assert figures["idle"]["publishes"] >= 1  # each mailbox's sync request came back from Pub/Sub and was handled
+    assert figures["idle"]["gmail_units"] >= 2  # ... by the product's handler, which asked Gmail for history
+    assert bench_scale.report(figures)["active"] == dict.fromkeys(bench_scale.ACTIVE_KEYS)
