@@ -280,6 +280,12 @@ def main(args: argparse.Namespace) -> int:
         from devstack.bench_send import run as run_send
 
         result = run_send(args)
+    elif args.target == "scale":
+        from devstack import bench_scale
+
+        figures = bench_scale.run(args)
+        print(json.dumps(bench_scale.report(figures)) if args.json else bench_scale.table(figures))
+        return 0
     else:
         result = bench_ingest(args)
     if args.json:

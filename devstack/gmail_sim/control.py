@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from . import bulk
 from .calls import ApiRequest, Reply, json_reply
 from .errors import ApiError
 from .stamp import Verdicts
@@ -62,6 +63,16 @@ def _create_mailbox(sim: GmailSimulator, p: dict[str, str], req: ApiRequest) -> 
         testing_client=bool(body.get("testing_client")),
     )
     return 201, creds.to_json()
+
+
+@route("POST", "/mailboxes/bulk", "create many {prefix, domain, count, start?, kind?, label?, watch_topic?} → "
+       "[{address, refresh_token, label_id, history_id, watch_expiration_ms}] (gmail_sim/bulk.py)")
+def _create_mailboxes(sim: GmailSimulator, p: dict[str, str], req: ApiRequest) -> Any:
+    body = _json(req)
+    return 201, {"mailboxes": bulk.add_mailboxes(
+        sim, prefix=body.get("prefix", "mailbox"), domain=body.get("domain", "example.com"),
+        count=int(body.get("count", 0)), start=int(body.get("start", 0)), kind=body.get("kind", "workspace"),
+        label=body.get("label"), watch_topic=body.get("watch_topic"))}
 
 
 @route("GET", "/mailboxes/{address}", "one mailbox's state")

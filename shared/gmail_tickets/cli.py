@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure the product (see docs/benchmarks.md)")
     bench.add_argument("target", nargs="?", default="ingest",
-                       choices=["ingest", "sim", "coldstart", "send", "hostile", "chaos", "console"])
+                       choices=["ingest", "sim", "coldstart", "send", "hostile", "chaos", "console", "scale"])
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.add_argument("--mails", type=int, default=None, help="mails to deliver (default 1000; chaos: 1500, "
                                                                           "the cloud flavour at most 2.5 a second)")
@@ -49,6 +49,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="chaos: keep the run's files (each process's JSON log, the emulators' logs) in DIR")
     bench.add_argument("--tickets", type=int, default=10_000, help="console: tickets in each store")
     bench.add_argument("--comments-per-ticket", type=int, default=3, help="console: comments on each ticket")
+    bench.add_argument("--mailboxes", type=int, default=1000, help="scale: mailboxes connected")
+    bench.add_argument("--active-mailboxes", type=int, default=200, help="scale: mailboxes that get mail")
+    bench.add_argument("--mails-per-mailbox", type=int, default=20, help="scale: mails each active mailbox gets")
+    bench.add_argument("--publisher", choices=["local", "pubsub"], default="local",
+                       help="scale: the in-process broker, or Google's Pub/Sub emulator for every publish")
+    bench.add_argument("--active-timeout", type=float, default=1800.0,
+                       help="scale: seconds the active run may take before it reports what it got")
     bench.set_defaults(run=_run_bench)
 
     bundle = sub.add_parser("bundle", help="build dist/function-source.zip, the Cloud Functions source (reproducible)")

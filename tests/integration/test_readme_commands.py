@@ -82,3 +82,13 @@ def test_gt_sim_as_documented_serves_and_stops() -> None:
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err[-2000:]
+
+
+def test_bench_scale_as_documented_runs_on_a_few_mailboxes() -> None:
+    """The documented command with a tiny N (the real one takes minutes): it must finish and print the JSON."""
+    words = next(c for c in COMMANDS if c[:2] == ["bench", "scale"])
+    argv = ["bench", *words[1:], "--active-mailboxes", "2", "--mails-per-mailbox", "2", "--latency", "0"]
+    argv[argv.index("--mailboxes") + 1] = "5"
+    done = subprocess.run([str(CLI), *argv], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert set(json.loads(done.stdout)) == {"sweep_s", "idle_tick", "active"}

@@ -165,3 +165,17 @@ def test_push_settings(control, client):
 
 def test_unknown_route_is_404(control):
     assert control("GET", "/nothing")[0] == 404
+
+
+def test_bulk_creates_mailboxes_with_label_and_watch(control):
+    status, body = control("POST", "/mailboxes/bulk", {"prefix": "desk", "domain": "scale.example", "count": 3,
+                                                      "start": 5, "label": "Tickets",
+                                                      "watch_topic": "projects/p/topics/gmail-push"})
+    assert status == 201
+    made = body["mailboxes"]
+    assert [m["address"] for m in made] == ["desk5@scale.example", "desk6@scale.example", "desk7@scale.example"]
+    assert all(m["refresh_token"] and m["label_id"] and m["watch_expiration_ms"] for m in made)
+    info = control("GET", "/mailboxes/desk6@scale.example")[1]
+    assert info["watch"]["topicName"] == "projects/p/topics/gmail-push"
+    assert str(made[1]["history_id"]) == str(info["historyId"])
+    assert control("POST", "/mailboxes/bulk", {"count": 0})[0] == 400

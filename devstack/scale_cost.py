@@ -1,0 +1,65 @@
+"""A month's Google Cloud bill from `bench scale`'s figures: idle mailboxes, plus mail. List prices as assumed in
+docs/scale.md (USD, us-central1 / Tier 1, no free tier, no committed-use discount); change PRICES to re-price.
+
+Each published message is one function invocation in the cloud (Pub/Sub pushes it to a function), and the billed
+instance time of a handler is what it spent in the embedded runtime's workers: the run's seconds times the workers
+busy, spread over the work done (Cloud Run bills request time rounded up to 100 ms, so at least that per call).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TICKS_PER_MONTH = 60 * 24 * 30  # the sweep's minute
+DAYS_PER_MONTH = 30
+PRICES = {
+    "firestore_read": 0.03 / 100_000,
+    "firestore_write": 0.09 / 100_000,
+    "firestore_delete": 0.01 / 100_000,
+    "secret_access": 0.03 / 10_000,
+    "invocation": 0.40 / 1_000_000,
+    "vcpu_second": 0.000024,
+    "gib_second": 0.0000025,
+    "pubsub_byte": 40 / 2**40,  # $40 per TiB, publish and delivery each, at least 1,000 bytes a message
+}
+VCPU, GIB = 1.0, 0.5  # the ingest function's size (infra/terraform)
+MIN_BILLED_S = 0.1
+MESSAGE_BYTES = 1000
+
+
+def unit_cost(*, reads: float, writes: float, deletes: float, secret_reads: float, publishes: float,
+              busy_s: float) -> float:
+    """Dollars for one piece of work (one idle mailbox-tick, or one mail)."""
+    p = PRICES
+    billed_s = max(busy_s, MIN_BILLED_S * publishes) if publishes else busy_s
+    return (reads * p["firestore_read"] + (writes - deletes) * p["firestore_write"] + deletes * p["firestore_delete"]
+            + secret_reads * p["secret_access"] + publishes * p["invocation"]
+            + billed_s * (VCPU * p["vcpu_second"] + GIB * p["gib_second"])
+            + publishes * 2 * MESSAGE_BYTES * p["pubsub_byte"])
+
+
+def idle_per_mailbox_month(idle: dict[str, Any], mailboxes: int, workers: int) -> float:
+    busy_s = idle["tick_s"] * workers / mailboxes
+    return TICKS_PER_MONTH * unit_cost(reads=idle["reads"], writes=idle["writes"], deletes=idle["deletes"],
+                                       secret_reads=idle["secret_reads"], publishes=idle["publishes"],
+                                       busy_s=busy_s)
+
+
+def per_mail(active: dict[str, Any], workers: int) -> float:
+    writes = active["writes_per_ticket"] or 0.0
+    busy_s = active["seconds"] * workers / max(1, active["ledgered"])
+    return unit_cost(reads=active["reads_per_mail"], writes=writes, deletes=active["deletes_per_mail"],
+                     secret_reads=active["secret_reads_per_mail"], publishes=active["publishes_per_mail"],
+                     busy_s=busy_s)
+
+
+def monthly(figures: dict[str, Any], *, workers: int, mailboxes: tuple[int, ...] = (1_000, 10_000),
+            mails_per_day: int = 1_000_000) -> dict[str, float]:
+    """Dollars a month: idle per mailbox, idle for each fleet size, and the mail on top."""
+    idle = idle_per_mailbox_month(figures["idle"], figures["mailboxes"], workers)
+    out = {"idle_per_mailbox": round(idle, 4)}
+    out.update({f"idle_{n}": round(idle * n, 2) for n in mailboxes})
+    if figures.get("active"):
+        out[f"mail_{mails_per_day}_per_day"] = round(per_mail(figures["active"], workers) * mails_per_day
+                                                     * DAYS_PER_MONTH, 2)
+    return out
