@@ -20,7 +20,7 @@ def _make_token(client: Any, name: str) -> str:
     return found.group(1)
 
 
-def _me(deps: Deps, secret: str) -> Any:
+def _me(deps: Deps, secret: str) -> Any:  # noqa: F811
     return create_api_app(deps).test_client().get("/api/v1/agents/me", headers={"Authorization": f"Bearer {secret}"})
 
 
