@@ -1,4 +1,5 @@
-"""ApiAccessRepo on Firestore: api_tokens/{sha256} and api_idempotency/{key}. A claim is a document create,
+"""ApiAccessRepo on Firestore: api_tokens/{sha256} (with `agent_key`, the agent lower-cased, to list by) and
+api_idempotency/{key}. A claim is a document create,
 which fails when the document exists: two retries racing each other cannot both claim a key."""
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from gmail_tickets.domain.api_access import ApiToken, IdempotentResponse
 
 class ApiAccessRepo(FirestoreBase):
     def save_api_token(self, token: ApiToken) -> None:
-        self._set(self._ref("api_tokens", token.id), {**records.to_doc(token), "agent": token.agent.lower()})
+        self._set(self._ref("api_tokens", token.id), {**records.to_doc(token), "agent_key": token.agent.lower()})
 
     def get_api_token(self, token_id: str) -> ApiToken | None:
         return self._get_record(ApiToken, self._ref("api_tokens", token_id))
@@ -22,7 +23,7 @@ class ApiAccessRepo(FirestoreBase):
     def list_api_tokens(self, agent: str | None = None) -> list[ApiToken]:
         query = self._col("api_tokens")
         if agent is not None:
-            query = query.where(filter=firestore.FieldFilter("agent", "==", agent.lower()))  # type: ignore[assignment]
+            query = query.where(filter=firestore.FieldFilter("agent_key", "==", agent.lower()))  # type: ignore[assignment]
         with translated():
             found = [records.from_doc(ApiToken, snap.to_dict() or {}) for snap in query.stream()]
         return sorted(found, key=lambda t: (t.created_at.timestamp() if t.created_at else 0.0), reverse=True)
