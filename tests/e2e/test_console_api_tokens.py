@@ -56,3 +56,27 @@ def test_a_token_needs_a_name(app: Any, deps: Deps) -> None:  # noqa: F811
     answer = _post(admin, "/profile/tokens", {"name": "   "}, page="/profile/tokens")
     assert answer.status_code == 400 and "gtk_" not in answer.get_data(as_text=True)
     assert deps.store.list_api_tokens() == []
+
+
+def test_one_machine_serves_the_api_beside_the_console(deps: Deps, tmp_path: Any) -> None:  # noqa: F811
+    """`serve` and the demo: the console's own server answers /api/v1 with the API, everything else as before."""
+    import requests
+
+    from gmail_tickets import bootstrap
+    from gmail_tickets.domain.people import Agent, Role
+    from gmail_tickets.services import api_tokens
+
+    config = bootstrap.Config(secrets_file=str(tmp_path / "secrets.json"), blobs_dir=str(tmp_path / "blobs"))
+    served = bootstrap.serve_console(config, deps)
+    try:
+        admin = Agent(email="amy@acme.test", name="Amy", role=Role.ADMIN)
+        deps.store.save_agent(admin)
+        secret, _ = api_tokens.create(deps, admin, "script")
+        me = requests.get(f"{served.url}/api/v1/agents/me", headers={"Authorization": f"Bearer {secret}"}, timeout=10)
+        assert me.json()["email"] == "amy@acme.test"
+        assert requests.get(f"{served.url}/api/v1/nothing", timeout=10).headers["Content-Type"] == (
+            "application/problem+json")
+        console = requests.get(f"{served.url}/tickets", timeout=10, allow_redirects=False)
+        assert console.status_code == 302 and "/sign-in" in console.headers["Location"]
+    finally:
+        served.stop()
