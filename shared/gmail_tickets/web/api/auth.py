@@ -25,7 +25,7 @@ MAX_TOKENS_TRACKED = 10_000
 
 class RateLimit:
     def __init__(self, per_minute: int, now: Callable[[], float]) -> None:
-        self._per_minute = per_minute
+        self.per_minute = per_minute
         self._now = now
         self._lock = threading.Lock()
         self._seen: dict[str, deque[float]] = {}
@@ -41,7 +41,7 @@ class RateLimit:
                 times = self._seen[key] = deque()
             while times and now - times[0] >= WINDOW_SECONDS:
                 times.popleft()
-            if len(times) >= self._per_minute:
+            if len(times) >= self.per_minute:
                 return max(1, math.ceil(WINDOW_SECONDS - (now - times[0])))
             times.append(now)
             return 0
@@ -61,6 +61,6 @@ def authenticate(deps: Deps, limit: RateLimit) -> tuple[ApiToken, Agent]:
         raise unauthorized("The token is unknown, revoked, or its agent is deactivated.")
     wait = limit.wait_seconds(found[0].id)
     if wait:
-        raise Problem(429, "Too Many Requests", f"This token may make {limit._per_minute} requests a minute.",
+        raise Problem(429, "Too Many Requests", f"This token may make {limit.per_minute} requests a minute.",
                       headers={"Retry-After": str(wait)})
     return found
