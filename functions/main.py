@@ -5,6 +5,7 @@ ack (return) or retry (raise). No business logic lives here.
 - sweep:  HTTP, called every minute by Cloud Scheduler.
 - send:   Pub/Sub CloudEvent on `outbound-mail`: deliver one notification via Gmail or the relay.
 - admin:  HTTP, the console behind Identity-Aware Proxy (web/iap_auth.py says why IAP, and what is verified).
+- api:    HTTP, the REST API under /api/v1 (web/api/), outside IAP: every request carries an API token.
 """
 
 from __future__ import annotations
@@ -95,6 +96,15 @@ def admin(request: flask.Request) -> flask.Response:
     so the scheme is https for the OAuth redirect URI the console builds, whatever the hop to us was. The app
     is built on the first admin request, once per instance: ingest and sweep instances never pay for it."""
     app = bootstrap.cloud_console()
+    environ = {**request.environ, "wsgi.url_scheme": "https"}
+    with app.request_context(environ):
+        return app.full_dispatch_request()
+
+
+@functions_framework.http
+def api(request: flask.Request) -> flask.Response:
+    """The REST API in its own Flask app, built on the first API request, once per instance."""
+    app = bootstrap.cloud_api()
     environ = {**request.environ, "wsgi.url_scheme": "https"}
     with app.request_context(environ):
         return app.full_dispatch_request()

@@ -1,9 +1,10 @@
-# The four Cloud Functions (gen2), one service account each, all built from the one source zip.
+# The five Cloud Functions (gen2), one service account each, all built from the one source zip.
 #
 #   ingest  gmail-push, mailbox-sync ─push─▶  sync the mailbox, 8 at a time (pubsub.tf: subscriptions, dead letters)
 #   send    outbound-mail ─push─▶             Gmail messages.send / relay
 #   sweep   Cloud Scheduler, every minute ─▶  one mailbox-sync message per connection, watch renewal
 #   admin   HTTPS load balancer + IAP ─▶      the console                (console.tf)
+#   api     HTTPS, public, bearer tokens ─▶   the REST API /api/v1      (api.tf: who may call it)
 
 locals {
   common_env = {
@@ -24,7 +25,7 @@ locals {
     GT_RELAY_SPF_INCLUDE = var.relay_spf_include
   }
 
-  # The four functions, by name (= the key). entry_point is the function in functions/main.py; a null
+  # The five functions, by name (= the key). entry_point is the function in functions/main.py; a null
   # concurrency leaves the platform's default. Pub/Sub push subscriptions feed ingest and send (pubsub.tf).
   #
   # ingest takes Gmail's pushes (and the console's "sync this mailbox" requests), several at a time: a sync
@@ -83,6 +84,17 @@ locals {
         GT_ADMIN_DOMAIN = var.admin_domain
       }
     }
+    api = {
+      entry_point     = "api"
+      memory          = "512Mi"
+      timeout_seconds = 60
+      max_instances   = var.api_max_instances
+      concurrency     = 16
+      # Reached by other tools over the internet: every request needs an API token (web/api/auth.py), checked
+      # by the app; no IAP, which would ask for a Google sign-in no script has.
+      ingress   = "ALLOW_ALL"
+      extra_env = {}
+    }
   }
 
   build = {
@@ -93,7 +105,7 @@ locals {
 }
 
 resource "google_service_account" "fn" {
-  for_each     = toset(["ingest", "sweep", "send", "admin"])
+  for_each     = toset(["ingest", "sweep", "send", "admin", "api"])
   account_id   = "gt-${each.key}"
   display_name = "gmail-tickets: the ${each.key} function"
 }
@@ -127,9 +139,10 @@ resource "google_artifact_registry_repository" "functions" {
   depends_on = [google_project_service.apis]
 }
 
-# One resource for the four: what differs between them is in local.functions. Each runs as its own account
+# One resource for the five: what differs between them is in local.functions. Each runs as its own account
 # (google_service_account.fn, keyed alike), so no two can share one.
 resource "google_cloudfunctions2_function" "functions" {
+  #checkov:skip=CKV_GCP_124:Only the api function (the public REST API, a token checked on every request) allows all ingress.
   for_each = local.functions
 
   name     = each.key

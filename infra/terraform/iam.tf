@@ -9,9 +9,10 @@
 #                         relay password
 #   admin     user        create/delete/write/read tokens; read the   read/write (the    outbound-mail (replies),
 #                         client secret and the keys                  first import)      mailbox-sync
+#   api       user        read the ticket key (reply Message-IDs)    -                  outbound-mail (replies, acks)
 
 locals {
-  firestore_users = toset(["ingest", "sweep", "send", "admin"])
+  firestore_users = toset(["ingest", "sweep", "send", "admin", "api"])
 
   publishes = {
     ingest_outbound = { fn = "ingest", topic = google_pubsub_topic.outbound_mail.id }
@@ -19,6 +20,7 @@ locals {
     sweep_outbound  = { fn = "sweep", topic = google_pubsub_topic.outbound_mail.id } # notifications left unsent
     admin_outbound  = { fn = "admin", topic = google_pubsub_topic.outbound_mail.id }
     admin_sync      = { fn = "admin", topic = google_pubsub_topic.mailbox_sync.id }
+    api_outbound    = { fn = "api", topic = google_pubsub_topic.outbound_mail.id }
   }
 
   mail_bucket_roles = {

@@ -42,3 +42,8 @@ output "function_service_accounts" {
   description = "The identity of each function."
   value       = { for k, sa in google_service_account.fn : k => sa.email }
 }
+
+output "api_url" {
+  description = "The REST API's base: append /api/v1 (docs/api.md)."
+  value       = google_cloudfunctions2_function.functions["api"].service_config[0].uri
+}

@@ -28,6 +28,7 @@ locals {
     sweep  = ["oauth-client-secret", "ticket-token-key"]
     send   = ["oauth-client-secret", "ticket-token-key", "relay-password"]
     admin  = ["oauth-client-secret", "ticket-token-key", "oauth-state-key", "domain-verification-key", "console-session-key"]
+    api    = ["ticket-token-key"]
   }
   secret_reader_pairs = merge([
     for fn, ids in local.secret_readers : { for id in ids : "${fn}/${id}" => { fn = fn, secret = id } }

@@ -131,3 +131,9 @@ variable "raw_mail_retention_days" {
   type        = number
   default     = 90
 }
+
+variable "api_max_instances" {
+  description = "Most instances of the api function (the REST API); each counts its own rate limit per token."
+  type        = number
+  default     = 3
+}

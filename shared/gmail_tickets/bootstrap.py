@@ -303,14 +303,17 @@ class ServedConsole:
 
 
 def serve_console(config: Config, deps: Deps, *, host: str = "127.0.0.1", port: int = 0) -> ServedConsole:
-    """The console on this machine, on a thread: agents sign in with their passwords; until the first admin
-    account exists, the admin secret (made on the first start) works and a fresh setup link is made."""
+    """The console on this machine, on a thread, with the REST API under /api/v1 (web/api/): agents sign in with
+    their passwords; until the first admin account exists, the admin secret (made on the first start) works and a
+    fresh setup link is made."""
     from gmail_tickets.services import people
     from gmail_tickets.web import auth
+    from gmail_tickets.web.api import create_api_app, with_api
     from gmail_tickets.web.server import serve_app
 
     secret, created = auth.ensure_admin_secret(deps.secrets)
-    url, stop = serve_app(_console(config, deps, auth.SecretAuth(secret)), host, port)
+    console = _console(config, deps, auth.SecretAuth(secret))
+    url, stop = serve_app(with_api(console, create_api_app(deps)), host, port)
     token = people.setup_token(deps)
     return ServedConsole(url, stop, secret, created, f"{url}/setup/{token}" if token else None)
 
@@ -333,6 +336,20 @@ def cloud_console() -> flask.Flask:
                           certs=certs)
             _cloud_console = _console(cfg, deps(), iap, cookie_secure=True, presence=_cloud_presence(deps().store))
         return _cloud_console
+
+
+_cloud_api: flask.Flask | None = None
+
+
+def cloud_api() -> flask.Flask:
+    """The api function's REST API (web/api/): token auth only, no IAP; built once per instance."""
+    global _cloud_api
+    with _cloud_console_lock:
+        if _cloud_api is None:
+            from gmail_tickets.web.api import create_api_app
+
+            _cloud_api = create_api_app(deps())
+        return _cloud_api
 
 
 def _cloud_presence(store: Store) -> Presence | None:

@@ -86,3 +86,6 @@ class Settings:
     close_solved_after_days: float = setting(
         4, "GT_CLOSE_SOLVED_AFTER_DAYS", "Days a solved ticket stays solved before the sweep closes it (Zendesk's "
         "default: 4); a closed ticket never changes, and mail answering it opens a follow-up ticket.")
+    api_requests_per_minute: int = setting(
+        120, "GT_API_REQUESTS_PER_MINUTE", "REST API requests one token may make per minute (per instance in the "
+        "cloud); beyond it the API answers 429 with Retry-After.")

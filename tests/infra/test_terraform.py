@@ -34,6 +34,8 @@ FUNCTION = "google_cloudfunctions2_function"
 SUBSCRIPTION = "google_pubsub_subscription"
 BASIC_ROLES = frozenset({"roles/owner", "roles/editor", "roles/viewer"})
 PUBLIC_MEMBERS = frozenset({"allUsers", "allAuthenticatedUsers"})
+PUBLIC_API_GRANT = ("google_cloud_run_v2_service_iam_member", "public_invokes_api")
+"""The one public grant allowed: anyone may invoke the api function (the REST API checks a token on every request)."""
 GMAIL_PUSH_ACCOUNT = "serviceAccount:gmail-api-push@system.gserviceaccount.com"
 
 _OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
@@ -393,7 +395,19 @@ def iam_problems(tf: Tf) -> list[str]:
                 if key == "role" and isinstance(value, str) and value in BASIC_ROLES:
                     problems.append(f"{rtype}.{rname} grants {value}")
                 if key in ("member", "members") and any(p in str(value) for p in PUBLIC_MEMBERS):
+                    if (rtype, rname) == PUBLIC_API_GRANT and api_grant_problems(body) == []:
+                        continue
                     problems.append(f"{rtype}.{rname} grants to {value}")
+    return problems
+
+
+def api_grant_problems(body: dict[str, Any]) -> list[str]:
+    """The public grant gives run.invoker on the api function, and nothing else."""
+    problems = []
+    if body.get("role") != "roles/run.invoker":
+        problems.append(f"the public grant gives {body.get('role')}, not roles/run.invoker")
+    if 'functions["api"]' not in str(body.get("name")):
+        problems.append(f"the public grant is on {body.get('name')}, not the api function")
     return problems
 
 
@@ -474,10 +488,11 @@ def test_every_tf_file_parses_and_declares_resources(tf: Tf) -> None:
     assert sum(len(named) for named in tf.resources.values()) > 40
 
 
-def test_main_py_entry_points_are_the_known_four(entries: dict[str, str]) -> None:
+def test_main_py_entry_points_are_the_known_five(entries: dict[str, str]) -> None:
     # A new entry point must get its function (and, for a CloudEvent one, its subscription) in Terraform: the
     # checks below then cover it too.
-    assert entries == {"ingest": "cloud_event", "send": "cloud_event", "sweep": "http", "admin": "http"}
+    assert entries == {"ingest": "cloud_event", "send": "cloud_event", "sweep": "http", "admin": "http",
+                       "api": "http"}
 
 
 def test_each_entry_point_is_a_function_built_from_the_source_object(tf: Tf, entries: dict[str, str]) -> None:
@@ -486,7 +501,7 @@ def test_each_entry_point_is_a_function_built_from_the_source_object(tf: Tf, ent
 
 def test_each_function_has_its_own_service_account(tf: Tf) -> None:
     accounts = [path(body, "service_config", "service_account_email") for body in tf.of(FUNCTION).values()]
-    assert len(accounts) == len(set(accounts)) == 4
+    assert len(accounts) == len(set(accounts)) == 5
 
 
 def test_pubsub_functions_retry_and_dead_letter(tf: Tf, entries: dict[str, str]) -> None:
@@ -703,6 +718,15 @@ def test_a_basic_role_or_public_grant_is_caught(tf: Tf, rtype: str, body: dict) 
     broken = _broken(tf)
     broken.resources.setdefault(rtype, {})["oops"] = body
     assert [p for p in iam_problems(broken) if f"{rtype}.oops" in p]
+
+
+def test_the_public_api_grant_widened_is_caught(tf: Tf) -> None:
+    rtype, name = PUBLIC_API_GRANT
+    assert tf.of(rtype)[name]["member"] == "allUsers" and iam_problems(tf) == []
+    for change in ({"role": "roles/run.admin"}, {"name": '${google_cloudfunctions2_function.functions["admin"].name}'}):
+        broken = _broken(tf)
+        broken.of(rtype)[name].update(change)
+        assert [p for p in iam_problems(broken) if name in p], change
 
 
 def test_a_public_console_is_caught(tf: Tf) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from devstack.relay_server import RelayServer
+from tests.integration.api_stack import served_api  # noqa: F401  (the served REST API, on each store)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ mail as raw bytes. Errors raised across these ports are the ones in `gmail_ticke
 collaborator; this package re-exports them all, so `from gmail_tickets.ports import Store` keeps working.
 """
 
+from gmail_tickets.ports.api_access import ApiAccessRepo
 from gmail_tickets.ports.blobs import BlobStore
 from gmail_tickets.ports.dns import TxtLookup
 from gmail_tickets.ports.gmail import (
@@ -44,7 +45,8 @@ from gmail_tickets.ports.store import (
 )
 
 __all__ = [
-    "GMAIL_SCOPE", "BlobStore", "ChangeRepo", "Clock", "ConnectionRepo", "ConnectionUnit", "Handler", "HistoryPage",
+    "GMAIL_SCOPE", "ApiAccessRepo", "BlobStore", "ChangeRepo", "Clock", "ConnectionRepo", "ConnectionUnit",
+    "Handler", "HistoryPage",
     "HistoryRecord", "JobRunner", "LeaseRepo", "LedgerRepo", "LedgerUnit", "Mailbox", "MailboxProvider",
     "MessageMeta", "MessageRef", "OAuthClient", "OAuthFlowRepo", "OutboxRepo", "OutboxUnit", "PeopleRepo",
     "PeopleUnit", "Profile", "Publisher", "RawMessage", "RefreshTokens", "Relay", "SearchPage", "Secrets",

@@ -40,6 +40,7 @@ from gmail_tickets.domain.model import (
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.domain.paging import Page, PageRequest
 from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
+from gmail_tickets.ports.api_access import ApiAccessRepo
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.search import TicketSearchRepo
 
@@ -274,7 +275,7 @@ class ChangeRepo(Protocol):
 
 class Store(
     ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo,
-    ChangeRepo, TicketSearchRepo, Protocol,
+    ChangeRepo, TicketSearchRepo, ApiAccessRepo, Protocol,
 ):
     """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
 

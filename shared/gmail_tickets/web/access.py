@@ -23,6 +23,7 @@ AGENT_ENDPOINTS = frozenset({
     "search.search_tickets",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",
+    "api_tokens.show", "api_tokens.create", "api_tokens.revoke",
     "auth.sign_out", "live.changes", "live.typing", "language.choose",
 })
 

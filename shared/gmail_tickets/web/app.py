@@ -21,6 +21,7 @@ from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.web import (
     addresses,
     agents,
+    api_tokens,
     auth,
     banner,
     brands,
@@ -104,6 +105,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     i18n.install(app)
     app.register_blueprint(agents.bp)
     app.register_blueprint(profile.bp)
+    app.register_blueprint(api_tokens.bp)
     ticket_lists.install(app)  # the tickets blueprint, with the lists' routes on it
     app.register_blueprint(search.bp)
     outbox.install(app)

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from google.cloud.firestore_v1.transaction import Transaction
 
 from gmail_tickets.adapters.firestore_store import transaction
+from gmail_tickets.adapters.firestore_store.api_access import ApiAccessRepo
 from gmail_tickets.adapters.firestore_store.changes import ChangesRepo
 from gmail_tickets.adapters.firestore_store.connections import ConnectionsRepo, ConnectionsTx
 from gmail_tickets.adapters.firestore_store.leases import LeasesRepo, OAuthFlowsTx
@@ -62,7 +63,7 @@ class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, Outbox
 
 class FirestoreStore(
     ConnectionsRepo, LedgerRepo, SearchRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeasesRepo,
-    OAuthFlowRepoRules, LifecycleUpgrade, SearchUpgrade, PeopleRepo, ChangesRepo,
+    OAuthFlowRepoRules, LifecycleUpgrade, SearchUpgrade, PeopleRepo, ChangesRepo, ApiAccessRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from gmail_tickets.adapters.sqlite_store.api_access import ApiAccessRepo
 from gmail_tickets.adapters.sqlite_store.changes import ChangesRepo, ChangesTx
 from gmail_tickets.adapters.sqlite_store.connections import ConnectionsRepo, ConnectionsTx
 from gmail_tickets.adapters.sqlite_store.database import SqliteDatabase
@@ -35,7 +36,7 @@ class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx,
 
 class SqliteStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules,
-    OAuthFlowRepoRules, PeopleRepo, ChangesRepo, SearchRepo,
+    OAuthFlowRepoRules, PeopleRepo, ChangesRepo, SearchRepo, ApiAccessRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 
