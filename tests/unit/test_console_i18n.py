@@ -77,7 +77,7 @@ def test_stored_reasons_stay_english_and_are_said_in_german_when_of_a_known_kind
         assert label(burst) == "Mehr als 20 E-Mails von diesem Absender innerhalb von 1 Stunde."
         assert label(gave_up) == ("Das Relay konnte die E-Mail nicht annehmen: relay unreachable (Connection refused) "
                                   "(aufgegeben, nachdem es 25 h 0 min lang erneut versucht wurde; 7 Versuch(e) auf "
-                                  "diesem Weg)")  # the wrapper, then what it wraps; Gmail's or the relay's words as sent
+                                  "diesem Weg)")  # the wrapper, then what it wraps; the relay's own words as sent
         assert label(bounce) == ("Gesendet von mailer-daemon, einem Mailserver statt einer Person.; die unzustellbare "
                                  "E-Mail stammt nicht von uns")
         assert label("Customer wrote: More than 20 mails") == "Customer wrote: More than 20 mails"  # no kind: as stored
