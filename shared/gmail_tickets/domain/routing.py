@@ -38,11 +38,13 @@ REASON_ATTACHMENTS = N_("The mail has attachments, which are sent through the re
 REASON_NO_CONNECTION = N_("The Gmail connection no longer exists.")
 REASON_GMAIL_REFUSED = N_("Gmail refused this mail.")
 REASON_TO_AGENTS = N_("Mail to agents goes through the relay.")
-_NOT_CONNECTED = N_("The Gmail connection is %(status)s, not connected.")
-_BLOCKED = N_("Gmail reported its daily sending limit reached; using the relay until %(until)s.")
-_WOULD_PASS = N_("Sending to %(recipients)s recipient(s) would pass the Gmail limit: %(sent)s of %(limit)s used in "
-                 "24 h.")
-_WITHIN = N_("Within the Gmail limit: %(total)s of %(limit)s recipients in 24 h.")
+_WITH_VALUES = {
+    "not connected": N_("The Gmail connection is %(status)s, not connected."),
+    "blocked": N_("Gmail reported its daily sending limit reached; using the relay until %(until)s."),
+    "would pass": N_("Sending to %(recipients)s recipient(s) would pass the Gmail limit: %(sent)s of %(limit)s used "
+                     "in 24 h."),
+    "within": N_("Within the Gmail limit: %(total)s of %(limit)s recipients in 24 h."),
+}
 
 
 @dataclass(frozen=True)
@@ -75,15 +77,15 @@ def choose_route(
     if not send_via_gmail:
         return Route(RELAY, REASON_GMAIL_OFF)
     if connection_status != ConnectionStatus.CONNECTED:
-        return Route(RELAY, _NOT_CONNECTED % {"status": connection_status})
+        return Route(RELAY, _WITH_VALUES["not connected"] % {"status": connection_status})
     if has_attachments:
         return Route(RELAY, REASON_ATTACHMENTS)
     if limit_reached_until is not None and limit_reached_until > now:
-        return Route(RELAY, _BLOCKED % {"until": f"{limit_reached_until:%Y-%m-%d %H:%M %Z}"})
+        return Route(RELAY, _WITH_VALUES["blocked"] % {"until": f"{limit_reached_until:%Y-%m-%d %H:%M %Z}"})
     total = sent_24h + recipients
     if total > limit:
-        return Route(RELAY, _WOULD_PASS % {"recipients": recipients, "sent": sent_24h, "limit": limit})
-    return Route(GMAIL, _WITHIN % {"total": total, "limit": limit})
+        return Route(RELAY, _WITH_VALUES["would pass"] % {"recipients": recipients, "sent": sent_24h, "limit": limit})
+    return Route(GMAIL, _WITH_VALUES["within"] % {"total": total, "limit": limit})
 
 
 def route_notification(n: Notification, connection: Connection | None, window: SendWindow, *,
