@@ -13,7 +13,6 @@ slow: it repeats a two-minute browser walk."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 import tempfile
 from collections import Counter
@@ -23,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 
 from devstack.embedded_stack import DEFAULT_ADDRESS, EmbeddedStack
-from gmail_tickets import bootstrap, catalogs
+from gmail_tickets import bootstrap
 from gmail_tickets.domain.model import Brand
 from gmail_tickets.domain.outbox import SendWindow
 from gmail_tickets.services.connect_import import wait_for_import
@@ -34,6 +32,7 @@ from gmail_tickets.services.sync_mailbox import sync_mailbox
 from gmail_tickets.web.i18n import LANGUAGE_NAMES
 from tests.fixtures.browser import Console, screenshot, sign_in, wait_for
 from tests.fixtures.dns_server import TxtResponder, txt_responder
+from tests.fixtures.words import Words
 
 SPARE = ("sales@example.com", "billing@example.com", "wrong@example.com", "spare@example.com",
          "gap@example.com", "revoked@example.com", "bye@example.com", "second@example.com", "bulk@example.com",
@@ -41,37 +40,6 @@ SPARE = ("sales@example.com", "billing@example.com", "wrong@example.com", "spare
 LIMITED_USE = ("https://developers.google.com/terms/api-services-user-data-policy"
                "#additional_requirements_for_specific_api_scopes")
 LANGUAGES = ["en", pytest.param("de", marks=pytest.mark.slow)]
-
-
-@functools.cache
-def _msgids() -> frozenset[str]:
-    with (catalogs.TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
-        return frozenset(m.id for m in read_po(handle) if isinstance(m.id, str))
-
-
-class Words:
-    """What the console says in one language: the catalog's translation of a msgid (the English itself for
-    English) with its values, as a page's text shows it (markup taken out)."""
-
-    def __init__(self, language: str) -> None:
-        self.language = language
-        self._catalog = catalogs.translations(language)
-
-    def raw(self, msgid: str) -> str:
-        assert msgid in _msgids(), f"not in the catalog: {msgid}"  # a msgid mistyped here fails, never passes
-        return self._catalog.gettext(msgid)
-
-    def __call__(self, msgid: str, **values: object) -> str:
-        text = self.raw(msgid)
-        return re.sub(r"<[^>]+>", "", text % values if values else text)
-
-    def around(self, msgid: str, hole: str, **values: object) -> tuple[str, str]:
-        """The text before and after the value `hole` (one the browser fills in, like a time)."""
-        before, after = self(msgid, **values, **{hole: "\0"}).split("\0")
-        return before, after
-
-    def number(self, value: int) -> str:
-        return f"{value:,}" if self.language == "en" else f"{value:,}".replace(",", ".")
 
 
 def mail(n: int, to: str, subject: str = "Question", domain: str = "shop.example") -> bytes:
