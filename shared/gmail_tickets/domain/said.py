@@ -17,6 +17,7 @@ msgid: `recognise` reads a stored copy back into its msgid and values, so the co
 language while the record keeps its English for logs."""
 
 _VALUE = re.compile(r"%\((\w+)\)s")
+_ORDER: list[tuple[str, re.Pattern[str]]] = []  # STORED in the order `recognise` tries it
 
 
 class Said(str):
@@ -43,9 +44,14 @@ def N_(msgid: str) -> str:
     if "%(" not in msgid:
         KNOWN.add(msgid)
         return msgid
-    parts = _VALUE.split(msgid)  # text, name, text, name, ..., text
-    pattern = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts))
+    parts, seen, pattern = _VALUE.split(msgid), set(), ""  # parts: text, name, text, name, ..., text
+    for i, part in enumerate(parts):
+        pattern += re.escape(part) if i % 2 == 0 else f"(?P={part})" if part in seen else f"(?P<{part}>.+?)"
+        seen.add(part)
     STORED[msgid] = re.compile(pattern, re.DOTALL)
+    # a wrapper around another stored text ("%(error)s (gave up after …)") is tried first, the longest wording
+    # first: what it wraps is recognised next
+    _ORDER[:] = sorted(STORED.items(), key=lambda item: (not item[0].startswith("%("), -len(_VALUE.sub("", item[0]))))
     return msgid
 
 
@@ -54,8 +60,7 @@ def recognise(text: str) -> Said | None:
     any other text, which is shown as stored."""
     if text in KNOWN:
         return Said(text)
-    # a wrapper around another stored text ("%(error)s (gave up after …)") first: its inside is recognised next
-    for msgid, pattern in sorted(STORED.items(), key=lambda item: not item[0].startswith("%(")):
+    for msgid, pattern in _ORDER:
         found = pattern.fullmatch(text)
         if found:
             values = {name: recognise(value) or value for name, value in found.groupdict().items()}
