@@ -18,9 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gmail_tickets.domain.said import N_
 from gmail_tickets.domain.sender_auth import SenderAuth
 
 ACCOUNT_WINDOW = timedelta(hours=1)
+# Why an acknowledgement was skipped, kept on its record in English; the console says it in the reader's language.
+_SPOOF = N_("possible spoof: the sender's domain publishes DMARC and this mail failed it")
+_UNAUTHENTICATED = N_("sender not authenticated, and its domain publishes DMARC")
+_RECENT = N_("an automatic mail already went to this address within %(interval)s")
+_CEILING = N_("this account's ceiling of %(count)s automatic mails per hour is reached")
+_SECONDS = N_("%(count)s seconds")
+SKIPPED = N_("Acknowledgement not sent: %(reason)s.")
+NO_FROM = N_("the mail has no usable From address")
+INVALID_ADDRESS = N_("the requester's address %(address)s is invalid (%(problem)s)")
+TRIGGER_OFF = N_("the brand has the request-received trigger off")
+_MINUTES = (N_("%(count)s minute"), N_("%(count)s minutes"))
 
 
 @dataclass(frozen=True)
@@ -54,23 +66,23 @@ class AckPolicy:
         if auth is None:
             return None
         if auth.possible_spoof:
-            return "possible spoof: the sender's domain publishes DMARC and this mail failed it"
+            return _SPOOF
         if auth.authenticated or not auth.dmarc_published:
             return None
-        return "sender not authenticated, and its domain publishes DMARC"
+        return _UNAUTHENTICATED
 
     def limited(self, recent: RecentAutomaticMail) -> str | None:
         """Why the rate limits hold this one back, or None."""
         if self.min_interval > timedelta(0) and recent.to_recipient > 0:
-            return f"an automatic mail already went to this address within {_minutes(self.min_interval)}"
+            return _RECENT % {"interval": _minutes(self.min_interval)}
         if recent.from_account >= self.account_ceiling:
-            return f"this account's ceiling of {self.account_ceiling} automatic mails per hour is reached"
+            return _CEILING % {"count": self.account_ceiling}
         return None
 
 
 def _minutes(interval: timedelta) -> str:
     seconds = int(interval.total_seconds())
     if seconds % 60:
-        return f"{seconds} seconds"
+        return _SECONDS % {"count": seconds}
     minutes = seconds // 60
-    return f"{minutes} minute" + ("s" if minutes != 1 else "")
+    return _MINUTES[minutes != 1] % {"count": minutes}

@@ -37,6 +37,7 @@ from gmail_tickets.domain.auto_mail_signs import (
     is_noreply,
     is_null_path,
 )
+from gmail_tickets.domain.said import N_
 
 
 class MailKind(enum.StrEnum):
@@ -95,6 +96,23 @@ two MS headers on mail a customer's inbox rule merely forwards (a customer forwa
 normal mail), and Outlook puts X-Auto-Response-Suppress on some mail people write (see `classify`)."""
 
 
+# The reasons a verdict gives, kept on suspended mail in English; the console says them in the reader's language.
+_OWN_ADDRESS = N_("From is our own support address %(address)s.")
+_OWN_SIGNATURE = N_("Its Message-ID carries our own signature: our mail came back.")
+_DELIVERY_REPORT = N_("Delivery status report (multipart/report; report-type=delivery-status).")
+_MAIL_SERVER_SENDER = N_("Sent by %(sender)s, a mail server rather than a person.")
+_AUTO_SUBMITTED = N_("Auto-Submitted: %(value)s.")
+_AUTOREPLY_HEADER = N_("%(header)s header present.")
+_PRECEDENCE_AUTO_REPLY = N_("Precedence: auto_reply.")
+_READ_RECEIPT = N_("Read receipt (multipart/report; report-type=disposition-notification).")
+_SUPPRESS_HEADER = N_("X-Auto-Response-Suppress header present, as Exchange puts on its automatic replies.")
+_AUTO_REPLY_SUBJECT = N_('Subject starts with "%(prefix)s" and the %(header)s header is present.')
+_BULK_PRECEDENCE = N_("Precedence: %(value)s.")
+_MAILING_LIST = N_("List-Id %(list)s: mail from a mailing list.")
+_NOREPLY_UNSUBSCRIBE = N_("List-Unsubscribe on mail from a no-reply sender (%(address)s).")
+_NULL_SENDER = N_("Return-Path is <> (null sender) and the subject says a mail could not be delivered.")
+
+
 @dataclass(frozen=True)
 class Rule:
     """One named rule: the kind it gives, and a test returning the reason (None: the rule does not apply)."""
@@ -105,46 +123,47 @@ class Rule:
 
 
 def _own_address(m: MailSigns) -> str | None:
-    return f"From is our own support address {clip(m.address)}." if m.address and m.address in m.ours else None
+    return _OWN_ADDRESS % {"address": clip(m.address)} if m.address and m.address in m.ours else None
 
 
 def _own_signature(m: MailSigns) -> str | None:
-    return "Its Message-ID carries our own signature: our mail came back." if m.signed_by_us else None
+    return _OWN_SIGNATURE if m.signed_by_us else None
 
 
 def _delivery_report(m: MailSigns) -> str | None:
     if m.is_delivery_report or m.report_type == "delivery-status":
-        return "Delivery status report (multipart/report; report-type=delivery-status)."
+        return _DELIVERY_REPORT
     return None
 
 
 def _mail_server_sender(m: MailSigns) -> str | None:
-    return f"Sent by {m.local}, a mail server rather than a person." if m.local in BOUNCE_SENDERS else None
+    return _MAIL_SERVER_SENDER % {"sender": m.local} if m.local in BOUNCE_SENDERS else None
 
 
 def _auto_submitted(m: MailSigns) -> str | None:
     token = m.token("auto-submitted")
-    return f"Auto-Submitted: {clip(token)}." if token and token != "no" else None
+    return _AUTO_SUBMITTED % {"value": clip(token)} if token and token != "no" else None
 
 
 def _autoreply_header(m: MailSigns) -> str | None:
-    return next((f"{display(name)} header present." for name in AUTO_REPLY_FLAG_HEADERS if m.get(name)), None)
+    return next((_AUTOREPLY_HEADER % {"header": display(name)} for name in AUTO_REPLY_FLAG_HEADERS if m.get(name)),
+                None)
 
 
 def _precedence_auto_reply(m: MailSigns) -> str | None:
-    return "Precedence: auto_reply." if m.token("precedence") == "auto_reply" else None
+    return _PRECEDENCE_AUTO_REPLY if m.token("precedence") == "auto_reply" else None
 
 
 def _read_receipt(m: MailSigns) -> str | None:
     if m.report_type == "disposition-notification":
-        return "Read receipt (multipart/report; report-type=disposition-notification)."
+        return _READ_RECEIPT
     return None
 
 
 def _auto_response_suppress(m: MailSigns) -> str | None:
     suppress = m.get("x-auto-response-suppress")
     if m.suppress_header_is_auto and suppress and suppress.lower() != "none":
-        return "X-Auto-Response-Suppress header present, as Exchange puts on its automatic replies."
+        return _SUPPRESS_HEADER
     return None
 
 
@@ -155,31 +174,32 @@ def _auto_reply_subject(m: MailSigns) -> str | None:
         for name in SUPPORTING_HEADERS:
             value = m.get(name)
             if value and value.lower() != "none":
-                return f'Subject starts with "{prefix}" and the {display(name)} header is present.'
+                return _AUTO_REPLY_SUBJECT % {
+                    "prefix": prefix, "header": display(name)}
     return None
 
 
 def _bulk_precedence(m: MailSigns) -> str | None:
     precedence = m.token("precedence")
     if precedence in ("bulk", "junk") or (precedence == "list" and m.list_mail_is_bulk):
-        return f"Precedence: {precedence}."
+        return _BULK_PRECEDENCE % {"value": precedence}
     return None
 
 
 def _mailing_list(m: MailSigns) -> str | None:
     list_id = m.get("list-id")
-    return f"List-Id {clip(list_id)}: mail from a mailing list." if list_id and m.list_mail_is_bulk else None
+    return _MAILING_LIST % {"list": clip(list_id)} if list_id and m.list_mail_is_bulk else None
 
 
 def _noreply_unsubscribe(m: MailSigns) -> str | None:
     if m.get("list-unsubscribe") and is_noreply(m.local):
-        return f"List-Unsubscribe on mail from a no-reply sender ({clip(m.address)})."
+        return _NOREPLY_UNSUBSCRIBE % {"address": clip(m.address)}
     return None
 
 
 def _null_sender(m: MailSigns) -> str | None:
     if m.return_path is not None and is_null_path(m.return_path) and is_bounce_subject(m.get("subject")):
-        return "Return-Path is <> (null sender) and the subject says a mail could not be delivered."
+        return _NULL_SENDER
     return None
 
 

@@ -6,6 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gmail_tickets.domain.said import N_
+
+# Kept on suspended mail in English; the console says them in the reader's language (domain/said.py `recognise`).
+_SENDER = {True: N_("More than %(count)s mail from this sender within %(window)s."),
+           False: N_("More than %(count)s mails from this sender within %(window)s.")}
+_DOMAIN = {True: N_("More than %(count)s mail from this sender's domain within %(window)s."),
+           False: N_("More than %(count)s mails from this sender's domain within %(window)s.")}
+_UNITS = {  # (one, many) per unit
+    "hour": (N_("%(count)s hour"), N_("%(count)s hours")),
+    "minute": (N_("%(count)s minute"), N_("%(count)s minutes")),
+    "second": (N_("%(count)s second"), N_("%(count)s seconds")),
+}
+
 
 @dataclass(frozen=True)
 class BurstPolicy:
@@ -46,21 +59,16 @@ class BurstPolicy:
     @property
     def reason(self) -> str:
         """What to show admins on a mail suspended by this policy."""
-        mails = "mail" if self.threshold == 1 else "mails"
-        return f"More than {self.threshold} {mails} from this sender within {_duration(self.window)}."
+        return _SENDER[self.threshold == 1] % {"count": self.threshold, "window": _duration(self.window)}
 
     @property
     def domain_reason(self) -> str:
-        mails = "mail" if self.domain_threshold == 1 else "mails"
-        return f"More than {self.domain_threshold} {mails} from this sender's domain within {_duration(self.window)}."
+        return _DOMAIN[self.domain_threshold == 1] % {"count": self.domain_threshold, "window": _duration(self.window)}
 
 
 def _duration(window: timedelta) -> str:
     seconds = int(window.total_seconds())
-    if seconds % 3600 == 0:
-        hours = seconds // 3600
-        return f"{hours} hour" + ("s" if hours != 1 else "")
-    if seconds % 60 == 0:
-        minutes = seconds // 60
-        return f"{minutes} minute" + ("s" if minutes != 1 else "")
-    return f"{seconds} second" + ("s" if seconds != 1 else "")
+    count, unit = ((seconds // 3600, "hour") if seconds % 3600 == 0 else (seconds // 60, "minute")
+                   if seconds % 60 == 0 else (seconds, "second"))
+    one, many = _UNITS[unit]
+    return (one if count == 1 else many) % {"count": count}

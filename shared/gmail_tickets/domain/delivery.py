@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import assert_never
 
+from gmail_tickets.domain import delivery_words as words
 from gmail_tickets.domain.attempt_outcomes import (
     AttachmentMissing,
     AttemptOutcome,
@@ -52,15 +53,10 @@ from gmail_tickets.domain.attempt_outcomes import (
     Unbuildable,
     Unclear,
 )
+from gmail_tickets.domain.delivery_words import FOUND_IN_SENT, LIMIT_REACHED, MOST_RESENDS, UNKNOWN_RELAY_OUTCOME
 from gmail_tickets.domain.outbox import Notification, NotificationState
 from gmail_tickets.domain.routing import RELAY, Route
 
-LIMIT_REACHED = "Gmail answered that its daily sending limit is reached."
-FOUND_IN_SENT = "found in SENT after an interrupted send"
-MOST_RESENDS = 5  # interruptions of one record's relay hand-over resent; then it fails visibly
-UNKNOWN_RELAY_OUTCOME = (f"Interrupted {MOST_RESENDS} times while handing the mail to the relay, and sent again each "
-                         "time with one Message-ID: not sent again. Check the relay's log, then send it again from "
-                         "the console if needed.")
 # Gmail's "Retry after" is honoured within these bounds: its times are known to be off at times.
 SHORTEST_BLOCK = timedelta(minutes=1)
 LONGEST_BLOCK = timedelta(days=1)
@@ -182,51 +178,49 @@ def next_step(n: Notification, outcome: AttemptOutcome, rules: DeliveryRules, no
         case LimitReached(retry_at):
             return ToRelay(LIMIT_REACHED, block_gmail_until=gmail_blocked_until(retry_at, rules, now))
         case RefusedUnseen(error):
-            error = f"Gmail is rate limiting: {error}"
+            error = words.RATE_LIMITED % {"error": error}
             if last_try:
-                return ToRelay(f"Gmail kept failing ({n.attempts} attempts): {error}")
+                return ToRelay(words.KEPT_FAILING % {"count": n.attempts, "error": error})
             return retry_or_fail(n, error, rules, now)
         case Unclear(error):
-            return RecheckLater(f"Gmail did not answer clearly: {error}")
+            return RecheckLater(words.UNCLEAR % {"error": error})
         case Revoked(error):
-            return ToRelay(f"Google access to {n.connection} was revoked; the relay took it.",
+            return ToRelay(words.REVOKED % {"address": n.connection},
                            disconnect=f"Google access was revoked: {error}")
         case Rejected(error):
-            return ToRelay(f"Gmail refused the mail: {error}")
+            return ToRelay(words.REJECTED % {"error": error})
         case FoundInSent(gmail_id):  # counted again if the lost sender had counted it: high, never low
             return SettleSent(gmail_message_id=gmail_id, count_gmail_sends=True, reason=FOUND_IN_SENT)
         case NotInSent():
             if searches_exhausted:
-                return ToRelay(f"Gmail kept failing ({n.attempts - 1} attempts); the mail is not in SENT.")
+                return ToRelay(words.NOT_IN_SENT % {"count": n.attempts - 1})
             return Reroute()
         case SearchUnclear(error):
             if searches_exhausted:
-                return ToRelay(f"Gmail kept failing ({n.attempts - 1} attempts), and its SENT folder could not be "
-                               f"searched: {error}")
-            return RecheckLater(f"could not search SENT: {error}")
+                return ToRelay(words.SENT_UNSEARCHABLE % {"count": n.attempts - 1, "error": error})
+            return RecheckLater(words.SEARCH_UNCLEAR % {"error": error})
         case SearchRefused(error):
-            return ToRelay(f"Gmail's SENT folder could not be searched after an interrupted send ({error}); sent "
-                           "through the relay instead.")
+            return ToRelay(words.SEARCH_REFUSED % {"error": error})
         case RelaySent():
             return SettleSent(reason=n.route_reason)
         case RelayPartlySent(refused):
-            note = f"Delivered, but the relay refused some recipients: {refused}"
+            note = words.PARTLY_SENT % {"recipients": refused}
             return SettleSent(note=note, reason=note)
         case RelayTransient(error):
-            return retry_or_fail(n, f"The relay could not take the mail: {error}", rules, now)
+            return retry_or_fail(n, words.RELAY_TRANSIENT % {"error": error}, rules, now)
         case RelayRefused(error):
-            return Fail(f"The relay refused the mail: {error}")
+            return Fail(words.RELAY_REFUSED % {"error": error})
         case RelayUncertain(error):
             if n.resent_after_interruption >= MOST_RESENDS:
-                return Fail(f"{error}. {UNKNOWN_RELAY_OUTCOME}")
-            step = retry_or_fail(n, f"{error}; it goes again with the same Message-ID", rules, now)
+                return Fail(words.WITH_OUTCOME % {"error": error, "outcome": UNKNOWN_RELAY_OUTCOME})
+            step = retry_or_fail(n, words.RESENT % {"error": error}, rules, now)
             return replace(step, resend=True) if isinstance(step, RetryLater) else step
         case NoRelay():
-            return Fail("No mail relay is configured, and this mail cannot go via Gmail: " + n.route_reason)
+            return Fail(words.NO_RELAY % {"reason": n.route_reason})
         case AttachmentMissing(error):
-            return Fail(f"An attachment is missing from storage: {error}")
+            return Fail(words.ATTACHMENT_MISSING % {"error": error})
         case Unbuildable(error):
-            return Fail(f"The mail cannot be built: {error}")
+            return Fail(words.UNBUILDABLE % {"error": error})
         case _:
             assert_never(outcome)
 
@@ -235,8 +229,7 @@ def retry_or_fail(n: Notification, error: str, rules: DeliveryRules, now: dateti
     """A transient failure: retry after the backoff, unless the budget (from the first failure) is spent."""
     since = n.first_failed_at or now
     if now - since >= rules.retry_budget:
-        return Fail(f"{error} (gave up after retrying for {_duration(now - since)}, {n.attempts} attempt(s) "
-                    "on this route)")
+        return Fail(words.GAVE_UP % {"error": error, "duration": _duration(now - since), "count": n.attempts})
     return RetryLater(error, at=now + backoff(n, rules))
 
 

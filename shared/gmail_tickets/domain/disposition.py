@@ -21,6 +21,7 @@ from typing import Protocol
 
 from gmail_tickets.domain.auto_mail import MailKind, Verdict
 from gmail_tickets.domain.model import LedgerEntry, Ticket
+from gmail_tickets.domain.said import N_
 from gmail_tickets.domain.same_mail import SAME_MAIL_REASON, original_of
 from gmail_tickets.domain.thread_rules import (
     BOUNCE,
@@ -33,7 +34,9 @@ from gmail_tickets.domain.thread_rules import (
 )
 from gmail_tickets.domain.ticket_fields import TicketStatus
 
-SPOOF_REASON = "possible spoof: the sender's domain publishes DMARC and this mail failed it"
+# Kept on suspended mail in English; the console says them in the reader's language (domain/said.py `recognise`).
+SPOOF_REASON = N_("possible spoof: the sender's domain publishes DMARC and this mail failed it")
+_NOT_OUR_BOUNCE = N_("%(reason)s; the bounced mail is not one of ours")
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,7 @@ def decide(screening: Screening, mail: Incoming, lookup: IngestLookup, ours: Col
         if bounced is not None:
             # A bounce is no customer speaking: its Cc (if any) is not someone the conversation was widened to.
             return AddComment(bounced, BOUNCE)
-        return Suspend(f"{verdict.reason}; the bounced mail is not one of ours")
+        return Suspend(_NOT_OUR_BOUNCE % {"reason": verdict.reason})
     if verdict.kind in (MailKind.AUTO_REPLY, MailKind.BULK):
         return Suspend(verdict.reason)
     if screening.burst_reason is not None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gmail_tickets.domain.said import said
+
 CONSUMER_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 VERIFICATION_PREFIX = "gmail-tickets-verification="
 
@@ -46,7 +48,7 @@ def expected_records(domain: str, *, spf_include: str, verification_code: str,
     return [
         Expected("SPF", domain, "TXT", f"v=spf1 include:{spf_include} ~all"),
         Expected("Verification", f"_gmail-tickets.{domain}", "TXT", f"{VERIFICATION_PREFIX}{verification_code}"),
-        Expected("DKIM", f"{dkim_selector}._domainkey.{domain}", "TXT", "v=DKIM1; k=rsa; p=… (from your relay)"),
+        Expected("DKIM", f"{dkim_selector}._domainkey.{domain}", "TXT", said("v=DKIM1; k=rsa; p=… (from your relay)")),
         Expected("DMARC", f"_dmarc.{domain}", "TXT", "v=DMARC1; p=none"),
     ]
 
@@ -61,24 +63,27 @@ def check(record: Expected, answers: list[str] | None, *, spf_include: str) -> C
     if record.purpose == "SPF":
         spf = [t for t in texts if t.lower().startswith("v=spf1")]
         if not spf:
-            return verdict(Verdict.MISSING, "no TXT record starting with v=spf1")
+            return verdict(Verdict.MISSING, said("no TXT record starting with v=spf1"))
         if len(spf) > 1:
-            return verdict(Verdict.WRONG, f"{len(spf)} SPF records: a domain may have only one, merge them")
+            return verdict(Verdict.WRONG, said("%(count)s SPF records: a domain may have only one, merge them",
+                                               count=len(spf)))
         if f"include:{spf_include}".lower() not in spf[0].lower().split():
-            return verdict(Verdict.WRONG, f"the SPF record lacks include:{spf_include}: {spf[0]}")
+            return verdict(Verdict.WRONG, said("the SPF record lacks include:%(include)s: %(record)s",
+                                               include=spf_include, record=spf[0]))
         return verdict(Verdict.FOUND, spf[0])
     if record.purpose == "Verification":
         ours = [t for t in texts if t.startswith(VERIFICATION_PREFIX)]
         if not ours:
-            return verdict(Verdict.MISSING, "no verification record")
+            return verdict(Verdict.MISSING, said("no verification record"))
         if record.value not in ours:
-            return verdict(Verdict.WRONG, "a verification record with another code (copy the value shown here)")
-        return verdict(Verdict.FOUND, "the domain is verified: the code matches")
+            return verdict(Verdict.WRONG, said("a verification record with another code (copy the value shown here)"))
+        return verdict(Verdict.FOUND, said("the domain is verified: the code matches"))
     prefix = "v=DKIM1" if record.purpose == "DKIM" else "v=DMARC1"
     mine = [t for t in texts if t.replace(" ", "").lower().startswith(prefix.lower())]
     if not mine:
-        return verdict(Verdict.WRONG if texts else Verdict.MISSING,
-                       f"a TXT record that does not start with {prefix}" if texts else f"no {record.purpose} record")
+        if texts:
+            return verdict(Verdict.WRONG, said("a TXT record that does not start with %(prefix)s", prefix=prefix))
+        return verdict(Verdict.MISSING, said("no %(purpose)s record", purpose=record.purpose))
     if record.purpose == "DKIM" and "p=" not in mine[0].replace(" ", ""):
-        return verdict(Verdict.WRONG, "the DKIM record has no public key (p=)")
+        return verdict(Verdict.WRONG, said("the DKIM record has no public key (p=)"))
     return verdict(Verdict.FOUND, mine[0][:120])

@@ -33,10 +33,11 @@ from typing import Literal
 
 from gmail_tickets.domain import send_window
 from gmail_tickets.domain.model import OutboundMail, OutgoingAttachment, unique_addresses
+from gmail_tickets.domain.said import N_
 from gmail_tickets.domain.triggers import to_agents
 
-RESENT_NOTE = ("Sent again after its sender was interrupted while handing it to the relay; if the relay had taken "
-               "the first copy, the recipient has two with one Message-ID.")
+RESENT_NOTE = N_("Sent again after its sender was interrupted while handing it to the relay; if the relay had "
+                 "taken the first copy, the recipient has two with one Message-ID.")  # the console translates it
 
 
 class NotificationState(enum.StrEnum):

@@ -25,16 +25,26 @@ from typing import Literal
 from gmail_tickets.domain import send_window
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.domain.outbox import Notification, SendWindow
+from gmail_tickets.domain.said import N_
 from gmail_tickets.domain.triggers import to_agents
 
 GMAIL: Literal["gmail"] = "gmail"
 RELAY: Literal["relay"] = "relay"
 
-REASON_GMAIL_OFF = "Sending via Gmail is turned off for this connection."
-REASON_ATTACHMENTS = "The mail has attachments, which are sent through the relay."
-REASON_NO_CONNECTION = "The Gmail connection no longer exists."
-REASON_GMAIL_REFUSED = "Gmail refused this mail."
-REASON_TO_AGENTS = "Mail to agents goes through the relay."
+# The reasons are kept on the outbox record in English; the console says them in the reader's language
+# (domain/said.py `recognise`).
+REASON_GMAIL_OFF = N_("Sending via Gmail is turned off for this connection.")
+REASON_ATTACHMENTS = N_("The mail has attachments, which are sent through the relay.")
+REASON_NO_CONNECTION = N_("The Gmail connection no longer exists.")
+REASON_GMAIL_REFUSED = N_("Gmail refused this mail.")
+REASON_TO_AGENTS = N_("Mail to agents goes through the relay.")
+_WITH_VALUES = {
+    "not connected": N_("The Gmail connection is %(status)s, not connected."),
+    "blocked": N_("Gmail reported its daily sending limit reached; using the relay until %(until)s."),
+    "would pass": N_("Sending to %(recipients)s recipient(s) would pass the Gmail limit: %(sent)s of %(limit)s used "
+                     "in 24 h."),
+    "within": N_("Within the Gmail limit: %(total)s of %(limit)s recipients in 24 h."),
+}
 
 
 @dataclass(frozen=True)
@@ -67,22 +77,15 @@ def choose_route(
     if not send_via_gmail:
         return Route(RELAY, REASON_GMAIL_OFF)
     if connection_status != ConnectionStatus.CONNECTED:
-        return Route(RELAY, f"The Gmail connection is {connection_status}, not connected.")
+        return Route(RELAY, _WITH_VALUES["not connected"] % {"status": connection_status})
     if has_attachments:
         return Route(RELAY, REASON_ATTACHMENTS)
     if limit_reached_until is not None and limit_reached_until > now:
-        return Route(
-            RELAY,
-            "Gmail reported its daily sending limit reached; "
-            f"using the relay until {limit_reached_until:%Y-%m-%d %H:%M %Z}.",
-        )
+        return Route(RELAY, _WITH_VALUES["blocked"] % {"until": f"{limit_reached_until:%Y-%m-%d %H:%M %Z}"})
     total = sent_24h + recipients
     if total > limit:
-        return Route(
-            RELAY,
-            f"Sending to {recipients} recipient(s) would pass the Gmail limit: {sent_24h} of {limit} used in 24 h.",
-        )
-    return Route(GMAIL, f"Within the Gmail limit: {total} of {limit} recipients in 24 h.")
+        return Route(RELAY, _WITH_VALUES["would pass"] % {"recipients": recipients, "sent": sent_24h, "limit": limit})
+    return Route(GMAIL, _WITH_VALUES["within"] % {"total": total, "limit": limit})
 
 
 def route_notification(n: Notification, connection: Connection | None, window: SendWindow, *,

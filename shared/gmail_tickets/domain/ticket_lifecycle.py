@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.said import said
 from gmail_tickets.domain.ticket_fields import (
     CUSTOMER,
     REOPENED_BY_CUSTOMER,
@@ -82,12 +83,12 @@ def agent_update(ticket: Ticket, changes: FieldChanges, *, actor: str, now: date
     """An agent's submit (a reply, a note, or the fields form). A new ticket becomes open unless the agent chose
     another status. Raises UpdateRefused on a closed ticket or a status an agent cannot choose."""
     if ticket.status == TicketStatus.CLOSED:
-        raise UpdateRefused(f"Ticket #{ticket.id} is closed and cannot change; a new mail from the customer "
-                            "opens a follow-up ticket.")
+        raise UpdateRefused(said("Ticket #%(id)s is closed and cannot change; a new mail from the customer opens a "
+                                 "follow-up ticket.", id=str(ticket.id)))
     wanted: dict[str, object] = {}
     status = changes.status
     if status is not None and status not in SUBMIT_AS:
-        raise UpdateRefused(f"A ticket cannot be set to {status} by hand.")
+        raise UpdateRefused(said("A ticket cannot be set to %(status)s by hand.", status=said(str(status))))
     if status is None and ticket.status == TicketStatus.NEW:
         status = TicketStatus.OPEN
     if status is not None:
@@ -97,7 +98,8 @@ def agent_update(ticket: Ticket, changes: FieldChanges, *, actor: str, now: date
     if changes.assignee is not _UNCHANGED:
         assignee = changes.assignee.strip().lower() if isinstance(changes.assignee, str) else ""
         if len(assignee) > MAX_ASSIGNEE_CHARS:
-            raise UpdateRefused(f"An assignee is an agent's email address: at most {MAX_ASSIGNEE_CHARS} characters.")
+            raise UpdateRefused(said("An assignee is an agent's email address: at most %(most)s characters.",
+                                     most=MAX_ASSIGNEE_CHARS))
         wanted["assignee"] = assignee or None
     if changes.tags is not None:
         wanted["tags"] = normalise_tags(changes.tags)

@@ -162,7 +162,7 @@ def save_ack_template(deps: Deps, brand_id: str, template: str | None) -> Brand:
                                      most=MAX_TEMPLATE_CHARS))
         problem = check_template(text)
         if problem:
-            raise ActionRefused(f"The template does not render: {problem}")
+            raise ActionRefused(said("The template does not render: %(problem)s", problem=problem))
 
     def work(uow: ConnectionUnit) -> Brand:
         brand = uow.get_brand(brand_id) or Brand(id=brand_id, name="Default brand" if brand_id == "default"
@@ -184,7 +184,7 @@ LANGUAGES = ("en", "de")
 def save_language(deps: Deps, brand_id: str, language: str) -> Brand:
     """The language of a brand's built-in notification texts; the brand's own texts are left as written."""
     if language not in LANGUAGES:
-        raise ActionRefused(f"There is no language {language!r} for the built-in texts.")
+        raise ActionRefused(said("There is no language %(language)s for the built-in texts.", language=repr(language)))
 
     def work(uow: ConnectionUnit) -> Brand:
         brand = uow.get_brand(brand_id) or Brand(id=brand_id, name="Default brand" if brand_id == "default"

@@ -19,6 +19,7 @@ from gmail_tickets.domain import dns_records, inbox_rules
 from gmail_tickets.domain.ingest_context import IngestMode
 from gmail_tickets.domain.mailbox_alerts import TESTING_CLIENT_WARNING
 from gmail_tickets.domain.model import AccountKind, AddressKind, Connection, ConnectionStatus, SupportAddress
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ConnectRefused, GmailTicketsError
 from gmail_tickets.ports import ConnectionUnit, Mailbox
 from gmail_tickets.services.connect_import import gap_sync_job, import_job, import_job_name
@@ -87,10 +88,9 @@ def verify_account(mailbox: Mailbox, address: str) -> int:
     """The account's current history id, once it is sure the token opens `address` and no other account."""
     profile = mailbox.profile()  # the cursor, BEFORE anything is listed or imported
     if profile.email_address.lower() != address:
-        raise ConnectRefused(
-            f"Google signed in {profile.email_address}, not {address}: on Google's page choose {address} "
-            "(or sign out of the other account in the browser) and connect again."
-        )
+        raise ConnectRefused(said(
+            "Google signed in %(chosen)s, not %(address)s: on Google's page choose %(address)s (or sign out of the "
+            "other account in the browser) and connect again.", chosen=profile.email_address, address=address))
     return profile.history_id
 
 
@@ -186,4 +186,5 @@ def _refused_on_gmail_error(deps: Deps, address: str, *, forget_token: bool) -> 
         if isinstance(exc, ConnectRefused):
             raise
         log.warning("connect failed", extra={"connection": address, "error": type(exc).__name__})
-        raise ConnectRefused(f"Gmail refused to set up {address} ({type(exc).__name__}). Try again.") from None
+        raise ConnectRefused(said("Gmail refused to set up %(address)s (%(error)s). Try again.", address=address,
+                                  error=type(exc).__name__)) from None

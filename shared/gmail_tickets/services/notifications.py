@@ -24,6 +24,7 @@ import logging
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
+from gmail_tickets.domain import ack_policy as ack_policy_words
 from gmail_tickets.domain.ack_policy import AckPolicy, RecentAutomaticMail
 from gmail_tickets.domain.mail_address import checked_address
 from gmail_tickets.domain.model import Brand, Comment, Ticket, unique_addresses
@@ -95,11 +96,12 @@ def acknowledgement(
         return None
     policy = ack_policy(deps)
     recipient = sender.strip() if sender and _deliverable(sender.strip(), ours) else None
-    reason = "the mail has no usable From address" if recipient is None else policy.refusal(description.auth)
+    reason = ack_policy_words.NO_FROM if recipient is None else policy.refusal(description.auth)
     if ticket.invalid_address is not None:  # never sent to, and not a failure: the product chose not to
-        recipient, reason = None, f"the requester's address {ticket.requester} is invalid ({ticket.invalid_address})"
+        recipient, reason = None, ack_policy_words.INVALID_ADDRESS % {"address": ticket.requester,
+                                                                      "problem": ticket.invalid_address}
     if reason is None and not is_on(brand, Trigger.REQUEST_RECEIVED):
-        reason = "the brand has the request-received trigger off"
+        reason = ack_policy_words.TRIGGER_OFF
     if reason is None:
         reason = policy.limited(recent or RecentAutomaticMail(0, 0))
     to = (recipient,) if recipient else ()
@@ -118,7 +120,7 @@ def acknowledgement(
         gmail_thread_id=ticket.gmail_thread_id, created_at=now, updated_at=now,
     )
     if reason is not None:
-        ack.skip(f"Acknowledgement not sent: {reason}.", now)
+        ack.skip(ack_policy_words.SKIPPED % {"reason": reason}, now)
         log.info("acknowledgement skipped", extra={"ticket_id": ticket.id, "reason": reason})
     return ack
 

@@ -23,6 +23,7 @@ from urllib.parse import urlencode, urlsplit
 
 from gmail_tickets import secret_names
 from gmail_tickets.domain.model import Connection, OAuthFlow
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ConnectRefused, GmailTicketsError, OAuthRefused, TransientError
 from gmail_tickets.ports import GMAIL_SCOPE, OAuthClient, Secrets, TokenGrant
 from gmail_tickets.services.connect import connect_mailbox
@@ -104,7 +105,7 @@ def _check_redirect_uri(redirect_uri: str) -> None:
     parts = urlsplit(redirect_uri)
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
-        raise ConnectRefused("The OAuth redirect address must use https (plain http only on this machine).")
+        raise ConnectRefused(said("The OAuth redirect address must use https (plain http only on this machine)."))
 
 
 # --------------------------------------------------------------------------- start
@@ -125,7 +126,7 @@ def start_connect(
     """Save a single-use flow and return the URL to send the admin's browser to."""
     address = address.strip().lower()
     if "@" not in address or not session_id:
-        raise ConnectRefused("Enter the Gmail address to connect.")
+        raise ConnectRefused(said("Enter the Gmail address to connect."))
     _check_redirect_uri(redirect_uri)
     now = deps.clock.now()
     existing = deps.store.get_connection(address)
@@ -165,27 +166,34 @@ def finish_connect(
     after answering."""
     flow = _take_flow(deps, session_id, state)
     if not code:
-        raise ConnectRefused("Google sent no authorization code back (access was denied?). Start connecting again.")
+        raise ConnectRefused(said("Google sent no authorization code back (access was denied?). Start connecting "
+                                  "again."))
     try:
         grant = oauth.exchange_code(code, redirect_uri=flow.redirect_uri, code_verifier=flow.code_verifier)
     except OAuthRefused as exc:
-        raise ConnectRefused(f"Google did not accept this sign-in ({exc.error}). Start connecting again.") from None
+        raise ConnectRefused(said("Google did not accept this sign-in (%(error)s). Start connecting again.",
+                                   error=exc.error)) from None
     except TransientError:  # the flow is used up: the admin has to start again either way
-        raise ConnectRefused("Google could not be reached to finish the sign-in. Start connecting again.") from None
+        raise ConnectRefused(said("Google could not be reached to finish the sign-in. Start connecting "
+                                  "again.")) from None
     if not grant.refresh_token:
-        raise ConnectRefused("Google gave no offline access for this account. Start connecting again.")
+        raise ConnectRefused(said("Google gave no offline access for this account. Start connecting again."))
     try:
         actual = oauth.account_of(grant.access_token).strip().lower()
     except GmailTicketsError:
-        raise ConnectRefused("Gmail could not be reached to check the account. Start connecting again.") from None
+        raise ConnectRefused(said("Gmail could not be reached to check the account. Start connecting again.")) from None
     if actual != flow.address:
         revoked = _discard_wrong_account(deps, oauth, grant, actual)
-        raise ConnectRefused(
-            f"Google signed in {actual}, not {flow.address}. The browser is probably signed into another Google "
-            f"account: on Google's page choose {flow.address} (or sign out of the other account) and connect "
-            "again. Nothing was connected"
-            + (", and the access Google gave for the other account was revoked." if revoked else ".")
-        )
+        if revoked:
+            raise ConnectRefused(said(
+                "Google signed in %(chosen)s, not %(address)s. The browser is probably signed into another Google "
+                "account: on Google's page choose %(address)s (or sign out of the other account) and connect "
+                "again. Nothing was connected, and the access Google gave for the other account was revoked.",
+                chosen=actual, address=flow.address))
+        raise ConnectRefused(said(
+            "Google signed in %(chosen)s, not %(address)s. The browser is probably signed into another Google "
+            "account: on Google's page choose %(address)s (or sign out of the other account) and connect again. "
+            "Nothing was connected.", chosen=actual, address=flow.address))
     return connect_mailbox(deps, flow.address, grant.refresh_token, brand_id=flow.brand_id,
                            import_recent=flow.import_recent,
                            testing_client=grant.refresh_token_expires_in is not None, watch=watch)
@@ -194,17 +202,17 @@ def finish_connect(
 def _take_flow(deps: Deps, session_id: str, state: str) -> OAuthFlow:
     nonce = verify_state(state_key(deps.secrets), state, session_id)
     if nonce is None:
-        raise ConnectRefused(
+        raise ConnectRefused(said(
             "This sign-in answer does not belong to this admin session: it was altered, or the connection was "
             "started in another browser or session. Start connecting again from this page."
-        )
+        ))
     flow = deps.store.take_oauth_flow(nonce, deps.clock.now())
     if flow is None:
-        raise ConnectRefused(
+        raise ConnectRefused(said(
             "This sign-in was already used or has expired (it lasts 10 minutes). Start connecting again."
-        )
+        ))
     if not hmac.compare_digest(flow.session_id, session_hash(session_id)):
-        raise ConnectRefused("This sign-in was started in another admin session. Start connecting again.")
+        raise ConnectRefused(said("This sign-in was started in another admin session. Start connecting again."))
     return flow
 
 

@@ -112,7 +112,7 @@ def invite(deps: Deps, actor: str, email: str, role: Role) -> str:
         existing = uow.get_agent(address)
         if existing is not None:
             state = "active" if existing.active else "deactivated: reactivate them instead"
-            raise ActionRefused(f"{address} is an agent already ({state}).")
+            raise ActionRefused(said("%(address)s is an agent already (%(state)s).", address=address, state=state))
         uow.put_invite(Invite(digest, address, role, now, now + INVITE_LIFETIME, invited_by=actor))
         uow.add_audit(entry(deps, actor, "agent.invite", address, f"role {role}"))
 

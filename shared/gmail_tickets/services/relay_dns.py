@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from gmail_tickets import secret_names
 from gmail_tickets.domain import dns_records
 from gmail_tickets.domain.dns_records import Checked, Expected
+from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused
 from gmail_tickets.ports import TxtLookup
 from gmail_tickets.services.deps import Deps
@@ -22,13 +23,6 @@ from gmail_tickets.services.deps import Deps
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 DKIM_SELECTOR = "gt1"
 
-CONSUMER_TRUTH = [
-    "{domain} belongs to Google: nobody else can publish SPF, DKIM or DMARC records there, so there is nothing "
-    "to set up in DNS.",
-    "Mail the relay sends as a {domain} address fails {domain}'s DMARC check: it lands in spam or bounces.",
-    "So keep Gmail sending on for this address, or connect an address on a domain of your own for the relay "
-    "to send from.",
-]
 
 
 @dataclass(frozen=True)
@@ -52,6 +46,18 @@ class RelayDnsGuidance:
     truth: list[str] = field(default_factory=list)
 
 
+def consumer_truth(domain: str) -> list[str]:
+    """What a gmail.com / googlemail.com address gets instead of records, in the reader's language on the page."""
+    return [
+        said("%(domain)s belongs to Google: nobody else can publish SPF, DKIM or DMARC records there, so there is "
+             "nothing to set up in DNS.", domain=domain),
+        said("Mail the relay sends as a %(domain)s address fails %(domain)s's DMARC check: it lands in spam or "
+             "bounces.", domain=domain),
+        said("So keep Gmail sending on for this address, or connect an address on a domain of your own for the "
+             "relay to send from."),
+    ]
+
+
 def domain_verification_code(key: bytes, domain: str) -> str:
     """Stable per domain and installation, unguessable without the key: proves the admin published it."""
     return hmac.new(key, f"relay-domain\x00{domain}".encode(), hashlib.sha256).hexdigest()[:32]
@@ -60,7 +66,7 @@ def domain_verification_code(key: bytes, domain: str) -> str:
 def _domain(domain: str) -> str:
     domain = domain.strip().lower().rstrip(".")
     if not _DOMAIN.match(domain):
-        raise ActionRefused(f"{domain!r} is not a domain name.")
+        raise ActionRefused(said("%(domain)s is not a domain name.", domain=repr(domain)))
     return domain
 
 
@@ -78,7 +84,7 @@ def relay_dns_guidance(deps: Deps, domain: str, *, spf_include: str,
     if dns_records.is_consumer(domain):
         empty = DnsRecord(domain, "", "")
         return RelayDnsGuidance(domain, empty, empty, "", consumer=True,
-                                truth=[line.format(domain=domain) for line in CONSUMER_TRUTH])
+                                truth=consumer_truth(domain))
     code = _code(deps, domain)
     records = dns_records.expected_records(domain, spf_include=spf_include, verification_code=code,
                                            dkim_selector=dkim_selector)
@@ -90,13 +96,16 @@ def relay_dns_guidance(deps: Deps, domain: str, *, spf_include: str,
         verification_code=code,
         records=records,
         dkim_steps=[
-            f"If {domain} already has a TXT record starting with v=spf1, add include:{spf_include} to it "
-            "instead of creating a second one (a domain may have only one SPF record).",
-            f"In your relay's settings, create a DKIM key for {domain} with the selector {dkim_selector}.",
-            f"Publish the public key it shows as a TXT record named {dkim.name} (value: v=DKIM1; k=rsa; p=…).",
-            f"Publish DMARC once SPF and DKIM pass: a TXT record {dmarc.name} with {dmarc.value}; (later "
-            "p=quarantine).",
-            "DNS takes up to an hour to update; then use \"Check now\".",
+            said("If %(domain)s already has a TXT record starting with v=spf1, add include:%(include)s to it "
+                 "instead of creating a second one (a domain may have only one SPF record).", domain=domain,
+                 include=spf_include),
+            said("In your relay's settings, create a DKIM key for %(domain)s with the selector %(selector)s.",
+                 domain=domain, selector=dkim_selector),
+            said("Publish the public key it shows as a TXT record named %(name)s (value: v=DKIM1; k=rsa; p=…).",
+                 name=dkim.name),
+            said("Publish DMARC once SPF and DKIM pass: a TXT record %(name)s with %(value)s; (later "
+                 "p=quarantine).", name=dmarc.name, value=dmarc.value),
+            said("DNS takes up to an hour to update; then use \"Check now\"."),
         ],
     )
 

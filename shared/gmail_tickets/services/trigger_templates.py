@@ -115,7 +115,7 @@ def save_trigger(deps: Deps, brand_id: str, trigger: Trigger, *, enabled: bool, 
                                  most=ack_template.MAX_TEMPLATE_CHARS))
     problem = check(text) if text is not None else None
     if problem:
-        raise ActionRefused(f"The template does not render: {problem}")
+        raise ActionRefused(said("The template does not render: %(problem)s", problem=problem))
 
     def work(uow: ConnectionUnit) -> Brand:
         brand = uow.get_brand(brand_id) or Brand(id=brand_id, name="Default brand" if brand_id == "default"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, url_for
+from flask_babel import gettext as _
 
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
@@ -22,7 +23,7 @@ def console() -> ConsoleDeps:
 def oauth() -> OAuthSetup:
     setup = console().oauth
     if setup is None:
-        abort(503, "No OAuth client is configured for connecting Gmail.")
+        abort(503, _("No OAuth client is configured for connecting Gmail."))
     return setup
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gmail_tickets.domain import address_actions
@@ -55,7 +56,7 @@ def dns_records(address: str) -> str | tuple[str, int]:
         try:
             checks = relay_dns.check_dns(guidance, lookup, spf_include=console().relay_spf_include or "")
         except TransientError as error:
-            problem = f"DNS could not be asked just now ({error}). Try again in a minute."
+            problem = _("DNS could not be asked just now (%(error)s). Try again in a minute.", error=str(error))
     return render_template("dns.html", address=address, guide=guidance, checks=checks, problem=problem,
                            can_check=lookup is not None)
 
@@ -80,16 +81,16 @@ def disconnect_confirm(address: str) -> str:
 @bp.post("/addresses/<address>/disconnect")
 def disconnect(address: str) -> Response:
     address = known(address)
-    return _act(f"Disconnected {address}: its mail does not become tickets until you reconnect it; replies on its "
-                "tickets go out through the mail relay.",
+    return _act(_("Disconnected %(address)s: its mail does not become tickets until you reconnect it; replies on "
+                  "its tickets go out through the mail relay.", address=address),
                 lambda: accounts.disconnect(deps(), address, oauth=oauth().client), "mailbox.disconnect", address)
 
 
 @bp.post("/addresses/<address>/default")
 def make_default(address: str) -> Response:
     address = known(address)
-    return _act(f"{address} is now the default address.", lambda: accounts.make_default(deps(), address),
-                "mailbox.default", address)
+    return _act(_("%(address)s is now the default address.", address=address),
+                lambda: accounts.make_default(deps(), address), "mailbox.default", address)
 
 
 @bp.post("/addresses/<address>/brand")
@@ -102,17 +103,19 @@ def change_brand(address: str) -> Response:
     except ActionRefused as error:
         return back(refusal(error), "error")
     if before is None:
-        return back(f"{address} has the brand {names.get(brand_id, brand_id)} already.")
+        return back(_("%(address)s has the brand %(brand)s already.", address=address,
+                      brand=names.get(brand_id, brand_id)))
     audit.record(deps(), access.actor(), "mailbox.brand", address, f"{before} → {brand_id}")
-    return back(f"New tickets from {address} get the brand {names.get(brand_id, brand_id)}; existing tickets keep "
-                "theirs.", "success")
+    return back(_("New tickets from %(address)s get the brand %(brand)s; existing tickets keep theirs.",
+                  address=address, brand=names.get(brand_id, brand_id)), "success")
 
 
 @bp.post("/addresses/<address>/send-via-gmail")
 def send_via_gmail(address: str) -> Response:
     address = known(address)
     on = request.form.get("enabled") == "on"
-    done = f"{address} sends through Gmail again." if on else f"{address} now sends through the mail relay."
+    done = (_("%(address)s sends through Gmail again.", address=address) if on else
+            _("%(address)s now sends through the mail relay.", address=address))
     return _act(done, lambda: accounts.set_send_via_gmail(deps(), address, on), "mailbox.send_setting", address,
                 "via Gmail" if on else "via the mail relay")
 
@@ -127,5 +130,5 @@ def delete_confirm(address: str) -> str:
 @bp.post("/addresses/<address>/delete")
 def delete(address: str) -> Response:
     address = known(address)
-    return _act(f"Deleted {address}. Its tickets are kept.", lambda: accounts.delete_address(deps(), address),
-                "mailbox.delete", address)
+    return _act(_("Deleted %(address)s. Its tickets are kept.", address=address),
+                lambda: accounts.delete_address(deps(), address), "mailbox.delete", address)

@@ -14,7 +14,7 @@ from flask import Flask, Response, g, render_template, request
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.oauth_setup import OAuthSetup
@@ -142,11 +142,26 @@ def create_app(console: ConsoleDeps) -> Flask:
         message += " " + _("Go back and try again with less.")
         return render_template("error.html", title=_("Too large"), message=message), 413
 
+    @app.errorhandler(400)
+    def bad_request(error: HTTPException) -> tuple[str, int]:
+        return _error_page(error, _("Bad request"), _("The request was not understood. Go back and try again.")), 400
+
+    @app.errorhandler(503)
+    def unavailable(error: HTTPException) -> tuple[str, int]:
+        return _error_page(error, _("Not available"), _("This is not available just now.")), 503
+
     @app.errorhandler(404)
     def not_found(error: Exception) -> tuple[str, int]:
         return render_template("error.html", title=_("Not found"), message=_("There is nothing here.")), 404
 
     return app
+
+
+def _error_page(error: HTTPException, title: str, fallback: str) -> str:
+    """The console's own error page: our words when the code gave some (already in the reader's language), else
+    `fallback` (Werkzeug's default text is English only)."""
+    ours = error.description if error.description != type(error).description else None
+    return render_template("error.html", title=title, message=ours or fallback)
 
 
 def _size(value: int | None) -> str:

@@ -6,6 +6,8 @@ and the import's progress as JSON for the list page's small poller (static/impor
 from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_number
+from flask_babel import gettext as _
 
 from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ConnectRefused
@@ -89,11 +91,13 @@ def oauth_callback() -> Response:
     if address in before and before[address] != connection.brand_id:
         audit.record(deps(), access.actor(), "mailbox.brand", address, f"{before[address]} → {connection.brand_id}")
     if address in before:
-        return back(f"Reconnected {address}. Mail that came while it was disconnected is brought in now; its "
-                    f"tickets get the brand {_brand_name(connection.brand_id)}.", "success")
-    importing = (f" Importing {connection.import_total} mails now: the progress shows below."
-                 if connection.import_total else " There was no mail to import.")
-    return back(f"Connected {address}.{importing}", "success")
+        return back(_("Reconnected %(address)s. Mail that came while it was disconnected is brought in now; its "
+                      "tickets get the brand %(brand)s.", address=address, brand=_brand_name(connection.brand_id)),
+                    "success")
+    if connection.import_total:
+        return back(_("Connected %(address)s. Importing %(count)s mails now: the progress shows below.",
+                      address=address, count=format_number(connection.import_total)), "success")
+    return back(_("Connected %(address)s. There was no mail to import.", address=address), "success")
 
 
 def _brand_name(brand_id: str) -> str:

@@ -6,7 +6,16 @@ from __future__ import annotations
 from flask_babel import format_number, gettext
 from flask_babel import lazy_gettext as _l
 
-from gmail_tickets.domain.said import KNOWN, Said
+from gmail_tickets.domain import (  # noqa: F401  (their stored kinds of text are marked on import: said.recognise)
+    ack_policy,
+    auto_mail,
+    burst,
+    delivery_words,
+    disposition,
+    outbox,
+    routing,
+)
+from gmail_tickets.domain.said import KNOWN, Said, recognise
 
 LABELS = {
     # ticket statuses, as Zendesk's German console names them
@@ -39,6 +48,7 @@ LABELS = {
     "found": _l("found"),
     "missing": _l("missing"),
     "wrong": _l("wrong"),
+    "Verification": _l("Verification"),  # the record proving the domain is the admin's (SPF, DKIM, DMARC are names)
     # what an initial import made (the Support addresses page)
     "ticket": _l("ticket"),
     "comment": _l("comment"),
@@ -83,15 +93,18 @@ def view_label(key: str) -> str:
 
 
 def label(value: object) -> str:
-    """The reader's word for a stored value or for words the domain wrote (domain/said.py); anything else is shown
-    as stored."""
+    """The reader's word for a stored value or for words the domain wrote (domain/said.py), also when they were
+    stored (a suspended mail's reason, a notification's error: `recognise`); anything else is shown as stored."""
     if isinstance(value, Said):
         return _said(value)
     text = str(value)
     found = LABELS.get(text)
     if found is not None:
         return str(found)
-    return gettext(text) if text in KNOWN else text
+    if text in KNOWN:
+        return str(gettext(text))
+    stored = recognise(text)
+    return _said(stored) if stored is not None else text
 
 
 def _said(words: Said) -> str:

@@ -7,6 +7,7 @@ import contextlib
 from typing import Any
 
 from flask import abort, request, url_for
+from flask_babel import gettext as _
 
 from gmail_tickets.domain.paging import DEFAULT_PAGE, BadCursor, Page, PageRequest
 
@@ -19,7 +20,7 @@ def page_request(param: str = "cursor", *, limit: int = DEFAULT_PAGE) -> PageReq
     try:
         return PageRequest.from_cursor(request.args.get(param), limit)
     except BadCursor:
-        abort(400, "That page link is broken: start from the first page.")
+        abort(400, _("That page link is broken: start from the first page."))
 
 
 def link(page: Page[Any], endpoint: str, param: str = "cursor", **values: Any) -> dict[str, str | None]:

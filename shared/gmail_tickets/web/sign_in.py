@@ -102,8 +102,8 @@ def _account_page(token: str, kind: InviteKind) -> Response | str | tuple[str, i
     invite = people.pending_invite(_deps(), token, kind)
     if invite is None or (kind == InviteKind.SETUP and people.admin_exists(_deps())):
         return render_template("error.html", title=_("Link not valid"),
-                               message="This link has been used already or has expired. Sign in, or ask an admin "
-                                       "for a new link."), 404
+                               message=_("This link has been used already or has expired. Sign in, or ask an "
+                                         "admin for a new link.")), 404
     form = {"email": request.form.get("email", invite.email), "name": request.form.get("name", "")}
     if request.method == "POST":
         password = request.form.get("password", "")

@@ -183,7 +183,8 @@ def _keep_uploads(uploads: list[FileStorage]) -> list[Attachment]:
     control or bidi characters, unique within the reply."""
     chosen = _chosen(uploads)
     if len(chosen) > MAX_REPLY_FILES:
-        raise FilesRefused(f"You chose {len(chosen)} files; a reply can carry at most {MAX_REPLY_FILES}.")
+        raise FilesRefused(_("You chose %(count)s files; a reply can carry at most %(most)s.", count=len(chosen),
+                             most=MAX_REPLY_FILES))
     infos: list[AttachmentInfo] = []
     total = 0
     taken: set[str] = set()
@@ -191,8 +192,8 @@ def _keep_uploads(uploads: list[FileStorage]) -> list[Attachment]:
         data = upload.stream.read(MAX_REPLY_BYTES - total + 1)
         total += len(data)
         if total > MAX_REPLY_BYTES:
-            raise FilesRefused(f"The files come to more than {MAX_REPLY_BYTES // (1024 * 1024)} MB; a reply can "
-                               f"carry at most {MAX_REPLY_BYTES // (1024 * 1024)} MB of files in all.")
+            raise FilesRefused(_("The files come to more than %(mb)s MB; a reply can carry at most %(mb)s MB of "
+                                 "files in all.", mb=MAX_REPLY_BYTES // (1024 * 1024)))
         content_type = _content_type(upload)
         name = filenames.unique(filenames.clean(upload.filename or "") or filenames.for_type(content_type), taken)
         taken.add(name)

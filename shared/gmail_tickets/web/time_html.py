@@ -2,20 +2,21 @@
 static/live.js rewrites the text in the agent's own timezone and the page's language (Intl.DateTimeFormat),
 relative where that reads better ("3 min ago"), and keeps it fresh, with the UTC time on hover.
 
-The server's own text is in the reader's language too: English keeps the ISO-like form, German gets its own
-("01.03.26, 12:05 UTC") through Babel's locale data."""
+The server's own text is in the reader's language too, through Babel's locale data ("3/1/26, 12:05 PM UTC",
+"01.03.26, 12:05 UTC"); the title and the datetime attribute keep the unambiguous ISO form. Outside a request (no
+reader) the text is ISO as well."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from flask import has_request_context
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime
 from markupsafe import Markup
 
 
 def _text(utc: datetime) -> str:
-    if has_request_context() and str(get_locale() or "en") != "en":
+    if has_request_context():
         return f"{format_datetime(utc, 'short')} UTC"
     return utc.strftime("%Y-%m-%d %H:%M UTC")
 

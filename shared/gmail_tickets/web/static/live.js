@@ -26,7 +26,8 @@
     for (var i = 0; i < times.length; i++) {
       var el = times[i], at = new Date(el.getAttribute("datetime"));
       if (isNaN(at.getTime())) continue;
-      if (!el.hasAttribute("data-utc")) el.setAttribute("data-utc", el.textContent.trim());
+      // the server's title is the UTC time in ISO form (web/time_html.py): unambiguous in any language
+      if (!el.hasAttribute("data-utc")) el.setAttribute("data-utc", el.title || el.textContent.trim());
       el.textContent = phrase(at);
       el.title = absolute.format(at) + " · " + el.getAttribute("data-utc");
     }
