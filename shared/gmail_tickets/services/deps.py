@@ -5,8 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gmail_tickets.domain.ticket_token import TicketTokens
-from gmail_tickets.ports import BlobStore, Clock, JobRunner, MailboxProvider, Publisher, Relay, Secrets, Store
+from gmail_tickets.ports import (
+    BlobStore,
+    Clock,
+    JobRunner,
+    MailboxProvider,
+    Publisher,
+    Relay,
+    Secrets,
+    Store,
+    WebhookTransport,
+)
 from gmail_tickets.services.brand_cache import BrandCache
+from gmail_tickets.services.endpoint_cache import EndpointCache
 from gmail_tickets.services.held_mail import HeldMail
 from gmail_tickets.settings import Settings
 
@@ -26,3 +37,5 @@ class Deps:
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly
     brands: BrandCache = field(default_factory=BrandCache)
     held_mail: HeldMail = field(default_factory=HeldMail)  # mail held back behind locks, not tried again at once
+    webhook_endpoints: EndpointCache = field(default_factory=EndpointCache)
+    webhook_transport: WebhookTransport | None = None  # posts webhook deliveries; None: they wait (retrying)
