@@ -25,9 +25,10 @@ class Boom(Exception):
 
 
 def _delivery(n: int, *, endpoint: str = "ep1", stream: str = "ticket-7") -> WebhookDelivery:
+    at = T0 + timedelta(seconds=n)
     return WebhookDelivery(id=f"evt_{n}-{endpoint}", endpoint_id=endpoint, event="ticket.updated",
-                           event_id=f"evt_{n}", stream=stream, order_key=f"{(T0 + timedelta(seconds=n)).isoformat()}|{n:012d}",
-                           body='{"id": "evt_%d", "data": {"text": "À bientôt ✓"}}' % n, ticket_id=7,
+                           event_id=f"evt_{n}", stream=stream, order_key=f"{at.isoformat()}|{n:012d}",
+                           body=f'{{"id": "evt_{n}", "data": {{"text": "À bientôt ✓"}}}}', ticket_id=7,
                            created_at=T0 + timedelta(seconds=n), updated_at=T0 + timedelta(seconds=n))
 
 
