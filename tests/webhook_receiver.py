@@ -24,6 +24,7 @@ class Received:
 class Receiver:
     secret: str = ""
     status: int = 204
+    delay: float = 0.0  # seconds between taking a post and answering it (a sender may die meanwhile)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -45,6 +46,7 @@ class Receiver:
                     if 200 <= status < 300:
                         receiver.received.append(Received(self.headers.get(EVENT_ID_HEADER, ""), json.loads(body),
                                                           signed))
+                time.sleep(receiver.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

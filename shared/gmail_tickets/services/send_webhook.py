@@ -3,8 +3,9 @@
 An event names one delivery; the sender then works that delivery's stream from its head (the oldest unsettled
 delivery of the stream to the endpoint), so nothing of a ticket is posted before what came earlier, and a record
 whose own event was lost is posted with the stream. Each post is:
-1. claimed in one transaction (a lease: a sender that dies mid-post holds it until the lease lapses, then the
-   next sender posts it again: at least once, with the same event id for the receiver's dedupe);
+1. claimed in one transaction (a lease, GT_SEND_LEASE_SECONDS but never shorter than the post's timeouts: a
+   sender that dies mid-post holds it until the lease lapses, then the next sender posts it again: at least
+   once, with the same event id for the receiver's dedupe);
 2. posted outside any transaction, signed (HMAC-SHA256 over "<t>.<body>"), through the WebhookTransport port;
 3. settled in one transaction while this sender still holds it: delivered, retrying (backoff doubling to a
    ceiling; the sweep publishes it again when due) or failed (the budget spent, or a refused target).
@@ -36,7 +37,7 @@ from gmail_tickets.services.webhook_events import publish
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)  # above the transport's connect and read timeouts together
+MIN_LEASE_SECONDS = 16.0  # above the transport's connect and read timeouts together (the post is not renewed)
 MOST_POSTS_PER_CALL = 50  # then the stream's next delivery is published, for another call
 USER_AGENT = "gmail-tickets-webhooks/1"
 
@@ -97,7 +98,7 @@ def _post_one(deps: Deps, endpoint: WebhookEndpoint | None, head: WebhookDeliver
             return "skipped"
         if not d.claimable(now):
             return "busy" if d.state == "sending" else "waiting"
-        d.claim(holder, now, LEASE)
+        d.claim(holder, now, timedelta(seconds=max(deps.settings.send_lease_seconds, MIN_LEASE_SECONDS)))
         uow.put_webhook_delivery(d)
         return "claimed"
 
