@@ -145,7 +145,7 @@ def _claim(deps: Deps, uow: UnitOfWork, notification_id: str, holder: str,
         log.warning("relay hand-over interrupted: sending it again", extra={"notification": n.id})
     elif action is ClaimAction.FAIL_UNKNOWN:
         n.fail(UNKNOWN_RELAY_OUTCOME, now)
-        webhook_events.notification_failed(deps, uow, n)
+        webhook_events.notification_failed(deps, uow, n)  # published with the next announce, or by the sweep
     else:
         return action, n
     uow.put_notification(n)
@@ -176,8 +176,7 @@ def _deliver(deps: Deps, n: Notification, *, search_sent_first: bool) -> SendOut
 
 
 def renew_claim(deps: Deps, notification_id: str, holder: str | None, lease: timedelta) -> bool:
-    """The heartbeat's renewal: extend the claim only while this sender still holds it (never one another sender
-    took over, nor one settled meanwhile). False: lost."""
+    """The heartbeat's renewal: only while this sender still holds it (not taken over, not settled); False: lost."""
     now = deps.clock.now()
 
     def work(uow: OutboxUnit) -> bool:
@@ -267,8 +266,7 @@ def _finish(n: Notification, outcome: AttemptOutcome, step: Step) -> SendOutcome
 
 
 def _via_when_lost(n: Notification, step: Step) -> Via | None:
-    """The route a lost record's outcome names: the one this sender was on when it would have settled the record
-    there (or the relay, which has no other route to go to); none while its route was still to change."""
+    """The route a lost record's outcome names: the one it would have been settled on (or the relay); else none."""
     return n.route if isinstance(step, SettleSent | Fail) or n.route == RELAY else None
 
 
