@@ -80,12 +80,6 @@ class Settings:
     outbox_retry_batch: int = setting(
         200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
         "first); the rest wait for the next sweep.")
-    webhook_retry_ceiling_seconds: float = setting(
-        1800.0, "GT_WEBHOOK_RETRY_CEILING_SECONDS", "The longest wait between two attempts of a webhook delivery "
-        "(the first waits 30 s, then it doubles).")
-    webhook_retry_budget_seconds: float = setting(
-        86400.0, "GT_WEBHOOK_RETRY_BUDGET_SECONDS", "How long after its first failed attempt a webhook delivery is "
-        "retried before it fails visibly (the console's delivery log offers \"redeliver\").")
     webhook_allow_private: bool = setting(
         False, "GT_WEBHOOK_ALLOW_PRIVATE", "Allow webhook targets on private, loopback and link-local addresses "
         "(for tests on one machine only; never in the cloud, where they would reach internal services).")

@@ -56,8 +56,10 @@ class WebhookOutcome:
 
 
 def retry_rules(deps: Deps) -> RetryRules:
-    return RetryRules(ceiling=timedelta(seconds=deps.settings.webhook_retry_ceiling_seconds),
-                      budget=timedelta(seconds=deps.settings.webhook_retry_budget_seconds))
+    """The notifications' retry timing (GT_SEND_RETRY_*): one policy for everything the product owes outside."""
+    return RetryRules(first=timedelta(seconds=deps.settings.send_retry_first_seconds),
+                      ceiling=timedelta(seconds=deps.settings.send_retry_ceiling_seconds),
+                      budget=timedelta(seconds=deps.settings.send_retry_budget_seconds))
 
 
 def deliver_webhook(deps: Deps, delivery_id: str) -> WebhookOutcome:
