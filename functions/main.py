@@ -23,7 +23,7 @@ from cloudevents.http import CloudEvent
 
 from gmail_tickets import bootstrap, logs
 from gmail_tickets.services.ingest import ingest_event, quarantine_event
-from gmail_tickets.services.send_notification import send_event
+from gmail_tickets.services.outbound_event import outbound_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
 
 
@@ -76,17 +76,19 @@ def ingest(event: CloudEvent) -> None:
 
 @functions_framework.cloud_event
 def send(event: CloudEvent) -> None:
-    """Ack by returning (sent, failed visibly, or a duplicate); raise to have Pub/Sub deliver it again."""
+    """A notification or a webhook delivery. Ack by returning (sent, failed visibly, or a duplicate); raise to
+    have Pub/Sub deliver it again."""
     data = _message_data(event)
     if data is not None:
-        send_event(bootstrap.deps(), data)
+        outbound_event(bootstrap.deps(), data)
 
 
 @functions_framework.http
 def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
     result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.config().gmail_push)
     body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors,
-            "notifications_republished": result.notifications_republished, "tickets_closed": result.tickets_closed}
+            "notifications_republished": result.notifications_republished, "tickets_closed": result.tickets_closed,
+            "webhooks_republished": result.webhooks_republished}
     return json.dumps(body), 200, {"Content-Type": "application/json"}
 
 

@@ -24,7 +24,17 @@ from gmail_tickets.adapters.system_clock import SystemClock
 from gmail_tickets.config import Config
 from gmail_tickets.domain.ticket_token import TicketTokens, generate_key
 from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
-from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, RefreshTokens, Relay, Secrets, Store
+from gmail_tickets.ports import (
+    BlobStore,
+    Clock,
+    JobRunner,
+    Publisher,
+    RefreshTokens,
+    Relay,
+    Secrets,
+    Store,
+    WebhookTransport,
+)
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
 from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
@@ -163,6 +173,13 @@ def refresh_token_store(config: Config, secrets: Secrets, store: Store) -> Refre
                                fallback=per_secret, capacity=config.settings.token_cache_size)
 
 
+def build_webhook_transport(config: Config) -> WebhookTransport:
+    """Webhook posts over `requests`, refusing private targets unless GT_WEBHOOK_ALLOW_PRIVATE (tests) says."""
+    from gmail_tickets.adapters.webhook_http import RequestsWebhookTransport
+
+    return RequestsWebhookTransport(allow_private=config.settings.webhook_allow_private)
+
+
 def ticket_tokens(secrets: Secrets) -> TicketTokens:
     """The key that signs our Message-IDs. Created on first use when absent (in the cloud, Terraform creates it,
     so instances never race to make two)."""
@@ -205,6 +222,7 @@ def build(
         holder=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         relay=relay or build_relay(config, secrets),
         jobs=jobs or InlineJobs(),
+        webhook_transport=build_webhook_transport(config),
     )
 
 

@@ -74,9 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("--no-browser", action="store_true", help="only print the sign-in address")
     connect.set_defaults(run=_run_connect)
 
-    from gmail_tickets.local import parse_cli
+    from gmail_tickets.local import export_cli, parse_cli
 
     parse_cli.register(sub)
+    export_cli.register(sub)
 
     serve = sub.add_parser("serve", help="run the product on this machine against real Gmail (until Ctrl-C)")
     serve.add_argument("--console-port", type=int, default=8080, help="where the console listens (0: any free port)")

@@ -16,7 +16,7 @@ from gmail_tickets.errors import ComeBackLater
 from gmail_tickets.ports import Subscriber
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
-from gmail_tickets.services.send_notification import send_event
+from gmail_tickets.services.outbound_event import outbound_event
 from gmail_tickets.services.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class EmbeddedRuntime:
                                 retry_after=result.come_back_after)
 
     def _send(self, data: bytes) -> None:
-        send_event(self.deps, data)
+        outbound_event(self.deps, data)
 
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self.sweep_interval):

@@ -83,6 +83,9 @@ class Settings:
     outbox_retry_batch: int = setting(
         200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
         "first); the rest wait for the next sweep.")
+    webhook_allow_private: bool = setting(
+        False, "GT_WEBHOOK_ALLOW_PRIVATE", "Allow webhook targets on private, loopback and link-local addresses "
+        "(for tests on one machine only; never in the cloud, where they would reach internal services).")
     close_solved_after_days: float = setting(
         4, "GT_CLOSE_SOLVED_AFTER_DAYS", "Days a solved ticket stays solved before the sweep closes it (Zendesk's "
         "default: 4); a closed ticket never changes, and mail answering it opens a follow-up ticket.")

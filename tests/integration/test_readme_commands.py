@@ -10,6 +10,7 @@ stop cleanly on SIGTERM.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import subprocess
@@ -92,3 +93,24 @@ def test_bench_scale_as_documented_runs_on_a_few_mailboxes() -> None:
     done = subprocess.run([str(CLI), *argv], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-2000:]
     assert set(json.loads(done.stdout)) == {"sweep_s", "idle_tick", "active"}
+
+
+def test_gt_export_as_documented_writes_json_lines(tmp_path: Path) -> None:
+    """The export, as the README gives it, against a state folder holding one ticket."""
+    from datetime import UTC, datetime
+
+    from gmail_tickets.adapters.sqlite_store import SqliteStore
+    from gmail_tickets.domain.model import Ticket
+
+    words = next(c for c in COMMANDS if c[:2] == ["gt", "export"])
+    with SqliteStore(tmp_path / "gt.sqlite") as store:
+        store.atomically(lambda uow: uow.add_ticket(Ticket("Printer", "ann@c.test", "help@acme.test",
+                                                           created_at=datetime.now(UTC))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GT_")}
+    env |= {"GT_SQLITE_PATH": str(tmp_path / "gt.sqlite"),
+            "GT_SECRETS_FILE": str(tmp_path / "secrets.json"), "GT_BLOBS_DIR": str(tmp_path / "blobs")}
+    done = subprocess.run([str(CLI), *words[1:], "--since", "2024-05-17"], capture_output=True, text=True,
+                          timeout=60, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (line,) = done.stdout.splitlines()
+    assert json.loads(line)["subject"] == "Printer" and "exported 1 tickets in all" in done.stderr

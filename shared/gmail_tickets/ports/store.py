@@ -14,6 +14,7 @@ Both are unions of role ports, one per kind of record, so a service can name the
                                              by the store itself when a unit writes tickets, comments, notifications
   PeopleRepo          PeopleUnit             agents, invitations, the audit log (ports/people.py)
   TicketSearchRepo    -                      full-text search over tickets (ports/search.py)
+  WebhookRepo         WebhookUnit            webhook endpoints and the deliveries owed (ports/webhooks.py)
 
 `Store` adds `atomically` (one transaction over a `UnitOfWork`) and `write_count`.
 """
@@ -43,6 +44,7 @@ from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.ports.api_access import ApiAccessRepo
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.search import TicketSearchRepo
+from gmail_tickets.ports.webhooks import WebhookRepo, WebhookUnit
 
 T = TypeVar("T")
 
@@ -122,7 +124,7 @@ class OutboxUnit(Protocol):
     def put_send_window(self, window: SendWindow) -> None: ...
 
 
-class UnitOfWork(ConnectionUnit, LedgerUnit, TicketUnit, SetAsideUnit, OutboxUnit, PeopleUnit, Protocol):
+class UnitOfWork(ConnectionUnit, LedgerUnit, TicketUnit, SetAsideUnit, OutboxUnit, PeopleUnit, WebhookUnit, Protocol):
     """One transaction. Read first, then write (Firestore's rule). The function given to `Store.atomically`
     may run more than once when transactions contend, so it must do nothing but read and write through here."""
 
@@ -275,7 +277,7 @@ class ChangeRepo(Protocol):
 
 class Store(
     ConnectionRepo, LedgerRepo, TicketRepo, SetAsideRepo, OutboxRepo, LeaseRepo, OAuthFlowRepo, PeopleRepo,
-    ChangeRepo, TicketSearchRepo, ApiAccessRepo, Protocol,
+    ChangeRepo, TicketSearchRepo, ApiAccessRepo, WebhookRepo, Protocol,
 ):
     """Every role, plus transactions. SQLite embedded, Firestore in the cloud."""
 

@@ -18,7 +18,8 @@ from gmail_tickets.domain.model import (
 )
 from gmail_tickets.domain.said import said
 from gmail_tickets.errors import ActionRefused, GmailTicketsError
-from gmail_tickets.ports import ConnectionUnit, OAuthClient
+from gmail_tickets.ports import ConnectionUnit, OAuthClient, UnitOfWork
+from gmail_tickets.services import connection_health, webhook_events
 from gmail_tickets.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,10 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
         deps.refresh_tokens.delete(address)  # also drops the cached access token
     now = deps.clock.now()
 
-    def work(uow: ConnectionUnit) -> Connection:
+    def work(uow: UnitOfWork) -> Connection:
         current = uow.get_connection(address) or connection
+        if current.status != ConnectionStatus.DISCONNECTED:
+            connection_health.disconnected(deps, uow, address, "Disconnected by an admin")
         current.status = ConnectionStatus.DISCONNECTED
         current.disconnected_at = now
         current.last_error = "Disconnected by an admin"
@@ -90,6 +93,7 @@ def disconnect(deps: Deps, address: str, *, oauth: OAuthClient) -> Connection:
         return current
 
     disconnected = deps.store.atomically(work)
+    webhook_events.announce(deps)
     log.info("mailbox disconnected", extra={"connection": address})
     return disconnected
 

@@ -15,8 +15,10 @@ from gmail_tickets.domain.reply_target import reply_target
 from gmail_tickets.domain.said import said
 from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_fields import TicketStatus
+from gmail_tickets.domain.webhooks import WebhookEvent
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import UnitOfWork
+from gmail_tickets.services import webhook_events
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import agent_reply, announce
 from gmail_tickets.services.ticket_changes import FieldChanges, NoSuchTicket, checked, submit
@@ -108,6 +110,9 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
         note_comment(ticket, comment, now=now)  # the reply (or note) moves the ticket up the views
         uow.put_ticket(ticket)
         uow.add_comment(comment)
+        webhook_events.emit(deps, uow, WebhookEvent.COMMENT_CREATED, ticket=ticket, comment=comment)
+        if entries:
+            webhook_events.emit(deps, uow, WebhookEvent.TICKET_UPDATED, ticket=ticket)
         if not public:
             return comment  # an internal note: no mail of any kind, whatever it changed
         mail = agent_reply(deps, ticket, comment, brand=brand, conversation=conversation, attachments=files,
@@ -125,4 +130,5 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
 
     comment = deps.store.atomically(work)
     announce(deps, queued)
+    webhook_events.announce(deps)
     return comment

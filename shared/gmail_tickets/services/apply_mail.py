@@ -29,7 +29,9 @@ from gmail_tickets.domain.model import Comment, LedgerEntry, Outcome, SuspendedM
 from gmail_tickets.domain.ticket_activity import note_comment
 from gmail_tickets.domain.ticket_lifecycle import customer_replied
 from gmail_tickets.domain.triggers import after_customer_reply
+from gmail_tickets.domain.webhooks import WebhookEvent
 from gmail_tickets.ports import LedgerUnit, OutboxUnit, PeopleUnit, SetAsideUnit, TicketUnit, UnitOfWork
+from gmail_tickets.services import webhook_events
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import KeptMail, Recorded
 from gmail_tickets.services.notifications import acknowledgement, recent_automatic_mail
@@ -69,6 +71,8 @@ class MailWriter:
                     note_comment(changed, comment, now=self.now)
                     uow.put_ticket(changed)
                 self._ledger(uow, Outcome.COMMENT, ticket_id, comment.id)
+                webhook_events.emit(self.deps, uow, WebhookEvent.COMMENT_CREATED, ticket=changed, comment=comment,
+                                    ticket_id=ticket_id)
                 told = self._tell_assignee(uow, changed, comment, active) if changed is not None else None
                 return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told)
             case Suspend(reason=reason):
@@ -174,6 +178,7 @@ class MailWriter:
         ticket_id = uow.add_ticket(ticket)
         description = self._comment(uow, ticket_id, None)
         self._ledger(uow, Outcome.TICKET, ticket_id, description.id, index_thread=mentions is None)
+        webhook_events.emit(self.deps, uow, WebhookEvent.TICKET_CREATED, ticket=ticket, comment=description)
         ack = acknowledgement(self.deps, ticket, description, sender=mail.from_address, recent=recent,
                               brand=ctx.brand, customer_message_id=mail.message_id, references=mail.references,
                               ours=ctx.ours, now=self.now)

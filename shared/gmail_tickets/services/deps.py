@@ -15,8 +15,10 @@ from gmail_tickets.ports import (
     Relay,
     Secrets,
     Store,
+    WebhookTransport,
 )
 from gmail_tickets.services.brand_cache import BrandCache
+from gmail_tickets.services.endpoint_cache import EndpointCache
 from gmail_tickets.services.held_mail import HeldMail
 from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
 from gmail_tickets.settings import Settings
@@ -37,6 +39,9 @@ class Deps:
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly
     brands: BrandCache = field(default_factory=BrandCache)
     held_mail: HeldMail = field(default_factory=HeldMail)  # mail held back behind locks, not tried again at once
+    webhook_endpoints: EndpointCache = field(default_factory=EndpointCache)
+    webhook_transport: WebhookTransport | None = None  # posts webhook deliveries; None: they wait (retrying)
+
     # Each mailbox's refresh token; bootstrap gives the cache the provider's adapters read their access tokens
     # from, so a token put or deleted here is used (or gone) at once. Not given: kept in `secrets`, uncached.
     refresh_tokens: RefreshTokens = field(default=None)  # type: ignore[assignment]  # set in __post_init__

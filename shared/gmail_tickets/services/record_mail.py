@@ -24,6 +24,7 @@ from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.errors import AlreadyRecorded
 from gmail_tickets.mail.parse import InboundEmail, ParseFailure, parse
 from gmail_tickets.ports import RawMessage, UnitOfWork
+from gmail_tickets.services import webhook_events
 from gmail_tickets.services.apply_mail import MailWriter, record_id
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import GmailIds, KeptMail, Recorded
@@ -69,6 +70,7 @@ def record_parsed(deps: Deps, ctx: IngestContext, kept: KeptMail) -> Recorded:
                                          "matched_by": recorded.matched_by, "reason": recorded.reason})
     if recorded.notification_id is not None:
         announce(deps, [recorded.notification_id])
+    webhook_events.announce(deps)
     return recorded
 
 

@@ -49,8 +49,8 @@ from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.domain.outbox import Notification, SendWindow, Via
 from gmail_tickets.domain.routing import GMAIL, RELAY, Route, route_notification
 from gmail_tickets.errors import GmailTicketsError, PoisonEvent, TransientError
-from gmail_tickets.ports import OutboxUnit
-from gmail_tickets.services import delivery_attempts
+from gmail_tickets.ports import OutboxUnit, UnitOfWork
+from gmail_tickets.services import delivery_attempts, webhook_events
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.event_body import json_object
@@ -126,7 +126,7 @@ class _Facts:
                                   relay_configured=deps.relay is not None)
 
 
-def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
+def _claim(deps: Deps, uow: UnitOfWork, notification_id: str, holder: str,
            facts: _Facts | None) -> tuple[ClaimAction, Notification] | None:
     n = uow.get_notification(notification_id)
     if n is None or facts is None:
@@ -145,6 +145,7 @@ def _claim(deps: Deps, uow: OutboxUnit, notification_id: str, holder: str,
         log.warning("relay hand-over interrupted: sending it again", extra={"notification": n.id})
     elif action is ClaimAction.FAIL_UNKNOWN:
         n.fail(UNKNOWN_RELAY_OUTCOME, now)
+        webhook_events.notification_failed(deps, uow, n)  # published with the next announce, or by the sweep
     else:
         return action, n
     uow.put_notification(n)
@@ -175,8 +176,7 @@ def _deliver(deps: Deps, n: Notification, *, search_sent_first: bool) -> SendOut
 
 
 def renew_claim(deps: Deps, notification_id: str, holder: str | None, lease: timedelta) -> bool:
-    """The heartbeat's renewal: extend the claim only while this sender still holds it (never one another sender
-    took over, nor one settled meanwhile). False: lost."""
+    """The heartbeat's renewal: only while this sender still holds it (not taken over, not settled); False: lost."""
     now = deps.clock.now()
 
     def work(uow: OutboxUnit) -> bool:
@@ -225,7 +225,7 @@ def _apply(deps: Deps, n: Notification, step: Step, rules: DeliveryRules, now: d
     if isinstance(step, ToRelay) and step.disconnect is not None:
         mark_connection(deps, n.connection, ConnectionStatus.DISCONNECTED, step.disconnect)
 
-    def work(uow: OutboxUnit) -> bool:
+    def work(uow: UnitOfWork) -> bool:
         rec = uow.get_notification(n.id)
         if rec is None or not rec.held_by(n.holder):
             return False
@@ -235,9 +235,12 @@ def _apply(deps: Deps, n: Notification, step: Step, rules: DeliveryRules, now: d
             uow.put_send_window(window)
         settle(rec, step, rules=rules, now=now, route=route)
         uow.put_notification(rec)
+        webhook_events.notification_failed(deps, uow, rec)  # when it failed
         return True
 
-    return bool(deps.store.atomically(work))
+    applied = bool(deps.store.atomically(work))
+    webhook_events.announce(deps)
+    return applied
 
 
 def _finish(n: Notification, outcome: AttemptOutcome, step: Step) -> SendOutcome:
@@ -263,8 +266,7 @@ def _finish(n: Notification, outcome: AttemptOutcome, step: Step) -> SendOutcome
 
 
 def _via_when_lost(n: Notification, step: Step) -> Via | None:
-    """The route a lost record's outcome names: the one this sender was on when it would have settled the record
-    there (or the relay, which has no other route to go to); none while its route was still to change."""
+    """The route a lost record's outcome names: the one it would have been settled on (or the relay); else none."""
     return n.route if isinstance(step, SettleSent | Fail) or n.route == RELAY else None
 
 

@@ -2,7 +2,7 @@
 publish again any notification whose event was lost (queued a minute or more, or held by a sender that vanished), and
 publish the retrying notifications whose next attempt time has come (the send function acks a transient failure
 instead of spinning on it; the sweep is what brings the record back, at the pace of its backoff), and close the
-tickets solved `close_solved_after_days` ago.
+tickets solved `close_solved_after_days` ago; webhook deliveries the same way (services/webhook_sweep.py).
 
 Push notifications can be late, dropped or coalesced; the sweep is what makes "eventually" a bounded minute.
 Each mailbox is handled on its own, so one broken mailbox never stops the others.
@@ -22,6 +22,7 @@ from gmail_tickets.ports import ConnectionUnit, OutboxUnit
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ticket_changes import close_solved
+from gmail_tickets.services.webhook_sweep import republish_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class SweepResult:
     errors: dict[str, str] = field(default_factory=dict)
     notifications_republished: list[str] = field(default_factory=list)
     tickets_closed: list[int] = field(default_factory=list)
+    webhooks_republished: list[str] = field(default_factory=list)
 
 
 def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
@@ -64,6 +66,11 @@ def sweep(deps: Deps, *, renew_watches: bool = True) -> SweepResult:
     except GmailTicketsError as exc:
         log.warning("sweep could not republish notifications", extra={"error": str(exc)})
         result.errors["outbox"] = str(exc)
+    try:
+        result.webhooks_republished = republish_webhooks(deps)
+    except GmailTicketsError as exc:
+        log.warning("sweep could not republish webhook deliveries", extra={"error": str(exc)})
+        result.errors["webhooks"] = str(exc)
     try:
         deps.store.upgrade_in_place()
         result.tickets_closed = close_solved(deps)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.said import said
 from gmail_tickets.domain.ticket_fields import TicketStatus, TimelineEntry
+from gmail_tickets.domain.ticket_json import change_json
 from gmail_tickets.domain.ticket_lifecycle import (
     FieldChanges,
     UpdateRefused,
@@ -22,9 +23,10 @@ from gmail_tickets.domain.ticket_lifecycle import (
     changes_since,
     close_due,
 )
+from gmail_tickets.domain.webhooks import WebhookEvent
 from gmail_tickets.errors import GmailTicketsError
 from gmail_tickets.ports import TicketUnit, UnitOfWork
-from gmail_tickets.services import trigger_mail
+from gmail_tickets.services import trigger_mail, webhook_events
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import announce
 
@@ -89,12 +91,15 @@ def update_ticket(deps: Deps, ticket_id: int, changes: FieldChanges, *, actor: s
         entries = submit(ticket, changes, actor=actor, now=now)
         if entries:
             uow.put_ticket(ticket)
+            webhook_events.emit(deps, uow, WebhookEvent.TICKET_UPDATED, ticket=ticket,
+                                data={"changes": [change_json(e) for e in entries]})
             queued.extend(trigger_mail.queue_after_agent_change(deps, uow, ticket, entries, context, agent=actor,
                                                                 agent_email=actor_email, now=now))
         return entries
 
     entries = deps.store.atomically(work)
     announce(deps, queued)
+    webhook_events.announce(deps)
     return entries
 
 
@@ -109,15 +114,17 @@ def close_solved(deps: Deps) -> list[int]:
         if due.id is None:
             continue
 
-        def work(uow: TicketUnit, ticket_id: int = due.id) -> bool:
+        def work(uow: UnitOfWork, ticket_id: int = due.id) -> bool:
             ticket = uow.get_ticket(ticket_id)
             if ticket is None or not close_due(ticket, now, after):
                 return False
             uow.put_ticket(ticket)
+            webhook_events.emit(deps, uow, WebhookEvent.TICKET_UPDATED, ticket=ticket)
             return True
 
         if deps.store.atomically(work):
             closed.append(due.id)
+    webhook_events.announce(deps)
     if closed:
         log.info("solved tickets closed", extra={"count": len(closed)})
     return closed

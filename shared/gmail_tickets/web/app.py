@@ -33,6 +33,7 @@ from gmail_tickets.web import (
     sign_in,
     ticket_lists,
     tickets,
+    webhooks,
 )
 from gmail_tickets.web.console_deps import ConsoleDeps
 from gmail_tickets.web.sessions import SessionRegistry
@@ -110,6 +111,7 @@ def create_app(console: ConsoleDeps) -> Flask:
     app.register_blueprint(search.bp)
     outbox.install(app)
     app.register_blueprint(brands.bp)
+    app.register_blueprint(webhooks.bp)
     addresses.install(app, console)
     banner.install(app)
     live.install(app, console.presence)

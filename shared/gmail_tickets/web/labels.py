@@ -73,6 +73,8 @@ LABELS = {
     "sent": _l("sent"),
     "failed": _l("failed"),
     "skipped": _l("skipped"),
+    # webhook delivery states (the others are the notifications')
+    "delivered": _l("delivered"),
 }
 
 

@@ -10,6 +10,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
   agents/{email}  invites/{token hash}  audit/{id}                                   people.py
+  webhook_endpoints/{id}  webhook_deliveries/{id}                                   webhooks.py
   changes/{all | ticket-<id>}   change marks the console polls, bumped after commits   changes.py
 Every document is records.py's dict of its record, plus the sort keys this store adds (keys.py). Each role
 module holds its side of the one transaction object (`*Tx`, see transaction.py) and its side of the store.
@@ -41,6 +42,7 @@ from gmail_tickets.adapters.firestore_store.set_aside import SetAsideRepo, SetAs
 from gmail_tickets.adapters.firestore_store.ticket_list import VIEW_INDEXES, TicketListRepo
 from gmail_tickets.adapters.firestore_store.tickets import TicketsTx
 from gmail_tickets.adapters.firestore_store.upgrade import LifecycleUpgrade
+from gmail_tickets.adapters.firestore_store.webhooks import WebhooksRepo, WebhooksTx
 from gmail_tickets.adapters.store_common import OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
 
@@ -57,13 +59,14 @@ REQUIRED_FIELD_INDEXES: list[tuple[str, str, str, str]] = [("comments", "search_
 lookup of comments by term across tickets (search.py). Declared in infra/terraform/firestore.tf."""
 
 
-class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx):
+class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx,
+                          WebhooksTx):
     """The UnitOfWork port (and the records the store's own transactions need) on one transaction attempt."""
 
 
 class FirestoreStore(
     ConnectionsRepo, LedgerRepo, SearchRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeasesRepo,
-    OAuthFlowRepoRules, LifecycleUpgrade, SearchUpgrade, PeopleRepo, ChangesRepo, ApiAccessRepo,
+    OAuthFlowRepoRules, LifecycleUpgrade, SearchUpgrade, PeopleRepo, ChangesRepo, ApiAccessRepo, WebhooksRepo,
 ):
     """The Store port on Firestore. Thread-safe: share one per process.
 

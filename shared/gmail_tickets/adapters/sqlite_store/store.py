@@ -23,20 +23,22 @@ from gmail_tickets.adapters.sqlite_store.search import SearchRepo
 from gmail_tickets.adapters.sqlite_store.set_aside import SetAsideRepo, SetAsideTx
 from gmail_tickets.adapters.sqlite_store.ticket_list import TicketListRepo
 from gmail_tickets.adapters.sqlite_store.tickets import TicketsRepo, TicketsTx
+from gmail_tickets.adapters.sqlite_store.webhooks import WebhooksRepo, WebhooksTx
 from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
 from gmail_tickets.ports import UnitOfWork
 
 T = TypeVar("T")
 
 
-class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx, PeopleTx, ChangesTx):
+class SqliteUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, LeasesTx, PeopleTx, ChangesTx,
+                       WebhooksTx):
     """The UnitOfWork port (and the records the store's own transactions need) in one BEGIN IMMEDIATE
     transaction."""
 
 
 class SqliteStore(
     ConnectionsRepo, LedgerRepo, TicketsRepo, TicketListRepo, SetAsideRepo, OutboxRepo, LeaseRepoRules,
-    OAuthFlowRepoRules, PeopleRepo, ChangesRepo, SearchRepo, ApiAccessRepo,
+    OAuthFlowRepoRules, PeopleRepo, ChangesRepo, SearchRepo, ApiAccessRepo, WebhooksRepo,
 ):
     """The Store port on one SQLite file. Thread-safe; several processes may share the file.
 
