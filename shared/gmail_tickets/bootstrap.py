@@ -26,6 +26,7 @@ from gmail_tickets.google_endpoints import GOOGLE_TOKEN_URI
 from gmail_tickets.ports import BlobStore, Clock, JobRunner, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
+from gmail_tickets.services.own_addresses import OwnAddresses
 
 if TYPE_CHECKING:
     import flask
@@ -43,7 +44,8 @@ def build_store(config: Config) -> Store:
     if config.store == "firestore":
         from gmail_tickets.adapters.firestore_store import FirestoreStore
 
-        return FirestoreStore(project=config.project, prefix=config.firestore_prefix)
+        return FirestoreStore(project=config.project, prefix=config.firestore_prefix,
+                              id_block=config.settings.ticket_id_block)
     from gmail_tickets.adapters.sqlite_store import SqliteStore
 
     state_folder(Path(config.sqlite_path).parent)
@@ -164,7 +166,8 @@ def build(
     return Deps(
         store=store or build_store(config),
         mailbox_for=GmailMailboxProvider(
-            secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url, gmail_retry
+            secrets, config.oauth_client_id, config.token_uri, config.gmail_root_url, gmail_retry,
+            max_clients=config.settings.gmail_client_cache,
         ),
         publisher=publisher or build_publisher(config),
         secrets=secrets,
@@ -175,6 +178,8 @@ def build(
         holder=f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
         relay=relay or build_relay(config, secrets),
         jobs=jobs or InlineJobs(),
+        own_addresses=OwnAddresses(config.settings.support_address_cache,
+                                   config.settings.support_address_cache_seconds),
     )
 
 

@@ -136,8 +136,11 @@ class MailWriter:
         """The customer's mail on an assigned ticket: its assignee's mail, in this unit (domain/triggers.py)."""
         fired = after_customer_reply(ticket, comment.id, author=self.kept.mail.from_address, brand=self.ctx.brand,
                                      importing=self.ctx.importing, assignee_active=active)
-        mail = None if fired is None else trigger_mail(self.deps, ticket, fired, brand=self.ctx.brand,
-                                                       ours=self.ctx.ours, now=self.now, comment=comment.body_text)
+        if fired is None:
+            return None
+        ours = self.ctx.ours | self.deps.own_addresses.among(self.deps.store, [fired.to])  # cached point read
+        mail = trigger_mail(self.deps, ticket, fired, brand=self.ctx.brand, ours=ours, now=self.now,
+                            comment=comment.body_text)
         if mail is None:
             return None
         uow.put_notification(mail)

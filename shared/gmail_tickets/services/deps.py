@@ -8,6 +8,8 @@ from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.ports import BlobStore, Clock, JobRunner, MailboxProvider, Publisher, Relay, Secrets, Store
 from gmail_tickets.services.brand_cache import BrandCache
 from gmail_tickets.services.held_mail import HeldMail
+from gmail_tickets.services.owed_labels import OwedLabels
+from gmail_tickets.services.own_addresses import OwnAddresses
 from gmail_tickets.settings import Settings
 
 
@@ -26,3 +28,5 @@ class Deps:
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly
     brands: BrandCache = field(default_factory=BrandCache)
     held_mail: HeldMail = field(default_factory=HeldMail)  # mail held back behind locks, not tried again at once
+    owed_labels: OwedLabels = field(default_factory=OwedLabels)  # the courtesy label, put on in batches
+    own_addresses: OwnAddresses = field(default_factory=OwnAddresses)  # "is this one of ours?", read by address
