@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from gmail_tickets.domain.model import Outcome, SupportAddress
 from gmail_tickets.ports import Store, UnitOfWork
-from gmail_tickets.settings import Settings
 from gmail_tickets.services.sync_mailbox import sync_mailbox
+from gmail_tickets.settings import Settings
 from tests.integration.ingest_harness import IngestHarness
 
 SUPPORT = "support@example.com"
