@@ -76,7 +76,9 @@ def test_a_new_ticket_costs_at_most_three_store_writes(harness: IngestHarness) -
     writes = sum(per_mail.values()) / mails
     print(f"store writes per new ticket: {writes:.2f} {dict(per_mail)}")
     assert writes <= 3, per_mail
-    assert counting.counts["put_notification"] + counting.counts["add_ledger"] <= mails  # one of them per mail
+    assert counting.counts["add_ledger"] == counting.counts["put_notification"] == mails  # each acknowledged
+    [description] = harness.store.comments(harness.store.list_tickets(limit=1)[0].id)
+    assert description.gmail_message_id in ids  # stored with its ticket, read back as its first comment
 
 
 def test_gmail_units_per_mail_over_syncs_of_twenty(harness: IngestHarness) -> None:

@@ -80,8 +80,10 @@ class LedgerUnit(Protocol):
 class TicketUnit(Protocol):
     def get_ticket(self, ticket_id: int) -> Ticket | None: ...
 
-    def add_ticket(self, ticket: Ticket) -> int:
-        """Store a new ticket, assign and return its id (also set on `ticket.id`)."""
+    def add_ticket(self, ticket: Ticket, description: Comment | None = None) -> int:
+        """Store a new ticket, assign and return its id (also set on `ticket.id`). `description`: its first
+        comment, stored with it (its `ticket_id` and `id` are set): Firestore keeps it inside the ticket's own
+        document, so a new ticket is one write, not two; `comments` returns it first like any other."""
 
     def put_ticket(self, ticket: Ticket) -> None:
         """Replace an existing ticket, whole, by `ticket.id`: for updates (followers, status), never to create.

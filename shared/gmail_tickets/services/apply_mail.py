@@ -107,8 +107,14 @@ class MailWriter:
         uow.add_ledger(entry, thread_id=ids.thread_id if index else None)
 
     def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> Comment:
+        comment = self._mail_comment(ticket_id, matched_by)
+        uow.add_comment(comment)
+        return comment
+
+    def _mail_comment(self, ticket_id: int, matched_by: str | None) -> Comment:
+        """The mail as a comment (not stored yet)."""
         ids, mail = self.kept.ids, self.kept.mail
-        comment = Comment(
+        return Comment(
             ticket_id=ticket_id,
             author=mail.requester,
             body_text=mail.text_body,
@@ -122,8 +128,6 @@ class MailWriter:
             reply_to=mail.reply_to,
             auth=mail.auth,
         )
-        uow.add_comment(comment)
-        return comment
 
     def _assignee_active(self, uow: PeopleUnit, ticket: Ticket | None) -> bool:
         """Whether the ticket's assignee is an active agent (read only when a mail to them may be owed)."""
@@ -174,8 +178,8 @@ class MailWriter:
             last_author_kind="customer",
             last_activity_at=self.kept.ids.internal_date or self.now,
         )
-        ticket_id = uow.add_ticket(ticket)
-        description = self._comment(uow, ticket_id, None)
+        description = self._mail_comment(0, None)  # stored with the ticket: one write on Firestore
+        ticket_id = uow.add_ticket(ticket, description)
         self._ledger(uow, Outcome.TICKET, ticket_id, description.id, index_thread=mentions is None)
         ack = acknowledgement(self.deps, ticket, description, sender=mail.from_address, recent=recent,
                               brand=ctx.brand, customer_message_id=mail.message_id, references=mail.references,

@@ -20,7 +20,7 @@ from google.cloud.firestore_v1.document import DocumentSnapshot
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.client import translated
-from gmail_tickets.adapters.firestore_store.tickets import TERMS, TicketsRepo
+from gmail_tickets.adapters.firestore_store.tickets import DESCRIPTION, TERMS, TicketsRepo
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.search_query import Clause, SearchQuery
 from gmail_tickets.domain.search_terms import lookup_term, needs_text, text_matches
@@ -63,9 +63,13 @@ class SearchRepo(TicketsRepo):
     def _tickets_hit(self, clause: Clause) -> set[int]:
         term, check = lookup_term(clause), needs_text(clause)
         query = (self._col("tickets").where(filter=FieldFilter(TERMS, "array_contains", term))
-                 .select(list(_TICKET_TEXTS) if check else ["id"]).limit(MAX_MATCHES))
-        return {int(snap.id) for snap in self._stream(query)
-                if not check or text_matches(clause, [str((snap.to_dict() or {}).get(f) or "") for f in _TICKET_TEXTS])}
+                 .select([*_TICKET_TEXTS, DESCRIPTION] if check else ["id"]).limit(MAX_MATCHES))
+        return {int(snap.id) for snap in self._stream(query) if not check or self._ticket_text_matches(clause, snap)}
+
+    def _ticket_text_matches(self, clause: Clause, snap: DocumentSnapshot) -> bool:
+        doc = snap.to_dict() or {}
+        texts = [str(doc.get(f) or "") for f in _TICKET_TEXTS] + [self.description_text(snap.reference, doc)]
+        return text_matches(clause, texts)
 
     def _comments_hit(self, clause: Clause) -> set[int]:
         term, check = lookup_term(clause), needs_text(clause)
