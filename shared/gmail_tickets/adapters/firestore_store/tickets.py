@@ -1,4 +1,5 @@
-"""TicketRepo on Firestore: tickets/{id} and tickets/{id}/comments/{comment id}.
+"""TicketRepo on Firestore: tickets/{hash-id} and tickets/{hash-id}/comments/{comment id} (keys.ticket_doc_id: the
+number behind a hash of it, so consecutive tickets are stored apart; older tickets live at tickets/{id}).
 
 A ticket made from a mail keeps its description (the first comment) inside its own document, under
 `description`: a new ticket is one document write, not two (with the ledger entry and the acknowledgement, three).
@@ -12,6 +13,7 @@ Comment bodies (text and HTML) beyond INLINE_LIMIT together are chunked (spill.p
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 from google.cloud import firestore
@@ -44,9 +46,8 @@ class TicketsTx(FirestoreTx):
         return self.__dict__.setdefault("_description_texts", {})
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
-        ref = self._store._ticket_ref(ticket_id)
-        snap = self.read(ref)
-        doc = snap.to_dict() or {}
+        snap = self._store._ticket_snap(ticket_id, self.read)
+        ref, doc = snap.reference, snap.to_dict() or {}
         self._tickets_seen[int(ticket_id)] = snap.exists
         if snap.exists and isinstance(doc.get(DESCRIPTION), dict):  # put_ticket indexes its text again
             self._descriptions[int(ticket_id)] = self._store.description_text(ref, doc)
@@ -89,6 +90,8 @@ class TicketsTx(FirestoreTx):
 
     def add_comment(self, comment: Comment) -> str:
         comment.id = uuid.uuid4().hex
+        if comment.ticket_id not in self._tickets_seen and comment.ticket_id not in self.touched_tickets:
+            self._store._ticket_snap(comment.ticket_id)  # not read here: where it lives (its number, if stored so)
         ref = self._store._ticket_ref(comment.ticket_id).collection("comments").document(comment.id)
         self.create(ref, self._store._comment_doc(ref, comment))
         self.touched_tickets.add(comment.ticket_id)
@@ -97,7 +100,29 @@ class TicketsTx(FirestoreTx):
 
 class TicketsRepo(Spilling):
     def _ticket_ref(self, ticket_id: int) -> DocumentReference:
-        return self._col("tickets").document(str(ticket_id))
+        """Where ticket `ticket_id` lives: at its scattered id (keys.ticket_doc_id), or, stored before those,
+        at its number (looked for once, then remembered: `_legacy_tickets`)."""
+        if int(ticket_id) in self._legacy_tickets:
+            return self._col("tickets").document(keys.legacy_ticket_doc_id(ticket_id))
+        return self._col("tickets").document(keys.ticket_doc_id(ticket_id))
+
+    @property
+    def _legacy_tickets(self) -> set[int]:
+        return self.__dict__.setdefault("_legacy_ticket_numbers", set())
+
+    def _ticket_snap(self, ticket_id: int, get: Callable[[DocumentReference], DocumentSnapshot] | None = None
+                     ) -> DocumentSnapshot:
+        """Ticket `ticket_id`'s document, at its scattered id or else its number (through `get`: a transaction's
+        read, or the store's)."""
+        get = get or self._get
+        snap = get(self._ticket_ref(ticket_id))
+        if not snap.exists and int(ticket_id) not in self._legacy_tickets:
+            legacy = get(self._col("tickets").document(keys.legacy_ticket_doc_id(ticket_id)))
+            if legacy.exists:
+                with self._lock:
+                    self._legacy_tickets.add(int(ticket_id))
+                return legacy
+        return snap
 
     def _next_ticket_id(self) -> int:
         with self._lock:
@@ -170,7 +195,8 @@ class TicketsRepo(Spilling):
         return str(embedded.get("body_text") or "")
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
-        return self._get_record(Ticket, self._ticket_ref(ticket_id))
+        snap = self._ticket_snap(ticket_id)
+        return records.from_doc(Ticket, snap.to_dict() or {}) if snap.exists else None
 
     def list_tickets(self, *, limit: int = 50, connection: str | None = None) -> list[Ticket]:
         """Newest first (highest id first; ids only grow)."""
@@ -202,9 +228,10 @@ class TicketsRepo(Spilling):
     def comments(self, ticket_id: int) -> list[Comment]:
         """Oldest first, then in insertion order. A ticket's comments are read whole anyway, so they are
         sorted here rather than by a query that would need a composite index."""
-        ref = self._ticket_ref(ticket_id)
+        ticket = self._ticket_snap(ticket_id)
+        ref = ticket.reference
         found = [(s.reference, s.to_dict() or {}) for s in self._stream(ref.collection("comments"))]
-        embedded = (self._get(ref).to_dict() or {}).get(DESCRIPTION)
+        embedded = (ticket.to_dict() or {}).get(DESCRIPTION)
         if isinstance(embedded, dict):
             found.append((ref.collection("comments").document(str(embedded.get("id"))), dict(embedded)))
         found.sort(key=lambda item: _comment_order(item[1]))
