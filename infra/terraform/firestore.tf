@@ -117,3 +117,30 @@ resource "google_firestore_field" "comment_search_terms" {
     }
   }
 }
+
+# Single-field index exemptions: fields no query reads whose values only grow and arrive in bursts (a sync's last
+# time, a lease's expiry, insertion sequence numbers, creation times). Firestore indexes every field by default,
+# and an index over always-increasing values written together is a hot spot (its new entries land on one tablet)
+# that serves nothing here. The list is UNINDEXED_FIELDS in shared/gmail_tickets/adapters/firestore_store/store.py;
+# tests/infra/test_terraform.py holds this map to it.
+locals {
+  firestore_unindexed = {
+    connections_last_sync_at = { collection = "connections", field = "last_sync_at" }
+    leases_expires_at        = { collection = "leases", field = "expires_at" }
+    leases_watched_until     = { collection = "leases", field = "watched_until" }
+    ledger_seq               = { collection = "ledger", field = "seq" }
+    ledger_created_at        = { collection = "ledger", field = "created_at" }
+    tickets_created_at       = { collection = "tickets", field = "created_at" }
+    comments_seq             = { collection = "comments", field = "seq" }
+    comments_created_at      = { collection = "comments", field = "created_at" }
+  }
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each   = local.firestore_unindexed
+  database   = google_firestore_database.default.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {}
+}

@@ -37,6 +37,7 @@ from gmail_tickets.ports import (
 )
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.oauth_setup import OAuthSetup
+from gmail_tickets.services.own_addresses import OwnAddresses
 from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ def build_store(config: Config) -> Store:
     if config.store == "firestore":
         from gmail_tickets.adapters.firestore_store import FirestoreStore
 
-        return FirestoreStore(project=config.project, prefix=config.firestore_prefix)
+        return FirestoreStore(project=config.project, prefix=config.firestore_prefix,
+                              id_block=config.settings.ticket_id_block)
     from gmail_tickets.adapters.sqlite_store import SqliteStore
 
     state_folder(Path(config.sqlite_path).parent)
@@ -211,7 +213,8 @@ def build(
     tokens = mailbox_tokens(config, secrets, store)
     return Deps(
         store=store,
-        mailbox_for=GmailMailboxProvider(tokens, config.gmail_root_url, gmail_retry),
+        mailbox_for=GmailMailboxProvider(tokens, config.gmail_root_url, gmail_retry,
+                                         max_clients=config.settings.gmail_client_cache),
         refresh_tokens=tokens,
         publisher=publisher or build_publisher(config),
         secrets=secrets,
@@ -223,6 +226,8 @@ def build(
         relay=relay or build_relay(config, secrets),
         jobs=jobs or InlineJobs(),
         webhook_transport=build_webhook_transport(config),
+        own_addresses=OwnAddresses(config.settings.support_address_cache,
+                                   config.settings.support_address_cache_seconds),
     )
 
 

@@ -92,3 +92,34 @@ class Settings:
     api_requests_per_minute: int = setting(
         120, "GT_API_REQUESTS_PER_MINUTE", "REST API requests one token may make per minute (per instance in the "
         "cloud); beyond it the API answers 429 with Retry-After.")
+    # Issue 18: what one mail costs must not grow with the number of mailboxes, nor one process's memory with them.
+    gmail_client_cache: int = setting(
+        64,
+        "GT_GMAIL_CLIENT_CACHE",
+        "Gmail clients kept per worker thread (least recently used dropped first); each holds ~0.4 MB, so memory "
+        "stays bounded however many mailboxes one instance syncs.",
+    )
+    # services/own_addresses.py: "is this address ours?" answered by key, remembered a short while.
+    support_address_cache: int = setting(10_000, "GT_SUPPORT_ADDRESS_CACHE", (
+        "Addresses remembered per process as ours or not ours (read by address, least recently used dropped "
+        "first), so a mail, a connect or a reply never reads every support address."))
+    support_address_cache_seconds: float = setting(60.0, "GT_SUPPORT_ADDRESS_CACHE_SECONDS", (
+        "How long an address is remembered as ours or not ours; a support address added elsewhere is known to "
+        "every process within this."))
+    # services/owed_labels.py: labelling each mail costs 5 units, a batchModify of up to 1,000 costs 50.
+    label_batch: int = setting(
+        50,
+        "GT_LABEL_BATCH",
+        "The courtesy label is owed per mailbox and put on in one call once this many mails are owed (one "
+        "batchModify, 50 quota units, where labelling each costs 5), or ...",
+    )
+    label_delay_seconds: float = setting(120.0, "GT_LABEL_DELAY_SECONDS", (
+        "... at the end of the first sync after the oldest owed label waited this long. 0 labels at the end of "
+        "every sync."))
+    # adapters/firestore_store/tickets.py: ticket numbers come in blocks, document ids are scattered.
+    ticket_id_block: int = setting(
+        500,
+        "GT_TICKET_ID_BLOCK",
+        "Firestore: ticket numbers each process reserves at once from counters/tickets (one write per block); "
+        "numbers stay increasing, with gaps when a process ends mid-block.",
+    )

@@ -597,6 +597,22 @@ def test_the_single_field_indexes_the_store_needs_are_declared(tf: Tf) -> None:
     assert set(REQUIRED_FIELD_INDEXES) <= declared, declared
 
 
+def test_the_index_exemptions_are_the_stores_list(tf: Tf) -> None:
+    """Always-increasing fields no query reads are exempt from single-field indexing (no hot spot for nothing):
+    Terraform's map is the store's UNINDEXED_FIELDS, and no query of the store names one of them."""
+    from gmail_tickets.adapters.firestore_store.store import UNINDEXED_FIELDS
+
+    declared = {(v["collection"], v["field"]) for v in tf.locals["firestore_unindexed"].values()}
+    assert declared == set(UNINDEXED_FIELDS)
+    exempt = {n: r for n, r in tf.of("google_firestore_field").items() if n.startswith("unindexed[")}
+    assert len(exempt) == len(declared)
+    assert not [i for r in exempt.values() for c in _blocks(r.get("index_config")) for i in _blocks(c.get("indexes"))]
+    code = "\n".join(p.read_text() for p in (REPO / "shared/gmail_tickets/adapters/firestore_store").glob("*.py"))
+    queried = set(re.findall(r'(?:FieldFilter|order_by|range_since\([^,]+,|_count_since)\(?\s*"([a-z_]+)"', code))
+    only_here = {f for _, f in UNINDEXED_FIELDS} - {"created_at"}  # outbox and invites order by their own created_at
+    assert not only_here & queried, only_here & queried
+
+
 def _blocks(value: Any) -> list[dict[str, Any]]:
     """A nested HCL block as python-hcl2 gives it: one dict, or a list of them."""
     if value is None:

@@ -257,10 +257,8 @@ def test_a_sweep_request_is_never_stale(cloud: Cloud) -> None:
 
 def test_a_thread_keeps_few_gmail_clients_and_a_dropped_one_costs_no_token(cloud: Cloud,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    from gmail_tickets.adapters import gmail_provider
-
-    monkeypatch.setattr(gmail_provider, "CLIENTS_PER_THREAD", 2)
     deps = cloud.instance()
+    monkeypatch.setattr(deps.mailbox_for, "max_clients", 2)
     boxes = [SUPPORT, "sales@example.com", "billing@example.com"]
     for address in boxes[1:]:
         cloud.sim.add_mailbox(address)

@@ -112,6 +112,7 @@ def delete_address(deps: Deps, address: str) -> None:
         deps.store.delete_connection(address)
     if support is not None:
         deps.store.delete_support_address(address)
+        deps.own_addresses.forget(address)
     log.info("support address deleted", extra={"connection": address})
 
 

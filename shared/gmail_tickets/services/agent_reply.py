@@ -21,6 +21,7 @@ from gmail_tickets.ports import UnitOfWork
 from gmail_tickets.services import webhook_events
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import agent_reply, announce
+from gmail_tickets.services.own_addresses import ticket_addresses
 from gmail_tickets.services.ticket_changes import FieldChanges, NoSuchTicket, checked, submit
 from gmail_tickets.services.trigger_mail import ChangeContext, queue_after_agent_change
 
@@ -89,8 +90,8 @@ def reply_as_agent(deps: Deps, ticket_id: int, *, author: str, body: str, author
     now = deps.clock.now()
     files = tuple(AttachmentRef(a.filename, a.content_type, a.size, a.blob_key) for a in attachments if a.blob_key)
     conversation = deps.store.comments(ticket_id)
-    support = {a.address.lower() for a in deps.store.list_support_addresses()}
     before = deps.store.get_ticket(ticket_id)  # its brand, read outside the transaction (a cached store read)
+    support = set(deps.own_addresses.among(deps.store, ticket_addresses(before, conversation)))
     brand = deps.brands.get(deps.store, before.brand_id) if before is not None else None
     if public and before is not None:
         _refuse_invalid_address(before, conversation, reply_to_confirmed)

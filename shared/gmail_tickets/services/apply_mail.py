@@ -111,8 +111,14 @@ class MailWriter:
         uow.add_ledger(entry, thread_id=ids.thread_id if index else None)
 
     def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> Comment:
+        comment = self._mail_comment(ticket_id, matched_by)
+        uow.add_comment(comment)
+        return comment
+
+    def _mail_comment(self, ticket_id: int, matched_by: str | None) -> Comment:
+        """The mail as a comment (not stored yet)."""
         ids, mail = self.kept.ids, self.kept.mail
-        comment = Comment(
+        return Comment(
             ticket_id=ticket_id,
             author=mail.requester,
             body_text=mail.text_body,
@@ -126,8 +132,6 @@ class MailWriter:
             reply_to=mail.reply_to,
             auth=mail.auth,
         )
-        uow.add_comment(comment)
-        return comment
 
     def _assignee_active(self, uow: PeopleUnit, ticket: Ticket | None) -> bool:
         """Whether the ticket's assignee is an active agent (read only when a mail to them may be owed)."""
@@ -140,8 +144,11 @@ class MailWriter:
         """The customer's mail on an assigned ticket: its assignee's mail, in this unit (domain/triggers.py)."""
         fired = after_customer_reply(ticket, comment.id, author=self.kept.mail.from_address, brand=self.ctx.brand,
                                      importing=self.ctx.importing, assignee_active=active)
-        mail = None if fired is None else trigger_mail(self.deps, ticket, fired, brand=self.ctx.brand,
-                                                       ours=self.ctx.ours, now=self.now, comment=comment.body_text)
+        if fired is None:
+            return None
+        ours = self.ctx.ours | self.deps.own_addresses.among(self.deps.store, [fired.to])  # cached point read
+        mail = trigger_mail(self.deps, ticket, fired, brand=self.ctx.brand, ours=ours, now=self.now,
+                            comment=comment.body_text)
         if mail is None:
             return None
         uow.put_notification(mail)
@@ -175,8 +182,8 @@ class MailWriter:
             last_author_kind="customer",
             last_activity_at=self.kept.ids.internal_date or self.now,
         )
-        ticket_id = uow.add_ticket(ticket)
-        description = self._comment(uow, ticket_id, None)
+        description = self._mail_comment(0, None)  # stored with the ticket: one write on Firestore
+        ticket_id = uow.add_ticket(ticket, description)
         self._ledger(uow, Outcome.TICKET, ticket_id, description.id, index_thread=mentions is None)
         webhook_events.emit(self.deps, uow, WebhookEvent.TICKET_CREATED, ticket=ticket, comment=description)
         ack = acknowledgement(self.deps, ticket, description, sender=mail.from_address, recent=recent,

@@ -156,16 +156,18 @@ def mark_connected(deps: Deps, address: str, setup: MailboxSetup, *, brand_id: s
 def ensure_support_address(deps: Deps, address: str, brand_id: str, *, rebrand: bool = False) -> SupportAddress:
     """The connected mailbox's support address; the first address of the helpdesk becomes the default, so
     there is always one to send from. `rebrand`: an existing one takes `brand_id` too."""
-    addresses = deps.store.list_support_addresses()
-    existing = next((a for a in addresses if a.address == address), None)
+    found = deps.store.get_support_addresses([address])  # by key: connecting costs the same at any count
+    existing = found[0] if found else None
     if existing is not None:
         if existing.kind != AddressKind.GMAIL_CONNECTOR or (rebrand and existing.brand_id != brand_id):
             existing.kind = AddressKind.GMAIL_CONNECTOR
             existing.brand_id = brand_id if rebrand else existing.brand_id
             deps.store.save_support_address(existing)
         return existing
-    added = SupportAddress(address, brand_id=brand_id, is_default=not addresses, kind=AddressKind.GMAIL_CONNECTOR)
+    first = not deps.store.any_support_address()
+    added = SupportAddress(address, brand_id=brand_id, is_default=first, kind=AddressKind.GMAIL_CONNECTOR)
     deps.store.save_support_address(added)
+    deps.own_addresses.forget(address)
     return added
 
 

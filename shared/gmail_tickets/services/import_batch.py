@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from gmail_tickets.domain import inbox_rules
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Connection
-from gmail_tickets.errors import DocumentsLocked, MailboxError
+from gmail_tickets.errors import DocumentsLocked
 from gmail_tickets.ports import Mailbox, MessageMeta, RawMessage
 from gmail_tickets.services import oversize
 from gmail_tickets.services.deps import Deps
@@ -43,6 +43,7 @@ class SyncResult:
     come_back_after: float | None = None  # busy and this caller watches the lease, or held: look again after this
     held: list[str] = field(default_factory=list)  # Gmail ids held back: their documents were locked
     held_threads: set[str] = field(default_factory=set)  # their threads: nothing later of them is recorded yet
+    to_label: list[str] = field(default_factory=list)  # recorded (now or before): owed the courtesy label
 
     def merge(self, other: SyncResult) -> None:
         self.outcomes.update(other.outcomes)
@@ -53,12 +54,16 @@ class SyncResult:
         self.recorded.extend(other.recorded)
         self.held.extend(other.held)
         self.held_threads |= other.held_threads
+        self.to_label.extend(other.to_label)
 
 
 def import_batch(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable[str],
-                 checkpoint: Checkpoint = no_checkpoint, held_threads: set[str] | None = None) -> SyncResult:
-    """Record `ids` in order, labelling what is recorded; `held_threads`: threads an earlier page of this sync
-    held back, whose later mail waits too."""
+                 checkpoint: Checkpoint = no_checkpoint, held_threads: set[str] | None = None,
+                 size_checked: set[str] | None = None) -> SyncResult:
+    """Record `ids` in order; what is recorded is listed in `to_label` (the caller labels it: owed_labels.py).
+    `held_threads`: threads an earlier page of this sync held back, whose later mail waits too. `size_checked`:
+    the ids this sync already knows to be too big, when it searched once for all its pages (else one search
+    here)."""
     connection = ctx.connection
     result = SyncResult(connection.address)
     result.held_threads |= held_threads or set()
@@ -70,10 +75,10 @@ def import_batch(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable
         known = deps.store.ledger_contains(connection.address, chunk)
         result.duplicates += len(known)
         fresh = [i for i in chunk if i not in known]
-        big = _too_big(deps, connection, mailbox, fresh)
+        big = (size_checked & set(fresh)) if size_checked is not None else too_big(deps, connection, mailbox, fresh)
         fetched = mailbox.get_raw([i for i in fresh if i not in big]) if len(fresh) > len(big) else {}
         metas = mailbox.get_meta(sorted(big), headers=oversize.HEADERS) if big else {}
-        to_label = list(known)
+        result.to_label.extend(known)
         for message_id in fresh:
             message, meta = fetched.get(message_id), metas.get(message_id)
             thread = message.thread_id if message is not None else meta.thread_id if meta is not None else None
@@ -99,12 +104,7 @@ def import_batch(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable
             else:
                 result.outcomes[recorded.outcome.value] += 1
                 result.recorded.append(recorded)
-            to_label.append(message_id)
-        if to_label and connection.label_id:
-            try:
-                mailbox.modify_labels(to_label, add=[connection.label_id])
-            except MailboxError as exc:  # the label is a courtesy; the ledger is the truth
-                log.warning("labelling failed", extra={"connection": connection.address, "error": str(exc)})
+            result.to_label.append(message_id)
     return result
 
 
@@ -125,12 +125,17 @@ def _record_one(deps: Deps, ctx: IngestContext, message: RawMessage | None,
     return record_mail(deps, ctx, message)
 
 
-def _too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:
+def too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:
     """Which candidates are over the size limit, known BEFORE downloading them: one search per step (5 quota
     units for the lot, where a size check per mail would cost 5 each). Mail the search misses (Gmail's index
     can lag) is caught by its sizeEstimate after fetching."""
     if not fresh:
         return set()
+    return oversize_ids(deps, connection, mailbox) & set(fresh)
+
+
+def oversize_ids(deps: Deps, connection: Connection, mailbox: Mailbox) -> set[str]:
+    """The recent mail Gmail's search knows to be over the size limit: one messages.list (5 units)."""
     since = (connection.last_sync_at or deps.clock.now()).timestamp() - 2 * 86400
     query = f"larger:{deps.settings.max_message_bytes} after:{int(since)}"
-    return {ref.id for ref in mailbox.list_messages(query)} & set(fresh)
+    return {ref.id for ref in mailbox.list_messages(query)}

@@ -51,6 +51,8 @@ def record_mail(deps: Deps, ctx: IngestContext, message: RawMessage) -> Recorded
 
 def record_parsed(deps: Deps, ctx: IngestContext, kept: KeptMail) -> Recorded:
     kept = kept.with_checked_sender()
+    mail = kept.mail
+    ctx = ctx.with_ours(deps.own_addresses.among(deps.store, [mail.from_address, mail.reply_to, *mail.cc]))
     now = deps.clock.now()
     screening = screen(deps, ctx, kept.mail, now)
     incoming = kept.incoming()

@@ -37,7 +37,7 @@ from gmail_tickets.ports import ConnectionUnit, Mailbox
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.heartbeat import Heartbeat, LeaseLost
-from gmail_tickets.services.import_batch import Checkpoint, SyncResult, import_batch
+from gmail_tickets.services.import_batch import Checkpoint, SyncResult, import_batch, oversize_ids
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,7 @@ def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
         return _full_sync(deps, connection, mailbox, checkpoint)
     result = SyncResult(address)
     ctx: IngestContext | None = None  # read when the first candidate shows: a sync with nothing new reads no more
+    oversize: set[str] | None = None  # one size search per sync, not per page (5 units each)
     try:
         for page in mailbox.history(connection.history_id, history_types=inbox_rules.CANDIDATE_KINDS):
             checkpoint()
@@ -107,7 +108,10 @@ def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
             ]
             if ids:
                 ctx = ctx or ingest_context(deps, connection)
-                result.merge(import_batch(deps, ctx, mailbox, ids, checkpoint, result.held_threads))
+                oversize = oversize if oversize is not None else oversize_ids(deps, connection, mailbox)
+                batch = import_batch(deps, ctx, mailbox, ids, checkpoint, result.held_threads, oversize)
+                result.merge(batch)
+                label_recorded(deps, connection, mailbox, batch.to_label)  # before the cursor passes them
             # Committed up to this page: the last record's id is a safe cursor; the last page gives the newest.
             # Not past a held mail: the next sync replays from before it (the ledger skips what is recorded).
             newest = page.history_id or max((r.history_id for r in page.records), default=None)
@@ -133,6 +137,7 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox, checkpoint:
     ids.reverse()  # oldest first, so threads form in arrival order
     result = (import_batch(deps, ingest_context(deps, connection), mailbox, ids, checkpoint) if ids
               else SyncResult(connection.address))
+    label_recorded(deps, connection, mailbox, result.to_label)
     result.full_sync = True
     if not result.held:  # else the next sync is a full sync again, and the ledger skips what this one recorded
         result.cursor = _advance_cursor(deps, connection.address, cursor)
@@ -151,17 +156,26 @@ def import_messages(deps: Deps, address: str, ids: Iterable[str], *, mode: Inges
     wanted = list(ids)
     if not wanted:
         return SyncResult(address)
-    return import_batch(deps, ingest_context(deps, connection, mode), mailbox, wanted, held_threads=held_threads)
+    result = import_batch(deps, ingest_context(deps, connection, mode), mailbox, wanted, held_threads=held_threads)
+    label_recorded(deps, connection, mailbox, result.to_label)
+    return result
+
+
+def label_recorded(deps: Deps, connection: Connection, mailbox: Mailbox, ids: list[str]) -> None:
+    """Owe the recorded mail its courtesy label; put on what is owed once enough is (services/owed_labels.py)."""
+    settings = deps.settings
+    deps.owed_labels.settle(connection.address, connection.label_id, mailbox, ids, batch=settings.label_batch,
+                            delay_seconds=settings.label_delay_seconds)
 
 
 def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = IngestMode.LIVE) -> IngestContext:
-    """What every mail of this sync or import is judged by, read once: our own addresses, the brand (a live
-    sync's acknowledgements need it), the auto-mail settings."""
+    """What every mail of this sync or import is judged by, read once: the brand (a live sync's
+    acknowledgements need it), the auto-mail settings. Of our own addresses only this mailbox's: each mail asks
+    about the addresses it names (record_mail.py, services/own_addresses.py), never reading them all."""
     settings = deps.settings
-    ours = {a.address.lower() for a in deps.store.list_support_addresses()} | {connection.address.lower()}
     return IngestContext(
         connection=connection,
-        ours=frozenset(ours),
+        ours=frozenset({connection.address.lower()}),
         mode=mode,
         brand=None if mode is IngestMode.IMPORT else deps.brands.get(deps.store, connection.brand_id),
         burst=BurstPolicy(settings.burst_threshold, timedelta(seconds=settings.burst_window_seconds),

@@ -82,7 +82,9 @@ def update_ticket(deps: Deps, ticket_id: int, changes: FieldChanges, *, actor: s
     if not actor:
         raise ChangeRefused(said("Nobody is signed in to make the change."))
     now = deps.clock.now()
-    context = trigger_mail.ChangeContext.read(deps, ticket_id, solving=changes.status == TicketStatus.SOLVED)
+    assignee = changes.assignee if isinstance(changes.assignee, str) else None
+    context = trigger_mail.ChangeContext.read(deps, ticket_id, solving=changes.status == TicketStatus.SOLVED,
+                                              assignee=assignee)
     queued: list[str] = []
 
     def work(uow: UnitOfWork) -> list[TimelineEntry]:

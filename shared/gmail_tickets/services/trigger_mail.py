@@ -24,6 +24,7 @@ from gmail_tickets.ports import OutboxUnit
 from gmail_tickets.services import trigger_templates
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.notifications import text_as_html
+from gmail_tickets.services.own_addresses import ticket_addresses
 
 
 def _nonce(record_id: str) -> str:
@@ -67,15 +68,16 @@ class ChangeContext:
 
     @classmethod
     def read(cls, deps: Deps, ticket_id: int, *, conversation: Sequence[Comment] | None = None,
-             solving: bool = True) -> ChangeContext:
-        """`solving`: the change may solve the ticket, so the conversation is read to thread the solved mail."""
+             solving: bool = True, assignee: str | None = None) -> ChangeContext:
+        """`solving`: the change may solve the ticket, so the conversation is read to thread the solved mail;
+        `assignee`: the one the change assigns, who may be told."""
         ticket = deps.store.get_ticket(ticket_id)
         brand = deps.brands.get(deps.store, ticket.brand_id) if ticket is not None else None
-        ours = frozenset(a.address.lower() for a in deps.store.list_support_addresses())
-        if ticket is not None:
-            ours |= {ticket.connection.lower()}
         if conversation is None:
             conversation = deps.store.comments(ticket_id) if solving else ()
+        ours = deps.own_addresses.among(deps.store, ticket_addresses(ticket, conversation, also=[assignee]))
+        if ticket is not None:
+            ours |= {ticket.connection.lower()}
         agents = frozenset(a.email.lower() for a in deps.store.list_agents() if a.active)
         return cls(brand, ours, tuple(conversation), agents)
 

@@ -3,7 +3,11 @@ records.py's dict of the record."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
+from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.transaction import FirestoreTx
 from gmail_tickets.adapters.records import to_doc
 from gmail_tickets.domain.model import Brand, Connection, SupportAddress
@@ -41,6 +45,18 @@ class ConnectionsRepo(FirestoreBase):
 
     def list_support_addresses(self) -> list[SupportAddress]:
         return self._records(SupportAddress, self._col("support_addresses").order_by("address"))
+
+    def get_support_addresses(self, addresses: Sequence[str]) -> list[SupportAddress]:
+        """Point reads by document id (one batched get): the cost is the addresses asked, never all of them."""
+        refs = [self._ref("support_addresses", a) for a in dict.fromkeys(addresses)]
+        if not refs:
+            return []
+        with translated():
+            snaps = list(self._client.get_all(refs))
+        return [records.from_doc(SupportAddress, s.to_dict() or {}) for s in snaps if s.exists]
+
+    def any_support_address(self) -> bool:
+        return bool(self._stream(self._col("support_addresses").limit(1)))
 
     def delete_support_address(self, address: str) -> None:
         self._delete(self._ref("support_addresses", address))

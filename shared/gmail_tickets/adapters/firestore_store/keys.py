@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from datetime import datetime
@@ -28,6 +29,22 @@ def doc_id(*parts: str) -> str:
 
 def ledger_id(connection: str, gmail_message_id: str) -> str:
     return doc_id(connection, gmail_message_id)
+
+
+def ticket_doc_id(ticket_id: int) -> str:
+    """A ticket's document id: a hash of its number before the number ("3f2a9c1e-1234"), so tickets made one
+    after another land far apart in the key space (sequential ids put every new ticket on one tablet)."""
+    return f"{hashlib.sha256(str(int(ticket_id)).encode()).hexdigest()[:8]}-{int(ticket_id)}"
+
+
+def legacy_ticket_doc_id(ticket_id: int) -> str:
+    """The number alone: how tickets were stored before their ids were scattered (still read)."""
+    return str(int(ticket_id))
+
+
+def ticket_number(document_id: str) -> int:
+    """The ticket number a ticket document's id carries, either form."""
+    return int(document_id.rsplit("-", 1)[-1])
 
 
 _seq_lock = threading.Lock()

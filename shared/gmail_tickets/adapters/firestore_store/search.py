@@ -19,8 +19,9 @@ from google.cloud.firestore_v1.base_query import FieldFilter
 from google.cloud.firestore_v1.document import DocumentSnapshot
 
 from gmail_tickets.adapters import records
+from gmail_tickets.adapters.firestore_store import keys
 from gmail_tickets.adapters.firestore_store.client import translated
-from gmail_tickets.adapters.firestore_store.tickets import TERMS, TicketsRepo
+from gmail_tickets.adapters.firestore_store.tickets import DESCRIPTION, TERMS, TicketsRepo
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.search_query import Clause, SearchQuery
 from gmail_tickets.domain.search_terms import lookup_term, needs_text, text_matches
@@ -63,9 +64,14 @@ class SearchRepo(TicketsRepo):
     def _tickets_hit(self, clause: Clause) -> set[int]:
         term, check = lookup_term(clause), needs_text(clause)
         query = (self._col("tickets").where(filter=FieldFilter(TERMS, "array_contains", term))
-                 .select(list(_TICKET_TEXTS) if check else ["id"]).limit(MAX_MATCHES))
-        return {int(snap.id) for snap in self._stream(query)
-                if not check or text_matches(clause, [str((snap.to_dict() or {}).get(f) or "") for f in _TICKET_TEXTS])}
+                 .select([*_TICKET_TEXTS, DESCRIPTION] if check else ["id"]).limit(MAX_MATCHES))
+        return {keys.ticket_number(snap.id) for snap in self._stream(query)
+                if not check or self._ticket_text_matches(clause, snap)}
+
+    def _ticket_text_matches(self, clause: Clause, snap: DocumentSnapshot) -> bool:
+        doc = snap.to_dict() or {}
+        texts = [str(doc.get(f) or "") for f in _TICKET_TEXTS] + [self.description_text(snap.reference, doc)]
+        return text_matches(clause, texts)
 
     def _comments_hit(self, clause: Clause) -> set[int]:
         term, check = lookup_term(clause), needs_text(clause)
@@ -79,7 +85,7 @@ class SearchRepo(TicketsRepo):
             if ticket_ref is None or ticket_ref.parent.id != tickets:
                 continue  # another store's comments (stores sharing a database by prefix)
             if not check or text_matches(clause, [self._body_text(snap)]):
-                ids.add(int(ticket_ref.id))
+                ids.add(keys.ticket_number(ticket_ref.id))
         return ids
 
     def _body_text(self, snap: DocumentSnapshot) -> str:
@@ -91,6 +97,11 @@ class SearchRepo(TicketsRepo):
     def _tickets_by_id(self, ids: list[int]) -> list[Ticket]:
         """Tickets in the order of `ids` (those deleted meanwhile left out)."""
         with translated():
-            snaps = {snap.id: snap for snap in self._client.get_all([self._ticket_ref(i) for i in ids])}
-        return [records.from_doc(Ticket, snaps[str(i)].to_dict() or {}) for i in ids
-                if str(i) in snaps and snaps[str(i)].exists]
+            found = {keys.ticket_number(s.id): s for s in self._client.get_all([self._ticket_ref(i) for i in ids])
+                     if s.exists}
+        for i in ids:  # stored before ticket ids were scattered: at the number itself
+            if i not in found:
+                snap = self._ticket_snap(i)
+                if snap.exists:
+                    found[i] = snap
+        return [records.from_doc(Ticket, found[i].to_dict() or {}) for i in ids if i in found]

@@ -58,6 +58,21 @@ REQUIRED_FIELD_INDEXES: list[tuple[str, str, str, str]] = [("comments", "search_
 """Single-field indexes Firestore does not keep by default, as (collection group, field, kind, scope): search's
 lookup of comments by term across tickets (search.py). Declared in infra/terraform/firestore.tf."""
 
+UNINDEXED_FIELDS: list[tuple[str, str]] = [
+    ("connections", "last_sync_at"),
+    ("leases", "expires_at"),
+    ("leases", "watched_until"),
+    ("ledger", "seq"),
+    ("ledger", "created_at"),
+    ("tickets", "created_at"),
+    ("comments", "seq"),
+    ("comments", "created_at"),
+]
+"""Fields no query reads whose values only grow and are written in bursts: Firestore's automatic single-field
+index on them would be a write hot spot (an index's sequential entries land on one tablet) for nothing, so
+Terraform exempts them (google_firestore_field.unindexed; tests/infra holds the two equal, and
+tests/unit/test_firestore_unindexed.py that no query of this package names one)."""
+
 
 class FirestoreUnitOfWork(ConnectionsTx, LedgerTx, TicketsTx, SetAsideTx, OutboxTx, OAuthFlowsTx, PeopleTx,
                           WebhooksTx):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text
 from gmail_tickets.domain.model import Brand, Connection, SupportAddress
 
@@ -48,6 +50,19 @@ class ConnectionsRepo(SqliteRepo):
 
     def list_support_addresses(self) -> list[SupportAddress]:
         return self._records(SupportAddress, "SELECT doc FROM support_addresses ORDER BY address")
+
+    def get_support_addresses(self, addresses: Sequence[str]) -> list[SupportAddress]:
+        wanted = list(dict.fromkeys(addresses))
+        found: list[SupportAddress] = []
+        for start in range(0, len(wanted), 500):  # well under SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found += self._records(SupportAddress, f"SELECT doc FROM support_addresses WHERE address IN ({marks})",
+                                   chunk)
+        return found
+
+    def any_support_address(self) -> bool:
+        return bool(self._read("SELECT 1 FROM support_addresses LIMIT 1", ()))
 
     def delete_support_address(self, address: str) -> None:
         self._transaction(lambda tx: tx.delete_support_address(address))

@@ -29,12 +29,15 @@ class TicketsTx(SqliteTx):
         row = self._one("SELECT id, doc FROM tickets WHERE id = ?", (ticket_id,))
         return None if row is None else ticket_of(row)
 
-    def add_ticket(self, ticket: Ticket) -> int:
+    def add_ticket(self, ticket: Ticket, description: Comment | None = None) -> int:
         cur = self._write("INSERT INTO tickets (connection, doc) VALUES (?, ?)",
                           (ticket.connection, doc_text(ticket, leave_out=("id",))))
         ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
         self.touched_tickets.add(ticket.id)
         write_ticket_row(self._db, ticket.id, ticket_words(ticket))
+        if description is not None:
+            description.ticket_id = ticket.id
+            self.add_comment(description)
         return ticket.id
 
     def put_ticket(self, ticket: Ticket) -> None:

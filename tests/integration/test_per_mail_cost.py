@@ -1,0 +1,125 @@
+"""What one mail costs, counted on real parts (simulator over HTTP, SQLite and the Firestore emulator): store
+writes per new ticket, Gmail quota units per mail over a sync of about twenty, and that connecting one more
+mailbox reads no more support addresses when there are many already (issue 18's per-mail bars)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from gmail_tickets.domain.model import Outcome, SupportAddress
+from gmail_tickets.ports import Store, UnitOfWork
+from gmail_tickets.services.sync_mailbox import sync_mailbox
+from gmail_tickets.settings import Settings
+from tests.integration.ingest_harness import IngestHarness
+
+SUPPORT = "support@example.com"
+WRITES = ("add_", "put_", "save_", "create_", "delete_")
+T = TypeVar("T")
+
+
+class CountingUnit:
+    """The store's unit of work, counting each document it writes."""
+
+    def __init__(self, inner: UnitOfWork, counts: Counter[str]) -> None:
+        self._inner, self._counts = inner, counts
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._inner, name)
+        if callable(found) and name.startswith(WRITES):
+            def counted(*args: Any, **kwargs: Any) -> Any:
+                self._counts[name] += 1
+                return found(*args, **kwargs)
+            return counted
+        return found
+
+
+class CountingStore:
+    """The real store; its units of work count their writes (a retried unit's writes count once more)."""
+
+    def __init__(self, inner: Store) -> None:
+        self._inner = inner
+        self.counts: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
+        def counted(uow: UnitOfWork) -> T:
+            attempt: Counter[str] = Counter()
+            result = fn(CountingUnit(uow, attempt))  # type: ignore[arg-type]
+            self.counts.update(attempt)
+            return result
+
+        return self._inner.atomically(counted)
+
+
+@pytest.fixture
+def harness(sim, sim_server, store, tmp_path: Path) -> Iterator[IngestHarness]:
+    yield IngestHarness(sim, sim_server, store, tmp_path, mailboxes=(SUPPORT,))
+
+
+def test_a_new_ticket_costs_at_most_three_store_writes(harness: IngestHarness) -> None:
+    counting = CountingStore(harness.store)
+    harness.deps.store = counting  # type: ignore[assignment]
+    mails = 20
+    ids = harness.deliver_requests(mails)
+    result = sync_mailbox(harness.deps, SUPPORT)
+    assert result.status == "synced" and result.outcomes[Outcome.TICKET.value] == mails
+    harness.assert_exactly_once(SUPPORT, ids)
+    per_mail = {name: n for name, n in counting.counts.items() if name != "put_connection"}
+    writes = sum(per_mail.values()) / mails
+    print(f"store writes per new ticket: {writes:.2f} {dict(per_mail)}")
+    assert writes <= 3, per_mail
+    assert counting.counts["add_ledger"] == counting.counts["put_notification"] == mails  # each acknowledged
+    [description] = harness.store.comments(harness.store.list_tickets(limit=1)[0].id)
+    assert description.gmail_message_id in ids  # stored with its ticket, read back as its first comment
+
+
+def test_gmail_units_per_mail_over_syncs_of_twenty(harness: IngestHarness) -> None:
+    """Three syncs of 20 mails each with the default settings: the label is owed until 50 mails are, then put on
+    with one batchModify, so the figure includes the label's cost."""
+    harness.deps.settings = replace(harness.deps.settings, label_delay_seconds=Settings().label_delay_seconds)
+    before = harness.sim.counters(SUPPORT)
+    ids: list[str] = []
+    for _ in range(3):
+        ids += harness.deliver_requests(20)
+        assert sync_mailbox(harness.deps, SUPPORT).outcomes[Outcome.TICKET.value] == 20
+    after = harness.sim.counters(SUPPORT)
+    methods = {m: v["units"] - before["methods"].get(m, {}).get("units", 0) for m, v in after["methods"].items()}
+    units = (after["units"] - before["units"]) / len(ids)
+    print(f"gmail units per mail: {units:.2f} {methods}")
+    assert units <= 6.5, methods
+    label_id = harness.store.get_connection(SUPPORT).label_id
+    assert all(label_id in harness.sim.message(SUPPORT, i)["labelIds"] for i in ids)
+
+
+class ReadCountingStore(CountingStore):
+    """Counts the support addresses read outside units of work too."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.addresses_read = 0
+
+    def list_support_addresses(self) -> list[SupportAddress]:
+        found = self._inner.list_support_addresses()
+        self.addresses_read += len(found)
+        return found
+
+
+def test_connecting_one_more_mailbox_reads_no_more_with_many_connected(harness: IngestHarness) -> None:
+    from gmail_tickets.services.connect import ensure_support_address
+
+    counting = ReadCountingStore(harness.store)
+    harness.deps.store = counting  # type: ignore[assignment]
+    reads = []
+    for n in range(60):
+        before = counting.addresses_read
+        ensure_support_address(harness.deps, f"box{n}@example.com", "default")
+        reads.append(counting.addresses_read - before)
+    assert reads[-1] <= reads[9], reads
