@@ -1,9 +1,11 @@
-# The four Cloud Functions (gen2), one service account each, all built from the one source zip.
+# The five Cloud Functions (gen2), one service account each, all built from the one source zip.
 #
-#   ingest  gmail-push, mailbox-sync ─push─▶  sync the mailbox           (pubsub.tf: subscriptions, dead letters)
-#   send    outbound-mail ─push─▶             Gmail messages.send / relay
-#   sweep   Cloud Scheduler, every minute ─▶  one mailbox-sync message per connection, watch renewal
-#   admin   HTTPS load balancer + IAP ─▶      the console                (console.tf)
+#   ingest       gmail-push, mailbox-sync ─push─▶  sync the mailbox      (pubsub.tf: subscriptions, dead letters)
+#   send         outbound-mail ─push─▶             Gmail messages.send / relay
+#   sweep        Cloud Scheduler, every minute ─▶  one mailbox-sweep message per 100 active connections
+#   sweep-shard  mailbox-sweep ─push─▶             check a shard's mailboxes: mailbox-sync for those with news,
+#                                                  watches renewed each on its own time of day
+#   admin        HTTPS load balancer + IAP ─▶      the console           (console.tf)
 
 locals {
   common_env = {
@@ -16,6 +18,7 @@ locals {
     GT_OAUTH_CLIENT_ID   = var.oauth_client_id
     GT_PUSH_TOPIC        = google_pubsub_topic.gmail_push.id # projects/<p>/topics/gmail-push
     GT_SYNC_TOPIC        = google_pubsub_topic.mailbox_sync.name
+    GT_SWEEP_TOPIC       = google_pubsub_topic.mailbox_sweep.name
     GT_OUTBOUND_TOPIC    = google_pubsub_topic.outbound_mail.name
     GT_RELAY_HOST        = var.relay_host
     GT_RELAY_PORT        = tostring(var.relay_port)
@@ -23,7 +26,7 @@ locals {
     GT_RELAY_SPF_INCLUDE = var.relay_spf_include
   }
 
-  # The four functions, by name (= the key). entry_point is the function in functions/main.py; a null
+  # The five functions, by name (= the key). entry_point is the function in functions/main.py; a null
   # concurrency leaves the platform's default. Pub/Sub push subscriptions feed ingest and send (pubsub.tf).
   functions = {
     ingest = {
@@ -53,6 +56,17 @@ locals {
       ingress         = var.worker_ingress
       extra_env       = {}
     }
+    # A shard of 100 mailboxes is checked by 8 threads (GT_SWEEP_CHECK_WORKERS) in a few seconds; 10,000
+    # mailboxes make 100 shards a minute, so a few instances at a time keep up.
+    sweep-shard = {
+      entry_point     = "sweep_shard"
+      memory          = "512Mi"
+      timeout_seconds = 300
+      max_instances   = 20
+      concurrency     = 1
+      ingress         = var.worker_ingress
+      extra_env       = {}
+    }
     admin = {
       entry_point     = "admin"
       memory          = "1Gi"
@@ -77,7 +91,7 @@ locals {
 }
 
 resource "google_service_account" "fn" {
-  for_each     = toset(["ingest", "sweep", "send", "admin"])
+  for_each     = toset(["ingest", "sweep", "sweep-shard", "send", "admin"])
   account_id   = "gt-${each.key}"
   display_name = "gmail-tickets: the ${each.key} function"
 }
@@ -111,7 +125,7 @@ resource "google_artifact_registry_repository" "functions" {
   depends_on = [google_project_service.apis]
 }
 
-# One resource for the four: what differs between them is in local.functions. Each runs as its own account
+# One resource for the five: what differs between them is in local.functions. Each runs as its own account
 # (google_service_account.fn, keyed alike), so no two can share one.
 resource "google_cloudfunctions2_function" "functions" {
   for_each = local.functions
@@ -167,7 +181,7 @@ resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_sweep" {
 
 resource "google_cloud_scheduler_job" "sweep" {
   name             = "gmail-tickets-sweep"
-  description      = "Sync every connected mailbox, renew Gmail watches, check token health."
+  description      = "Fan the connected mailboxes out in shards for checking; republish lost notifications."
   region           = var.region
   schedule         = "* * * * *"
   time_zone        = "Etc/UTC"

@@ -474,10 +474,11 @@ def test_every_tf_file_parses_and_declares_resources(tf: Tf) -> None:
     assert sum(len(named) for named in tf.resources.values()) > 40
 
 
-def test_main_py_entry_points_are_the_known_four(entries: dict[str, str]) -> None:
+def test_main_py_entry_points_are_the_known_five(entries: dict[str, str]) -> None:
     # A new entry point must get its function (and, for a CloudEvent one, its subscription) in Terraform: the
     # checks below then cover it too.
-    assert entries == {"ingest": "cloud_event", "send": "cloud_event", "sweep": "http", "admin": "http"}
+    assert entries == {"ingest": "cloud_event", "send": "cloud_event", "sweep": "http", "sweep_shard": "cloud_event",
+                       "admin": "http"}
 
 
 def test_each_entry_point_is_a_function_built_from_the_source_object(tf: Tf, entries: dict[str, str]) -> None:
@@ -486,7 +487,7 @@ def test_each_entry_point_is_a_function_built_from_the_source_object(tf: Tf, ent
 
 def test_each_function_has_its_own_service_account(tf: Tf) -> None:
     accounts = [path(body, "service_config", "service_account_email") for body in tf.of(FUNCTION).values()]
-    assert len(accounts) == len(set(accounts)) == 4
+    assert len(accounts) == len(set(accounts)) == 5
 
 
 def test_pubsub_functions_retry_and_dead_letter(tf: Tf, entries: dict[str, str]) -> None:
@@ -496,6 +497,7 @@ def test_pubsub_functions_retry_and_dead_letter(tf: Tf, entries: dict[str, str])
 def test_topics_feed_the_functions_the_code_expects(tf: Tf) -> None:
     assert topic_names_of(tf, subscriptions_to(tf, fn("ingest"))) == {"gmail-push", "mailbox-sync"}
     assert topic_names_of(tf, subscriptions_to(tf, fn("send"))) == {"outbound-mail"}
+    assert topic_names_of(tf, subscriptions_to(tf, fn("sweep-shard"))) == {"mailbox-sweep"}
 
 
 def test_sweep_runs_every_minute_with_oidc_and_a_single_purpose_account(tf: Tf) -> None:

@@ -166,7 +166,7 @@ def test_revoked_token_disconnects_one_mailbox_and_not_the_other(harness: Ingest
     support_ids = harness.deliver_requests(2, SUPPORT)
     sales_ids = harness.deliver_requests(3, SALES)
     harness.sim.revoke(SUPPORT)
-    swept = sweep(harness.deps, renew_watches=False)
+    swept = sweep(harness.deps)
     assert set(swept.requested) == {SUPPORT, SALES}
     for address in (SUPPORT, SALES):
         ingest_event(harness.deps, json.dumps({"emailAddress": address, "source": "sweep"}).encode())
@@ -176,7 +176,7 @@ def test_revoked_token_disconnects_one_mailbox_and_not_the_other(harness: Ingest
     assert harness.store.ledger_contains(SUPPORT, support_ids) == set()
     assert harness.assert_exactly_once(SALES, sales_ids) == {"ticket": 3}
     # The sweep no longer asks for the disconnected mailbox.
-    assert sweep(harness.deps, renew_watches=False).requested == [SALES]
+    assert sweep(harness.deps).requested == [SALES]
 
 
 def test_one_sync_at_a_time_within_one_process(harness: IngestHarness) -> None:

@@ -1,11 +1,12 @@
 """ConnectionRepo on Firestore: connections/{address}, support_addresses/{address}, brands/{id}, each
-records.py's dict of the record."""
+records.py's dict of the record; sweep_state/position, where an unfinished sweep goes on from."""
 
 from __future__ import annotations
 
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.adapters.firestore_store.transaction import FirestoreTx
 from gmail_tickets.adapters.records import to_doc
+from gmail_tickets.domain.mailbox_check import MailboxCursor
 from gmail_tickets.domain.model import Brand, Connection, SupportAddress
 
 
@@ -32,6 +33,21 @@ class ConnectionsRepo(FirestoreBase):
 
     def list_connections(self) -> list[Connection]:
         return self._records(Connection, self._col("connections").order_by("address"))
+
+    def connection_cursors(self, *, after: str | None, limit: int) -> list[MailboxCursor]:
+        """A projection query (only the sweep's fields travel), ordered by the address field's own index."""
+        query = self._col("connections").select(list(MailboxCursor.FIELDS)).order_by("address")
+        if after is not None:
+            query = query.start_after({"address": after})
+        return [MailboxCursor.of(c) for c in self._records(Connection, query.limit(limit))]
+
+    def sweep_position(self) -> str | None:
+        snap = self._get(self._ref("sweep_state", "position"))
+        after = (snap.to_dict() or {}).get("after") if snap.exists else None
+        return after if isinstance(after, str) else None
+
+    def save_sweep_position(self, after: str | None) -> None:
+        self._set(self._ref("sweep_state", "position"), {"after": after})
 
     def delete_connection(self, address: str) -> None:
         self._delete(self._ref("connections", address))
