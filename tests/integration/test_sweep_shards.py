@@ -98,7 +98,7 @@ def test_every_active_mailbox_is_in_exactly_one_shard(store: Store, pubsub_proje
 
 def test_a_sweep_out_of_time_resumes_where_it_stopped(store: Store, pubsub_project: PubSubProject,
                                                       harness_free_deps: Any) -> None:
-    deps = harness_free_deps(store, shard_size=10, budget=0.0)  # one page (10 shards = 100 mailboxes) per sweep
+    deps = harness_free_deps(store, shard_size=1, budget=0.0)  # one page (100 shards = 100 mailboxes) per sweep
     addresses = seed(store, 250)
     subscription = pubsub_project.subscribe_new(deps.settings.sweep_topic)
 
@@ -107,7 +107,7 @@ def test_a_sweep_out_of_time_resumes_where_it_stopped(store: Store, pubsub_proje
     assert [len(r.requested) for r in runs] == [100, 100, 50]
     assert [r.finished for r in runs] == [False, False, True]
     assert runs[0].resume_after == addresses[99] and store.sweep_position() is None
-    covered = Counter(c.address for shard in shard_messages(pubsub_project, subscription, 25) for c in shard)
+    covered = Counter(c.address for shard in shard_messages(pubsub_project, subscription, 250) for c in shard)
     assert set(covered) == set(addresses) and set(covered.values()) == {1}
     assert sweep(deps).requested[:100] == addresses[:100]  # after a finished round, from the first again
 

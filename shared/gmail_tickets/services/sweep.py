@@ -29,7 +29,10 @@ from gmail_tickets.services.ticket_changes import close_solved
 
 log = logging.getLogger(__name__)
 
-SHARDS_PER_PAGE = 10  # connections paged per step: this many shards' worth, published together
+# Connections paged per step: this many shards' worth (10,000 mailboxes by default), published together. Large,
+# because a query's cost on the Firestore emulator grows with the collection, not the page (Firestore's own grows
+# with the page); the budget is looked at between pages.
+SHARDS_PER_PAGE = 100
 
 
 @dataclass
@@ -73,13 +76,16 @@ def fan_out(deps: Deps, result: SweepResult) -> None:
     after = saved
     page_size = settings.sweep_shard_size * SHARDS_PER_PAGE
     while True:
-        page = deps.store.connection_cursors(after=after, limit=page_size)
+        # One row more than the page: whether another page follows, without a query that finds nothing.
+        page = deps.store.connection_cursors(after=after, limit=page_size + 1)
+        more = len(page) > page_size
+        page = page[:page_size]
         groups = shards(page, settings.sweep_shard_size)
         if groups:
             deps.publisher.publish_many(settings.sweep_topic, [shard_message(g) for g in groups])
             result.shards += len(groups)
             result.requested.extend(c.address for g in groups for c in g)
-        if len(page) < page_size:
+        if not more:
             after = None  # the end: the next sweep starts from the first mailbox
             break
         after = page[-1].address
