@@ -16,18 +16,18 @@ class Settings:
         "Where users.watch sends Gmail's notifications; unset: `projects/$GOOGLE_CLOUD_PROJECT/topics/gmail-push`.")
     sync_topic: str = setting("mailbox-sync", "GT_SYNC_TOPIC",
                               "Where the sweep's shard checks ask for a sync of a mailbox with something new.")
-    sweep_topic: str = setting("mailbox-sweep", "GT_SWEEP_TOPIC",
-                               "Where the sweep publishes its shards: one message per `GT_SWEEP_SHARD_SIZE` mailboxes.")
-    sweep_shard_size: int = setting(
-        100, "GT_SWEEP_SHARD_SIZE", "Mailboxes one sweep shard checks (one Pub/Sub message, one shard worker).")
-    sweep_check_workers: int = setting(
-        8, "GT_SWEEP_CHECK_WORKERS", "Mailboxes of one shard checked at once (threads of the shard worker).")
+    sweep_topic: str = setting("mailbox-sweep", "GT_SWEEP_TOPIC", "Where the sweep publishes its shards.")
+    sweep_shard_size: int = setting(100, "GT_SWEEP_SHARD_SIZE", "Mailboxes per sweep shard (one Pub/Sub message).")
+    sweep_check_workers: int = setting(8, "GT_SWEEP_CHECK_WORKERS", "Mailboxes of a shard checked at once.")
+    # The sweep fits its minute however many mailboxes there are: it resumes where an earlier one ran out of time,
+    # and the checks it fans out to write nothing for an idle mailbox (docs/architecture.md, "Flows").
     sweep_budget_seconds: float = setting(
-        40.0, "GT_SWEEP_BUDGET_SECONDS", "A sweep that has paged this long saves its position and stops; the next "
-        "minute's sweep goes on from there.")
+        40.0, "GT_SWEEP_BUDGET_SECONDS",
+        "A sweep that has paged this long saves its position and stops; the next minute's sweep goes on from there.")
     sync_mark_every_seconds: int = setting(
-        1800, "GT_SYNC_MARK_EVERY_SECONDS", "An idle mailbox's check writes nothing; once its last sync is this old "
-        "the check asks for a sync anyway, which advances the cursor and notes the sync time the console shows.")
+        1800, "GT_SYNC_MARK_EVERY_SECONDS",
+        "An idle mailbox's check writes nothing; once its last sync is this old the check asks for a sync anyway, "
+        "which advances the cursor and notes the sync time the console shows.")
     # Short and renewed every third of it while the sync runs (services/heartbeat.py): a dead holder stalls its
     # mailbox about this long, a live one keeps it however long the sync takes. 10 s: a SIGKILL's stall is this
     # plus the restart and the sync's own Gmail retries, and the soak's bar for it is 35 s (docs/benchmarks.md).
