@@ -138,8 +138,9 @@ class ConnectionRepo(Protocol):
     def list_connections(self) -> list[Connection]: ...
 
     def connection_cursors(self, *, after: str | None, limit: int) -> list[MailboxCursor]:
-        """Up to `limit` connections (any status) by address, after `after`: only the fields the sweep needs
-        (a projection), one keyset page served by the key, so a page costs its rows whatever came before."""
+        """Up to `limit` connections (any status) in the store's key order, after the one of address `after`:
+        only the fields the sweep needs (a projection), one keyset page served by the key, so a page costs its
+        rows whatever came before."""
 
     def sweep_position(self) -> str | None:
         """The address an unfinished sweep stopped after (None: the next sweep starts from the first)."""

