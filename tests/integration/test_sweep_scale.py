@@ -2,7 +2,9 @@
 
 The sweep pages the connections (a projection) and publishes one message per 100 active mailboxes, a page of
 shards at a time, waiting once per page. The mailboxes are seeded with batched writes straight into the store's
-collection (the connect path is not what is measured here). GT_SWEEP_SCALE_MAILBOXES changes the count.
+collection (the connect path is not what is measured here), and a first sweep warms the emulators up (the first
+query after the seeding is two to three times slower); the second is timed. GT_SWEEP_SCALE_MAILBOXES changes the
+count.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def test_a_sweep_of_10000_mailboxes_fits_its_bar(firestore_store: FirestoreStore
     publisher.ensure_topic(deps.settings.sweep_topic)  # Terraform's, in the cloud
     subscription = pubsub_project.subscribe(deps.settings.sweep_topic)
 
+    sweep(deps)  # the sweep runs every minute: what counts is its steady state, past the emulator's warm-up
     started = time.monotonic()
     result = sweep(deps)
     seconds = time.monotonic() - started
@@ -58,4 +61,4 @@ def test_a_sweep_of_10000_mailboxes_fits_its_bar(firestore_store: FirestoreStore
     assert result.errors == {} and result.finished
     assert len(result.requested) == active and result.shards <= -(-MAILBOXES // deps.settings.sweep_shard_size)
     assert seconds <= BAR_SECONDS
-    assert len(pubsub_project.pull(subscription, result.shards, timeout=30)) == result.shards
+    assert len(pubsub_project.pull(subscription, 2 * result.shards, timeout=30)) == 2 * result.shards
