@@ -18,7 +18,8 @@ from devstack import emulators
 PROJECT = "demo-local"
 REPO = Path(__file__).resolve().parents[1]
 OUTBOUND_TOPIC = "outbound-mail"
-TOPICS = ("gmail-push", "mailbox-sync")  # to ingest; OUTBOUND_TOPIC to send
+TOPICS = ("gmail-push", "mailbox-sync")  # to ingest; OUTBOUND_TOPIC to send; SWEEP_TOPIC to sweep_shard
+SWEEP_TOPIC = "mailbox-sweep"
 DEAD_LETTER_TOPIC = "gmail-tickets-dead-letter"
 
 

@@ -21,7 +21,16 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from devstack import emulators
-from devstack.cloud_functions import OUTBOUND_TOPIC, PROJECT, TOPICS, make_bucket, product_env, push_to, serve_function
+from devstack.cloud_functions import (
+    OUTBOUND_TOPIC,
+    PROJECT,
+    SWEEP_TOPIC,
+    TOPICS,
+    make_bucket,
+    product_env,
+    push_to,
+    serve_function,
+)
 from devstack.demo import SUPPORT_ADDRESS, Outbound, deliver_and_report, relay_line
 from devstack.gmail_sim import GmailSimulator, SimConfig, SimServer
 from devstack.relay_server import RelayServer
@@ -61,8 +70,10 @@ def run_cloud(args: argparse.Namespace) -> int:
         ingest_url = stack.enter_context(serve_function("ingest", "cloudevent", env, state)).url + "/"
         send_url = stack.enter_context(serve_function("send", "cloudevent", env, state)).url + "/"
         sweep_url = stack.enter_context(serve_function("sweep", "http", env, state)).url + "/"
+        shard_url = stack.enter_context(serve_function("sweep_shard", "cloudevent", env, state)).url + "/"
         push_to(ingest_url, TOPICS, "ingest")
         push_to(send_url, (OUTBOUND_TOPIC,), "send")
+        push_to(shard_url, (SWEEP_TOPIC,), "sweep_shard")
         connect_mailbox(deps, SUPPORT_ADDRESS, credentials.refresh_token, watch=True)
         print(f"Gmail simulator at {server.url}; ingest at {ingest_url}, send at {send_url}, sweep at {sweep_url}; "
               f"connected {SUPPORT_ADDRESS} (cloud: Firestore, Pub/Sub push, Cloud Storage, functions-framework)",

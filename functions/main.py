@@ -1,8 +1,9 @@
 """Cloud Functions entry points. Each one decodes its event, calls one use case, and maps the outcome to
 ack (return) or retry (raise). No business logic lives here.
 
-- ingest: Pub/Sub CloudEvent (Gmail's push on `gmail-push`, the sweep's requests on `mailbox-sync`).
-- sweep:  HTTP, called every minute by Cloud Scheduler.
+- ingest: Pub/Sub CloudEvent (Gmail's push on `gmail-push`, the shard checks' sync requests on `mailbox-sync`).
+- sweep:  HTTP, called every minute by Cloud Scheduler: publishes the mailboxes in shards on `mailbox-sweep`.
+- sweep_shard: Pub/Sub CloudEvent on `mailbox-sweep`: check one shard's mailboxes, renew due watches.
 - send:   Pub/Sub CloudEvent on `outbound-mail`: deliver one notification via Gmail or the relay.
 - admin:  HTTP, the console behind Identity-Aware Proxy (web/iap_auth.py says why IAP, and what is verified).
 - api:    HTTP, the REST API under /api/v1 (web/api/), outside IAP: every request carries an API token.
@@ -25,6 +26,7 @@ from gmail_tickets import bootstrap, logs
 from gmail_tickets.services.ingest import ingest_event, quarantine_event
 from gmail_tickets.services.outbound_event import outbound_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
+from gmail_tickets.services.sweep_shard import shard_event
 
 
 def _log_level() -> str:
@@ -85,11 +87,20 @@ def send(event: CloudEvent) -> None:
 
 @functions_framework.http
 def sweep(request: Any) -> tuple[str, int, dict[str, str]]:
-    result = sweep_mailboxes(bootstrap.deps(), renew_watches=bootstrap.config().gmail_push)
-    body = {"requested": result.requested, "watches_renewed": result.watches_renewed, "errors": result.errors,
-            "notifications_republished": result.notifications_republished, "tickets_closed": result.tickets_closed,
+    result = sweep_mailboxes(bootstrap.deps())
+    body = {"requested": len(result.requested), "shards": result.shards, "finished": result.finished,
+            "errors": result.errors, "notifications_republished": result.notifications_republished,
+            "tickets_closed": result.tickets_closed,
             "webhooks_republished": result.webhooks_republished}
     return json.dumps(body), 200, {"Content-Type": "application/json"}
+
+
+@functions_framework.cloud_event
+def sweep_shard(event: CloudEvent) -> None:
+    """Ack by returning (an unreadable shard is quarantined); raise to have the shard checked again."""
+    data = _message_data(event)
+    if data is not None:
+        shard_event(bootstrap.deps(), data, renew_watches=bootstrap.config().gmail_push)
 
 
 @functions_framework.http

@@ -1,7 +1,7 @@
 """The soak's cloud flavour: the product as Cloud Functions runs it, on Google's emulators, with instances to kill.
 
 Firestore, Pub/Sub and Cloud Storage are the emulators (devstack/emulators.py); functions-framework serves
-two ingest, two send and one sweep instance from functions/main.py (devstack/cloud_functions.py, as
+two ingest, two send, one sweep and one sweep_shard instance from functions/main.py (devstack/cloud_functions.py, as
 `demo --cloud` does), each replaced ~1 s after it dies (cloud_instances.py). Push subscriptions deliver to one
 URL per function, so a round-robin proxy stands for the platform's load balancer in front of each pair
 (cloud_proxy.py). Subscriptions are production's (infra/terraform/pubsub.tf): ack deadline 600 s, redelivery
@@ -26,6 +26,7 @@ from devstack.cloud_functions import (
     DEAD_LETTER_TOPIC,
     OUTBOUND_TOPIC,
     PRODUCTION,
+    SWEEP_TOPIC,
     TOPICS,
     Delivery,
     make_bucket,
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 PROJECT = "chaos-cloud"
 BUCKET = "chaos-cloud-mail"
 # As infra/terraform/functions.tf deploys them: signature, timeout, requests at a time per instance (None: many).
-FUNCTIONS = {"ingest": ("cloudevent", 540, 1), "send": ("cloudevent", 300, 1), "sweep": ("http", 120, None)}
+FUNCTIONS = {"ingest": ("cloudevent", 540, 1), "send": ("cloudevent", 300, 1), "sweep": ("http", 120, None),
+             "sweep_shard": ("cloudevent", 300, 1)}
 EMULATOR_VARIABLES = ("FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST", "STORAGE_EMULATOR_HOST",
                       "GOOGLE_CLOUD_PROJECT")
 
@@ -239,6 +241,8 @@ class CloudStack:
             make_dead_letter_topic(PROJECT, self._delivery.dead_letter_topic)
         push_to(self._proxies["ingest"].url, TOPICS, "ingest", project=PROJECT, delivery=self._delivery)
         push_to(self._proxies["send"].url, (OUTBOUND_TOPIC,), "send", project=PROJECT, delivery=self._delivery)
+        push_to(self._instances["sweep_shard"].url, (SWEEP_TOPIC,), "sweep_shard", project=PROJECT,
+                delivery=self._delivery)
 
     def _schedule(self) -> None:
         while not self._stop.wait(self._sweep_interval):

@@ -1,10 +1,12 @@
 # The five Cloud Functions (gen2), one service account each, all built from the one source zip.
 #
-#   ingest  gmail-push, mailbox-sync ─push─▶  sync the mailbox, 8 at a time (pubsub.tf: subscriptions, dead letters)
-#   send    outbound-mail ─push─▶             Gmail messages.send / relay
-#   sweep   Cloud Scheduler, every minute ─▶  one mailbox-sync message per connection, watch renewal
-#   admin   HTTPS load balancer + IAP ─▶      the console                (console.tf)
-#   api     HTTPS, public, bearer tokens ─▶   the REST API /api/v1      (api.tf: who may call it)
+#   ingest       gmail-push, mailbox-sync ─push─▶  sync the mailbox, 8 at a time (pubsub.tf: subscriptions, dead letters)
+#   send         outbound-mail ─push─▶             Gmail messages.send / relay
+#   sweep        Cloud Scheduler, every minute ─▶  one mailbox-sweep message per 100 active connections
+#   sweep-shard  mailbox-sweep ─push─▶             check a shard's mailboxes: mailbox-sync for those with news,
+#                                                  watches renewed each on its own time of day
+#   admin        HTTPS load balancer + IAP ─▶      the console           (console.tf)
+#   api          HTTPS, public, bearer tokens ─▶   the REST API /api/v1  (api.tf: who may call it)
 
 locals {
   common_env = {
@@ -18,6 +20,7 @@ locals {
     GT_TOKEN_KMS_KEY     = google_kms_crypto_key.tokens.id   # refresh tokens sealed in Firestore (kms.tf)
     GT_PUSH_TOPIC        = google_pubsub_topic.gmail_push.id # projects/<p>/topics/gmail-push
     GT_SYNC_TOPIC        = google_pubsub_topic.mailbox_sync.name
+    GT_SWEEP_TOPIC       = google_pubsub_topic.mailbox_sweep.name
     GT_OUTBOUND_TOPIC    = google_pubsub_topic.outbound_mail.name
     GT_RELAY_HOST        = var.relay_host
     GT_RELAY_PORT        = tostring(var.relay_port)
@@ -70,6 +73,17 @@ locals {
       ingress         = var.worker_ingress
       extra_env       = {}
     }
+    # A shard of 100 mailboxes is checked by 8 threads (GT_SWEEP_CHECK_WORKERS) in a few seconds; 10,000
+    # mailboxes make 100 shards a minute, so a few instances at a time keep up.
+    sweep-shard = {
+      entry_point     = "sweep_shard"
+      memory          = "512Mi"
+      timeout_seconds = 300
+      max_instances   = 20
+      concurrency     = 1
+      ingress         = var.worker_ingress
+      extra_env       = {}
+    }
     admin = {
       entry_point     = "admin"
       memory          = "1Gi"
@@ -105,7 +119,7 @@ locals {
 }
 
 resource "google_service_account" "fn" {
-  for_each     = toset(["ingest", "sweep", "send", "admin", "api"])
+  for_each     = toset(["ingest", "sweep", "sweep-shard", "send", "admin", "api"])
   account_id   = "gt-${each.key}"
   display_name = "gmail-tickets: the ${each.key} function"
 }
@@ -196,7 +210,7 @@ resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_sweep" {
 
 resource "google_cloud_scheduler_job" "sweep" {
   name             = "gmail-tickets-sweep"
-  description      = "Sync every connected mailbox, renew Gmail watches, check token health."
+  description      = "Fan the connected mailboxes out in shards for checking; republish lost notifications."
   region           = var.region
   schedule         = "* * * * *"
   time_zone        = "Etc/UTC"

@@ -3,8 +3,10 @@
 #
 #             Firestore   secrets                                    mail bucket        publishes to
 #   ingest    user        read tokens, client secret, ticket key      read/write         outbound-mail (acks)
-#   sweep     user        read tokens, client secret, ticket key      -                  mailbox-sync,
+#   sweep     user        client secret, ticket key                   -                  mailbox-sweep,
 #                                                                                        outbound-mail (republish)
+#   sweep-    user        read tokens, client secret, ticket key      -                  mailbox-sync
+#   shard
 #   send      user        read tokens, client secret, ticket key,     read               -
 #                         relay password
 #   admin     user        create/delete/write/read tokens; read the   read/write (the    outbound-mail (replies),
@@ -12,11 +14,12 @@
 #   api       user        read the ticket key (reply Message-IDs)    -                  outbound-mail (replies, acks)
 
 locals {
-  firestore_users = toset(["ingest", "sweep", "send", "admin", "api"])
+  firestore_users = toset(["ingest", "sweep", "sweep-shard", "send", "admin", "api"])
 
   publishes = {
     ingest_outbound = { fn = "ingest", topic = google_pubsub_topic.outbound_mail.id }
-    sweep_sync      = { fn = "sweep", topic = google_pubsub_topic.mailbox_sync.id }
+    sweep_shards    = { fn = "sweep", topic = google_pubsub_topic.mailbox_sweep.id }
+    shard_sync      = { fn = "sweep-shard", topic = google_pubsub_topic.mailbox_sync.id }
     sweep_outbound  = { fn = "sweep", topic = google_pubsub_topic.outbound_mail.id } # notifications left unsent
     admin_outbound  = { fn = "admin", topic = google_pubsub_topic.outbound_mail.id }
     admin_sync      = { fn = "admin", topic = google_pubsub_topic.mailbox_sync.id }

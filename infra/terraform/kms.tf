@@ -32,8 +32,8 @@ resource "google_kms_crypto_key" "tokens" {
   }
 }
 
-# The admin function seals (connect, reconnect) and opens (disconnect revokes the token at Google); ingest, sweep
-# and send only open. Granted on this key alone.
+# The admin function seals (connect, reconnect) and opens (disconnect revokes the token at Google); ingest,
+# sweep-shard (its checks call Gmail) and send only open. Granted on this key alone.
 resource "google_kms_crypto_key_iam_member" "token_sealer" {
   crypto_key_id = google_kms_crypto_key.tokens.id
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
@@ -41,7 +41,7 @@ resource "google_kms_crypto_key_iam_member" "token_sealer" {
 }
 
 resource "google_kms_crypto_key_iam_member" "token_openers" {
-  for_each      = toset(["ingest", "sweep", "send"])
+  for_each      = toset(["ingest", "sweep-shard", "send"])
   crypto_key_id = google_kms_crypto_key.tokens.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
   member        = google_service_account.fn[each.key].member

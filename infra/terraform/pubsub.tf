@@ -23,6 +23,13 @@ resource "google_pubsub_topic" "mailbox_sync" {
   depends_on                 = [google_project_service.apis]
 }
 
+resource "google_pubsub_topic" "mailbox_sweep" {
+  #checkov:skip=CKV_GCP_83:Google-managed encryption at rest, as for gmail-push.
+  name                       = "mailbox-sweep" # the sweep's shards: up to 100 mailboxes each, for sweep-shard to check
+  message_retention_duration = "86400s"
+  depends_on                 = [google_project_service.apis]
+}
+
 resource "google_pubsub_topic" "outbound_mail" {
   #checkov:skip=CKV_GCP_83:Google-managed encryption at rest, as for gmail-push.
   name                       = "outbound-mail" # notifications to send: ticket acknowledgements, agent replies
@@ -59,14 +66,14 @@ resource "google_pubsub_subscription" "dead_letter" {
   }
 }
 
-# The identity Pub/Sub signs its push requests as; it may invoke ingest and send, nothing else.
+# The identity Pub/Sub signs its push requests as; it may invoke ingest, sweep-shard and send, nothing else.
 resource "google_service_account" "pubsub_push" {
   account_id   = "gt-pubsub-push"
-  display_name = "gmail-tickets: Pub/Sub push to ingest and send"
+  display_name = "gmail-tickets: Pub/Sub push to ingest, sweep-shard and send"
 }
 
 # One push subscription per (topic, function). The ack deadline outlasts the function's timeout (ingest 540 s,
-# send 300 s), so no second delivery starts while the first still works.
+# send and sweep-shard 300 s), so no second delivery starts while the first still works.
 locals {
   push_subscriptions = {
     gmail_push_to_ingest = {
@@ -79,6 +86,12 @@ locals {
       name      = "mailbox-sync-to-ingest"
       topic     = google_pubsub_topic.mailbox_sync.id
       function  = "ingest"
+      retention = "86400s"
+    }
+    mailbox_sweep_to_sweep_shard = {
+      name      = "mailbox-sweep-to-sweep-shard"
+      topic     = google_pubsub_topic.mailbox_sweep.id
+      function  = "sweep-shard"
       retention = "86400s"
     }
     outbound_mail_to_send = {
@@ -147,7 +160,7 @@ resource "google_service_account_iam_member" "pubsub_agent_mints_push_tokens" {
   member             = local.pubsub_agent
 }
 
-# gt-pubsub-push may invoke the functions the subscriptions push to (ingest, send), nothing else.
+# gt-pubsub-push may invoke the functions the subscriptions push to (ingest, sweep-shard, send), nothing else.
 resource "google_cloud_run_v2_service_iam_member" "push_invokes" {
   for_each = toset([for sub in local.push_subscriptions : sub.function])
   location = var.region

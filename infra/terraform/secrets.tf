@@ -24,11 +24,12 @@ locals {
 
   # Who reads which of the fixed secrets (the refresh tokens are granted below, by name prefix).
   secret_readers = {
-    ingest = ["oauth-client-secret", "ticket-token-key"]
-    sweep  = ["oauth-client-secret", "ticket-token-key"]
-    send   = ["oauth-client-secret", "ticket-token-key", "relay-password"]
-    admin  = ["oauth-client-secret", "ticket-token-key", "oauth-state-key", "domain-verification-key", "console-session-key"]
-    api    = ["ticket-token-key"]
+    ingest      = ["oauth-client-secret", "ticket-token-key"]
+    sweep       = ["oauth-client-secret", "ticket-token-key"]
+    sweep-shard = ["oauth-client-secret", "ticket-token-key"]
+    send        = ["oauth-client-secret", "ticket-token-key", "relay-password"]
+    admin       = ["oauth-client-secret", "ticket-token-key", "oauth-state-key", "domain-verification-key", "console-session-key"]
+    api         = ["ticket-token-key"]
   }
   secret_reader_pairs = merge([
     for fn, ids in local.secret_readers : { for id in ids : "${fn}/${id}" => { fn = fn, secret = id } }
@@ -74,10 +75,10 @@ resource "google_secret_manager_secret_iam_member" "readers" {
   member    = google_service_account.fn[each.value.fn].member
 }
 
-# Refresh tokens. ingest, sweep and send read them; the condition limits the grant to gmail-token-* secrets, so
+# Refresh tokens. ingest, sweep-shard and send read them; the condition limits the grant to gmail-token-* secrets, so
 # it is not a key to the client secret or the relay password.
 resource "google_project_iam_member" "token_readers" {
-  for_each = toset(["ingest", "sweep", "send"])
+  for_each = toset(["ingest", "sweep-shard", "send"])
   project  = var.project
   role     = "roles/secretmanager.secretAccessor"
   member   = google_service_account.fn[each.key].member

@@ -87,7 +87,7 @@ variable "python_runtime" {
 }
 
 variable "worker_ingress" {
-  description = "Ingress of ingest, send and sweep. Pub/Sub push and Cloud Scheduler of the same project count as internal; every caller still needs roles/run.invoker."
+  description = "Ingress of ingest, send, sweep and sweep-shard. Pub/Sub push and Cloud Scheduler of the same project count as internal; every caller still needs roles/run.invoker."
   type        = string
   default     = "ALLOW_INTERNAL_ONLY"
   validation {

@@ -300,7 +300,7 @@ def embedded_runtime(config: Config, *, sweep_interval: float = 60.0, renew_watc
 
     settings = config.settings
     broker = LocalPublisher(workers=1, pools=(
-        Pool("ingest", workers or settings.ingest_workers, (PUSH_TOPIC, settings.sync_topic)),
+        Pool("ingest", workers or settings.ingest_workers, (PUSH_TOPIC, settings.sync_topic, settings.sweep_topic)),
         Pool("send", workers or settings.send_workers, (settings.outbound_topic,)),
     ))
     deps = build(config, store=store, publisher=broker, jobs=ThreadJobs())

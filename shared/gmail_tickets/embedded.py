@@ -1,4 +1,5 @@
-"""The whole product in one process: the in-process broker feeds `ingest` and `send`, a timer runs the sweep.
+"""The whole product in one process: the in-process broker feeds `ingest`, the sweep's shard checks and `send`;
+a timer runs the sweep.
 
 On one machine against real Gmail there is no Pub/Sub for Gmail to push to, so the sweep's one-minute sync is
 the delivery path. The devstack simulator can also push straight in through `push()` (the demo does). Built by
@@ -18,6 +19,7 @@ from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
 from gmail_tickets.services.outbound_event import outbound_event
 from gmail_tickets.services.sweep import sweep
+from gmail_tickets.services.sweep_shard import shard_event
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class EmbeddedRuntime:
         handler = self._ingest
         self.subscriber.subscribe(PUSH_TOPIC, handler)
         self.subscriber.subscribe(self.deps.settings.sync_topic, handler)
+        self.subscriber.subscribe(self.deps.settings.sweep_topic, self._check_shard)
         self.subscriber.subscribe(self.deps.settings.outbound_topic, self._send)
         self.subscriber.start()
         self._sweeper = threading.Thread(target=self._sweep_loop, name="sweep", daemon=True)
@@ -56,7 +59,7 @@ class EmbeddedRuntime:
         self.deps.publisher.publish(PUSH_TOPIC, {"emailAddress": address, "historyId": str(history_id)})
 
     def sweep_now(self) -> None:
-        result = sweep(self.deps, renew_watches=self.renew_watches)
+        result = sweep(self.deps)
         if result.errors:
             log.warning("sweep found problems", extra={"errors": result.errors})
 
@@ -67,6 +70,10 @@ class EmbeddedRuntime:
         if result is not None and result.come_back_after is not None:
             raise ComeBackLater(f"{result.address}: sync lease busy; looking again at its expiry",
                                 retry_after=result.come_back_after)
+
+    def _check_shard(self, data: bytes) -> None:
+        """The same fan-out as in the cloud: the sweep publishes shards, this checks one (in the ingest pool)."""
+        shard_event(self.deps, data, renew_watches=self.renew_watches)
 
     def _send(self, data: bytes) -> None:
         outbound_event(self.deps, data)

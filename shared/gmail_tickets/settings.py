@@ -14,7 +14,20 @@ class Settings:
     push_topic: str = setting(
         "projects/demo-local/topics/gmail-push", "GT_PUSH_TOPIC",
         "Where users.watch sends Gmail's notifications; unset: `projects/$GOOGLE_CLOUD_PROJECT/topics/gmail-push`.")
-    sync_topic: str = setting("mailbox-sync", "GT_SYNC_TOPIC", "Where the sweep asks for a sync of each mailbox.")
+    sync_topic: str = setting("mailbox-sync", "GT_SYNC_TOPIC",
+                              "Where the sweep's shard checks ask for a sync of a mailbox with something new.")
+    sweep_topic: str = setting("mailbox-sweep", "GT_SWEEP_TOPIC", "Where the sweep publishes its shards.")
+    sweep_shard_size: int = setting(100, "GT_SWEEP_SHARD_SIZE", "Mailboxes per sweep shard (one Pub/Sub message).")
+    sweep_check_workers: int = setting(8, "GT_SWEEP_CHECK_WORKERS", "Mailboxes of a shard checked at once.")
+    # The sweep fits its minute however many mailboxes there are: it resumes where an earlier one ran out of time,
+    # and the checks it fans out to write nothing for an idle mailbox (docs/architecture.md, "Flows").
+    sweep_budget_seconds: float = setting(
+        40.0, "GT_SWEEP_BUDGET_SECONDS",
+        "A sweep that has paged this long saves its position and stops; the next minute's sweep goes on from there.")
+    sync_mark_every_seconds: int = setting(
+        1800, "GT_SYNC_MARK_EVERY_SECONDS",
+        "An idle mailbox's check writes nothing; once its last sync is this old the check asks for a sync anyway, "
+        "which advances the cursor and notes the sync time the console shows.")
     # Short and renewed every third of it while the sync runs (services/heartbeat.py): a dead holder stalls its
     # mailbox about this long, a live one keeps it however long the sync takes. 10 s: a SIGKILL's stall is this
     # plus the restart and the sync's own Gmail retries, and the soak's bar for it is 35 s (docs/benchmarks.md).
@@ -29,7 +42,8 @@ class Settings:
     initial_lookback_seconds: int = setting(
         3600, "GT_INITIAL_LOOKBACK_SECONDS", "A connection never synced imports unread mail this recent.")
     watch_renew_before_seconds: int = setting(
-        24 * 3600, "GT_WATCH_RENEW_BEFORE_SECONDS", "The sweep renews Gmail watches expiring within this.")
+        24 * 3600, "GT_WATCH_RENEW_BEFORE_SECONDS", "A Gmail watch expiring within this (or none) is renewed at "
+        "the next check, whatever the mailbox's daily renewal time.")
     max_message_bytes: int = setting(
         20 * 1024 * 1024, "GT_MAX_MESSAGE_BYTES", "Larger mail becomes a ticket that links to Gmail instead.")
     burst_threshold: int = setting(

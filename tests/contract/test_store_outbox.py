@@ -492,12 +492,12 @@ def test_concurrent_gmail_sends_lose_no_count(store: Store) -> None:
     assert store.get_send_window(HELP).sent(T0) == 12
 
 
-def test_pruned_window_keeps_only_buckets_in_the_24_hours(store: Store) -> None:
+def test_counting_drops_the_buckets_that_left_the_24_hours(store: Store) -> None:
+    """Where windows are written, stale buckets go (no sweep prunes them): the map stays bounded."""
+    store.record_gmail_sends(HELP, T0 - timedelta(days=3), 1)
     store.record_gmail_sends(HELP, T0 - timedelta(hours=30), 7)
+    store.record_gmail_sends(HELP, T0 - timedelta(hours=23), 4)  # still in the window
     store.record_gmail_sends(HELP, T0, 2)
-    window = store.get_send_window(HELP)
-    window.prune(T0)  # a store may have pruned already while counting (SQLite does; Firestore's increments cannot)
-    assert not window.prune(T0)
-    store.atomically(lambda uow: uow.put_send_window(window))
 
-    assert store.get_send_window(HELP).buckets == {T0.replace(minute=0, second=0, microsecond=0): 2}
+    hour = T0.replace(minute=0, second=0, microsecond=0)
+    assert store.get_send_window(HELP).buckets == {hour - timedelta(hours=23): 4, hour: 2}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -44,6 +44,9 @@ class RecordingPublisher:
 
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         self.published.append((topic, data))
+
+    def publish_many(self, topic: str, messages: Sequence[dict[str, Any]]) -> None:
+        self.published.extend((topic, data) for data in messages)
 
 
 @dataclass

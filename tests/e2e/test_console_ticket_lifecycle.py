@@ -107,7 +107,7 @@ def test_pending_reopened_solved_closed_and_followed_up(browser: Any, lifecycle_
     screenshot(page, "ticket-lifecycle")
 
     later = dataclasses.replace(console.deps, clock=LaterClock(days=4.01))  # the sweep, four days on
-    assert ticket.id in sweep(later, renew_watches=False).tickets_closed
+    assert ticket.id in sweep(later).tickets_closed
     page.reload()
     assert page.locator("#ticket-status").inner_text().lower() == "closed"
     assert page.locator("#closed-note").is_visible() and page.get_by_label("Your reply").count() == 0

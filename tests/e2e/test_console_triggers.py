@@ -159,7 +159,7 @@ def test_assign_reply_reopen_notify_solve_close_and_follow_up(browser: Any, team
     assert len(solved_mail) == 1  # the requester's: through Gmail, on the ticket's thread
 
     later = dataclasses.replace(console.deps, clock=LaterClock(days=4.01))  # the sweep, four days on
-    assert ticket.id in sweep(later, renew_watches=False).tickets_closed
+    assert ticket.id in sweep(later).tickets_closed
     ana.reload()
     assert ana.locator("#ticket-status").inner_text().lower() == "closed"
     deliver_all(console.stack, [_mail("", answering=first, body="It jams again.")])

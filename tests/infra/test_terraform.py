@@ -491,8 +491,8 @@ def test_every_tf_file_parses_and_declares_resources(tf: Tf) -> None:
 def test_main_py_entry_points_are_the_known_five(entries: dict[str, str]) -> None:
     # A new entry point must get its function (and, for a CloudEvent one, its subscription) in Terraform: the
     # checks below then cover it too.
-    assert entries == {"ingest": "cloud_event", "send": "cloud_event", "sweep": "http", "admin": "http",
-                       "api": "http"}
+    assert entries == {"ingest": "cloud_event", "send": "cloud_event", "sweep": "http", "sweep_shard": "cloud_event",
+                       "admin": "http", "api": "http"}
 
 
 def test_each_entry_point_is_a_function_built_from_the_source_object(tf: Tf, entries: dict[str, str]) -> None:
@@ -511,6 +511,7 @@ def test_pubsub_functions_retry_and_dead_letter(tf: Tf, entries: dict[str, str])
 def test_topics_feed_the_functions_the_code_expects(tf: Tf) -> None:
     assert topic_names_of(tf, subscriptions_to(tf, fn("ingest"))) == {"gmail-push", "mailbox-sync"}
     assert topic_names_of(tf, subscriptions_to(tf, fn("send"))) == {"outbound-mail"}
+    assert topic_names_of(tf, subscriptions_to(tf, fn("sweep-shard"))) == {"mailbox-sweep"}
 
 
 def test_sweep_runs_every_minute_with_oidc_and_a_single_purpose_account(tf: Tf) -> None:

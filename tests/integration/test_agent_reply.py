@@ -6,6 +6,7 @@ sending is the send function's job (tests/integration/test_send.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ class RecordingPublisher:
 
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         self.published.append((topic, data))
+
+    def publish_many(self, topic: str, messages: Sequence[dict[str, Any]]) -> None:
+        self.published.extend((topic, data) for data in messages)
 
 
 def _no_mailbox(address: str) -> Mailbox:

@@ -179,7 +179,7 @@ def test_entry_point_serves_from_the_archive(unpacked: tuple[Path, Path], tmp_pa
         elif target == "sweep":
             status, _, answer = _request(url, "POST")
             assert status == 200, log.read_text()
-            assert json.loads(answer)["requested"] == []
+            assert json.loads(answer)["requested"] == 0
         elif target == "admin":
             status, headers, _ = _request(url)  # no IAP assertion: refused (or sent to sign in), never a crash
             assert status in (301, 302, 303, 307, 401, 403), (status, log.read_text())

@@ -21,7 +21,7 @@ from gmail_tickets.ports import Store
 from tests.fixtures.sim import make_mail
 
 MAILBOXES = ("support@example.com", "help@example.net")
-NAMES = ["ingest-1", "ingest-2", "send-1", "send-2", "sweep"]
+NAMES = ["ingest-1", "ingest-2", "send-1", "send-2", "sweep", "sweep_shard"]
 pytestmark = [pytest.mark.slow, pytest.mark.firestore, pytest.mark.pubsub, pytest.mark.gcs]
 
 

@@ -21,6 +21,7 @@ from devstack.emulators import free_port
 from devstack.relay_server import RelayServer
 from gmail_tickets import bootstrap, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
+from gmail_tickets.domain.mailbox_check import MailboxCursor, shard_message
 from gmail_tickets.domain.outbox import NotificationState
 from gmail_tickets.services.connect import connect_mailbox
 from gmail_tickets.services.deps import Deps
@@ -160,9 +161,27 @@ def test_sweep_is_an_http_function(product, tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
-    assert answer["requested"] == [SUPPORT]
+    assert answer["requested"] == 1 and answer["shards"] == 1 and answer["finished"] is True
     assert answer["errors"] == {}
 
+
+
+def test_sweep_shard_is_a_cloud_event_function(sim, product, tmp_path: Path) -> None:
+    """A shard from the sweep: each mailbox looked at with one history.list, the shard acked."""
+    deps, env = product
+    connection = deps.store.get_connection(SUPPORT)
+    assert connection is not None and connection.history_id is not None and connection.last_sync_at is not None
+    shard = json.dumps(shard_message([MailboxCursor.of(connection)]))
+    process, url = _serve("sweep_shard", "cloudevent", {**env, "GT_PUBLISHER": "local"}, tmp_path / "shard.log")
+    try:
+        sim.reset_counters(SUPPORT)
+        assert _post(url, *pubsub_event(shard.encode())) == 200
+        assert _post(url, *pubsub_event(b'{"mailboxes": "not a list"}')) == 200  # quarantined, not retried
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert sim.counters(SUPPORT)["methods"]["history.list"]["calls"] == 1
+    assert len(deps.store.list_quarantine()) == 1
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ def test_revoked_token_disconnects_one_mailbox_and_not_the_other(harness: Ingest
     support_ids = harness.deliver_requests(2, SUPPORT)
     sales_ids = harness.deliver_requests(3, SALES)
     harness.sim.revoke(SUPPORT)
-    swept = sweep(harness.deps, renew_watches=False)
+    swept = sweep(harness.deps)
     assert set(swept.requested) == {SUPPORT, SALES}
     for address in (SUPPORT, SALES):
         ingest_event(harness.deps, json.dumps({"emailAddress": address, "source": "sweep"}).encode())
@@ -176,7 +176,7 @@ def test_revoked_token_disconnects_one_mailbox_and_not_the_other(harness: Ingest
     assert harness.store.ledger_contains(SUPPORT, support_ids) == set()
     assert harness.assert_exactly_once(SALES, sales_ids) == {"ticket": 3}
     # The sweep no longer asks for the disconnected mailbox.
-    assert sweep(harness.deps, renew_watches=False).requested == [SALES]
+    assert sweep(harness.deps).requested == [SALES]
 
 
 def test_one_sync_at_a_time_within_one_process(harness: IngestHarness) -> None:
@@ -204,15 +204,18 @@ def test_notification_ahead_of_history_is_retried_not_acked(harness: IngestHarne
     harness.assert_exactly_once(SUPPORT, ids)  # what history did show was still recorded
 
 
-def test_sweep_renews_watches_that_expire_within_a_day(harness: IngestHarness) -> None:
+def test_the_sweeps_check_renews_watches_that_expire_within_a_day(harness: IngestHarness) -> None:
     from datetime import timedelta
 
+    from gmail_tickets.services.sweep_shard import check_shard
+
     now = harness.deps.clock.now()
-    for address, expires_in in ((SUPPORT, timedelta(hours=3)), (SALES, timedelta(days=5))):
+    renewed_just_now = now + timedelta(days=7) - timedelta(minutes=1)  # not due before its slot
+    for address, expiration in ((SUPPORT, now + timedelta(hours=3)), (SALES, renewed_just_now)):
         connection = harness.store.get_connection(address)
-        connection.watch_expiration = now + expires_in
+        connection.watch_expiration = expiration
         harness.store.save_connection(connection)
-    result = sweep(harness.deps)
+    result = check_shard(harness.deps, harness.store.connection_cursors(after=None, limit=10), renew_watches=True)
     assert result.watches_renewed == [SUPPORT]
     renewed = harness.store.get_connection(SUPPORT).watch_expiration
     assert renewed is not None and renewed > now + timedelta(days=6)  # Gmail's watch lasts 7 days

@@ -111,3 +111,18 @@ def test_an_unreachable_broker_is_a_transient_error() -> None:
             publisher.publish("anything", {"x": 1})
     finally:
         publisher.close()
+
+
+def test_publish_many_sends_all_and_waits_once(pubsub_project: PubSubProject) -> None:
+    """The sweep's fan-out: every message arrives once; a missing topic is still TopicNotFound."""
+    pubsub_project.create_topic("mailbox-sweep")
+    subscription = pubsub_project.subscribe("mailbox-sweep")
+    publisher = pubsub_project.publisher()
+    messages = [{"shard": n, "mailboxes": [f"box{n}@example.com"]} for n in range(300)]
+
+    publisher.publish_many("mailbox-sweep", messages)
+
+    got = pubsub_project.pull_json(subscription, 300, timeout=30)
+    assert sorted(m["shard"] for m in got) == list(range(300))
+    with pytest.raises(TopicNotFound):
+        publisher.publish_many("no-such-topic", messages[:3])

@@ -412,7 +412,7 @@ def test_gmail_failures_do_not_use_up_the_relays_retries(harness: SendHarness) -
 
 def _sweep_and_send(harness: SendHarness) -> list[str]:
     """One run of the sweep; each notification it publishes is delivered to the send function (as Pub/Sub would)."""
-    published = sweep(harness.deps, renew_watches=False).notifications_republished
+    published = sweep(harness.deps).notifications_republished
     for record_id in published:
         assert send_event(harness.deps, _event(record_id)) is not None
     return published
@@ -649,14 +649,16 @@ class DroppingRelay:
                             conn.sendall(b"250 ok\r\n")
 
 
-def test_the_sweep_prunes_hours_that_left_the_window(harness: SendHarness) -> None:
-    from gmail_tickets.services.sweep import sweep
-
+def test_a_later_send_drops_the_hours_that_left_the_window(harness: SendHarness) -> None:
+    """Send windows are pruned where they are written (no sweep walks them): the map stays bounded."""
     ticket_id, _ = harness.new_ticket("Counted")
     send_notification(harness.deps, harness.only_notification(ticket_id).id)
     assert harness.store.get_send_window(SUPPORT).sent(harness.clock.now()) == 1
     harness.clock.offset = timedelta(hours=26)
 
-    sweep(harness.deps, renew_watches=False)
+    later_id, _ = harness.new_ticket("Counted later")
+    send_notification(harness.deps, harness.only_notification(later_id).id)
 
-    assert harness.store.get_send_window(SUPPORT).buckets == {}
+    window = harness.store.get_send_window(SUPPORT)
+    assert list(window.buckets) == [harness.clock.now().replace(minute=0, second=0, microsecond=0)]
+    assert window.sent(harness.clock.now()) == 1

@@ -90,9 +90,9 @@ def test_a_ticket_from_pending_to_reopened_solved_closed_and_followed_up(harness
     update_ticket(harness.deps, ticket.id, FieldChanges(status=TicketStatus.SOLVED), actor=ANA,
                   version=reopened.version)
     clock.offset = timedelta(days=3, hours=23)
-    assert sweep(harness.deps, renew_watches=False).tickets_closed == []  # not yet: 4 days by default
+    assert sweep(harness.deps).tickets_closed == []  # not yet: 4 days by default
     clock.offset = timedelta(days=4, minutes=1)
-    assert sweep(harness.deps, renew_watches=False).tickets_closed == [ticket.id]
+    assert sweep(harness.deps).tickets_closed == [ticket.id]
     closed = _ticket(harness, ticket.id)
     assert closed.status == TicketStatus.CLOSED and closed.timeline[-1].actor == SYSTEM
     closed_comments = harness.store.comments(ticket.id)
@@ -116,7 +116,7 @@ def test_the_close_after_days_is_a_setting(harness: IngestHarness, clock: Shifte
     assert ticket.id is not None
     update_ticket(harness.deps, ticket.id, FieldChanges(status=TicketStatus.SOLVED), actor=ANA, version=None)
     clock.offset = timedelta(days=1, seconds=5)
-    assert sweep(harness.deps, renew_watches=False).tickets_closed == [ticket.id]
+    assert sweep(harness.deps).tickets_closed == [ticket.id]
 
 
 def test_a_customer_reply_to_a_solved_ticket_before_the_sweep_keeps_it_from_closing(
@@ -128,5 +128,5 @@ def test_a_customer_reply_to_a_solved_ticket_before_the_sweep_keeps_it_from_clos
     update_ticket(harness.deps, ticket.id, FieldChanges(status=TicketStatus.SOLVED), actor=ANA, version=None)
     _sync(harness, customer_mail(reply_to=first))
     clock.offset = timedelta(days=10)
-    assert sweep(harness.deps, renew_watches=False).tickets_closed == []
+    assert sweep(harness.deps).tickets_closed == []
     assert _ticket(harness, ticket.id).status == TicketStatus.OPEN

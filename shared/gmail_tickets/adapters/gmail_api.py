@@ -125,6 +125,11 @@ class GmailMailbox:
             self._transport, start_history_id, label_id=label_id, history_types=history_types
         )
 
+    def has_changes(
+        self, start_history_id: int, *, history_types: Sequence[str] = ("messageAdded", "labelAdded"),
+    ) -> bool:
+        return gmail_history.has_changes(self._transport, start_history_id, history_types)
+
     def list_messages(
         self,
         query: str = "",

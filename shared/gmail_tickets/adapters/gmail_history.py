@@ -46,6 +46,13 @@ def history_pages(
             return
 
 
+def has_changes(transport: GmailTransport, start_history_id: int, history_types: Sequence[str]) -> bool:
+    """One history.list of at most one record: anything after the cursor? (2 quota units, like any page.)"""
+    data = transport.call("history", "list", startHistoryId=str(start_history_id),
+                          historyTypes=list(history_types) or None, maxResults=1)
+    return bool(data.get("history") or data.get("nextPageToken"))
+
+
 def list_messages(
     transport: GmailTransport,
     query: str = "",

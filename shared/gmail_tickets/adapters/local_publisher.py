@@ -17,7 +17,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +73,10 @@ class LocalPublisher:
 
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         self.publish_bytes(topic, json.dumps(data).encode())
+
+    def publish_many(self, topic: str, messages: Sequence[dict[str, Any]]) -> None:
+        for data in messages:
+            self.publish(topic, data)
 
     def publish_bytes(self, topic: str, data: bytes, delay: float = 0.0) -> None:
         with self._lock:

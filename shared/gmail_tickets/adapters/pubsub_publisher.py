@@ -12,6 +12,8 @@ import concurrent.futures
 import json
 import logging
 import threading
+import time
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -106,18 +108,34 @@ class PubSubPublisher:
 
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Publish `data` as JSON; returns once the broker has it."""
-        payload = encode(data)
+        self.publish_many(topic, [data])
+
+    def publish_many(self, topic: str, messages: Sequence[dict[str, Any]]) -> None:
+        """Publish every message, then wait for them all at once (the client batches them): returns once the
+        broker has each; the first failure is raised after every future has settled."""
         path = self.ensure_topic(topic) if self.create_topics else self.topic_path(topic)
-        future = self._client.publish(path, payload)
+        futures = [self._client.publish(path, encode(data)) for data in messages]
+        deadline = time.monotonic() + self.timeout
+        failures = [f for f in (self._settle(future, path, deadline) for future in futures) if f is not None]
+        if failures:
+            raise failures[0] from failures[0].__cause__
+        log.debug("published %d message(s) to %s", len(futures), path)
+
+    def _settle(self, future: Any, path: str, deadline: float) -> GmailTicketsError | None:
+        """Wait for one publish until `deadline`; what went wrong, as the error callers know (None: it went)."""
         try:
-            message_id = future.result(timeout=self.timeout)
+            future.result(timeout=max(0.0, deadline - time.monotonic()))
+            return None
         except gexc.NotFound as exc:
-            raise TopicNotFound(f"Pub/Sub topic {path} does not exist (create it, or use create_topics)") from exc
+            error: GmailTicketsError = TopicNotFound(
+                f"Pub/Sub topic {path} does not exist (create it, or use create_topics)")
+            cause: BaseException = exc
         except _TRANSIENT as exc:
-            raise TransientError(f"pubsub publish to {path} failed: {type(exc).__name__}") from exc
+            error, cause = TransientError(f"pubsub publish to {path} failed: {type(exc).__name__}"), exc
         except (TimeoutError, concurrent.futures.TimeoutError) as exc:
-            raise TransientError(f"pubsub publish to {path} not confirmed within {self.timeout:g}s") from exc
-        log.debug("published message %s to %s (%d bytes)", message_id, path, len(payload))
+            error, cause = TransientError(f"pubsub publish to {path} not confirmed within {self.timeout:g}s"), exc
+        error.__cause__ = cause
+        return error
 
     def close(self) -> None:
         """Flush pending batches and stop the client's background threads."""

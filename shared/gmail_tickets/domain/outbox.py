@@ -273,13 +273,9 @@ class SendWindow:
     def record(self, now: datetime, recipients: int) -> None:
         self.buckets = send_window.record(self.buckets, now, recipients)
 
-    def prune(self, now: datetime) -> bool:
-        """Drop buckets that left the window; True when there were any (then the window is worth storing)."""
-        kept = {hour: n for hour, n in self.buckets.items() if send_window.counts(hour, now)}
-        if len(kept) == len(self.buckets):
-            return False
-        self.buckets = kept
-        return True
+    def drop_stale(self, now: datetime) -> None:
+        """Forget the buckets that left the window (whoever writes the window drops them: no sweep does)."""
+        self.buckets = {hour: n for hour, n in self.buckets.items() if send_window.counts(hour, now)}
 
     def block(self, until: datetime) -> None:
         """Gmail answered its sending-limit error: the relay for this account, without asking Gmail, until then."""

@@ -61,6 +61,13 @@ def record(buckets: Buckets, now: datetime, recipients: int) -> dict[datetime, i
     return kept
 
 
+def stale_hours(now: datetime, lookback: timedelta = timedelta(days=7)) -> list[datetime]:
+    """The hour buckets that stopped counting within `lookback` before `now`: what a store that writes a bucket
+    without reading the window deletes in the same write, so its map stays bounded."""
+    newest_stale = bucket_of(now) - WINDOW - HOUR  # its hour ended 24 h before the current hour began
+    return [newest_stale - HOUR * i for i in range(int(lookback / HOUR))]
+
+
 def sent_in_window(buckets: Buckets, now: datetime) -> int:
     """Recipients that may still count against Google's rolling 24 h at `now` (errs high, never low)."""
     return sum(n for h, n in buckets.items() if counts(h, now))

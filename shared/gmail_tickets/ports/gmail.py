@@ -95,6 +95,12 @@ class Mailbox(Protocol):
     ) -> Iterator[HistoryPage]:
         """Pages of changes after `start_history_id`, oldest first. Raises HistoryExpired on Gmail's 404."""
 
+    def has_changes(
+        self, start_history_id: int, *, history_types: Sequence[str] = ("messageAdded", "labelAdded"),
+    ) -> bool:
+        """Whether any change of these kinds came after `start_history_id`: one history.list asking for a single
+        record, the cheapest look (the sweep's idle check). Raises HistoryExpired on Gmail's 404."""
+
     def list_messages(
         self, query: str = "", *, label_ids: Sequence[str] = (), limit: int | None = None,
         include_spam_trash: bool = False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -13,6 +13,11 @@ Handler = Callable[[bytes], object]
 class Publisher(Protocol):
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Publish a JSON message; returns once the broker has it (at-least-once from here on)."""
+
+    def publish_many(self, topic: str, messages: Sequence[dict[str, Any]]) -> None:
+        """Publish each message; returns once the broker has them all. Sent together and waited for once, so
+        a thousand cost about what one does (the sweep's fan-out). A failure raises after all were tried; a
+        retry may publish again the ones that went (delivery is at least once anyway)."""
 
 
 class Subscriber(Protocol):

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from gmail_tickets.domain.lease import LeaseTake
+from gmail_tickets.domain.mailbox_check import MailboxCursor
 from gmail_tickets.domain.model import (
     Brand,
     Comment,
@@ -140,6 +141,16 @@ class ConnectionRepo(Protocol):
     def get_connection(self, address: str) -> Connection | None: ...
     def save_connection(self, connection: Connection) -> None: ...
     def list_connections(self) -> list[Connection]: ...
+
+    def connection_cursors(self, *, after: str | None, limit: int) -> list[MailboxCursor]:
+        """Up to `limit` connections (any status) in the store's key order, after the one of address `after`:
+        only the fields the sweep needs (a projection), one keyset page served by the key, so a page costs its
+        rows whatever came before."""
+
+    def sweep_position(self) -> str | None:
+        """The address an unfinished sweep stopped after (None: the next sweep starts from the first)."""
+
+    def save_sweep_position(self, after: str | None) -> None: ...
     def delete_connection(self, address: str) -> None: ...
     def save_support_address(self, address: SupportAddress) -> None: ...
     def list_support_addresses(self) -> list[SupportAddress]: ...

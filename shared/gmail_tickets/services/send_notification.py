@@ -232,6 +232,7 @@ def _apply(deps: Deps, n: Notification, step: Step, rules: DeliveryRules, now: d
         if isinstance(step, ToRelay) and step.block_gmail_until is not None:
             window = uow.get_send_window(rec.connection)
             window.block(step.block_gmail_until)
+            window.drop_stale(now)
             uow.put_send_window(window)
         settle(rec, step, rules=rules, now=now, route=route)
         uow.put_notification(rec)

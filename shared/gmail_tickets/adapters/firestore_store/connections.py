@@ -1,15 +1,18 @@
 """ConnectionRepo on Firestore: connections/{address}, support_addresses/{address}, brands/{id}, each
-records.py's dict of the record."""
+records.py's dict of the record; sweep_state/position, where an unfinished sweep goes on from."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from google.cloud.firestore_v1.field_path import FieldPath
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.adapters.firestore_store.client import translated
 from gmail_tickets.adapters.firestore_store.transaction import FirestoreTx
 from gmail_tickets.adapters.records import to_doc
+from gmail_tickets.domain.mailbox_check import MailboxCursor
 from gmail_tickets.domain.model import Brand, Connection, SupportAddress
 
 
@@ -36,6 +39,23 @@ class ConnectionsRepo(FirestoreBase):
 
     def list_connections(self) -> list[Connection]:
         return self._records(Connection, self._col("connections").order_by("address"))
+
+    def connection_cursors(self, *, after: str | None, limit: int) -> list[MailboxCursor]:
+        """A projection query (only the sweep's fields travel) in document id order (doc_id of the address): no
+        field index to walk, and on the emulator about a third faster than ordering by `address`."""
+        name = FieldPath.document_id()
+        query = self._col("connections").select(list(MailboxCursor.FIELDS)).order_by(name)
+        if after is not None:
+            query = query.start_after({name: self._ref("connections", after)})
+        return [MailboxCursor.of(c) for c in self._records(Connection, query.limit(limit))]
+
+    def sweep_position(self) -> str | None:
+        snap = self._get(self._ref("sweep_state", "position"))
+        after = (snap.to_dict() or {}).get("after") if snap.exists else None
+        return after if isinstance(after, str) else None
+
+    def save_sweep_position(self, after: str | None) -> None:
+        self._set(self._ref("sweep_state", "position"), {"after": after})
 
     def delete_connection(self, address: str) -> None:
         self._delete(self._ref("connections", address))

@@ -18,7 +18,7 @@ from gmail_tickets.adapters.firestore_store.ledger import IN_LIMIT
 from gmail_tickets.adapters.firestore_store.transaction import Doc, FirestoreTx
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
 from gmail_tickets.domain.paging import Page, PageRequest
-from gmail_tickets.domain.send_window import bucket_of
+from gmail_tickets.domain.send_window import bucket_of, stale_hours
 
 
 def _newest_first(docs: list[Doc]) -> list[Doc]:
@@ -128,12 +128,16 @@ class OutboxRepo(FirestoreBase):
 
     def record_gmail_sends(self, address: str, at: datetime, recipients: int) -> None:
         """One server-side Increment on the hour's bucket, merged into the window document: no read and no
-        transaction, so an account's concurrent senders never contend on this (hot) document. Buckets that left
-        the window are pruned by the sweep (`SendWindow.prune`), not here."""
+        transaction, so an account's concurrent senders never contend on this (hot) document. The same write
+        deletes the buckets of the hours that left the window in the week before (`stale_hours`: deleting a
+        bucket that is not there is a no-op), so the map stays bounded without a sweep pruning it; readers count
+        only buckets still in the window anyway."""
         if recipients < 0:
             raise ValueError("recipients cannot be negative")
         hour = records.ts(bucket_of(at))
-        doc = {"address": address, "buckets": {hour: firestore.Increment(recipients)}}
+        buckets: dict[str | None, object] = {records.ts(h): firestore.DELETE_FIELD for h in stale_hours(at)}
+        buckets[hour] = firestore.Increment(recipients)
+        doc = {"address": address, "buckets": buckets}
         with translated():
             self._ref("send_windows", address).set(doc, merge=True)  # merge: nested keys are not field paths here
         self._count(1)

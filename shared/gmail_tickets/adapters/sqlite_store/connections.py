@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text
+from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, SqliteTx, doc_text, record_of
+from gmail_tickets.domain.mailbox_check import MailboxCursor
 from gmail_tickets.domain.model import Brand, Connection, SupportAddress
 
 
@@ -17,6 +18,10 @@ class ConnectionsTx(SqliteTx):
 
     def delete_connection(self, address: str) -> None:
         self._delete("connections", "address", address)
+
+    def put_sweep_position(self, after: str | None) -> None:
+        self._write("INSERT INTO sweep_state (name, value) VALUES ('position', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = excluded.value", (after,))
 
     def put_support_address(self, address: SupportAddress) -> None:
         self._upsert("support_addresses", {"address": address.address}, doc_text(address))
@@ -41,6 +46,20 @@ class ConnectionsRepo(SqliteRepo):
 
     def list_connections(self) -> list[Connection]:
         return self._records(Connection, "SELECT doc FROM connections ORDER BY address")
+
+    def connection_cursors(self, *, after: str | None, limit: int) -> list[MailboxCursor]:
+        """Only the sweep's fields, out of each doc; the primary key walks to `after`."""
+        fields = ", ".join(f"'{f}', json_extract(doc, '$.{f}')" for f in MailboxCursor.FIELDS)
+        rows = self._read(f"SELECT json_object({fields}) AS doc FROM connections WHERE address > ? "
+                          "ORDER BY address LIMIT ?", (after or "", limit))
+        return [MailboxCursor.of(record_of(Connection, row)) for row in rows]
+
+    def sweep_position(self) -> str | None:
+        rows = self._read("SELECT value FROM sweep_state WHERE name = 'position'", ())
+        return rows[0]["value"] if rows else None
+
+    def save_sweep_position(self, after: str | None) -> None:
+        self._transaction(lambda tx: tx.put_sweep_position(after))
 
     def delete_connection(self, address: str) -> None:
         self._transaction(lambda tx: tx.delete_connection(address))
