@@ -1,4 +1,4 @@
-"""ApiAccessRepo on SQLite: api_tokens and api_idempotency (migration 16), each record a JSON doc."""
+"""ApiAccessRepo on SQLite: api_tokens and api_idempotency (migration 15), each record a JSON doc."""
 
 from __future__ import annotations
 

@@ -1,7 +1,12 @@
-"""Migration 15: `sweep_state`, where a sweep that could not finish in its minute saves the address it stopped
-after (services/sweep.py). Written to stand alone (IF NOT EXISTS, no other table touched), so it applies the same
-whichever migrations come before it."""
+"""Migration 15: API tokens and idempotency records (domain/api_access.py, web/api/).
+
+New tables only, each created if missing: it reads and changes nothing another migration made, so it runs the
+same whichever of the migrations around it came first.
+"""
 
 MIGRATION_15 = """
-    CREATE TABLE IF NOT EXISTS sweep_state (name TEXT PRIMARY KEY, value TEXT);
+    CREATE TABLE IF NOT EXISTS api_tokens (id TEXT PRIMARY KEY, agent TEXT NOT NULL, created_at TEXT,
+                                           doc TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS api_tokens_by_agent ON api_tokens (agent, created_at);
+    CREATE TABLE IF NOT EXISTS api_idempotency (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
 """

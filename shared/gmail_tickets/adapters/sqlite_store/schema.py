@@ -17,13 +17,13 @@ from gmail_tickets.adapters.sqlite_store.migration_10 import MIGRATION_10
 from gmail_tickets.adapters.sqlite_store.migration_11 import MIGRATION_11
 from gmail_tickets.adapters.sqlite_store.migration_12 import MIGRATION_12
 from gmail_tickets.adapters.sqlite_store.migration_13 import MIGRATION_13
+from gmail_tickets.adapters.sqlite_store.migration_14 import MIGRATION_14
 from gmail_tickets.adapters.sqlite_store.migration_15 import MIGRATION_15
 from gmail_tickets.adapters.sqlite_store.migration_16 import MIGRATION_16
-from gmail_tickets.adapters.sqlite_store.migration_17 import MIGRATION_17
 from gmail_tickets.adapters.sqlite_store.migrations import RELEASED
 
 MIGRATIONS: tuple[str, ...] = (*RELEASED, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_10,
-                               MIGRATION_11, MIGRATION_12, MIGRATION_13, MIGRATION_15, MIGRATION_16, MIGRATION_17)
+                               MIGRATION_11, MIGRATION_12, MIGRATION_13, MIGRATION_14, MIGRATION_15, MIGRATION_16)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

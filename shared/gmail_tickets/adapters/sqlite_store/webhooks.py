@@ -1,4 +1,4 @@
-"""WebhookRepo on SQLite: endpoints and deliveries (migration 17), each a doc plus the delivery's index keys."""
+"""WebhookRepo on SQLite: endpoints and deliveries (migration 16), each a doc plus the delivery's index keys."""
 
 from __future__ import annotations
 
