@@ -15,7 +15,7 @@ from typing import Any
 
 from devstack.gmail_sim import GmailSimulator, SimConfig, SimServer
 from devstack.relay_server import RelayServer
-from gmail_tickets import bootstrap, secret_names
+from gmail_tickets import bootstrap, bootstrap_web, secret_names
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.ports import Store
 from gmail_tickets.services.connect import account_kind_of, connect_mailbox
@@ -110,10 +110,10 @@ class EmbeddedStack:
             wait_for_import(self.deps, address, timeout=None)  # ready when entered: the import done, as it was
         return self
 
-    def serve_console(self, deps: Deps | None = None, port: int = 0) -> bootstrap.ServedConsole:
+    def serve_console(self, deps: Deps | None = None, port: int = 0) -> bootstrap_web.ServedConsole:
         """The console on this stack (or on `deps`, a variant of the stack's), as `serve` runs it."""
         assert self.deps is not None
-        return bootstrap.serve_console(self.config, deps or self.deps, port=port)
+        return bootstrap_web.serve_console(self.config, deps or self.deps, port=port)
 
     def set_send_limit(self, limit: int) -> None:
         """Change the simulated accounts' own daily sending limit (recipients per rolling 24 h)."""

@@ -22,7 +22,7 @@ import functions_framework
 from cloudevents.exceptions import DataUnmarshallerError
 from cloudevents.http import CloudEvent
 
-from gmail_tickets import bootstrap, logs
+from gmail_tickets import bootstrap, bootstrap_web, logs
 from gmail_tickets.services.ingest import ingest_event, quarantine_event
 from gmail_tickets.services.outbound_event import outbound_event
 from gmail_tickets.services.sweep import sweep as sweep_mailboxes
@@ -108,7 +108,7 @@ def admin(request: flask.Request) -> flask.Response:
     """The whole console, dispatched in its own Flask app. Served only over HTTPS (Google's front end ends TLS),
     so the scheme is https for the OAuth redirect URI the console builds, whatever the hop to us was. The app
     is built on the first admin request, once per instance: ingest and sweep instances never pay for it."""
-    app = bootstrap.cloud_console()
+    app = bootstrap_web.cloud_console()
     environ = {**request.environ, "wsgi.url_scheme": "https"}
     with app.request_context(environ):
         return app.full_dispatch_request()
@@ -117,7 +117,7 @@ def admin(request: flask.Request) -> flask.Response:
 @functions_framework.http
 def api(request: flask.Request) -> flask.Response:
     """The REST API in its own Flask app, built on the first API request, once per instance."""
-    app = bootstrap.cloud_api()
+    app = bootstrap_web.cloud_api()
     environ = {**request.environ, "wsgi.url_scheme": "https"}
     with app.request_context(environ):
         return app.full_dispatch_request()

@@ -161,10 +161,10 @@ def test_sign_out_ends_the_session_for_every_copy_of_its_cookie(browser: Any, pa
 @pytest.fixture
 def short_console(console: Console) -> Iterator[Console]:
     """The console on the same stack, with sessions that end after a second and a half unused."""
-    from gmail_tickets import bootstrap
+    from gmail_tickets import bootstrap_web
 
     config = dataclasses.replace(console.stack.config, console_idle_seconds=1.5)
-    served = bootstrap.serve_console(config, console.deps)
+    served = bootstrap_web.serve_console(config, console.deps)
     try:
         yield Console(served.url, served.admin_secret, console.stack, console.deps)
     finally:

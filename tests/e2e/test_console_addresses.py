@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from devstack.embedded_stack import DEFAULT_ADDRESS, EmbeddedStack
-from gmail_tickets import bootstrap
+from gmail_tickets import bootstrap_web
 from gmail_tickets.domain.model import Brand
 from gmail_tickets.domain.outbox import SendWindow
 from gmail_tickets.services.connect_import import wait_for_import
@@ -64,7 +64,7 @@ def admin_console(request: pytest.FixtureRequest) -> Iterator[AdminConsole]:
         for address in SPARE:
             stack.sim.add_mailbox(address)
         stack.store.save_brand(Brand(id="acme-eu", name="Acme Europe"))
-        served = bootstrap.serve_console(dataclasses.replace(stack.config, dns_nameserver=dns.nameserver),
+        served = bootstrap_web.serve_console(dataclasses.replace(stack.config, dns_nameserver=dns.nameserver),
                                          stack.deps)
         try:
             yield AdminConsole(served.url, served.admin_secret, stack, stack.deps, dns, Words(request.param))

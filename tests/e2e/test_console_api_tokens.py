@@ -62,12 +62,12 @@ def test_one_machine_serves_the_api_beside_the_console(deps: Deps, tmp_path: Any
     """`serve` and the demo: the console's own server answers /api/v1 with the API, everything else as before."""
     import requests
 
-    from gmail_tickets import bootstrap
+    from gmail_tickets import bootstrap, bootstrap_web
     from gmail_tickets.domain.people import Agent, Role
     from gmail_tickets.services import api_tokens
 
     config = bootstrap.Config(secrets_file=str(tmp_path / "secrets.json"), blobs_dir=str(tmp_path / "blobs"))
-    served = bootstrap.serve_console(config, deps)
+    served = bootstrap_web.serve_console(config, deps)
     try:
         admin = Agent(email="amy@acme.test", name="Amy", role=Role.ADMIN)
         deps.store.save_agent(admin)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import TextIO
 
-from gmail_tickets import bootstrap, logs
+from gmail_tickets import bootstrap, bootstrap_web, logs
 
 log = logging.getLogger("gmail_tickets.serve")
 
@@ -39,7 +39,7 @@ def run_serve(
     deps = runtime.deps
     bootstrap.adopt_client_secret(deps.secrets, env)
     runtime.start()
-    console = bootstrap.serve_console(config, deps, host="127.0.0.1", port=console_port)
+    console = bootstrap_web.serve_console(config, deps, host="127.0.0.1", port=console_port)
     for line in console.banner(f"(already set: see {config.secrets_file})"):
         print(line, file=err, flush=True)
     log.info("serving", extra={"console": console.url, "sweep_interval": sweep_interval, **bootstrap.describe(config),

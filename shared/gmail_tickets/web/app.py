@@ -75,7 +75,7 @@ def content_security_policy(oauth: OAuthSetup | None, *, remote_images: bool = F
 
 def create_app(console: ConsoleDeps) -> Flask:
     """The console for `console.deps`, signed in through `console.admin_auth` (bootstrap builds both for where
-    it runs: `bootstrap.cloud_console`, `bootstrap.serve_console`)."""
+    it runs: `bootstrap_web.cloud_console`, `bootstrap_web.serve_console`)."""
     app = Flask(__name__)
     app.url_map.converters["int"] = StoreIntConverter  # before any route is added
     app.config.update(
