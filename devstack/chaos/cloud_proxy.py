@@ -11,8 +11,11 @@ from __future__ import annotations
 import http.client
 import itertools
 import threading
+import time
 from collections import Counter
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from devstack.chaos.cloud_instances import Instance
 
@@ -23,8 +26,12 @@ class RoundRobinProxy:
     """`url` stands for the function; requests go to `instances` in turn. `counts`: forwarded (by instance
     name), "502" and "503" answers."""
 
-    def __init__(self, name: str, instances: list[Instance], *, timeout: float = 600.0) -> None:
+    def __init__(self, name: str, instances: list[Instance], *, timeout: float = 600.0,
+                 log_path: Path | None = None) -> None:
+        """`log_path`: one line per request (when it came, the instance chosen, the answer, how long it took), so
+        a post-mortem can tell an instance that got no work from one that sat on it."""
         self.name = name
+        self._log = log_path.open("a", buffering=1) if log_path is not None else None
         self.instances = list(instances)
         self.timeout = timeout  # the subscription's ack deadline: a request is never cut short before it
         self.counts: Counter[str] = Counter()
@@ -48,6 +55,8 @@ class RoundRobinProxy:
         if self._thread.is_alive():
             self._httpd.shutdown()
         self._httpd.server_close()
+        if self._log is not None:
+            self._log.close()
 
     def choose(self) -> Instance | None:
         """The next instance in turn that is up and idle, else the next that is up (its request waits, as
@@ -63,7 +72,16 @@ class RoundRobinProxy:
 
     def forward(self, method: str, path: str, headers: dict[str, str],
                 body: bytes) -> tuple[int, dict[str, str], bytes]:
+        came, began = datetime.now(UTC), time.monotonic()
         instance = self.choose()
+        status, headers_out, data = self._forward_to(instance, method, path, headers, body)
+        if self._log is not None:
+            self._log.write(f"{came.strftime('%H:%M:%S.%f')[:-3]} {instance.name if instance else '-'} {status} "
+                            f"{time.monotonic() - began:.2f}s\n")
+        return status, headers_out, data
+
+    def _forward_to(self, instance: Instance | None, method: str, path: str, headers: dict[str, str],
+                    body: bytes) -> tuple[int, dict[str, str], bytes]:
         if instance is None:
             return self._answer("503", 503, b"no instance is up")
         connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=self.timeout)
