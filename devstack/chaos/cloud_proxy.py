@@ -55,8 +55,9 @@ class RoundRobinProxy:
         if self._thread.is_alive():
             self._httpd.shutdown()
         self._httpd.server_close()
-        if self._log is not None:
-            self._log.close()
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
 
     def choose(self) -> Instance | None:
         """The next instance in turn that is up and idle, else the next that is up (its request waits, as
@@ -75,9 +76,11 @@ class RoundRobinProxy:
         came, began = datetime.now(UTC), time.monotonic()
         instance = self.choose()
         status, headers_out, data = self._forward_to(instance, method, path, headers, body)
-        if self._log is not None:
-            self._log.write(f"{came.strftime('%H:%M:%S.%f')[:-3]} {instance.name if instance else '-'} {status} "
-                            f"{time.monotonic() - began:.2f}s\n")
+        line = (f"{came.strftime('%H:%M:%S.%f')[:-3]} {instance.name if instance else '-'} {status} "
+                f"{time.monotonic() - began:.2f}s\n")
+        with self._lock:
+            if self._log is not None and not self._log.closed:  # a request that outlived stop() goes unlogged
+                self._log.write(line)
         return status, headers_out, data
 
     def _forward_to(self, instance: Instance | None, method: str, path: str, headers: dict[str, str],
