@@ -12,7 +12,7 @@ left locked (about a minute on the Firestore emulator, which locks pessimistical
 while the rest of the mailbox goes on (tests/integration/test_held_mail.py), but on this 2-CPU machine the cloud
 flavour (ten processes, three JVM emulators) still shows stalls past 35 s under load. The restart path and the
 busy-lease path are fixed (a sweep instance no longer declared dead by its own readiness probe, no aborted spawns,
-the event watching a dead holder's lease comes back); what remains under load (31–39 on 2 CPUs) is capacity: syncs
+the event watching a dead holder's lease comes back); what remains under load (31 to 39 on 2 CPUs) is capacity: syncs
 of a 45-mail backlog taking 100+ s on two one-request instances while a third mailbox waits (docs/benchmarks.md,
 "Where the cloud stalls go"). At load ≤ 15 the bounded runs stalled ≤ 19.2 s. So the cloud case asserts every other
 line of the bar, that every stall ended, and that none outlived CLOUD_STALL_BOUND_S; issue 13 keeps the 35 s line
