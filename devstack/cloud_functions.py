@@ -7,9 +7,8 @@ Terraform makes in the cloud (topics, subscriptions, the bucket), these function
 
 from __future__ import annotations
 
+import socket
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +45,12 @@ def make_bucket(name: str, project: str = PROJECT) -> None:
 
 
 def function_answers(host: str, timeout: float = 0.5) -> bool:
-    """functions-framework is serving at `host`: any HTTP answer will do (a cloud_event target refuses GET)."""
+    """functions-framework is serving at `host`: its port takes connections (Cloud Run's default startup probe is
+    a TCP one). Not an HTTP request: GET / on an http target runs the function, so probing the sweep ran a sweep
+    per probe, and under load each outlived the probe's timeout until the instance was declared dead."""
+    address, port = host.rsplit(":", 1)
     try:
-        urllib.request.urlopen(f"http://{host}/", timeout=timeout).close()
-    except urllib.error.HTTPError:
-        return True
+        socket.create_connection((address, int(port)), timeout=timeout).close()
     except OSError:
         return False
     return True

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import ctypes
 import email.message
 import email.parser
 import glob
@@ -189,27 +188,22 @@ def _stop_all() -> None:
 atexit.register(_stop_all)
 
 
-def _parent_death_hook(thread_bound: bool = False) -> Callable[[], None] | None:
+def _parent_death_prefix(thread_bound: bool = False) -> list[str]:
     """On Linux: ask the kernel to SIGTERM the emulator when its parent dies, so even os._exit (pytest-timeout)
     or a SIGKILL of Python leaves no java behind. Only from the main thread (the signal follows the creating
     thread, and a worker thread ending would otherwise take the emulator with it), unless `thread_bound`: the
-    caller is a thread that lives exactly as long as the process should (a supervisor of one instance)."""
+    caller is a thread that lives exactly as long as the process should (a supervisor of one instance).
+
+    Done by util-linux's `setpriv --pdeathsig` in front of the command, not by a preexec_fn: a preexec_fn makes
+    Python fork() and run code in the child, and a fork() runs gRPC's fork handlers (this process talks to the
+    emulators through gRPC); with gRPC threads busy the child died before exec ("epoll_wait error: Bad file
+    descriptor", SIGABRT), an instance that did not start. Without a preexec_fn Python spawns by vfork, which
+    runs no fork handlers. Where setpriv is missing the process simply has no parent-death signal."""
     on_main = threading.current_thread() is threading.main_thread()
-    if not sys.platform.startswith("linux") or not (on_main or thread_bound):
-        return None
-    try:
-        prctl = ctypes.CDLL(None, use_errno=True).prctl
-    except (OSError, AttributeError):
-        return None
-    parent = os.getpid()
-    pr_set_pdeathsig = 1
-
-    def hook() -> None:
-        prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
-
-    return hook
+    setpriv = shutil.which("setpriv")
+    if not sys.platform.startswith("linux") or not (on_main or thread_bound) or setpriv is None:
+        return []
+    return [setpriv, "--pdeathsig", "TERM", "--"]
 
 
 def is_ready(host: str, timeout: float = 0.5) -> bool:
@@ -226,7 +220,7 @@ def launch(name: str, command_for: Callable[[int], list[str]], port: int | None,
            log_path: Path | None = None, thread_bound: bool = False) -> Emulator:
     """Start any local server of ours (an emulator, a functions-framework instance) in its own process group;
     returns once `ready(host)`. `env`: its environment (ours by default); `log_path`: append its output there
-    (else to an unlinked temp file); `thread_bound`: see _parent_death_hook."""
+    (else to an unlinked temp file); `thread_bound`: see _parent_death_prefix."""
     attempts = 1 if port is not None else 3
     last_log = ""
     for _ in range(attempts):
@@ -247,13 +241,12 @@ def launch(name: str, command_for: Callable[[int], list[str]], port: int | None,
         started = time.monotonic()
         with os.fdopen(log_fd, "wb") as log:
             process = subprocess.Popen(
-                command_for(chosen),
+                [*_parent_death_prefix(thread_bound), *command_for(chosen)],
                 stdin=subprocess.DEVNULL,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_parent_death_hook(thread_bound),
             )
         emulator = Emulator(name, host, process, log_reader, 0.0, log_start)
         with _live_lock:

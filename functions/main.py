@@ -73,7 +73,7 @@ def ingest(event: CloudEvent) -> None:
     """Ack by returning; raise (TransientError and anything unexpected) to have Pub/Sub deliver it again."""
     data = _message_data(event)
     if data is not None:
-        ingest_event(bootstrap.deps(), data)
+        ingest_event(bootstrap.deps(), data, event_id=event["id"])  # Pub/Sub's message id: one per message
 
 
 @functions_framework.cloud_event

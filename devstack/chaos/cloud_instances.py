@@ -3,7 +3,7 @@
 Cloud Functions starts a new instance when one crashes; here a thread per instance does: it starts
 functions-framework, waits for the process to end, and ~1 s later starts a fresh one at the same address, so a
 push subscription or a load balancer keeps one URL. The thread is the process's creator for the whole of its
-life, which is what lets the kernel end the process if the harness dies (emulators._parent_death_hook).
+life, which is what lets the kernel end the process if the harness dies (emulators._parent_death_prefix).
 """
 
 from __future__ import annotations

@@ -11,11 +11,15 @@ from __future__ import annotations
 import http.client
 import itertools
 import threading
+import time
 from collections import Counter
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from devstack.chaos.cloud_instances import Instance
 
+POLL_S = 0.25  # how often a waiting request looks for an instance that came up
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "host", "content-length"})
 
 
@@ -23,14 +27,19 @@ class RoundRobinProxy:
     """`url` stands for the function; requests go to `instances` in turn. `counts`: forwarded (by instance
     name), "502" and "503" answers."""
 
-    def __init__(self, name: str, instances: list[Instance], *, timeout: float = 600.0) -> None:
+    def __init__(self, name: str, instances: list[Instance], *, timeout: float = 600.0,
+                 log_path: Path | None = None) -> None:
+        """`log_path`: one line per request (when it came, the instance chosen, the answer, how long it took), so
+        a post-mortem can tell an instance that got no work from one that sat on it."""
         self.name = name
+        self._log = log_path.open("a", buffering=1) if log_path is not None else None
         self.instances = list(instances)
         self.timeout = timeout  # the subscription's ack deadline: a request is never cut short before it
         self.counts: Counter[str] = Counter()
         self._busy: Counter[str] = Counter()  # requests in flight, by instance
         self._turn = itertools.count()
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # an instance's request ended
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"proxy-{name}", daemon=True)
@@ -48,22 +57,43 @@ class RoundRobinProxy:
         if self._thread.is_alive():
             self._httpd.shutdown()
         self._httpd.server_close()
+        with self._lock:
+            if self._log is not None:
+                self._log.close()
 
     def choose(self) -> Instance | None:
-        """The next instance in turn that is up and idle, else the next that is up (its request waits, as
-        the platform queues a request for a busy instance); None when all are down."""
-        with self._lock:
-            first = next(self._turn)
-            order = [self.instances[(first + step) % len(self.instances)] for step in range(len(self.instances))]
-            up = [instance for instance in order if instance.is_up()]
-            chosen = next((i for i in up if not self._busy[i.name]), up[0] if up else None)
-            if chosen is not None:
-                self._busy[chosen.name] += 1
-        return chosen
+        """The next instance in turn that is up and idle, waiting for one while every instance that is up is
+        busy; None when all are down. A request waits for the first instance to free up (or to come up), as the
+        platform holds it for a one-request-at-a-time function: bound at arrival to a busy instance, requests
+        that came while the other instance was being replaced stayed queued behind one long sync while the new
+        instance sat idle (seed 3: 50 s)."""
+        with self._idle:
+            while True:
+                first = next(self._turn)
+                order = [self.instances[(first + step) % len(self.instances)] for step in range(len(self.instances))]
+                up = [instance for instance in order if instance.is_up()]
+                if not up:
+                    return None
+                chosen = next((i for i in up if not self._busy[i.name]), None)
+                if chosen is not None:
+                    self._busy[chosen.name] += 1
+                    return chosen
+                self._idle.wait(POLL_S)  # a request ending notifies; an instance coming up is polled
 
     def forward(self, method: str, path: str, headers: dict[str, str],
                 body: bytes) -> tuple[int, dict[str, str], bytes]:
+        came, began = datetime.now(UTC), time.monotonic()
         instance = self.choose()
+        status, headers_out, data = self._forward_to(instance, method, path, headers, body)
+        line = (f"{came.strftime('%H:%M:%S.%f')[:-3]} {instance.name if instance else '-'} {status} "
+                f"{time.monotonic() - began:.2f}s\n")
+        with self._lock:
+            if self._log is not None and not self._log.closed:  # a request that outlived stop() goes unlogged
+                self._log.write(line)
+        return status, headers_out, data
+
+    def _forward_to(self, instance: Instance | None, method: str, path: str, headers: dict[str, str],
+                    body: bytes) -> tuple[int, dict[str, str], bytes]:
         if instance is None:
             return self._answer("503", 503, b"no instance is up")
         connection = http.client.HTTPConnection("127.0.0.1", instance.port, timeout=self.timeout)
@@ -75,8 +105,9 @@ class RoundRobinProxy:
             return self._answer("502", 502, f"instance {instance.name} failed: {exc}".encode())
         finally:
             connection.close()
-            with self._lock:
+            with self._idle:
                 self._busy[instance.name] -= 1
+                self._idle.notify()
         with self._lock:
             self.counts[instance.name] += 1
         kept = {k: v for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP}

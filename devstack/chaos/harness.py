@@ -19,6 +19,7 @@ import tempfile
 import threading
 import time
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +124,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                        "longest_without_clock_jump_s": round(
                            monitor.tracker.longest_without(clock.jumps, time.monotonic()), 1),
                        "seconds": sorted((round(st.seconds, 1) for st in monitor.tracker.stalls
-                                          if st.seconds is not None), reverse=True)},
+                                          if st.seconds is not None), reverse=True),
+                       "longest": stall_details(monitor, started)},
             "clock_advanced_s": clock.offset,
         }
         result["bar"] = bar(result)
         return result
+
+
+def stall_details(monitor: StallMonitor, started: float, count: int = 8) -> list[dict[str, Any]]:
+    """The longest stalls with what a post-mortem needs to find them in the kept logs: which kill, which
+    mailbox, when (seconds into the run, and the wall-clock time the product's log lines carry)."""
+    now_mono, now_wall = time.monotonic(), time.time()
+    stalls = sorted(monitor.tracker.stalls, key=lambda st: -(st.seconds if st.seconds is not None
+                                                             else now_mono - st.killed_at))
+    def wall(at: float) -> str:
+        return datetime.fromtimestamp(now_wall - (now_mono - at), UTC).strftime("%H:%M:%S.%f")[:-3]
+
+    return [{"process": st.process, "mailbox": st.mailbox, "at_s": round(st.killed_at - started, 1),
+             "killed_utc": wall(st.killed_at),
+             "seconds": None if st.seconds is None else round(st.seconds, 1)} for st in stalls[:count]]
 
 
 def delivered(feed: MailFeed) -> dict[str, int]:

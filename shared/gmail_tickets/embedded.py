@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 
-from gmail_tickets.errors import ComeBackLater
 from gmail_tickets.ports import Subscriber
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
@@ -64,12 +63,9 @@ class EmbeddedRuntime:
             log.warning("sweep found problems", extra={"errors": result.errors})
 
     def _ingest(self, data: bytes) -> None:
-        """A busy mailbox this event now watches (domain/lease.py): the event comes back at the lease's expiry,
-        on a timer, so a holder that died is replaced about one lease later, even when no new mail arrives."""
-        result = ingest_event(self.deps, data)
-        if result is not None and result.come_back_after is not None:
-            raise ComeBackLater(f"{result.address}: sync lease busy; looking again at its expiry",
-                                retry_after=result.come_back_after)
+        """A busy mailbox this event now watches comes back on a timer at the lease's expiry (ComeBackLater from
+        ingest_event), so a holder that died is replaced about one lease later, even when no new mail arrives."""
+        ingest_event(self.deps, data)
 
     def _check_shard(self, data: bytes) -> None:
         """The same fan-out as in the cloud: the sweep publishes shards, this checks one (in the ingest pool)."""

@@ -7,12 +7,12 @@ send limit crossed mid-run; the soak then counts from ground truth. Asserted: th
 own JSON (0 missing, 0 duplicated mails and acknowledgements, longest stall after a kill ≤ 35 s, settled ≤ 60 s),
 and that every kind of fault was really injected.
 
-One line is bounded apart for the cloud flavour: its stall. A mail whose documents a SIGKILLed instance's transaction
-left locked (about a minute on the Firestore emulator, which locks pessimistically) is now held back with its thread
-while the rest of the mailbox goes on (tests/integration/test_held_mail.py), but on this 2-CPU machine the cloud
-flavour (ten processes, three JVM emulators) still shows stalls past 35 s under load, after Pub/Sub's redelivery
-backoff and instance restarts (docs/benchmarks.md). So the cloud case asserts every other line of the bar, that every
-stall ended, and that none outlived CLOUD_STALL_BOUND_S; issue 13 keeps the 35 s line open for it.
+The cloud flavour's stall is asserted at the bar, 35 s (CLOUD_STALL_BOUND_S), since the restart path and the
+busy-lease path were fixed (a sweep instance no longer declared dead by its own readiness probe, no aborted spawns,
+a proxy that holds a request for the first free instance, the event watching a dead holder's lease comes back):
+three bounded runs in a row at load 3 to 10 stalled 17.9, 13.3 and 6.9 s. Under heavy load (17 to 39 on 2 CPUs,
+other suites beside it) the cloud flavour has no capacity for the bar: syncs of a mailbox's backlog take 50 to
+100+ s on two one-request instances and the third mailbox waits (docs/benchmarks.md, "Where the cloud stalls go").
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from devstack.chaos.schedule import BROKER_RESTART, KINDS, PUSH_DELAY, PUSH_DROP
 pytestmark = pytest.mark.slow
 
 MAILS = {"embedded": 300, "cloud": 150}
-CLOUD_STALL_BOUND_S = 120.0  # a restart under load and Pub/Sub's growing redelivery backoff (10 s doubling)
+CLOUD_STALL_BOUND_S = 35.0  # the bar (see above: it holds on this machine when it is not overloaded)
 
 
 @pytest.mark.parametrize("flavour", ["embedded", "cloud"])

@@ -8,6 +8,7 @@ import itertools
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,39 @@ def test_mail_becomes_tickets_once_through_a_killed_ingest_and_a_restarted_broke
     assert _processes_on(ports) == []  # no orphan: not a gunicorn worker, not a JVM
     assert {p.name for p in world.state_dir.glob("*.log")} >= {f"{name}.log" for name in [*NAMES, "pubsub"]}
     assert "Server started" in (world.state_dir / "pubsub.log").read_text()  # each process writes to its own
+
+
+def test_a_dead_instances_sync_lease_stalls_its_mailbox_one_lease_and_one_redelivery(world: World) -> None:
+    """The cloud side of the busy watcher (services/ingest.py): a SIGKILLed instance's sync lease (written as it
+    left it: taken, never renewed, never released) holds the mailbox; the push for the next mail finds it busy.
+    That event must come back by Pub/Sub's redelivery (production's backoff, 10 s, about the 10 s lease) and
+    take over; no sweep runs in this test and no more mail comes, so an event acknowledged as busy would leave
+    the mail waiting for the next sweep (a minute in production)."""
+    stack = CloudStack(ingest_instances=1, send_instances=1, sweep_interval=3600.0)
+    try:
+        env = stack.start(world)
+        deps = bootstrap.build(bootstrap.Config.from_env(env))
+        lease = deps.settings.lease_seconds
+        assert lease == 10
+        address = MAILBOXES[0]
+        assert deps.store.try_lease(f"sync:{address}", "killed-instance/1", datetime.now(UTC), lease)
+        taken = time.monotonic()
+        subject = "Order dead-lease is late"
+        world.sim.deliver(address, make_mail(subject=subject, sender="Customer <c-dead@customer.test>", to=address))
+
+        # The lease, then the watching event's redelivery: production's first backoff is 10 s; the emulator sends
+        # it back after ~1 s (still busy: it watches on, known by its message id) and next ~16 s later; plus a
+        # loaded machine's slack. Acknowledged as busy instead, the event never comes back here.
+        bound = lease + 17 + 13
+        assert _wait(lambda: subject in _ticket_subjects(deps.store), bound - (time.monotonic() - taken)), (
+            "the mailbox stayed stalled past one lease and one redelivery")
+        recovered = time.monotonic() - taken
+        assert recovered >= lease - 1  # the dead holder's lease really held it (the busy path was taken)
+        time.sleep(2.0)
+        assert _ticket_subjects(deps.store)[subject] == 1
+        assert stack.dead_letters() == 0
+    finally:
+        stack.stop()
 
 
 def _processes_on(ports: list[int]) -> list[str]:

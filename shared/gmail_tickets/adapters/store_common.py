@@ -45,9 +45,10 @@ class LeaseRepoRules(TransactionRunner):
     def try_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         return self.take_lease(key, holder, now, ttl_seconds).taken
 
-    def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> LeaseTake:
+    def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float,
+                   watcher: str | None = None) -> LeaseTake:
         moment, ttl = _utc(now), timedelta(seconds=ttl_seconds)
-        step = self._settle_lease(key, lambda current: Lease.take(current, key, holder, moment, ttl))
+        step = self._settle_lease(key, lambda current: Lease.take(current, key, holder, moment, ttl, watcher))
         return LeaseTake(step.answer, step.come_back_at)
 
     def renew_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:

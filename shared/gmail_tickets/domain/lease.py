@@ -11,6 +11,9 @@ that dies stalls its mailbox for at most one lease. A mark dies with its holder,
 finds the lease busy while nobody watches it becomes its watcher (`come_back_at`: the lease's expiry), and the
 runtime brings that caller back then. A live holder has renewed by then, and the caller watches one more lease; a
 dead one's lease has lapsed, and the caller takes it over. One watcher per busy lease: no storm of retries.
+A caller may name itself (`watcher`: the event's id, which Pub/Sub keeps across redeliveries): the watcher's own
+event, back before the expiry (the platform redelivered it sooner than asked, or twice), still watches, rather than
+being taken for one more caller and acknowledged while nobody watches the lease any more.
 """
 
 from __future__ import annotations
@@ -26,14 +29,16 @@ class Lease:
     expires_at: datetime
     look_again: bool = False  # someone found it held: the holder syncs once more before letting go
     watched_until: datetime | None = None  # a caller that found it held comes back then (see the module doc)
+    watcher: str | None = None  # that caller's id, when it gave one: its redelivery still watches
 
     def expired(self, now: datetime) -> bool:
         return self.expires_at <= now
 
     @staticmethod
-    def take(current: Lease | None, key: str, holder: str, now: datetime, ttl: timedelta) -> LeaseStep:
+    def take(current: Lease | None, key: str, holder: str, now: datetime, ttl: timedelta,
+             watcher: str | None = None) -> LeaseStep:
         """Take the lease if free, expired or already ours; otherwise leave a look-again mark on it, and become
-        its watcher when nobody watches it."""
+        its watcher when nobody watches it (or when `watcher` is the one watching it: back early)."""
         fresh = Lease(key, holder, now + ttl)
         if current is None:
             return LeaseStep(True, write=fresh)
@@ -41,13 +46,14 @@ class Lease:
             return LeaseStep(True, write=replace(current, expires_at=now + ttl))
         if current.expired(now):  # the old holder is gone; whoever takes over syncs anyway: its mark is spent
             return LeaseStep(True, write=fresh)
-        watch = current.watched_until is None or current.watched_until <= now
+        watch = (current.watched_until is None or current.watched_until <= now
+                 or (watcher is not None and watcher == current.watcher))
         if current.look_again and not watch:  # marked and watched already: nothing to write
             return LeaseStep(False)
         marked = replace(current, look_again=True)
         if not watch:
             return LeaseStep(False, write=marked)
-        return LeaseStep(False, write=replace(marked, watched_until=current.expires_at),
+        return LeaseStep(False, write=replace(marked, watched_until=current.expires_at, watcher=watcher),
                          come_back_at=current.expires_at)
 
     @staticmethod

@@ -266,8 +266,10 @@ class LeaseRepo(Protocol):
         """Take the lease if free, expired or already ours. If someone else holds it, leave a 'look again'
         mark for them and return False."""
 
-    def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> LeaseTake:
-        """`try_lease`, also saying when a caller that found the lease busy, and now watches it, comes back."""
+    def take_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float,
+                   watcher: str | None = None) -> LeaseTake:
+        """`try_lease`, also saying when a caller that found the lease busy, and now watches it, comes back.
+        `watcher`: the caller's id across its retries (domain/lease.py), if it has one."""
 
     def renew_lease(self, key: str, holder: str, now: datetime, ttl_seconds: float) -> bool:
         """Extend the lease while it is still this holder's; False (and nothing written) once it is not."""

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from gmail_tickets.domain.model import QuarantineRecord
-from gmail_tickets.errors import MailHeldBack, PoisonEvent, TransientError
+from gmail_tickets.errors import ComeBackLater, MailHeldBack, PoisonEvent, TransientError
 from gmail_tickets.ports import SetAsideUnit
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.event_body import history_id, json_object
@@ -50,8 +50,9 @@ def decode_event(data: bytes) -> SyncRequest:
     return SyncRequest(address.strip().lower(), history_id(body.get("historyId")), source)
 
 
-def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
-    """Handle one event. Returns None for a quarantined (poison) event; raises TransientError to be retried."""
+def ingest_event(deps: Deps, data: bytes, *, event_id: str | None = None) -> SyncResult | None:
+    """Handle one event. Returns None for a quarantined (poison) event; raises TransientError to be retried.
+    `event_id`: the same for every delivery of the event (Pub/Sub's message id), when the platform gives one."""
     try:
         request = decode_event(data)
     except PoisonEvent as exc:
@@ -63,7 +64,7 @@ def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
         return SyncResult(request.address, status="stale")
     started = time.monotonic()
     try:
-        result = sync_mailbox(deps, request.address)
+        result = sync_mailbox(deps, request.address, event_id=event_id)
     except TransientError as exc:  # one line per retried event: a stall is then readable in the logs
         log.warning("sync failed; the event comes back", extra={"connection": request.address, "source": request.source,
                                                                "error": f"{type(exc).__name__}: {exc}"})
@@ -73,6 +74,16 @@ def ingest_event(deps: Deps, data: bytes) -> SyncResult | None:
                                  "seconds": round(time.monotonic() - started, 3)})
     if result.status == "unknown":
         log.warning("event for an unknown mailbox acknowledged", extra={"connection": request.address})
+    elif result.status == "busy" and result.come_back_after is not None:
+        # This event now watches another holder's lease (domain/lease.py): it comes back when the lease can have
+        # lapsed, so a holder that died (a SIGKILLed instance) stalls its mailbox about one lease, not until the
+        # next sweep. Embedded: a timer at `come_back_after`. Pub/Sub: the subscription's redelivery backoff (10 s
+        # at the first failure in production, the lease's length; the emulator's first is ~1 s, then ~15 s); a
+        # redelivery that comes before the expiry is known by its id and watches on. A live holder has renewed by
+        # then and the event watches once more (its look-again mark makes the holder sync again anyway); other
+        # busy events are acknowledged.
+        raise ComeBackLater(f"{request.address}: sync lease busy; looking again at its expiry",
+                            retry_after=result.come_back_after)
     elif result.status == "held":  # recorded the rest; the event comes back for the held mail (never acked first)
         raise MailHeldBack(f"{request.address}: {len(result.held)} mail(s) held back behind locked documents",
                            retry_after=result.come_back_after)

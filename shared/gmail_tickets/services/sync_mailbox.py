@@ -17,8 +17,9 @@ holder replays from the stored cursor, and whatever both touched is recorded onc
 
 A caller that finds the lease busy returns "busy"; the first one while nobody watches the lease also gets
 `come_back_after` (seconds to the lease's expiry, plus a margin: domain/lease.py). The embedded runtime brings that
-event back then, so a mailbox whose holder died is synced again about one lease later even if no mail comes; in
-the cloud the busy event is acked and the one-minute sweep is the backstop (Pub/Sub cannot delay a redelivery).
+event back then (services/ingest.py raises ComeBackLater), so a mailbox whose holder died is synced again about
+one lease later even if no mail comes: on a timer in the embedded runtime, by Pub/Sub's first redelivery backoff
+(10 s) in the cloud. Every other busy event is acknowledged: the holder's look-again mark covers it.
 """
 
 from __future__ import annotations
@@ -43,8 +44,9 @@ log = logging.getLogger(__name__)
 
 COME_BACK_MARGIN = 1.0  # seconds after the busy lease's expiry: it has lapsed by then unless renewed
 HELD_COME_BACK = 5.0  # seconds before a sync that held back locked mail looks again
-def sync_mailbox(deps: Deps, address: str) -> SyncResult:
-    """Sync one mailbox now. Raises TransientError subclasses for the caller to retry; records the rest."""
+def sync_mailbox(deps: Deps, address: str, *, event_id: str | None = None) -> SyncResult:
+    """Sync one mailbox now. Raises TransientError subclasses for the caller to retry; records the rest.
+    `event_id`: the event's id across its redeliveries, so one that watches a busy lease goes on watching it."""
     connection = deps.store.get_connection(address)
     if connection is None:
         return SyncResult(address, status="unknown")
@@ -54,7 +56,7 @@ def sync_mailbox(deps: Deps, address: str) -> SyncResult:
     holder = f"{deps.holder}/{uuid.uuid4().hex[:12]}"  # each invocation its own holder, even in one process
     lease_seconds = deps.settings.lease_seconds
     now = deps.clock.now()
-    taken = deps.store.take_lease(key, holder, now, lease_seconds)
+    taken = deps.store.take_lease(key, holder, now, lease_seconds, watcher=event_id)
     if not taken.taken:
         after = None if taken.come_back_at is None else (taken.come_back_at - now).total_seconds() + COME_BACK_MARGIN
         return SyncResult(address, status="busy", come_back_after=after)
