@@ -501,7 +501,7 @@ def test_each_entry_point_is_a_function_built_from_the_source_object(tf: Tf, ent
 
 def test_each_function_has_its_own_service_account(tf: Tf) -> None:
     accounts = [path(body, "service_config", "service_account_email") for body in tf.of(FUNCTION).values()]
-    assert len(accounts) == len(set(accounts)) == 5
+    assert len(accounts) == len(set(accounts)) == 6
 
 
 def test_pubsub_functions_retry_and_dead_letter(tf: Tf, entries: dict[str, str]) -> None:

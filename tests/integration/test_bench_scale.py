@@ -65,6 +65,6 @@ def test_with_pubsub_every_sweep_publish_goes_through_the_emulator(monkeypatch: 
     figures = bench_scale.run(argparse.Namespace(**{**vars(args("sqlite")), "publisher": "pubsub",
                                                     "mailboxes": 5, "active_mailboxes": 0}))
     assert figures["active"] is None
-    assert figures["idle"]["publishes"] >= 1  # each mailbox's sync request came back from Pub/Sub and was handled
-    assert figures["idle"]["gmail_units"] >= 2  # ... by the product's handler, which asked Gmail for history
+    assert figures["idle"]["publishes"] > 0  # the sweep's shard went out through Pub/Sub, came back, was handled
+    assert figures["idle"]["gmail_units"] >= 2  # ... by the product's handler, which asked Gmail for each history
     assert bench_scale.report(figures)["active"] == dict.fromkeys(bench_scale.ACTIVE_KEYS)
