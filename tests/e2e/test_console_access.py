@@ -12,7 +12,7 @@ import pytest
 
 from gmail_tickets.web import ConsoleDeps, create_app
 from gmail_tickets.web.auth import PUBLIC_ENDPOINTS, SecretAuth
-from tests.fixtures.browser import Console, sign_in
+from tests.fixtures.browser import Console, follow, sign_in
 
 
 def test_sign_in_with_the_secret_then_out(page: Any, console: Console) -> None:
@@ -113,7 +113,7 @@ def test_pages_work_without_javascript(browser: Any, console: Console) -> None:
         sign_in(page, console.url, console.secret)
         page.get_by_role("link", name="Invoice 2026-114 shows the wrong VAT").click()
         assert "reverse charge" in page.locator(".mail-html").inner_text()
-        page.get_by_role("link", name="Support addresses").click()
+        follow(page, page.get_by_role("link", name="Support addresses"))
         assert page.get_by_role("heading", name="Support addresses").is_visible()
     finally:
         context.close()

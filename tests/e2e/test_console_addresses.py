@@ -30,7 +30,7 @@ from gmail_tickets.domain.outbox import SendWindow
 from gmail_tickets.services.connect_import import wait_for_import
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from gmail_tickets.web.i18n import LANGUAGE_NAMES
-from tests.fixtures.browser import Console, screenshot, sign_in, wait_for
+from tests.fixtures.browser import Console, follow, screenshot, sign_in, wait_for
 from tests.fixtures.dns_server import TxtResponder, txt_responder
 from tests.fixtures.words import Words
 
@@ -354,7 +354,7 @@ def test_domain_dns_guidance_with_check_now(admin: Any, admin_console: AdminCons
         guidance = card(admin, DEFAULT_ADDRESS).locator("details.guidance-summary")
         assert all(p in guidance.inner_text() for p in ("SPF", w("Verification"), "DKIM", "DMARC"))
         assert w("DNS takes up to an hour to update; then use \"Check now\".") in guidance.inner_text()
-        admin.get_by_role("link", name=w("Check the DNS of %(domain)s now", domain="example.com")).click()
+        follow(admin, admin.get_by_role("link", name=w("Check the DNS of %(domain)s now", domain="example.com")))
         rows = admin.locator("tbody tr")
         verdict = ".verdict"  # shown in capitals (CSS): compared in lower case
         assert [r.locator(verdict).inner_text().lower() for r in rows.all()] == [w("missing").lower()] * 4
@@ -364,7 +364,7 @@ def test_domain_dns_guidance_with_check_now(admin: Any, admin_console: AdminCons
             "_gmail-tickets.example.com": [verification],
             "gt1._domainkey.example.com": ["v=DKIM1; k=rsa; p=MIIBIjANBg"],
         })
-        admin.get_by_role("link", name=w("Check now")).click()
+        follow(admin, admin.get_by_role("link", name=w("Check now")))
         verdicts = [r.locator(verdict).inner_text().lower() for r in admin.locator("tbody tr").all()]
         assert verdicts == [w(v).lower() for v in ("wrong", "found", "found", "missing")]
         assert w("the domain is verified: the code matches") in admin.locator("tbody").inner_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.browser import Console, screenshot
+from tests.fixtures.browser import Console, follow, screenshot
 
 
 def _ticket_id(console: Console, subject: str) -> int:
@@ -18,8 +18,7 @@ def _search(page: Any, console: Console, text: str) -> list[str]:
     page.goto(console.url + "/tickets")
     box = page.get_by_role("searchbox", name="Search tickets")
     box.fill(text)
-    box.press("Enter")
-    page.wait_for_url(f"{console.url}/**")
+    follow(page, box, key="Enter")
     return [row.locator("td").nth(1).inner_text() for row in page.locator("tbody tr").all()]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from gmail_tickets.domain.ticket_query import TicketSort, sort_key
 from gmail_tickets.domain.triggers import Trigger
 from gmail_tickets.services.trigger_templates import save_trigger
-from tests.fixtures.browser import Console, screenshot
+from tests.fixtures.browser import Console, follow, screenshot
 
 
 def _ticket_id(console: Console, subject: str) -> int:
@@ -25,7 +25,7 @@ def test_tickets_list_shows_the_sample_mailbox_last_updated_first(signed_in: Any
     by_update = sorted(stored, key=lambda t: sort_key(t, TicketSort.UPDATED), reverse=True)
     assert ids == [t.id for t in by_update]
     signed_in.locator("#sort").select_option("created")
-    signed_in.get_by_role("button", name="Apply").click()
+    follow(signed_in, signed_in.get_by_role("button", name="Apply"))
     ids = [int(rows.nth(i).locator("td").nth(0).inner_text()) for i in range(rows.count())]
     assert ids == sorted(ids, reverse=True) == [t.id for t in stored]
     signed_in.goto(console.url + "/tickets")

@@ -17,7 +17,7 @@ from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.ticket_fields import Priority, TicketStatus
 from gmail_tickets.domain.ticket_query import TicketFilter
 from gmail_tickets.ports import UnitOfWork
-from tests.fixtures.browser import Console, deliver_all, running_console, screenshot, sign_in, wait_for
+from tests.fixtures.browser import Console, deliver_all, follow, running_console, screenshot, sign_in, wait_for
 
 DANA = "dana@customer.example"
 FILLED = 62  # more than one page of 50
@@ -70,11 +70,11 @@ def test_older_and_newer_walk_every_ticket_once_with_the_total_said(admin: Any, 
     first = _ids(admin)
     assert len(first) == 50 and f"50 shown of {total} tickets" in admin.locator(".pager-count").inner_text()
     assert admin.locator(".pager-newer").count() == 0
-    admin.get_by_role("link", name="Older →").click()
+    follow(admin, admin.get_by_role("link", name="Older →"))
     second = _ids(admin)
     assert len(second) == total - 50 and not set(first) & set(second)
     assert admin.locator(".pager-older").count() == 0
-    admin.get_by_role("link", name="← Newer").click()
+    follow(admin, admin.get_by_role("link", name="← Newer"))
     assert _ids(admin) == first
 
 
@@ -86,14 +86,14 @@ def test_a_views_count_a_filter_and_a_sort(admin: Any, views_console: Console) -
     assert admin.locator("#view-pending .view-count").inner_text() == str(pending)
 
     admin.locator("#filter-status").select_option("pending")
-    admin.get_by_role("button", name="Apply").click()
+    follow(admin, admin.get_by_role("button", name="Apply"))
     statuses = admin.locator("#ticket-rows .ticket-status").all_inner_texts()
     assert len(statuses) == pending and {s.lower() for s in statuses} == {"pending"}  # CSS capitalises
     assert f"of {pending} tickets" in admin.locator(".pager-count").inner_text()
 
     admin.goto(views_console.url + "/tickets?view=all")
     admin.locator("#sort").select_option("priority")
-    admin.get_by_role("button", name="Apply").click()
+    follow(admin, admin.get_by_role("button", name="Apply"))
     priorities = [row.locator("td").nth(4).inner_text() for row in admin.locator("#ticket-rows tr").all()]
     rank = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
     assert priorities[0] == "urgent" and [rank[p] for p in priorities] == sorted(map(rank.get, priorities),
