@@ -97,12 +97,23 @@ class Settings:
     outbox_retry_batch: int = setting(
         200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
         "first); the rest wait for the next sweep.")
+    webhook_retry_first_seconds: float = setting(
+        30.0, "GT_WEBHOOK_RETRY_FIRST_SECONDS", "The first wait after a failed webhook post; it doubles (jittered) "
+        "with each attempt.")
+    webhook_retry_ceiling_seconds: float = setting(
+        900.0, "GT_WEBHOOK_RETRY_CEILING_SECONDS", "The longest wait between two attempts of a webhook delivery.")
+    webhook_retry_budget_seconds: float = setting(
+        86400.0, "GT_WEBHOOK_RETRY_BUDGET_SECONDS", "How long after its first failed post a webhook delivery is "
+        "retried before it is failed in the log (and the ticket's later deliveries go on).")
     webhook_allow_private: bool = setting(
         False, "GT_WEBHOOK_ALLOW_PRIVATE", "Allow webhook targets on private, loopback and link-local addresses "
         "(for tests on one machine only; never in the cloud, where they would reach internal services).")
     close_solved_after_days: float = setting(
         4, "GT_CLOSE_SOLVED_AFTER_DAYS", "Days a solved ticket stays solved before the sweep closes it (Zendesk's "
         "default: 4); a closed ticket never changes, and mail answering it opens a follow-up ticket.")
+    api_export_settle_seconds: float = setting(
+        30.0, "GT_API_EXPORT_SETTLE_SECONDS", "The incremental export leaves out changes younger than this, so a "
+        "change committed late (a slow transaction, another instance's clock) is never passed by a cursor.")
     api_requests_per_minute: int = setting(
         120, "GT_API_REQUESTS_PER_MINUTE", "REST API requests one token may make per minute (per instance in the "
         "cloud); beyond it the API answers 429 with Retry-After.")

@@ -20,13 +20,15 @@ from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.domain.webhooks import DeliveryState
 from gmail_tickets.ports import Mailbox, Store
+from gmail_tickets.ports.webhooks import PostResult
 from gmail_tickets.services.agent_reply import reply_as_agent
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.outbound_event import outbound_event
 from gmail_tickets.services.send_webhook import redeliver
 from gmail_tickets.services.ticket_changes import update_ticket
-from gmail_tickets.services.webhook_endpoints import add_endpoint
+from gmail_tickets.services.webhook_endpoints import add_endpoint, remove_endpoint
 from gmail_tickets.services.webhook_sweep import republish_webhooks
+from gmail_tickets.settings import Settings
 from tests.webhook_receiver import Receiver
 
 T0 = datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=UTC)
@@ -170,3 +172,61 @@ def test_unwanted_events_and_no_endpoints_write_nothing(deps: Deps, store: Store
     endpoint = _subscribe(deps, receiver, ("ticket.created",))
     update_ticket(deps, ticket_id, FieldChanges(priority=Priority.LOW), actor="Ana", version=None)
     assert store.webhook_deliveries(endpoint) == [] and broker.published == []
+
+
+def test_webhook_retries_follow_their_own_settings_not_the_mails(deps: Deps, store: Store, broker: Broker,
+                                                                  receiver: Receiver) -> None:
+    deps.settings = Settings(webhook_retry_first_seconds=5, webhook_retry_ceiling_seconds=8,
+                             webhook_retry_budget_seconds=60, send_retry_first_seconds=999)
+    endpoint = _subscribe(deps, receiver)
+    receiver.status = 500
+    update_ticket(deps, _ticket(store), FieldChanges(priority=Priority.HIGH), actor="Ana", version=None)
+    broker.run(deps)
+    (d,) = store.webhook_deliveries(endpoint)
+    assert d.state == DeliveryState.RETRYING and d.next_attempt_at == T0 + timedelta(seconds=5)
+    deps.clock.at = T0 + timedelta(seconds=6)  # type: ignore[attr-defined]
+    republish_webhooks(deps)
+    broker.run(deps)
+    assert store.get_webhook_delivery(d.id).next_attempt_at == deps.clock.now() + timedelta(seconds=8)  # ceiling
+    deps.clock.at = T0 + timedelta(seconds=61)  # type: ignore[attr-defined]
+    republish_webhooks(deps)
+    broker.run(deps)
+    assert store.get_webhook_delivery(d.id).state == DeliveryState.FAILED  # the 60 s budget, not 24 h
+
+
+class RemovingAfterFirstPost:
+    """A real transport that removes the endpoint (as an admin on another instance would) once it posted."""
+
+    def __init__(self, deps: Deps, endpoint_id: str) -> None:
+        self._inner, self._deps, self._endpoint_id = RequestsWebhookTransport(allow_private=True), deps, endpoint_id
+
+    def post(self, url: str, body: bytes, headers: Any) -> PostResult:
+        answer = self._inner.post(url, body, headers)
+        self._deps.store.delete_webhook_endpoint(self._endpoint_id)
+        return answer
+
+
+def test_a_removed_endpoint_gets_no_post_that_starts_after_the_removal(deps: Deps, store: Store, broker: Broker,
+                                                                       receiver: Receiver) -> None:
+    endpoint = _subscribe(deps, receiver)
+    ticket_id = _ticket(store)
+    for priority in (Priority.HIGH, Priority.LOW, Priority.URGENT):
+        update_ticket(deps, ticket_id, FieldChanges(priority=priority), actor="Ana", version=None)
+    deps.webhook_transport = RemovingAfterFirstPost(deps, endpoint)
+    broker.run(deps)  # one sender call walks the ticket's stream: the endpoint is gone after its first post
+    assert [_priority(r.event) for r in receiver.events()] == ["high"]
+    states = sorted((d.order_key, str(d.state), d.last_error) for d in store.webhook_deliveries(endpoint))
+    assert [s for _, s, _ in states] == ["delivered", "failed", "failed"]
+    assert all("removed" in (e or "") for _, _, e in states[1:])
+    # another instance's cache still lists an endpoint for up to CACHE_SECONDS after its removal: what it logs
+    # for it then is failed without a post
+    other = Deps(store=store, mailbox_for=_no_mailbox, publisher=broker, secrets=deps.secrets, clock=deps.clock,
+                 blobs=deps.blobs, tokens=deps.tokens, jobs=deps.jobs, webhook_transport=deps.webhook_transport)
+    second = _subscribe(deps, receiver)
+    assert [e.id for e in other.webhook_endpoints.wanting(store, "ticket.updated")] == [second]
+    remove_endpoint(deps, second)
+    update_ticket(other, ticket_id, FieldChanges(priority=Priority.NORMAL), actor="Ana", version=None)
+    broker.run(other)
+    (late,) = store.webhook_deliveries(second)
+    assert late.state == DeliveryState.FAILED and "removed" in (late.last_error or "")
+    assert len(receiver.events()) == 1

@@ -8,7 +8,10 @@ import time
 from gmail_tickets.domain.webhooks import WebhookEndpoint
 from gmail_tickets.ports import WebhookRepo
 
-CACHE_SECONDS = 5.0  # an endpoint added on another instance gets events within this
+CACHE_SECONDS = 5.0
+"""An endpoint added on another instance gets events within this. A removed one may still be given deliveries
+this long by other instances, but never posted to: the sender reads the endpoint before each post
+(send_webhook.deliver_webhook), so removal stops posts at once (docs/webhooks.md)."""
 
 
 class EndpointCache:

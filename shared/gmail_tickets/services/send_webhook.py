@@ -56,10 +56,11 @@ class WebhookOutcome:
 
 
 def retry_rules(deps: Deps) -> RetryRules:
-    """The notifications' retry timing (GT_SEND_RETRY_*): one policy for everything the product owes outside."""
-    return RetryRules(first=timedelta(seconds=deps.settings.send_retry_first_seconds),
-                      ceiling=timedelta(seconds=deps.settings.send_retry_ceiling_seconds),
-                      budget=timedelta(seconds=deps.settings.send_retry_budget_seconds))
+    """Webhooks' own retry timing (GT_WEBHOOK_RETRY_*): a receiver's outage is not a mail server's, and an admin
+    may want deliveries failed (and the ticket's later ones released) sooner than notifications."""
+    return RetryRules(first=timedelta(seconds=deps.settings.webhook_retry_first_seconds),
+                      ceiling=timedelta(seconds=deps.settings.webhook_retry_ceiling_seconds),
+                      budget=timedelta(seconds=deps.settings.webhook_retry_budget_seconds))
 
 
 def deliver_webhook(deps: Deps, delivery_id: str) -> WebhookOutcome:
@@ -72,11 +73,13 @@ def deliver_webhook(deps: Deps, delivery_id: str) -> WebhookOutcome:
     endpoint = deps.store.get_webhook_endpoint(record.endpoint_id)
     holder = f"{deps.holder}-webhook-{uuid.uuid4().hex[:8]}"
     posted = 0
-    for _ in range(MOST_POSTS_PER_CALL):
+    for turn in range(MOST_POSTS_PER_CALL):
         queue = deps.store.stream_queue(record.endpoint_id, record.stream, limit=1)
         if not queue:
             return WebhookOutcome(delivery_id, "delivered", posted)
         head = queue[0]
+        if turn:  # read again before every post: an endpoint removed meanwhile gets no post that starts after
+            endpoint = deps.store.get_webhook_endpoint(record.endpoint_id)
         result = _post_one(deps, endpoint, head, holder)
         posted += result in ("delivered", "failed")
         if result == "waiting":
