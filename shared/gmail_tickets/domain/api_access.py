@@ -10,9 +10,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 TOKEN_PREFIX = "gtk_"  # marks our tokens in a config file or a secret scanner's report
+CLAIM_LIFETIME = timedelta(seconds=90)
+"""How long an unanswered Idempotency-Key claim holds: past it the process that claimed it is taken for dead
+(the api function's timeout is 60 s, so no request still runs) and a retry takes the claim over."""
 
 
 def new_secret() -> str:
@@ -54,6 +57,11 @@ class IdempotentResponse:
     @property
     def done(self) -> bool:
         return self.status != 0
+
+    def abandoned(self, claimed_before: datetime) -> bool:
+        """A claim whose request never answered and that is older than `claimed_before`: its process died
+        between claiming the key and storing the response, so a retry may take it over."""
+        return not self.done and (self.created_at is None or self.created_at < claimed_before)
 
 
 def idempotency_key(token: str, header: str) -> str:

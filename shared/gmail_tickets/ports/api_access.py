@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from gmail_tickets.domain.api_access import ApiToken, IdempotentResponse
@@ -16,8 +17,10 @@ class ApiAccessRepo(Protocol):
         """One agent's tokens (all agents' with None), newest first."""
         ...
 
-    def claim_idempotency(self, record: IdempotentResponse) -> IdempotentResponse | None:
-        """Store `record` unless its key is taken (atomically); None when stored, else the record already there."""
+    def claim_idempotency(self, record: IdempotentResponse, *, take_over_before: datetime) -> IdempotentResponse | None:
+        """Store `record` unless its key is taken (atomically); None when stored, else the record already there.
+        A claim left unanswered since before `take_over_before` (`abandoned`) is replaced, as atomically: of two
+        retries racing for it, one takes it over and the other gets the new claim."""
         ...
 
     def save_idempotency(self, record: IdempotentResponse) -> None: ...

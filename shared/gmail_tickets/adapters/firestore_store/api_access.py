@@ -4,8 +4,11 @@ which fails when the document exists: two retries racing each other cannot both 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
+from google.cloud.firestore_v1.document import DocumentReference
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
@@ -28,13 +31,34 @@ class ApiAccessRepo(FirestoreBase):
             found = [records.from_doc(ApiToken, snap.to_dict() or {}) for snap in query.stream()]
         return sorted(found, key=lambda t: (t.created_at.timestamp() if t.created_at else 0.0), reverse=True)
 
-    def claim_idempotency(self, record: IdempotentResponse) -> IdempotentResponse | None:
+    def claim_idempotency(self, record: IdempotentResponse, *, take_over_before: datetime) -> IdempotentResponse | None:
         ref = self._ref("api_idempotency", record.key)
         try:
             with translated():
                 ref.create(records.to_doc(record))
         except gexc.Conflict:  # AlreadyExists: someone used the key first
-            return self._get_record(IdempotentResponse, ref)
+            return self._take_over(ref, record, take_over_before)
+        self._count(1)
+        return None
+
+    def _take_over(self, ref: DocumentReference, record: IdempotentResponse,
+                   take_over_before: datetime) -> IdempotentResponse | None:
+        """Replace an abandoned claim only if the document is still the one read (an update with its update
+        time as precondition): a racing retry that took it over first makes this one fail, and it gets that
+        retry's claim instead."""
+        snap = self._get(ref)
+        found = records.from_doc(IdempotentResponse, snap.to_dict() or {}) if snap.exists else None
+        if found is not None and not found.abandoned(take_over_before):
+            return found
+        try:
+            with translated():
+                if snap.exists:
+                    unchanged = self._client.write_option(last_update_time=snap.update_time)
+                    ref.update(records.to_doc(record), option=unchanged)
+                else:  # dropped meanwhile
+                    ref.create(records.to_doc(record))
+        except (gexc.FailedPrecondition, gexc.Conflict, gexc.NotFound):
+            return self._get_record(IdempotentResponse, ref) or record
         self._count(1)
         return None
 

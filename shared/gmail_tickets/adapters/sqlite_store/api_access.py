@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from gmail_tickets.adapters import records
@@ -26,10 +27,13 @@ class ApiAccessRepo(SqliteRepo):
         where, params = ("WHERE agent = ?", (agent.lower(),)) if agent is not None else ("", ())
         return self._records(ApiToken, f"SELECT doc FROM api_tokens {where} ORDER BY created_at DESC, id", params)
 
-    def claim_idempotency(self, record: IdempotentResponse) -> IdempotentResponse | None:
+    def claim_idempotency(self, record: IdempotentResponse, *, take_over_before: datetime) -> IdempotentResponse | None:
+        """Read and write in one BEGIN IMMEDIATE transaction: SQLite's one writer makes the check-and-take atomic."""
+
         def work(tx: SqliteTx) -> IdempotentResponse | None:
             found = tx._get(IdempotentResponse, "api_idempotency", "key", record.key)
-            if found is None:
+            if found is None or found.abandoned(take_over_before):
+                found = None
                 tx._upsert("api_idempotency", {"key": record.key}, doc_text(record))
             return found
 

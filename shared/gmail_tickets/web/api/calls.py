@@ -12,7 +12,7 @@ from typing import Any
 from flask import Response, request
 from pydantic import BaseModel, ValidationError
 
-from gmail_tickets.domain.api_access import ApiToken, IdempotentResponse, fingerprint, idempotency_key
+from gmail_tickets.domain.api_access import CLAIM_LIFETIME, ApiToken, IdempotentResponse, fingerprint, idempotency_key
 from gmail_tickets.domain.people import Agent
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web.api.auth import RateLimit, authenticate
@@ -86,10 +86,11 @@ def _once(call: Call, handle: Callable[[], Response]) -> Response:
     header = request.headers["Idempotency-Key"]
     if not _KEY.match(header):
         raise refused_field("header.Idempotency-Key", "Use 1 to 255 visible ASCII characters.")
+    now = call.deps.clock.now()
     record = IdempotentResponse(key=idempotency_key(call.token.id, header), token_id=call.token.id,
                                 fingerprint=fingerprint(request.method, request.path, request.get_data()),
-                                created_at=call.deps.clock.now())
-    found = call.deps.store.claim_idempotency(record)
+                                created_at=now)
+    found = call.deps.store.claim_idempotency(record, take_over_before=now - CLAIM_LIFETIME)
     if found is not None:
         if found.fingerprint != record.fingerprint:
             raise refused_field("header.Idempotency-Key", "This key was used with a different request.")
