@@ -143,5 +143,5 @@ def test_the_openapi_document_is_served_without_a_token(served_api: ServedApi) -
     assert document["openapi"] == "3.1.0"
     assert {"/api/v1/tickets", "/api/v1/tickets/{ticket_id}", "/api/v1/tickets/{ticket_id}/comments",
             "/api/v1/tickets/search", "/api/v1/agents/me", "/api/v1/agents", "/api/v1/support-addresses",
-            "/api/v1/suspended-mail"} <= set(document["paths"])
+            "/api/v1/suspended-mail", "/api/v1/export/tickets"} <= set(document["paths"])
     assert document["components"]["schemas"]["TicketCreate"]["required"] == ["requester", "subject", "body"]

@@ -1,7 +1,8 @@
 """The REST API under /api/v1 (docs/api.md): its own Flask app, apart from the console's — no session, no CSRF,
 no IAP: a bearer token per request (auth.py). It calls the services the console calls, never the stores' own
-rules. One module per resource (tickets, comments, directory: agents, support addresses, suspended mail);
-registry.py turns their declarations into routes and the OpenAPI 3.1 document at /api/v1/openapi.json."""
+rules. One module per resource (tickets, comments, directory: agents, support addresses, suspended mail; export:
+the incremental export); registry.py turns their declarations into routes and the OpenAPI 3.1 document at
+/api/v1/openapi.json."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.web.api import comments, directory, tickets  # noqa: F401  (they add their operations)
+from gmail_tickets.web.api import comments, directory, export, tickets  # noqa: F401  (they add their operations)
 from gmail_tickets.web.api.auth import RateLimit
 from gmail_tickets.web.api.calls import view
 from gmail_tickets.web.api.problems import Problem, ProblemModel, problem_response
