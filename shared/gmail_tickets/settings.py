@@ -97,14 +97,14 @@ class Settings:
     outbox_retry_batch: int = setting(
         200, "GT_OUTBOX_RETRY_BATCH", "Retrying notifications whose time came that one sweep publishes (oldest due "
         "first); the rest wait for the next sweep.")
-    webhook_retry_first_seconds: float = setting(
-        30.0, "GT_WEBHOOK_RETRY_FIRST_SECONDS", "The first wait after a failed webhook post; it doubles (jittered) "
-        "with each attempt.")
-    webhook_retry_ceiling_seconds: float = setting(
-        900.0, "GT_WEBHOOK_RETRY_CEILING_SECONDS", "The longest wait between two attempts of a webhook delivery.")
-    webhook_retry_budget_seconds: float = setting(
-        86400.0, "GT_WEBHOOK_RETRY_BUDGET_SECONDS", "How long after its first failed post a webhook delivery is "
-        "retried before it is failed in the log (and the ticket's later deliveries go on).")
+    # services/send_webhook.py: webhooks' own retry timing, apart from the notifications' GT_SEND_RETRY_*.
+    webhook_retry_first_seconds: float = setting(30.0, "GT_WEBHOOK_RETRY_FIRST_SECONDS", (
+        "The first wait after a failed webhook post; it doubles with each attempt."))
+    webhook_retry_ceiling_seconds: float = setting(900.0, "GT_WEBHOOK_RETRY_CEILING_SECONDS", (
+        "The longest wait between two attempts of a webhook delivery."))
+    webhook_retry_budget_seconds: float = setting(86400.0, "GT_WEBHOOK_RETRY_BUDGET_SECONDS", (
+        "How long after its first failed post a webhook delivery is retried before it is failed in the log (and "
+        "the ticket's later deliveries go on)."))
     webhook_allow_private: bool = setting(
         False, "GT_WEBHOOK_ALLOW_PRIVATE", "Allow webhook targets on private, loopback and link-local addresses "
         "(for tests on one machine only; never in the cloud, where they would reach internal services).")

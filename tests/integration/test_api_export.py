@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from gmail_tickets.domain.model import Ticket
+from gmail_tickets.domain.paging import cursor
 from gmail_tickets.domain.ticket_fields import Priority
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges
 from gmail_tickets.ports import Store
@@ -102,7 +103,9 @@ def test_over_http_admins_page_to_the_end_and_poll_for_changes(served_api: Serve
     assert [t["id"] for t in polled["tickets"]] == [ids[2]] and polled["tickets"][0]["comments"][-1]["public"] is False
 
 
-@pytest.mark.parametrize("params", [{"cursor": "bm90IG91cnM"}, {"cursor": "x", "start_time": 0}, {"limit": 0}])
+@pytest.mark.parametrize("params", [{"cursor": "bm90IG91cnM"}, {"cursor": "x", "start_time": 0}, {"limit": 0},
+                                    {"cursor": cursor(("2024-05-17", 10**30), backward=True)},
+                                    {"cursor": cursor(("2024-05-17", 1), backward=False)}])
 def test_bad_queries_are_refused_naming_the_field(served_api: ServedApi, params: dict[str, Any]) -> None:
     answer = served_api.client(served_api.admin_token).get(served_api.at("/export/tickets"), params=params)
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"].startswith("query.")

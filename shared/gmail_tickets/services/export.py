@@ -92,6 +92,6 @@ def _after(cursor: str) -> Key:
     request = PageRequest.from_cursor(cursor)
     key = request.after
     if (not request.backward or key is None or len(key) != 2 or not isinstance(key[0], str)
-            or not isinstance(key[1], int) or isinstance(key[1], bool)):
+            or not isinstance(key[1], int) or isinstance(key[1], bool) or not 0 <= key[1] < 2**63):
         raise BadCursor(cursor)
     return key
