@@ -80,6 +80,10 @@ class LedgerUnit(Protocol):
         """Create-if-absent: raises AlreadyRecorded (here or at commit) when the entry exists. `thread_id`
         and `entry.rfc_message_id` feed the thread index for ticket_for_thread / ticket_for_message_ids."""
 
+    def replace_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        """Rewrite an entry read in this unit (a recovered suspended mail's: its new outcome, ticket and comment),
+        indexed as if just added: the latest entry of its thread."""
+
 
 class TicketUnit(Protocol):
     def get_ticket(self, ticket_id: int) -> Ticket | None: ...
@@ -105,6 +109,15 @@ class SetAsideUnit(Protocol):
 
     def add_suspended(self, record: SuspendedMail) -> None:
         """Insert or replace by id."""
+
+    def get_suspended(self, record_id: str) -> SuspendedMail | None:
+        """The record, listed or recovered (a recovered one has `recovered_ticket`)."""
+
+    def recover_suspended(self, record: SuspendedMail) -> None:
+        """Move a record read in this unit off the suspended list, keeping it (with its `recovered_*` links)."""
+
+    def delete_suspended(self, record_id: str) -> None:
+        """Drop a listed record (the ledger keeps the mail's entry and raw key)."""
 
 
 class OutboxUnit(Protocol):
@@ -223,6 +236,9 @@ class SetAsideRepo(Protocol):
         """Newest first (by created_at, then when it was stored), one keyset page."""
 
     def count_suspended(self) -> int: ...
+
+    def get_suspended(self, record_id: str) -> SuspendedMail | None:
+        """The record, listed or recovered."""
 
     def quarantine_page(self, page: PageRequest) -> Page[QuarantineRecord]:
         """Newest first (by when it was stored), one keyset page."""
