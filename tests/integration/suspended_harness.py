@@ -29,9 +29,12 @@ def mail(sender: str, subject: str, body: str, *, message_id: str, auto: bool = 
 
 
 def connect(deps: Deps, address: str) -> None:
-    deps.store.save_brand(Brand("default", "Acme Support"))
-    first = not deps.store.any_support_address()
-    deps.store.save_support_address(SupportAddress(address, "default", is_default=first))
+    """`address` connected (and made a support address, the default when it is the first)."""
+    if not deps.store.list_brands():
+        deps.store.save_brand(Brand("default", "Acme Support"))
+    if not deps.store.get_support_addresses([address]):
+        first = not deps.store.any_support_address()
+        deps.store.save_support_address(SupportAddress(address, "default", is_default=first))
     deps.store.save_connection(Connection(address, created_at=datetime(2026, 1, 1, tzinfo=UTC)))
 
 

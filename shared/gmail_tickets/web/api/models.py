@@ -177,6 +177,13 @@ class SuspendedOut(BaseModel):
     duplicate_of_ticket: int | None
 
 
+class Recovered(BaseModel):
+    suspended_id: str
+    ticket: TicketOut = Field(description="The ticket the mail became, or the one it joined as a comment.")
+    comment_id: str | None = Field(description="The comment the mail is on that ticket (its description when new).")
+    new_ticket: bool = Field(description="true: a ticket was made; false: the mail joined an existing ticket.")
+
+
 class SuspendedPage(BaseModel):
     items: list[SuspendedOut]
     total: int

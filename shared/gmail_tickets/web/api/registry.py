@@ -116,7 +116,7 @@ def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK" if op.status == 200 else "Created"}
+    ok: dict[str, Any] = {"description": {200: "OK", 201: "Created", 204: "No Content"}[op.status]}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": _ref(op.response, schemas, "serialization")}}
     if op.status == 201:
@@ -140,4 +140,4 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
 
 
 REGISTRY = Registry()
-"""Every operation: the resource modules (tickets, comments, support_addresses, agents, suspended) add theirs."""
+"""Every operation: the resource modules (tickets, comments, directory, suspended, uploads) add theirs."""
