@@ -1,5 +1,5 @@
-"""Suspended mail made the way ingest makes it (record_mail on raw bytes, real blobs), for the recovery tests of
-the service, the API and the console."""
+"""A connected mailbox, and mail recorded in it the way ingest records it (record_mail on raw bytes, real
+blobs): suspended mail for the recovery tests of the service and the API; a connection for the API's sends."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     admin: bool = False  # admins only (web/access.py's roles)
+    upload_limit: int | None = None  # the body is a file's raw bytes (any Content-Type), up to this many
     description: str = ""
 
     @property
@@ -136,6 +137,11 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.body is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": _ref(op.body, schemas, "validation")}}}
+    if op.upload_limit is not None:
+        operation["requestBody"] = {"required": True, "description": "The file's bytes; its Content-Type is the "
+                                    "file's type (application/octet-stream: guessed from the filename).",
+                                    "content": {"application/octet-stream": {"schema": {
+                                        "type": "string", "format": "binary", "maxLength": op.upload_limit}}}}
     return operation
 
 
