@@ -6,7 +6,6 @@ store write, any instance can check it; it works for its agent only, for UPLOAD_
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from gmail_tickets.domain.model import Attachment
 from gmail_tickets.domain.upload_token import UploadRef, seal, unseal
@@ -26,14 +25,9 @@ class UploadRefused(ReplyRefused):
         self.index = index
 
 
-@dataclass(frozen=True)
-class Upload:
-    token: str
-    ref: UploadRef
-
-
-def upload(deps: Deps, agent: str, filename: str, declared_type: str | None, data: bytes) -> Upload:
-    """Keep one file for `agent` (an email); its token names it on a comment within the hour."""
+def upload(deps: Deps, agent: str, filename: str, declared_type: str | None, data: bytes) -> tuple[str, UploadRef]:
+    """Keep one file for `agent` (an email); the token that names it on a comment within the hour, and what it
+    names."""
     if not data:
         raise UploadRefused("The file is empty.")
     reply_files.check_total(len(data))
@@ -41,7 +35,7 @@ def upload(deps: Deps, agent: str, filename: str, declared_type: str | None, dat
     ref = UploadRef(blob_key=kept.blob_key or "", filename=kept.filename, content_type=kept.content_type,
                     size=len(data), agent=agent.lower(),
                     expires=int(deps.clock.now().timestamp()) + UPLOAD_TOKEN_SECONDS)
-    return Upload(seal(ref, deps.tokens.sign), ref)
+    return seal(ref, deps.tokens.sign), ref
 
 
 def attachments(deps: Deps, agent: str, tokens: Sequence[str]) -> list[Attachment]:

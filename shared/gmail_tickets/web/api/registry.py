@@ -138,10 +138,11 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": _ref(op.body, schemas, "validation")}}}
     if op.upload_limit is not None:
-        operation["requestBody"] = {"required": True, "description": "The file's bytes; its Content-Type is the "
-                                    "file's type (application/octet-stream: guessed from the filename).",
-                                    "content": {"application/octet-stream": {"schema": {
-                                        "type": "string", "format": "binary", "maxLength": op.upload_limit}}}}
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": f"The file's bytes, at most {op.upload_limit // (1024 * 1024)} MB (413 beyond); its "
+                           "Content-Type is the file's type (application/octet-stream: guessed from the filename)."}
     return operation
 
 

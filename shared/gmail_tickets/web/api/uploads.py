@@ -20,9 +20,8 @@ def upload_file(call: Call) -> Answer:
     `uploads`. The token works for your own comments only, for an hour."""
     q: UploadQuery = call.query
     try:
-        kept = api_uploads.upload(call.deps, call.agent.email, q.filename, request.mimetype, call.body)
+        token, ref = api_uploads.upload(call.deps, call.agent.email, q.filename, request.mimetype, call.body)
     except (api_uploads.UploadRefused, FilesRefused) as error:
         raise refused_field("body", str(error)) from error
-    ref = kept.ref
-    return Answer(UploadOut(token=kept.token, filename=ref.filename, content_type=ref.content_type, size=ref.size,
+    return Answer(UploadOut(token=token, filename=ref.filename, content_type=ref.content_type, size=ref.size,
                             expires_at=ref.expires_at), 201)
