@@ -44,7 +44,7 @@ class RecoveryRefused(GmailTicketsError):
 class AlreadyRecovered(RecoveryRefused):
     def __init__(self, record: SuspendedMail) -> None:
         super().__init__(said("This mail was recovered already, into ticket #%(ticket)s.",
-                              ticket=record.recovered_ticket))
+                              ticket=str(record.recovered_ticket)))
         self.record = record
 
 
@@ -68,7 +68,7 @@ def _kept(deps: Deps, record: SuspendedMail) -> KeptMail:
     """The mail again, from its kept raw bytes (its attachments kept as on arrival: content-addressed)."""
     if record.duplicate_of_ticket is not None:
         raise RecoveryRefused(said("This mail is a copy of one already on ticket #%(ticket)s: there is nothing to "
-                                   "recover.", ticket=record.duplicate_of_ticket))
+                                   "recover.", ticket=str(record.duplicate_of_ticket)))
     try:
         mail = parse(deps.blobs.get(record.raw_key or ""))
     except KeyError as missing:
