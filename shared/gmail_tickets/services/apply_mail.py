@@ -53,7 +53,6 @@ class MailWriter:
     now: datetime
     replaces: LedgerEntry | None = None  # a recovered mail's entry (services/suspended_mail.py): rewritten, kept
 
-
     def apply(self, uow: UnitOfWork, disposition: Disposition) -> Recorded:
         gmail_id = self.kept.ids.message_id
         match disposition:
