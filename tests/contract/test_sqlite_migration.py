@@ -249,7 +249,7 @@ def test_sqlite_released_migrations_are_never_edited() -> None:
     assert hashlib.sha256(MIGRATIONS[2].encode()).hexdigest() == V3_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[3].encode()).hexdigest() == V4_DDL_SHA256
     assert hashlib.sha256(MIGRATIONS[4].encode()).hexdigest() == V5_DDL_SHA256
-    assert SCHEMA_VERSION == 16  # 14 sweep position, 15 API tokens, 16 webhooks
+    assert SCHEMA_VERSION == 17  # 14 sweep position, 15 API tokens, 16 webhooks, 18 recovered mail (17th here)
 
 
 def test_sqlite_v1_file_upgrades_in_place_keeping_every_row(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from gmail_tickets.domain.disposition import (
     Screening,
     Suspend,
     decide,
+    decide_recovered,
     first_followers,
 )
 from gmail_tickets.domain.model import LedgerEntry, Outcome
@@ -158,6 +159,19 @@ def test_a_possible_spoof_is_suspended_before_threading() -> None:
     lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
     assert decide(PERSON, mail(possible_spoof=True), lookup, OURS) == Suspend(SPOOF_REASON)
     assert lookup.reads == ["ledger"]
+
+
+def test_a_recovered_mail_threads_by_the_ladder_but_a_possible_spoof_never_joins_a_ticket() -> None:
+    """Recovery skips the auto-mail, burst and spoof rules (the agent judged them), never the sender-trust rule."""
+    lookup = FakeLookup(by_thread={"thread-new": 3}, tickets={3: ticket(3)})
+    assert decide_recovered(mail(), lookup, OURS) == AddComment(3, "gmail_thread", None, ticket(3))
+    assert decide_recovered(mail(possible_spoof=True), lookup, OURS) == NewTicket(3, "gmail_thread")
+    eve = mail(from_address="eve@evil.example", requester="eve@evil.example")
+    assert decide_recovered(eve, lookup, OURS) == NewTicket(3, "gmail_thread")
+    stored = FakeLookup(stored={"new@customer.example": [LedgerEntry("sales@ours.example", "g1", Outcome.TICKET,
+                                                                     ticket_id=8, comment_id="c1",
+                                                                     sender="ann@customer.example")]})
+    assert decide_recovered(mail(), stored, OURS) == SameMail(8, "c1")
 
 
 def test_an_unauthenticated_replys_cc_do_not_join() -> None:

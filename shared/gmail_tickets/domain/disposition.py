@@ -181,3 +181,17 @@ def _with_new_followers(mail: Incoming, ticket: Ticket, ours: Collection[str]) -
     if not new:
         return None
     return dataclasses.replace(ticket, followers=[*ticket.followers, *new])
+
+
+def decide_recovered(mail: Incoming, lookup: IngestLookup, ours: Collection[str]) -> Disposition:
+    """What a suspended mail an agent recovers becomes: what it would have become had it not been suspended —
+    the auto-mail, burst and spoof rules were the agent's call — by the same ladder and sender-trust rule, except
+    that a possible spoof never joins a ticket (its From is not proven: it opens a new one that mentions it). The
+    same mail already on a ticket (through another inbox) is that ticket's (`SameMail`): nothing is made twice."""
+    original = original_of(lookup.recorded_with_message_id(mail.message_id), mail.identity)
+    if original is not None and original.ticket_id is not None:
+        return SameMail(original.ticket_id, original.comment_id)
+    disposition = _thread(mail, lookup, ours)
+    if mail.possible_spoof and isinstance(disposition, AddComment):
+        return NewTicket(disposition.ticket_id, disposition.matched_by)
+    return disposition

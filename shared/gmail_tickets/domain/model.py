@@ -186,7 +186,8 @@ class LedgerEntry:
 
 @dataclass
 class SuspendedMail:
-    """A mail kept and shown to admins but not turned into a ticket (auto-replies, bulk, loops, bursts)."""
+    """A mail kept and shown to agents but not turned into a ticket (auto-replies, bulk, loops, bursts) until
+    one recovers it; a recovered record leaves the suspended list and links to what the mail became."""
 
     id: str
     connection: str
@@ -199,6 +200,13 @@ class SuspendedMail:
     # Set aside as a copy of a mail already recorded (domain/same_mail.py): the ticket and comment it duplicated.
     duplicate_of_ticket: int | None = None
     duplicate_of_comment: str | None = None
+    gmail_thread_id: str | None = None  # where it sits in Gmail, so a recovered mail threads as it would have
+    internal_date: datetime | None = None
+    # Recovered by an agent (services/suspended_mail.py): the ticket it became or joined, and the comment it is.
+    recovered_ticket: int | None = None
+    recovered_comment: str | None = None
+    recovered_by: str | None = None
+    recovered_at: datetime | None = None
 
 
 @dataclass(frozen=True)

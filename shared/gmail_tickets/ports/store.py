@@ -6,7 +6,7 @@ Both are unions of role ports, one per kind of record, so a service can name the
   ConnectionRepo      ConnectionUnit         connections, support addresses, brands
   LedgerRepo          LedgerUnit             the exactly-once ledger (also the thread index), burst counts
   TicketRepo          TicketUnit             tickets and their comments
-  SetAsideRepo        SetAsideUnit           mail set aside: quarantined (unusable) and suspended (kept, no ticket)
+  SetAsideRepo        SetAsideUnit           mail set aside: quarantined, suspended (ports/set_aside.py)
   OutboxRepo          OutboxUnit             notifications we owe, and each account's Gmail send window
   LeaseRepo           -                      leases (one sync per mailbox at a time)
   OAuthFlowRepo       -                      OAuth connect flows (taken once)
@@ -34,9 +34,7 @@ from gmail_tickets.domain.model import (
     LedgerEntry,
     OAuthFlow,
     Outcome,
-    QuarantineRecord,
     SupportAddress,
-    SuspendedMail,
     Ticket,
 )
 from gmail_tickets.domain.outbox import Notification, NotificationState, SendWindow
@@ -45,6 +43,7 @@ from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.ports.api_access import ApiAccessRepo
 from gmail_tickets.ports.people import PeopleRepo, PeopleUnit
 from gmail_tickets.ports.search import TicketSearchRepo
+from gmail_tickets.ports.set_aside import SetAsideRepo, SetAsideUnit
 from gmail_tickets.ports.webhooks import WebhookRepo, WebhookUnit
 
 T = TypeVar("T")
@@ -80,6 +79,10 @@ class LedgerUnit(Protocol):
         """Create-if-absent: raises AlreadyRecorded (here or at commit) when the entry exists. `thread_id`
         and `entry.rfc_message_id` feed the thread index for ticket_for_thread / ticket_for_message_ids."""
 
+    def replace_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        """Rewrite an entry read in this unit (a recovered suspended mail's: its new outcome, ticket and comment),
+        indexed as if just added: the latest entry of its thread."""
+
 
 class TicketUnit(Protocol):
     def get_ticket(self, ticket_id: int) -> Ticket | None: ...
@@ -97,14 +100,6 @@ class TicketUnit(Protocol):
 
     def add_comment(self, comment: Comment) -> str:
         """Store a comment, assign and return its id (also set on `comment.id`)."""
-
-
-class SetAsideUnit(Protocol):
-    def add_quarantine(self, record: QuarantineRecord) -> None:
-        """Insert or replace by id (a redelivered poison event quarantines once)."""
-
-    def add_suspended(self, record: SuspendedMail) -> None:
-        """Insert or replace by id."""
 
 
 class OutboxUnit(Protocol):
@@ -209,25 +204,6 @@ class TicketRepo(Protocol):
         """Solved tickets whose `solved_at` is at or before `before`, the longest solved first, at most `limit`;
         served by an index on `solved_at` (set only while solved), so the cost grows with the solved tickets due,
         not with all tickets."""
-
-
-class SetAsideRepo(Protocol):
-    """Mail that became no ticket: quarantined (could not be used) and suspended (auto-mail, loops, bursts)."""
-
-    def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]: ...
-
-    def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
-        """Newest first."""
-
-    def suspended_page(self, page: PageRequest) -> Page[SuspendedMail]:
-        """Newest first (by created_at, then when it was stored), one keyset page."""
-
-    def count_suspended(self) -> int: ...
-
-    def quarantine_page(self, page: PageRequest) -> Page[QuarantineRecord]:
-        """Newest first (by when it was stored), one keyset page."""
-
-    def count_quarantine(self) -> int: ...
 
 
 class OutboxRepo(Protocol):

@@ -51,6 +51,7 @@ class MailWriter:
     ctx: IngestContext
     kept: KeptMail
     now: datetime
+    replaces: LedgerEntry | None = None  # a recovered mail's entry (services/suspended_mail.py): rewritten, kept
 
     def apply(self, uow: UnitOfWork, disposition: Disposition) -> Recorded:
         gmail_id = self.kept.ids.message_id
@@ -74,7 +75,8 @@ class MailWriter:
                 webhook_events.emit(self.deps, uow, WebhookEvent.COMMENT_CREATED, ticket=changed, comment=comment,
                                     ticket_id=ticket_id)
                 told = self._tell_assignee(uow, changed, comment, active) if changed is not None else None
-                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told)
+                return Recorded(gmail_id, Outcome.COMMENT, ticket_id, matched_by, notification_id=told,
+                                comment_id=comment.id)
             case Suspend(reason=reason):
                 self._suspend(uow, reason)
                 self._ledger(uow, Outcome.SUSPENDED)
@@ -100,7 +102,7 @@ class MailWriter:
             ticket_id=ticket_id,
             comment_id=comment_id,
             rfc_message_id=mail.message_id,
-            created_at=self.now,
+            created_at=self.replaces.created_at if self.replaces is not None else self.now,
             sender=mail.from_address or None,
             raw_key=self.kept.raw_key,
             content_hash=self.kept.content_hash,
@@ -108,7 +110,11 @@ class MailWriter:
         # Suspended mail belongs to no ticket, so it indexes no Gmail thread; nor does a ticket that only
         # mentions the one whose thread it landed in (the thread stays with the ticket its people are on).
         index = index_thread and outcome != Outcome.SUSPENDED
-        uow.add_ledger(entry, thread_id=ids.thread_id if index else None)
+        thread_id = (ids.thread_id or None) if index else None  # a recovered mail may not know its thread
+        if self.replaces is not None:
+            uow.replace_ledger(entry, thread_id=thread_id)
+        else:
+            uow.add_ledger(entry, thread_id=thread_id)
 
     def _comment(self, uow: TicketUnit, ticket_id: int, matched_by: str | None) -> Comment:
         comment = self._mail_comment(ticket_id, matched_by)
@@ -171,7 +177,7 @@ class MailWriter:
             followers=first_followers(self.kept.incoming(), ctx.ours),
             created_at=self.now,
             suppress_triggers=ctx.importing,  # recorded on the ticket: it was imported, its triggers never fire
-            gmail_thread_id=self.kept.ids.thread_id if mentions is None else None,  # its own thread, not #N's
+            gmail_thread_id=(self.kept.ids.thread_id or None) if mentions is None else None,  # its own thread, not #N's
             mentions=mentions,
             follow_up_of=follow_up_of,
             received_at=mail.date or self.kept.ids.internal_date,
@@ -192,7 +198,8 @@ class MailWriter:
         if ack is not None:
             uow.put_notification(ack)
         return Recorded(self.kept.ids.message_id, Outcome.TICKET, ticket_id, matched_by,
-                        notification_id=ack.id if ack is not None and not ack.is_settled else None)
+                        notification_id=ack.id if ack is not None and not ack.is_settled else None,
+                        comment_id=description.id)
 
     def _suspend(self, uow: SetAsideUnit, reason: str, duplicate_of: tuple[int, str | None] | None = None) -> None:
         """The suspended record (its ledger entry is the caller's); with `duplicate_of` (ticket, comment), the
@@ -210,5 +217,7 @@ class MailWriter:
             raw_key=self.kept.raw_key,
             duplicate_of_ticket=ticket_id,
             duplicate_of_comment=comment_id,
+            gmail_thread_id=ids.thread_id or None,
+            internal_date=ids.internal_date,
         ))
 

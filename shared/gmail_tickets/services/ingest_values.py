@@ -80,3 +80,4 @@ class Recorded:
     matched_by: str | None = None
     reason: str | None = None
     notification_id: str | None = None  # the mail it owes: a new ticket's acknowledgement, an assignee's notice
+    comment_id: str | None = None  # the comment it became (a ticket's description, or a comment on one)

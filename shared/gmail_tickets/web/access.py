@@ -19,7 +19,8 @@ from gmail_tickets.services.deps import Deps
 # notifications with "send again" (an agent's own reply may need it), their own profile, and signing out.
 AGENT_ENDPOINTS = frozenset({
     "tickets.home", "tickets.list_tickets", "tickets.api_tickets", "tickets.show_ticket", "tickets.reply",
-    "tickets.update_fields", "tickets.attachment", "tickets.suspended", "tickets.quarantine", "tickets.requester",
+    "tickets.update_fields", "tickets.attachment", "tickets.suspended", "tickets.recover_suspended",
+    "tickets.delete_suspended", "tickets.quarantine", "tickets.requester",
     "search.search_tickets",
     "outbox.list_notifications", "outbox.send_again",
     "profile.show", "profile.save", "profile.change_password",

@@ -1,7 +1,7 @@
-"""Agent pages that list things which grow: the ticket views, a requester's tickets, suspended and quarantined
-mail. Each shows one keyset page with Newer / Older links (an opaque cursor, no offset) and how many there are
-in all, so nothing is ever cut off silently. Routes join the tickets blueprint, so their endpoints keep the
-`tickets.` names that access.AGENT_ENDPOINTS and the templates use."""
+"""Agent pages that list things which grow: the ticket views, a requester's tickets, quarantined mail (suspended
+mail: suspended.py). Each shows one keyset page with Newer / Older links (an opaque cursor, no offset) and how
+many there are in all, so nothing is ever cut off silently. Routes join the tickets blueprint, so their endpoints
+keep the `tickets.` names that access.AGENT_ENDPOINTS and the templates use."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from gmail_tickets.domain.ticket_views import DEFAULT_VIEW, VIEWS
 from gmail_tickets.services import ticket_list
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.web import access
+from gmail_tickets.web import suspended as _suspended  # noqa: F401  (adds the suspended mail's routes to bp)
 from gmail_tickets.web.paging import link, page_request
 from gmail_tickets.web.tickets import bp
 
@@ -91,15 +92,6 @@ def requester(address: str) -> str:
     return render_template("requester.html", address=address.strip().lower(), page=page, total=total,
                            name=next((t.requester_name for t in page.items if t.requester_name), ""),
                            links=link(page, "tickets.requester", address=address))
-
-
-@bp.get("/suspended")
-def suspended() -> str:
-    store = _deps().store
-    page = store.suspended_page(page_request())
-    return render_template("suspended.html", held=[s for s in page.items if s.duplicate_of_ticket is None],
-                           copies=[s for s in page.items if s.duplicate_of_ticket is not None],
-                           total=store.count_suspended(), links=link(page, "tickets.suspended"))
 
 
 @bp.get("/quarantine")

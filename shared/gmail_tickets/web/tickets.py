@@ -3,8 +3,6 @@ box. The lists (ticket views, requesters, suspended mail, quarantine) are in tic
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from typing import Any
 
 from flask import (
@@ -26,11 +24,10 @@ from werkzeug.datastructures import FileStorage
 from gmail_tickets.domain import triggers
 from gmail_tickets.domain.model import Attachment, Comment
 from gmail_tickets.domain.reply_target import reply_target
-from gmail_tickets.mail import filenames
 from gmail_tickets.mail.parse import AttachmentInfo
-from gmail_tickets.services import agent_reply, ticket_changes, ticket_list
+from gmail_tickets.services import agent_reply, reply_files, ticket_changes, ticket_list
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.services.mail_blobs import keep_attachments
+from gmail_tickets.services.reply_files import MAX_REPLY_BYTES, MAX_REPLY_FILES
 from gmail_tickets.web import access, auth, comment_html, ticket_edit
 from gmail_tickets.web.labels import refusal
 
@@ -39,23 +36,13 @@ bp = Blueprint("tickets", __name__)
 # Image types a browser may show inline from our origin. Never SVG or HTML: those can carry script.
 INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
-MAX_REPLY_FILES = 10
-MAX_REPLY_BYTES = 10 * 1024 * 1024
-"""Files on one reply. Base64 grows them by a third in the mail: 10 MB of files is a ~14 MB message, which the
-relay's own size limit must allow."""
 REPLY_REQUEST_LIMIT = 2 * MAX_REPLY_BYTES + 256 * 1024
 """The reply form's body limit (the console's other forms keep 64 KiB). Beyond MAX_REPLY_BYTES, not at it: files
 somewhat over the limit still arrive, so the agent gets the page back with the reason and the draft kept; only far
 larger uploads are cut off with the bare "too large" page."""
-_CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_TYPES = mimetypes.MimeTypes()  # built-in table only: the same guess on every machine
 REMOTE_IMAGES = "gt_remote_images"
 """Set on `g` by a ticket page the agent asked to show remote images on: the app then lets that one response's
 Content-Security-Policy load https images."""
-
-
-class FilesRefused(agent_reply.ReplyRefused):
-    """The attached files break a limit; nothing was stored."""
 
 
 def deps() -> Deps:
@@ -178,36 +165,19 @@ def _chosen(uploads: list[FileStorage]) -> list[FileStorage]:
 
 
 def _keep_uploads(uploads: list[FileStorage]) -> list[Attachment]:
-    """Check the agent's files against the limits, then keep them in the BlobStore exactly as inbound attachments
-    are (content-addressed, so the same file twice is one blob). Names are cleaned like a sender's: no path, no
-    control or bidi characters, unique within the reply."""
+    """Check the agent's files against the limits (services/reply_files.py), reading no more than the limit
+    allows, then keep them in the BlobStore exactly as inbound attachments are."""
     chosen = _chosen(uploads)
-    if len(chosen) > MAX_REPLY_FILES:
-        raise FilesRefused(_("You chose %(count)s files; a reply can carry at most %(most)s.", count=len(chosen),
-                             most=MAX_REPLY_FILES))
+    reply_files.check_count(len(chosen))
     infos: list[AttachmentInfo] = []
     total = 0
-    taken: set[str] = set()
     for upload in chosen:
         data = upload.stream.read(MAX_REPLY_BYTES - total + 1)
         total += len(data)
-        if total > MAX_REPLY_BYTES:
-            raise FilesRefused(_("The files come to more than %(mb)s MB; a reply can carry at most %(mb)s MB of "
-                                 "files in all.", mb=MAX_REPLY_BYTES // (1024 * 1024)))
-        content_type = _content_type(upload)
-        name = filenames.unique(filenames.clean(upload.filename or "") or filenames.for_type(content_type), taken)
-        taken.add(name)
-        infos.append(AttachmentInfo(filename=name, content_type=content_type, size=len(data), data=data))
-    return keep_attachments(deps().blobs, infos)
-
-
-def _content_type(upload: FileStorage) -> str:
-    """The browser's type when it is a plain type/subtype, else a guess from the name, else octet-stream."""
-    declared = (upload.mimetype or "").strip().lower()
-    if _CONTENT_TYPE.match(declared) and declared != "application/octet-stream":
-        return declared
-    guessed, _ = _TYPES.guess_type(upload.filename or "", strict=False)
-    return guessed or "application/octet-stream"
+        reply_files.check_total(total)
+        infos.append(reply_files.file_info(upload.filename or "", upload.mimetype, data,
+                                           {i.filename for i in infos}))
+    return reply_files.keep_files(deps().blobs, infos)
 
 
 def _shown_inline(attachment: Attachment, comment: Comment) -> bool:

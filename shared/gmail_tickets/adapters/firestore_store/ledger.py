@@ -100,6 +100,11 @@ class LedgerTx(FirestoreTx):
         self.created_ledger.append(ref)
         self._created_ids.add(ref.id)
 
+    def replace_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        # A new seq: the entry is its thread's latest, as a new rowid makes it in SQLite.
+        self.set(self._store._ref("ledger", entry.connection, entry.gmail_message_id),
+                 ledger_doc(entry, thread_id, keys.next_seq()))
+
 
 class LedgerRepo(FirestoreBase):
     def ledger_contains(self, connection: str, gmail_message_ids: Sequence[str]) -> set[str]:

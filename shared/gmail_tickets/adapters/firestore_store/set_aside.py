@@ -26,6 +26,18 @@ class SetAsideTx(FirestoreTx):
         doc["sort_key"] = keys.newest_first_key(record.created_at, keys.next_seq())
         self.set(self._store._ref("suspended", record.id), doc)
 
+    def get_suspended(self, record_id: str) -> SuspendedMail | None:
+        return self.read_record(SuspendedMail, self._store._ref("suspended", record_id)) or self.read_record(
+            SuspendedMail, self._store._ref("recovered_mail", record_id))
+
+    def recover_suspended(self, record: SuspendedMail) -> None:
+        """Off the list (suspended/{id}) into recovered_mail/{id}: the list's queries stay as they were."""
+        self.delete(self._store._ref("suspended", record.id))
+        self.set(self._store._ref("recovered_mail", record.id), records.to_doc(record))
+
+    def delete_suspended(self, record_id: str) -> None:
+        self.delete(self._store._ref("suspended", record_id))
+
 
 class SetAsideRepo(Spilling):
     def _quarantine_doc(self, ref: DocumentReference, record: QuarantineRecord) -> Doc:
@@ -59,6 +71,10 @@ class SetAsideRepo(Spilling):
 
     def count_suspended(self) -> int:
         return self._count_of(self._col("suspended"))
+
+    def get_suspended(self, record_id: str) -> SuspendedMail | None:
+        return self._get_record(SuspendedMail, self._ref("suspended", record_id)) or self._get_record(
+            SuspendedMail, self._ref("recovered_mail", record_id))
 
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first (by created_at, then by when it was stored)."""

@@ -6,7 +6,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   tickets/{id}/comments/{comment id}   counters/tickets                              tickets.py
   counters/views_upgrade   the background upgrade of tickets written by older releases   upgrade.py
   search_terms on tickets and comments: full-text search; counters/search_upgrade   search.py, search_upgrade.py
-  quarantine/{id}  suspended/{id}   raw bytes and bodies beyond 900 KB in .../chunks    set_aside.py, spill.py
+  quarantine/{id}  suspended/{id}  recovered_mail/{id}   raw bytes beyond 900 KB in .../chunks  set_aside.py, spill.py
   outbox/{notification id}  send_windows/{address}                                   outbox.py
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
   agents/{email}  invites/{token hash}  audit/{id}                                   people.py

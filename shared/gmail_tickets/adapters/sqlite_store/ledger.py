@@ -80,6 +80,13 @@ class LedgerTx(SqliteTx):
             raise AlreadyRecorded(f"ledger {entry.connection}:{entry.gmail_message_id}")
 
 
+    def replace_ledger(self, entry: LedgerEntry, *, thread_id: str | None = None) -> None:
+        # Deleted and added again: a new rowid makes it its thread's latest entry, as a new seq does on Firestore.
+        self._write("DELETE FROM ledger WHERE connection = ? AND gmail_message_id = ?",
+                    (entry.connection, entry.gmail_message_id))
+        self.add_ledger(entry, thread_id=thread_id)
+
+
 class LedgerRepo(SqliteRepo):
     def ledger_contains(self, connection: str, gmail_message_ids: Sequence[str]) -> set[str]:
         ids = list(dict.fromkeys(gmail_message_ids))

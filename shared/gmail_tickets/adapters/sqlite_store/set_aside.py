@@ -27,6 +27,17 @@ class SetAsideTx(SqliteTx):
             (record.id, records.ts(record.created_at), doc_text(record)),
         )
 
+    def get_suspended(self, record_id: str) -> SuspendedMail | None:
+        return self._get(SuspendedMail, "suspended", "id", record_id) or self._get(
+            SuspendedMail, "recovered_mail", "id", record_id)
+
+    def recover_suspended(self, record: SuspendedMail) -> None:
+        self._delete("suspended", "id", record.id)
+        self._upsert("recovered_mail", {"id": record.id}, doc_text(record))
+
+    def delete_suspended(self, record_id: str) -> None:
+        self._delete("suspended", "id", record_id)
+
 
 class SetAsideRepo(SqliteRepo):
     def list_quarantine(self, *, limit: int = 50) -> list[QuarantineRecord]:
@@ -50,6 +61,13 @@ class SetAsideRepo(SqliteRepo):
 
     def count_suspended(self) -> int:
         return self._count_rows("suspended")
+
+    def get_suspended(self, record_id: str) -> SuspendedMail | None:
+        for table in ("suspended", "recovered_mail"):
+            found = self._records(SuspendedMail, f"SELECT doc FROM {table} WHERE id = ?", (record_id,))
+            if found:
+                return found[0]
+        return None
 
     def list_suspended(self, *, limit: int = 50) -> list[SuspendedMail]:
         """Newest first (by created_at, then by when it was stored)."""

@@ -16,7 +16,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map
 
 from gmail_tickets.services.deps import Deps
-from gmail_tickets.web.api import comments, directory, export, tickets  # noqa: F401  (they add their operations)
+from gmail_tickets.web.api import (  # noqa: F401  (they add their operations)
+    comments,
+    directory,
+    export,
+    suspended,
+    tickets,
+    uploads,
+)
 from gmail_tickets.web.api.auth import RateLimit
 from gmail_tickets.web.api.calls import view
 from gmail_tickets.web.api.problems import Problem, ProblemModel, problem_response

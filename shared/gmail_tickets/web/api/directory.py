@@ -1,22 +1,13 @@
-"""/api/v1/agents (who is signed in; every agent, for admins), /api/v1/support-addresses (admins: each address's
-health, as the console's Support addresses page shows it) and /api/v1/suspended-mail (mail not made a ticket)."""
+"""/api/v1/agents (who is signed in; every agent, for admins) and /api/v1/support-addresses (admins: each
+address's health, as the console's Support addresses page shows it)."""
 
 from __future__ import annotations
 
 from gmail_tickets.domain.people import Agent
 from gmail_tickets.services import mailbox_health
 from gmail_tickets.web.api.calls import Call
-from gmail_tickets.web.api.models import (
-    AgentList,
-    AgentOut,
-    PageQuery,
-    SupportAddressList,
-    SupportAddressOut,
-    SuspendedOut,
-    SuspendedPage,
-)
+from gmail_tickets.web.api.models import AgentList, AgentOut, SupportAddressList, SupportAddressOut
 from gmail_tickets.web.api.registry import REGISTRY
-from gmail_tickets.web.api.tickets import page_request
 
 
 def _agent(a: Agent) -> AgentOut:
@@ -41,15 +32,3 @@ def list_support_addresses(call: Call) -> SupportAddressList:
                           status=r.status, reason=r.reason, last_sync=r.last_sync, lag_seconds=r.lag_seconds,
                           sends_24h=r.sends_24h, send_limit=r.send_limit, warnings=list(r.warnings))
         for r in mailbox_health.health(call.deps)])
-
-
-@REGISTRY.add("GET", "/suspended-mail", summary="List suspended mail", tag="suspended-mail", query=PageQuery,
-              response=SuspendedPage)
-def list_suspended(call: Call) -> SuspendedPage:
-    """Mail kept but not made a ticket (auto-replies, bulk, loops, bursts, copies), newest first."""
-    store = call.deps.store
-    page = store.suspended_page(page_request(call.query.cursor, call.query.limit))
-    return SuspendedPage(items=[SuspendedOut(id=s.id, support_address=s.connection, sender=s.sender,
-                                             subject=s.subject, reason=s.reason, created_at=s.created_at,
-                                             duplicate_of_ticket=s.duplicate_of_ticket) for s in page.items],
-                         total=store.count_suspended(), next_cursor=page.older, prev_cursor=page.newer)

@@ -14,7 +14,9 @@ from gmail_tickets.domain.paging import MAX_PAGE
 from gmail_tickets.domain.ticket_fields import SUBMIT_AS, Priority, TicketStatus
 from gmail_tickets.domain.ticket_query import TicketSort
 from gmail_tickets.domain.ticket_views import DEFAULT_VIEW, VIEWS
+from gmail_tickets.domain.upload_token import MAX_TOKEN_CHARS
 from gmail_tickets.services.agent_reply import MAX_REPLY_CHARS
+from gmail_tickets.services.reply_files import MAX_REPLY_FILES
 from gmail_tickets.services.ticket_create import MAX_BODY, MAX_SUBJECT
 
 View = enum.StrEnum("View", {v.key.replace("-", "_").upper(): v.key for v in VIEWS})  # type: ignore[misc]
@@ -22,6 +24,7 @@ SubmitAs = enum.StrEnum("SubmitAs", {s.name: s.value for s in SUBMIT_AS})  # typ
 Short = Annotated[str, StringConstraints(max_length=320)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+UploadToken = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_CHARS)]
 
 
 class Strict(BaseModel):
@@ -136,6 +139,22 @@ class CommentCreate(Strict):
     public: bool = Field(True, description="true: a reply mailed to the requester; false: an internal note.")
     status: SubmitAs | None = Field(None, description="Submit the ticket as this status.")  # type: ignore[valid-type]
     version: int | None = Field(None, ge=0, le=2**63 - 1)
+    uploads: list[UploadToken] = Field(default_factory=list, max_length=MAX_REPLY_FILES,
+                                       description="Tokens from POST /uploads: the files this comment carries "
+                                                   "(a reply with files is mailed through the relay).")
+
+
+class UploadQuery(BaseModel):
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)] = Field(
+        description="The file's name (cleaned as a mail's attachment names are).")
+
+
+class UploadOut(BaseModel):
+    token: str = Field(description="Name it in a comment's `uploads`; it works for you only, for an hour.")
+    filename: str
+    content_type: str
+    size: int
+    expires_at: datetime
 
 
 class SupportAddressOut(BaseModel):
@@ -175,6 +194,13 @@ class SuspendedOut(BaseModel):
     reason: str
     created_at: datetime | None
     duplicate_of_ticket: int | None
+
+
+class Recovered(BaseModel):
+    suspended_id: str
+    ticket: TicketOut = Field(description="The ticket the mail became, or the one it joined as a comment.")
+    comment_id: str | None = Field(description="The comment the mail is on that ticket (its description when new).")
+    new_ticket: bool = Field(description="true: a ticket was made; false: the mail joined an existing ticket.")
 
 
 class SuspendedPage(BaseModel):

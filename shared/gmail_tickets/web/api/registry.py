@@ -31,6 +31,7 @@ class Operation:
     response: type[BaseModel] | None = None
     status: int = 200
     admin: bool = False  # admins only (web/access.py's roles)
+    upload_limit: int | None = None  # the body is a file's raw bytes (any Content-Type), up to this many
     description: str = ""
 
     @property
@@ -116,7 +117,7 @@ def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
-    ok: dict[str, Any] = {"description": "OK" if op.status == 200 else "Created"}
+    ok: dict[str, Any] = {"description": {200: "OK", 201: "Created", 204: "No Content"}[op.status]}
     if op.response is not None:
         ok["content"] = {"application/json": {"schema": _ref(op.response, schemas, "serialization")}}
     if op.status == 201:
@@ -136,8 +137,14 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if op.body is not None:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": _ref(op.body, schemas, "validation")}}}
+    if op.upload_limit is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": f"The file's bytes, at most {op.upload_limit // (1024 * 1024)} MB (413 beyond); its "
+                           "Content-Type is the file's type (application/octet-stream: guessed from the filename)."}
     return operation
 
 
 REGISTRY = Registry()
-"""Every operation: the resource modules (tickets, comments, support_addresses, agents, suspended) add theirs."""
+"""Every operation: the resource modules (tickets, comments, directory, suspended, uploads) add theirs."""
