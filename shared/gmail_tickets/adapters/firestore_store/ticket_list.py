@@ -69,9 +69,7 @@ def filtered(query: Query, view: TicketFilter) -> Query:
 class TicketListRepo(FirestoreBase):
     def ticket_page(self, query: TicketFilter, sort: TicketSort, page: PageRequest) -> Page[Ticket]:
         field = SORT_FIELDS[sort]
-        width = 1 if sort == TicketSort.CREATED else len(sort_key(Ticket("", "", ""), sort))
-        if page.after is not None and len(page.after) != width:
-            page = PageRequest(page.limit)  # a cursor of another sort: start from the top
+        page = page.fitting(*map(type, sort_key(Ticket("", "", ""), sort)))  # another sort's: from the top
         direction = firestore.Query.ASCENDING if page.backward else firestore.Query.DESCENDING
         ask = filtered(self._col("tickets"), query)
         if page.after is not None:
