@@ -57,3 +57,27 @@ def test_an_edited_cursor_is_refused_or_starts_over_never_a_500(served_api: Serv
             assert answer.status_code in (200, 422), (key, backward, answer.status_code, answer.text)
             if answer.status_code == 422:
                 assert answer.json()["errors"][0]["field"] == "query.cursor"
+
+
+def test_updated_since_lists_what_changed_since_a_sync(served_api: ServedApi) -> None:
+    api, http = served_api, served_api.client()
+    untouched, changed, seen, later = [
+        http.post(api.at("/tickets"), json={"requester": "ann@customer.test", "subject": subject, "body": "Help."}
+                  ).json() for subject in ("Untouched", "Changed", "Seen", "Later")]
+    synced = seen["updated_at"]  # what a sync saw last
+    assert http.patch(api.at(f"/tickets/{changed['id']}"), json={"priority": "high"}).status_code == 200
+    first = http.get(api.at("/tickets"), params={"view": "all", "updated_since": synced, "limit": 2})
+    assert first.status_code == 200, first.text
+    assert first.json()["total"] == 3, "changed since, made since, and the last seen (at or after); not untouched"
+    rest = http.get(api.at("/tickets"), params={"view": "all", "updated_since": synced, "limit": 2,
+                                                "cursor": first.json()["next_cursor"]}).json()
+    assert [t["id"] for t in first.json()["items"] + rest["items"]] == [changed["id"], later["id"], seen["id"]]
+    assert rest["next_cursor"] is None and untouched["id"] not in [t["id"] for t in rest["items"]]
+    later = http.get(api.at("/tickets"), params={"view": "all", "updated_since": "2999-01-01T00:00:00+02:00"})
+    assert later.json()["items"] == [] and later.json()["total"] == 0
+
+    for params, field in (({"updated_since": synced, "sort": "created"}, "query.updated_since"),
+                          ({"updated_since": "2024-05-01T10:00:00"}, "query.updated_since"),  # no offset
+                          ({"updated_since": "0001-01-01T00:00:00+01:00"}, "query.updated_since")):
+        refused = http.get(api.at("/tickets"), params={"view": "all", **params})
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, refused.text

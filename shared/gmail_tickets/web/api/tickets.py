@@ -5,7 +5,7 @@ from __future__ import annotations
 from gmail_tickets.domain.paging import BadCursor, PageRequest
 from gmail_tickets.domain.ticket_fields import TicketStatus
 from gmail_tickets.domain.ticket_lifecycle import FieldChanges
-from gmail_tickets.domain.ticket_query import TicketFilter
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort
 from gmail_tickets.services import ticket_changes, ticket_create, ticket_list, ticket_search
 from gmail_tickets.web.api.calls import Answer, Call
 from gmail_tickets.web.api.models import (
@@ -31,11 +31,14 @@ def page_request(cursor: str | None, limit: int) -> PageRequest:
 
 @REGISTRY.add("GET", "/tickets", summary="List tickets", tag=TAG, query=TicketQuery, response=TicketPage)
 def list_tickets(call: Call) -> TicketPage:
-    """One page of a view (default: all open), narrowed by the filters, with how many match in all."""
+    """One page of a view (default: all open), narrowed by the filters, with how many match in all. With
+    `updated_since`, what changed since a moment: a sync polls with the last `updated_at` it saw."""
     q: TicketQuery = call.query
+    if q.updated_since is not None and q.sort != TicketSort.UPDATED:
+        raise refused_field("query.updated_since", "updated_since lists by update time: use sort=updated.")
     extra = TicketFilter(statuses=(q.status,) if q.status else (), assignee=q.assignee, brand_id=q.brand,
                          connection=q.support_address, requester=q.requester.strip().lower() if q.requester else None,
-                         tag=q.tag)
+                         tag=q.tag, updated_since=q.updated_since)
     listing = ticket_list.ticket_list(call.deps.store, view=q.view.value, extra=extra, sort=q.sort,
                                       page=page_request(q.cursor, q.limit), me=call.agent.email)
     return TicketPage(items=[TicketOut.of(t) for t in listing.page.items], total=listing.total,
