@@ -4,7 +4,7 @@ counts what the filter matches — the same answers from both stores."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -70,7 +70,11 @@ def test_every_page_in_order_once_and_back_again(store: Store, sort: TicketSort)
     TicketFilter(connection=HELP),
     TicketFilter(requester="cust1@example.test"),
     TicketFilter(tag="vip"),
-], ids=["all-open", "pending", "unassigned", "assignee", "brand", "mailbox", "requester", "tag"])
+    # at or after the moment, whatever offset it is written with (compared in UTC)
+    TicketFilter(updated_since=(T0 + timedelta(minutes=6)).astimezone(timezone(timedelta(hours=2)))),
+    TicketFilter(updated_since=T0 + timedelta(minutes=4), statuses=(TicketStatus.NEW, TicketStatus.OPEN)),
+], ids=["all-open", "pending", "unassigned", "assignee", "brand", "mailbox", "requester", "tag", "updated-since",
+        "updated-since-open"])
 def test_filters_and_counts_match_the_domain_meaning(store: Store, query: TicketFilter) -> None:
     made = _fill(store)
     wanted = sorted((t for t in made if query.matches(t)), key=lambda t: sort_key(t, TicketSort.UPDATED),

@@ -24,6 +24,24 @@ def test_a_forged_cursor_is_refused(forged: str) -> None:
         PageRequest.from_cursor(forged)
 
 
+def _forged(key: list[object]) -> str:
+    return cursor(tuple(key), backward=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("key", [[], [{"a": 1}], [[1]], [2**63, 1], [-(2**63) - 1], [1.5], [True, 1], ["x" * 1501]])
+def test_a_cursor_whose_key_no_store_can_compare_is_refused(key: list[object]) -> None:
+    with pytest.raises(BadCursor):
+        PageRequest.from_cursor(_forged(key))
+
+
+def test_a_cursor_of_another_lists_shape_starts_from_the_top() -> None:
+    updated = PageRequest.from_cursor(_forged(["2026-01-01T00:00:00.000000+00:00", 7]), 10)
+    assert updated.fitting(str, int) is updated
+    assert updated.fitting(int) == updated.fitting(int, str) == updated.fitting(str, str) == PageRequest(10)
+    assert PageRequest.from_cursor(_forged([None]), 10).fitting(int) == PageRequest(10)
+    assert PageRequest(5).fitting(int) == PageRequest(5)
+
+
 def test_a_page_knows_its_neighbours_from_one_extra_row() -> None:
     rows = [5, 4, 3]
     first = page_of(rows, PageRequest(2), lambda r: (r,))

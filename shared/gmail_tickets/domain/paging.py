@@ -20,6 +20,8 @@ Key = tuple[str | int | None, ...]
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 200
+KEY_INT_MIN, KEY_INT_MAX = -(2**63), 2**63 - 1  # what every store can compare (SQLite's and Firestore's integers)
+MAX_KEY_TEXT = 1500  # Firestore's longest document id, in characters
 
 
 class BadCursor(ValueError):
@@ -43,9 +45,26 @@ class PageRequest:
             direction, key = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
         except (ValueError, binascii.Error, TypeError) as error:
             raise BadCursor(cursor) from error
-        if direction not in ("n", "p") or not isinstance(key, list):
+        if direction not in ("n", "p") or not isinstance(key, list) or not key or not all(map(_key_part, key)):
             raise BadCursor(cursor)
         return cls(limit, tuple(key), direction == "p")
+
+    def fitting(self, *kinds: type) -> PageRequest:
+        """This request, or the first page when its key is not of a list whose keys have these parts' types (a
+        cursor of another list or sort): a store then never compares its fields with a value of another type."""
+        if self.after is None or (len(self.after) == len(kinds)
+                                  and all(type(part) is kind for part, kind in zip(self.after, kinds, strict=True))):
+            return self
+        return PageRequest(self.limit)
+
+
+def _key_part(part: object) -> bool:
+    """Scalars only, and integers a store can hold: a key a store compares, never one that overflows it."""
+    if isinstance(part, bool):
+        return False
+    if isinstance(part, int):
+        return KEY_INT_MIN <= part <= KEY_INT_MAX
+    return part is None or (isinstance(part, str) and len(part) <= MAX_KEY_TEXT)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class TicketFilter:
     connection: str | None = None  # the support address the mail came in on
     requester: str | None = None  # normalised address, lower case
     tag: str | None = None
+    updated_since: datetime | None = None  # updated at or after; a store serves it on the `updated` sort only
 
     def matches(self, ticket: Ticket) -> bool:
         """The one meaning of the filter, for stores that narrow in memory and for tests of those that don't."""
@@ -39,7 +40,8 @@ class TicketFilter:
                 and (self.brand_id is None or ticket.brand_id == self.brand_id)
                 and (self.connection is None or ticket.connection == self.connection)
                 and (self.requester is None or ticket.requester.lower() == self.requester)
-                and (self.tag is None or self.tag in ticket.tags))
+                and (self.tag is None or self.tag in ticket.tags)
+                and (self.updated_since is None or time_key(updated(ticket)) >= time_key(self.updated_since)))
 
 
 PRIORITY_RANK: dict[Priority, int] = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}

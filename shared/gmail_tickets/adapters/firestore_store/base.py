@@ -13,7 +13,7 @@ from google.cloud.firestore_v1.query import Query
 
 from gmail_tickets.adapters import records
 from gmail_tickets.adapters.firestore_store.client import translated
-from gmail_tickets.adapters.firestore_store.keys import doc_id
+from gmail_tickets.adapters.firestore_store.keys import doc_id, document_id
 from gmail_tickets.adapters.firestore_store.transaction import Doc
 from gmail_tickets.adapters.store_common import TransactionRunner
 from gmail_tickets.domain.paging import Page, PageRequest, page_of
@@ -95,9 +95,10 @@ class FirestoreBase(TransactionRunner):
         direction = firestore.Query.ASCENDING if page.backward else firestore.Query.DESCENDING
         for field in fields:
             query = query.order_by(field, direction=direction)
+        page = page.fitting(str)
         if page.after is not None:
-            mark = self._get(self._col(collection).document(str(page.after[0])))
-            if mark.exists and len(page.after) == 1:
+            mark = self._get(self._col(collection).document(page.after[0])) if document_id(page.after[0]) else None
+            if mark is not None and mark.exists:
                 query = query.start_after(mark)
             else:
                 page = PageRequest(page.limit)  # gone or not this list's: start from the top

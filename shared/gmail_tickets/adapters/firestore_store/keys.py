@@ -27,6 +27,13 @@ def doc_id(*parts: str) -> str:
     return encoded
 
 
+def document_id(text: object) -> bool:
+    """Whether `text` can name a document (a cursor's key read back): ids the store makes always can, an edited
+    cursor's may not, and asking for one would be an error rather than a missing document."""
+    return (isinstance(text, str) and 0 < len(text.encode()) <= 1500 and "/" not in text
+            and text not in (".", "..") and not (text.startswith("__") and text.endswith("__")))
+
+
 def ledger_id(connection: str, gmail_message_id: str) -> str:
     return doc_id(connection, gmail_message_id)
 

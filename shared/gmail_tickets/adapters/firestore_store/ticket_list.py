@@ -18,7 +18,7 @@ from google.cloud.firestore_v1.query import Query
 from gmail_tickets.adapters.firestore_store.base import FirestoreBase
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.paging import Key, Page, PageRequest, page_of
-from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort, sort_key
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort, sort_key, time_key
 
 SORT_FIELDS: dict[TicketSort, str] = {
     TicketSort.UPDATED: "updated_pos", TicketSort.CREATED: "id", TicketSort.PRIORITY: "priority_pos"}
@@ -63,15 +63,17 @@ def filtered(query: Query, view: TicketFilter) -> Query:
             query = query.where(filter=FieldFilter(field, "==", value))
     if view.tag is not None:
         query = query.where(filter=FieldFilter("tags", "array_contains", view.tag))
+    if view.updated_since is not None:  # `updated_pos` starts with the update time: a range on the sort's field
+        query = query.where(filter=FieldFilter("updated_pos", ">=", time_key(view.updated_since)))
     return query
 
 
 class TicketListRepo(FirestoreBase):
     def ticket_page(self, query: TicketFilter, sort: TicketSort, page: PageRequest) -> Page[Ticket]:
         field = SORT_FIELDS[sort]
-        width = 1 if sort == TicketSort.CREATED else len(sort_key(Ticket("", "", ""), sort))
-        if page.after is not None and len(page.after) != width:
-            page = PageRequest(page.limit)  # a cursor of another sort: start from the top
+        if query.updated_since is not None and sort != TicketSort.UPDATED:
+            raise ValueError("updated_since is a range on the updated sort's field: no keyset on another sort")
+        page = page.fitting(*map(type, sort_key(Ticket("", "", ""), sort)))  # another sort's: from the top
         direction = firestore.Query.ASCENDING if page.backward else firestore.Query.DESCENDING
         ask = filtered(self._col("tickets"), query)
         if page.after is not None:

@@ -9,7 +9,7 @@ from typing import Any
 from gmail_tickets.adapters.sqlite_store.tx import SqliteRepo, marks, record_of
 from gmail_tickets.domain.model import Ticket
 from gmail_tickets.domain.paging import Page, PageRequest, page_of
-from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort, sort_key
+from gmail_tickets.domain.ticket_query import TicketFilter, TicketSort, sort_key, time_key
 
 SORT_COLUMNS: dict[TicketSort, tuple[str, ...]] = {
     TicketSort.UPDATED: ("t_updated", "id"),
@@ -38,6 +38,9 @@ def where(query: TicketFilter) -> tuple[list[str], list[Any]]:
     if query.tag is not None:
         conditions.append("EXISTS (SELECT 1 FROM json_each(tickets.doc, '$.tags') WHERE json_each.value = ?)")
         params.append(query.tag)
+    if query.updated_since is not None:
+        conditions.append("t_updated >= ?")
+        params.append(time_key(query.updated_since))
     return conditions, params
 
 

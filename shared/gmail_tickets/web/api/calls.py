@@ -37,6 +37,7 @@ class Answer:
     model: BaseModel | None
     status: int = 200
     location: str = ""
+    etag: str = ""
 
 
 def _parse(model: type[BaseModel] | None, data: Any, where: str) -> Any:
@@ -77,6 +78,8 @@ def _response(answer: Answer | BaseModel) -> Response:
     response = Response(body, status=answer.status, mimetype="application/json" if body else None)
     if answer.location:
         response.headers["Location"] = answer.location
+    if answer.etag:
+        response.headers["ETag"] = answer.etag
     return response
 
 

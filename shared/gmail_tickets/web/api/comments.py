@@ -7,6 +7,7 @@ from gmail_tickets.services import agent_reply, api_uploads, ticket_changes
 from gmail_tickets.services.reply_files import FilesRefused
 from gmail_tickets.web.api.calls import Answer, Call
 from gmail_tickets.web.api.models import CommentCreate, CommentList, CommentOut
+from gmail_tickets.web.api.preconditions import stale
 from gmail_tickets.web.api.problems import Problem, not_found, refused_field
 from gmail_tickets.web.api.registry import PREFIX, REGISTRY
 
@@ -44,7 +45,7 @@ def add_comment(call: Call, ticket_id: int) -> Answer:
     except (agent_reply.TicketNotFound, ticket_changes.NoSuchTicket) as error:
         raise not_found(str(error)) from error
     except ticket_changes.EditConflict as conflict:
-        raise Problem(409, "Conflict", str(conflict)) from conflict
+        raise Problem(409, "Conflict", stale(conflict)) from conflict
     except (agent_reply.ReplyRefused, ticket_changes.ChangeRefused) as error:
         raise refused_field("body", str(error)) from error
     return Answer(CommentOut.of(comment), 201, f"{PREFIX}/tickets/{ticket_id}/comments")

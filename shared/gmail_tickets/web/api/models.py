@@ -4,10 +4,10 @@ OpenAPI document is written from (web/api/registry.py)."""
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.domain.paging import MAX_PAGE
@@ -39,9 +39,21 @@ class TicketQuery(BaseModel):
     support_address: Short | None = None
     requester: Short | None = None
     tag: Tag | None = None
+    updated_since: AwareDatetime | None = Field(
+        None, description="Only tickets updated at or after this moment (RFC 3339, with its offset): what changed "
+                          "since your last sync. Lists sorted by `updated` only.")
     sort: TicketSort = TicketSort.UPDATED
     cursor: Cursor | None = Field(None, description="`next_cursor` or `prev_cursor` of a page.")
     limit: int = Field(25, ge=1, le=MAX_PAGE)
+
+    @field_validator("updated_since")
+    @classmethod
+    def _in_utc(cls, moment: datetime | None) -> datetime | None:
+        """In UTC, as the stores keep times; a moment no UTC time can hold (year 1 at +01:00) is refused."""
+        try:
+            return moment.astimezone(UTC) if moment is not None else None
+        except OverflowError as error:
+            raise ValueError("That moment is out of range.") from error
 
 
 class SearchQuery(BaseModel):

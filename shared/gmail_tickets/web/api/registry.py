@@ -32,6 +32,7 @@ class Operation:
     status: int = 200
     admin: bool = False  # admins only (web/access.py's roles)
     upload_limit: int | None = None  # the body is a file's raw bytes (any Content-Type), up to this many
+    etag: bool = False  # answers ETag (the ticket's version); an update takes If-Match (web/api/preconditions.py)
     description: str = ""
 
     @property
@@ -108,6 +109,10 @@ def _parameters(op: Operation, schemas: dict[str, Any]) -> list[dict[str, Any]]:
             if description:
                 param["description"] = description
             params.append(param)
+    if op.etag and op.method == "PATCH":
+        params.append({"name": "If-Match", "in": "header", "required": False,
+                       "description": 'The ETag you read ("7"): the update happens only while the ticket is still '
+                                      "at that version, else 412.", "schema": {"type": "string", "minLength": 1}})
     if op.method == "POST":
         params.append({"name": "Idempotency-Key", "in": "header", "required": False,
                        "description": "Retries with the same key get the first response again, never a second "
@@ -122,6 +127,8 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
         ok["content"] = {"application/json": {"schema": _ref(op.response, schemas, "serialization")}}
     if op.status == 201:
         ok["headers"] = {"Location": {"schema": {"type": "string"}, "description": "The new resource."}}
+    if op.etag:
+        ok["headers"] = {"ETag": {"schema": {"type": "string"}, "description": "The ticket's version, quoted."}}
     responses: dict[str, Any] = {
         str(op.status): ok,
         "401": _problem("No valid API token."),
@@ -130,6 +137,8 @@ def _operation(op: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
                         {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait."}}),
         "default": _problem("Any other refusal (400, 403, 404, 409, 413, 415), as problem details."),
     }
+    if op.etag and op.method == "PATCH":
+        responses["412"] = _problem("If-Match named a version the ticket is no longer at.")
     operation: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": [op.tag],
                                  "parameters": _parameters(op, schemas), "responses": responses}
     if op.description:
