@@ -29,7 +29,8 @@ def table(figures: dict[str, Any]) -> str:
         f"  sweep call            {idle['sweep_s']:>10.3f} s",
         f"  whole tick            {idle['tick_s']:>10.3f} s   (warm-up tick {idle['warmup_tick_s']:.3f} s)",
         f"  CPU of the tick       {idle.get('cpu_s', 0):>10.3f} s   "
-        f"(unhidden Gmail wait {idle.get('wait_s', 0) * 1000:.2f} ms a mailbox)",
+        f"(of which the sweep call {idle.get('sweep_cpu_s', 0):.3f} s; unhidden Gmail wait "
+        f"{idle.get('wait_s', 0) * 1000:.2f} ms a mailbox)",
         *(f"  {k:<22}{idle[k]:>10.3f}" for k in (*IDLE_KEYS[:2], "deletes", *IDLE_KEYS[2:])),
         "",
     ]
@@ -49,4 +50,4 @@ def table(figures: dict[str, Any]) -> str:
 def cost_rows(figures: dict[str, Any]) -> list[str]:
     cost = monthly(figures, workers=figures["workers"])
     return ["estimated monthly bill at list prices (devstack/scale_cost.py, docs/scale.md)",
-            *(f"  {k:<22}{v:>10} $" for k, v in cost.items())]
+            *(f"  {k:<22}{v:>10} {'ms' if k.endswith('_ms') else '$'}" for k, v in cost.items())]

@@ -48,7 +48,10 @@ class TicketSweep(FirestoreBase):
         for snap in snaps:
             visit(snap, snap.to_dict() or {})
         last = int((snaps[-1].to_dict() or {}).get("id", after)) if snaps else after
-        self._set(marker, {"after": last, "done": len(snaps) < batch})
+        finished = len(snaps) < batch
+        self._set(marker, {"after": last, "done": finished})
+        if finished:
+            done.add(marker_name)
         return len(snaps)
 
 
