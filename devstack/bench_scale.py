@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -30,7 +32,6 @@ from typing import Any
 from devstack import emulators
 from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
-from devstack.scale_cost import monthly
 from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
 from devstack.scale_pubsub import PubSubBridge
 from devstack.secret_manager_server import SecretManagerServer
@@ -39,6 +40,7 @@ from gmail_tickets.adapters.local_publisher import LocalPublisher
 from gmail_tickets.domain.model import Outcome
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.ports import Store
+from gmail_tickets.settings import Settings
 
 PROJECT = "bench-scale"
 SWEEP_EVERY_S = 60.0
@@ -55,6 +57,7 @@ class Product:
     secrets: SecretManagerServer
     mailboxes: list[dict[str, Any]]
     bridge: PubSubBridge | None  # --publisher pubsub: publishes go through Google's emulator
+    latency_s: float = 0.0  # the simulator's per call
 
     @property
     def workers(self) -> int:
@@ -66,6 +69,7 @@ class Mark:
     """Every counter at one moment."""
 
     store: StoreCounts
+    kinds: Counter[str]  # writes by collection / table
     records: int  # the store's own write_count (records, as `bench ingest` reports them)
     gmail_units: int
     publishes: int
@@ -74,7 +78,7 @@ class Mark:
     @staticmethod
     def take(p: Product) -> Mark:
         units = sum(c["units"] for c in p.sim.call("GET", "/counters").values())
-        return Mark(p.tally.snapshot(), p.store.write_count, units, p.broker.published,
+        return Mark(p.tally.snapshot(), p.tally.kinds(), p.store.write_count, units, p.broker.published,
                     p.secrets.state.calls.get("AccessSecretVersion", 0))
 
 
@@ -85,7 +89,8 @@ def counted_store(kind: str, state: Path, stack: ExitStack, tally: Tally) -> Sto
         os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
         from gmail_tickets.adapters.firestore_store import FirestoreStore
 
-        return FirestoreStore(CountingFirestoreClient(PROJECT, tally))
+        # The id block the product reserves (bootstrap.build_store), not the class's default of 20.
+        return FirestoreStore(CountingFirestoreClient(PROJECT, tally), id_block=Settings().ticket_id_block)
     from gmail_tickets.adapters.sqlite_store import SqliteStore
 
     store = SqliteStore(state / "scale.sqlite")
@@ -130,39 +135,56 @@ def product(args: argparse.Namespace) -> Iterator[Product]:
                                   watch_topic=runtime.deps.settings.push_topic, progress=log)
         store_tokens(secrets, PROJECT, mailboxes)
         store_connections(runtime.deps, mailboxes, progress=log)
-        yield Product(sim, runtime, broker, store, tally, secrets, mailboxes, bridge)
+        yield Product(sim, runtime, broker, store, tally, secrets, mailboxes, bridge, args.latency)
 
 
-def tick(p: Product) -> tuple[float, float]:
-    """One sweep as the runtime runs it, then everything it set off, handled: (sweep_s, tick_s)."""
-    started = time.monotonic()
+def tick(p: Product) -> tuple[float, float, float]:
+    """One sweep as the runtime runs it, then everything it set off, handled: (sweep_s, tick_s, and the CPU
+    seconds of the sweep call itself, which runs on this thread)."""
+    started, cpu = time.monotonic(), time.thread_time()
     p.runtime.sweep_now()
-    sweep_s = time.monotonic() - started
+    sweep_s, sweep_cpu = time.monotonic() - started, time.thread_time() - cpu
     if p.bridge is not None:
-        return sweep_s, p.bridge.settle(DRAIN_TIMEOUT_S) - started
+        return sweep_s, p.bridge.settle(DRAIN_TIMEOUT_S) - started, sweep_cpu
     if not p.broker.drain(DRAIN_TIMEOUT_S):
         raise TimeoutError(f"the tick's messages were not all handled in {DRAIN_TIMEOUT_S:.0f} s")
-    return sweep_s, time.monotonic() - started
+    return sweep_s, time.monotonic() - started, sweep_cpu
 
 
 def idle_tick(p: Product) -> dict[str, Any]:
     n = len(p.mailboxes)
     log(f"idle: warm-up tick over {n} mailboxes")
-    warm_sweep, warm_tick = tick(p)
+    warm_sweep, warm_tick, _ = tick(p)
     log(f"  warm-up: sweep {warm_sweep:.2f} s, tick {warm_tick:.2f} s; measured tick")
-    before = Mark.take(p)
-    sweep_s, tick_s = tick(p)
-    after = Mark.take(p)
+    before, cpu = Mark.take(p), cpu_seconds()
+    sweep_s, tick_s, sweep_cpu = tick(p)
+    cpu, after = cpu_seconds() - cpu, Mark.take(p)
     store = after.store - before.store
-    log(f"  measured: sweep {sweep_s:.2f} s, tick {tick_s:.2f} s")
+    log(f"  measured: sweep {sweep_s:.2f} s, tick {tick_s:.2f} s, CPU {cpu:.2f} s")
     return {
         "sweep_s": round(sweep_s, 3), "tick_s": round(tick_s, 3), "warmup_tick_s": round(warm_tick, 3),
+        "cpu_s": round(cpu, 3), "sweep_cpu_s": round(sweep_cpu, 3), "wait_s": gmail_wait_s(p, n),
         "reads": round(store.reads / n, 3), "writes": round(store.writes / n, 3),
         "deletes": round(store.deletes / n, 3), "transactions": round(store.transactions / n, 3),
         "gmail_units": round((after.gmail_units - before.gmail_units) / n, 3),
         "publishes": round((after.publishes - before.publishes) / n, 3),
         "secret_reads": round((after.secret_reads - before.secret_reads) / n, 3),
     }
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process (the product and its broker; the simulator and emulators run apart)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def gmail_wait_s(p: Product, mailboxes: int) -> float:
+    """Per mailbox, the Gmail waits of its shard's check that its threads cannot overlap: ceil(shard size ÷
+    check threads) rounds of one history.list each, at the simulator's latency (scale_cost.py's model)."""
+    settings = p.runtime.deps.settings
+    shard = max(1, min(settings.sweep_shard_size, mailboxes))
+    rounds = -(-shard // max(1, min(settings.sweep_check_workers, shard)))
+    return round(rounds * p.latency_s / shard, 5)
 
 
 def mail(mailbox: int, k: int, address: str) -> bytes:
@@ -252,6 +274,8 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         "unfinished_mailboxes": unfinished,
         "gmail_units_per_mail": round((after.gmail_units - before.gmail_units) / mails, 2),
         "writes_per_ticket": round(writes / tickets, 2) if tickets else None,
+        "writes_per_ticket_by_kind": {k: round(n / tickets, 3) for k, n in
+                                      sorted((after.kinds - before.kinds).items())} if tickets else None,
         "mails": total, "ledgered": len(done), "tickets": tickets, "seconds": round(seconds, 2),
         "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
         "publishes_per_mail": round((after.publishes - before.publishes) / mails, 2),
@@ -259,10 +283,6 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         "deletes_per_mail": round(store.deletes / mails, 2),
         "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / mails, 3),
     }
-
-
-IDLE_KEYS = ("reads", "writes", "transactions", "gmail_units", "publishes", "secret_reads")
-ACTIVE_KEYS = ("mails_per_s", "slowest_mailbox_s", "gmail_units_per_mail", "writes_per_ticket")
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -276,39 +296,3 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 args.active_timeout)
     return {"store": args.store, "publisher": args.publisher, "mailboxes": args.mailboxes, "workers": p.workers,
             "latency_ms": args.latency * 1000, "idle": idle, "active": active}
-
-
-def report(figures: dict[str, Any]) -> dict[str, Any]:
-    """Exactly the keys issue 18 names."""
-    return {"sweep_s": figures["idle"]["sweep_s"],
-            "idle_tick": {k: figures["idle"][k] for k in IDLE_KEYS},
-            "active": {k: (figures["active"] or {}).get(k) for k in ACTIVE_KEYS}}
-
-
-def table(figures: dict[str, Any]) -> str:
-    idle, active = figures["idle"], figures["active"]
-    head = [
-        f"bench scale: {figures['mailboxes']} mailboxes, {figures['store']}, {figures['publisher']} publisher, "
-        f"{figures['latency_ms']:.0f} ms per Gmail call",
-        "",
-        "idle tick (per mailbox)",
-        f"  sweep call            {idle['sweep_s']:>10.3f} s",
-        f"  whole tick            {idle['tick_s']:>10.3f} s   (warm-up tick {idle['warmup_tick_s']:.3f} s)",
-        *(f"  {k:<22}{idle[k]:>10.3f}" for k in (*IDLE_KEYS[:2], "deletes", *IDLE_KEYS[2:])),
-        "",
-    ]
-    if active is None:
-        return "\n".join([*head, "active: not run (--active-mailboxes 0)", "", *cost_rows(figures)])
-    rows = [
-        f"active ({active['mails']} mails, {active['ledgered']} in the ledger, {active['tickets']} tickets, "
-        f"{active['unfinished_mailboxes']} mailboxes unfinished, {active['seconds']} s)",
-        *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "records_per_ticket", "reads_per_mail",
-                                                   "publishes_per_mail", "secret_reads_per_mail")),
-    ]
-    return "\n".join(head + rows + ["", *cost_rows(figures)])
-
-
-def cost_rows(figures: dict[str, Any]) -> list[str]:
-    cost = monthly(figures, workers=figures["workers"])
-    return ["estimated monthly bill at list prices (devstack/scale_cost.py, docs/scale.md)",
-            *(f"  {k:<22}{v:>10} $" for k, v in cost.items())]

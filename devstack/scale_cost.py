@@ -1,9 +1,14 @@
 """A month's Google Cloud bill from `bench scale`'s figures: idle mailboxes, plus mail. List prices as assumed in
 docs/scale.md (USD, us-central1 / Tier 1, no free tier, no committed-use discount); change PRICES to re-price.
 
-Each published message is one function invocation in the cloud (Pub/Sub pushes it to a function), and the billed
-instance time of a handler is what it spent in the embedded runtime's workers: the run's seconds times the workers
-busy, spread over the work done (Cloud Run bills request time rounded up to 100 ms, so at least that per call).
+Each published message is one function invocation in the cloud (Pub/Sub pushes it to a function). The billed
+instance time of an idle check is modelled, not taken from the wall clock of a shared machine: the CPU seconds the
+bench process spent over the measured tick (sweep, shard handlers, broker: all of it, so an upper bound of the
+handlers' own), per mailbox, plus the Gmail waits a shard's check threads cannot overlap (`wait_s`: rounds of
+history.list at the simulator's latency, per mailbox) — what a function instance handling the shard alone would be
+busy for, whatever the load of the machine that measured it. Figures without them (older runs) fall back to the
+tick's wall seconds times the workers busy. Mail: the run's seconds times the workers, spread over the mails
+(Cloud Run bills request time rounded up to 100 ms, so at least that per call).
 """
 
 from __future__ import annotations
@@ -38,8 +43,15 @@ def unit_cost(*, reads: float, writes: float, deletes: float, secret_reads: floa
             + publishes * 2 * MESSAGE_BYTES * p["pubsub_byte"])
 
 
+def idle_busy_s(idle: dict[str, Any], mailboxes: int, workers: int) -> float:
+    """Instance seconds per idle mailbox-tick: CPU + unhidden Gmail wait when measured, else wall x workers."""
+    if "cpu_s" in idle and "wait_s" in idle:
+        return float(idle["cpu_s"]) / mailboxes + float(idle["wait_s"])
+    return float(idle["tick_s"]) * workers / mailboxes
+
+
 def idle_per_mailbox_month(idle: dict[str, Any], mailboxes: int, workers: int) -> float:
-    busy_s = idle["tick_s"] * workers / mailboxes
+    busy_s = idle_busy_s(idle, mailboxes, workers)
     return TICKS_PER_MONTH * unit_cost(reads=idle["reads"], writes=idle["writes"], deletes=idle["deletes"],
                                        secret_reads=idle["secret_reads"], publishes=idle["publishes"],
                                        busy_s=busy_s)
@@ -57,7 +69,8 @@ def monthly(figures: dict[str, Any], *, workers: int, mailboxes: tuple[int, ...]
             mails_per_day: int = 1_000_000) -> dict[str, float]:
     """Dollars a month: idle per mailbox, idle for each fleet size, and the mail on top."""
     idle = idle_per_mailbox_month(figures["idle"], figures["mailboxes"], workers)
-    out = {"idle_per_mailbox": round(idle, 4)}
+    out = {"idle_per_mailbox": round(idle, 4),
+           "idle_instance_ms": round(idle_busy_s(figures["idle"], figures["mailboxes"], workers) * 1000, 2)}
     out.update({f"idle_{n}": round(idle * n, 2) for n in mailboxes})
     if figures.get("active"):
         out[f"mail_{mails_per_day}_per_day"] = round(per_mail(figures["active"], workers) * mails_per_day

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -41,15 +42,25 @@ class Tally:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts = {f.name: 0 for f in fields(StoreCounts)}
+        self._by_kind: Counter[str] = Counter()  # writes by top-level collection (Firestore) or table (SQLite)
 
     def add(self, **counts: int) -> None:
         with self._lock:
             for name, n in counts.items():
                 self._counts[name] += n
 
+    def add_kinds(self, kinds: Iterable[str]) -> None:
+        with self._lock:
+            self._by_kind.update(kinds)
+
     def snapshot(self) -> StoreCounts:
         with self._lock:
             return StoreCounts(**self._counts)
+
+    def kinds(self) -> Counter[str]:
+        """Writes so far by where they went: what a per-ticket figure is made of."""
+        with self._lock:
+            return Counter(self._by_kind)
 
 
 def _pb(message: Any) -> Any:
@@ -62,6 +73,15 @@ def count_commit(tally: Tally, request: Any) -> None:
     writes = list(_pb(request).writes)
     deletes = sum(1 for w in writes if w.WhichOneof("operation") == "delete")
     tally.add(writes=len(writes), deletes=deletes)
+    tally.add_kinds(_collection(w) for w in writes)
+
+
+def _collection(write: Any) -> str:
+    """The top-level collection a Write goes to ("leases", "changes", ...), a delete marked as such."""
+    operation = write.WhichOneof("operation")
+    name = write.delete if operation == "delete" else write.update.name
+    path = name.split("/documents/", 1)[-1].split("/")
+    return f"{path[0]} (delete)" if operation == "delete" else path[0]
 
 
 def count_response(method: str, response: Any) -> int:
@@ -157,7 +177,7 @@ def count_sqlite(database: Any, tally: Tally) -> None:
 
     def traced() -> sqlite3.Connection:
         connection = open_plain()
-        connection.set_trace_callback(lambda sql: tally.add(**classify_statement(sql)))
+        connection.set_trace_callback(lambda sql: _trace(tally, sql))
         return connection
 
     database._open = traced
@@ -165,3 +185,20 @@ def count_sqlite(database: Any, tally: Tally) -> None:
         idle, database._idle = database._idle, []
     for connection in idle:
         connection.close()
+
+
+def _trace(tally: Tally, sql: str) -> None:
+    counts = classify_statement(sql)
+    tally.add(**counts)
+    if counts.get("writes"):
+        tally.add_kinds([statement_table(sql)])
+
+
+def statement_table(sql: str) -> str:
+    """The table a write statement goes to ("leases", "tickets_fts", ...): INSERT INTO t, UPDATE t, DELETE FROM t."""
+    words = sql.replace("(", " ").split()
+    upper = [w.upper() for w in words]
+    for anchor in ("INTO", "FROM", "UPDATE"):
+        if anchor in upper and upper.index(anchor) + 1 < len(words):
+            return words[upper.index(anchor) + 1].strip('"')
+    return upper[0].lower() if upper else "?"

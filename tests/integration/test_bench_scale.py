@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack import bench_scale
+from devstack import bench_scale, scale_report
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("gmail-tickets")
@@ -53,9 +53,9 @@ def test_every_mail_of_the_active_run_becomes_a_ticket(store: str, monkeypatch: 
     assert active["writes_per_ticket"] > 0
     assert idle["tick_s"] >= idle["sweep_s"]
     assert idle["gmail_units"] >= 0 and idle["transactions"] >= 0
-    table = bench_scale.table(figures)
+    table = scale_report.table(figures)
     assert "idle tick (per mailbox)" in table and "writes_per_ticket" in table
-    assert set(bench_scale.report(figures)["idle_tick"]) == set(bench_scale.IDLE_KEYS)
+    assert set(scale_report.report(figures)["idle_tick"]) == set(scale_report.IDLE_KEYS)
 
 
 @pytest.mark.slow
@@ -67,4 +67,4 @@ def test_with_pubsub_every_sweep_publish_goes_through_the_emulator(monkeypatch: 
     assert figures["active"] is None
     assert figures["idle"]["publishes"] > 0  # the sweep's shard went out through Pub/Sub, came back, was handled
     assert figures["idle"]["gmail_units"] >= 2  # ... by the product's handler, which asked Gmail for each history
-    assert bench_scale.report(figures)["active"] == dict.fromkeys(bench_scale.ACTIVE_KEYS)
+    assert scale_report.report(figures)["active"] == dict.fromkeys(scale_report.ACTIVE_KEYS)

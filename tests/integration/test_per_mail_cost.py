@@ -12,10 +12,13 @@ from typing import Any, TypeVar
 
 import pytest
 
+from devstack.scale_counters import CountingFirestoreClient, Tally, count_sqlite
+from gmail_tickets.adapters.sqlite_store import SqliteStore
 from gmail_tickets.domain.model import Outcome, SupportAddress
 from gmail_tickets.ports import Store, UnitOfWork
 from gmail_tickets.services.sync_mailbox import sync_mailbox
 from gmail_tickets.settings import Settings
+from tests.fixtures.cloud import FIRESTORE_PROJECT
 from tests.integration.ingest_harness import IngestHarness
 
 SUPPORT = "support@example.com"
@@ -79,6 +82,48 @@ def test_a_new_ticket_costs_at_most_three_store_writes(harness: IngestHarness) -
     assert counting.counts["add_ledger"] == counting.counts["put_notification"] == mails  # each acknowledged
     [description] = harness.store.comments(harness.store.list_tickets(limit=1)[0].id)
     assert description.gmail_message_id in ids  # stored with its ticket, read back as its first comment
+
+
+SYNC_KINDS = ("leases", "leases (delete)", "connections", "counters")
+"""Where a sync's own writes go (its lease taken, renewed and released, its cursor, the ticket id block), shared
+by the mails it records; everything else is a record of a mail."""
+
+
+def wire_counted(store: Store, tally: Tally, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """The same database, counted where it is billed: Firestore's Commit writes at the gRPC channel (a fresh
+    store on the emulator the fixture wiped), SQLite's write statements."""
+    if isinstance(store, SqliteStore):
+        count_sqlite(store._db, tally)
+        return store
+    from gmail_tickets.adapters.firestore_store import FirestoreStore
+
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", store.client._emulator_host)
+    return FirestoreStore(CountingFirestoreClient(FIRESTORE_PROJECT, tally), id_block=Settings().ticket_id_block)
+
+
+def test_a_new_ticket_is_three_writes_at_the_wire_and_no_change_mark(
+        sim, sim_server, store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Billed writes, not the store's own count: ledger entry, ticket (with its description) and acknowledgement
+    per new ticket, and nothing else per mail — no change mark (domain/change_marks.py); the sync's lease, cursor
+    and id block are its own few writes, whatever the number of mails."""
+    tally = Tally()
+    harness = IngestHarness(sim, sim_server, wire_counted(store, tally, monkeypatch), tmp_path, mailboxes=(SUPPORT,))
+    mails = 20
+    ids = harness.deliver_requests(mails)
+    before = tally.kinds()
+    assert sync_mailbox(harness.deps, SUPPORT).outcomes[Outcome.TICKET.value] == mails
+    harness.assert_exactly_once(SUPPORT, ids)
+    kinds = tally.kinds() - before
+    per_sync = sum(kinds[k] for k in SYNC_KINDS)
+    records = sum(kinds.values()) - per_sync
+    print(f"writes at the wire for {mails} new tickets: {dict(kinds)}")
+    if isinstance(store, SqliteStore):  # statements: the description is a comment row, search an FTS row each
+        assert records == 6 * mails and kinds["ticket_search"] == 2 * mails, kinds
+        assert kinds["leases"] <= 4, kinds  # the lease taken and released: no change mark row (in that table)
+    else:
+        assert records == 3 * mails and set(kinds) - set(SYNC_KINDS) == {"ledger", "tickets", "outbox"}, kinds
+        assert per_sync <= 6, kinds  # take, a renewal or two, cursor, release: (3 + 6 / 20) a ticket at most
+        assert (records + per_sync) / mails <= 3.3
 
 
 def test_gmail_units_per_mail_over_syncs_of_twenty(harness: IngestHarness) -> None:

@@ -27,3 +27,13 @@ def test_the_issues_idle_mailbox_costs_about_sixty_cents_a_month() -> None:
     assert 0.4 < cost["idle_per_mailbox"] < 0.8
     assert cost["idle_10000"] == pytest.approx(cost["idle_per_mailbox"] * 10_000, rel=1e-3)
     assert TICKS_PER_MONTH == 43_200
+
+
+def test_a_measured_check_is_priced_by_its_cpu_and_unhidden_wait_not_the_machines_wall_clock() -> None:
+    idle = {"tick_s": 400.0, "reads": 1, "writes": 0, "deletes": 0, "secret_reads": 0, "publishes": 0.01}
+    slow_machine = monthly({"mailboxes": 1000, "active": None, "idle": idle}, workers=2)
+    measured = monthly({"mailboxes": 1000, "active": None, "idle": {**idle, "cpu_s": 2.0, "wait_s": 0.002}},
+                       workers=2)
+    assert measured["idle_instance_ms"] == pytest.approx(4.0)  # 2 ms CPU + 2 ms wait, whatever the tick took
+    assert slow_machine["idle_instance_ms"] == pytest.approx(800.0)
+    assert measured["idle_per_mailbox"] < 0.02 < slow_machine["idle_per_mailbox"]

@@ -12,6 +12,7 @@ from devstack.scale_counters import (
     count_commit,
     count_response,
     count_sqlite,
+    statement_table,
 )
 
 
@@ -80,3 +81,16 @@ def test_the_pubsub_bridge_carries_every_topic_setting_and_the_push_topic() -> N
     topics = product_topics(settings)
     assert {PUSH_TOPIC, settings.sync_topic, settings.outbound_topic} <= topics
     assert not any(t.startswith("projects/") for t in topics)  # Gmail's own topic is not ours to publish to
+
+
+def test_writes_are_told_apart_by_where_they_go() -> None:
+    tally = Tally()
+    root = "projects/p/databases/(default)/documents"
+    request = firestore.CommitRequest(writes=[write.Write(delete=f"{root}/leases/sync-a"),
+                                              write.Write(update=document.Document(name=f"{root}/tickets/t1")),
+                                              write.Write(update=document.Document(name=f"{root}/tickets/t1/c/c"))])
+    count_commit(tally, request)
+    assert tally.kinds() == {"leases (delete)": 1, "tickets": 2}
+    assert statement_table("INSERT INTO leases (key, doc) VALUES (?, ?)") == "leases"
+    assert statement_table("UPDATE connections SET doc = ?") == "connections"
+    assert statement_table("DELETE FROM leases WHERE key = ?") == "leases"

@@ -8,6 +8,7 @@ URL replaced. That moves every call — normal, batch (`<root>/batch`) and media
 from __future__ import annotations
 
 import json
+import marshal
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -30,13 +31,21 @@ def _discovery_document() -> str:
 
 
 def discovery_document(root_url: str | None = None) -> dict[str, Any]:
+    """A fresh copy each call (the library adds to the method descriptions it builds from): from a marshalled
+    copy kept per root URL, about twice as fast as parsing the 150 KB of JSON again for every new client (the
+    shard checks build one per mailbox)."""
+    return marshal.loads(_marshalled(root_url))  # type: ignore[no-any-return]
+
+
+@cache
+def _marshalled(root_url: str | None) -> bytes:
     doc = json.loads(_discovery_document())
     if root_url:
         root = root_url.rstrip("/") + "/"
         doc["rootUrl"] = root
         doc["mtlsRootUrl"] = root
         doc["baseUrl"] = root + doc.get("servicePath", "")
-    return doc
+    return marshal.dumps(doc)
 
 
 def oauth_credentials(

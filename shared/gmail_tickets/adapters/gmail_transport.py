@@ -55,6 +55,7 @@ class GmailTransport:
         if service is None:
             service = self._factory()
             self._local.service = service
+            self._local.resources = {}
         return service
 
     def close(self) -> None:
@@ -62,13 +63,23 @@ class GmailTransport:
         service = getattr(self._local, "service", None)
         if service is not None:
             self._local.service = None
+            self._local.resources = {}
             service.close()
 
+    def _resource(self, resource: str) -> Any:
+        """`users()` and its `history()`, `messages()`... kept with the thread's service: the library builds a
+        resource anew on every such call, methods and their docstrings included (most of an idle check's CPU)."""
+        service = self._service()
+        found = self._local.resources.get(resource)
+        if found is None:
+            found = service.users()
+            for part in filter(None, resource.split(".")):
+                found = getattr(found, part)()
+            self._local.resources[resource] = found
+        return found
+
     def _request(self, resource: str, method: str, params: dict[str, Any]) -> Any:
-        target = self._service().users()
-        for part in filter(None, resource.split(".")):
-            target = getattr(target, part)()
-        return getattr(target, method)(userId="me", **params)
+        return getattr(self._resource(resource), method)(userId="me", **params)
 
     @staticmethod
     def _op(resource: str, method: str) -> str:

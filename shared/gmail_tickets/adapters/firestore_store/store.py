@@ -11,7 +11,7 @@ Layout (collection names get an optional prefix, so several stores can share one
   leases/{key}  oauth_flows/{nonce}   rules in adapters/store_common.py; leases by precondition  leases.py
   agents/{email}  invites/{token hash}  audit/{id}                                   people.py
   webhook_endpoints/{id}  webhook_deliveries/{id}                                   webhooks.py
-  changes/{all | ticket-<id>}   change marks the console polls, bumped after commits   changes.py
+  changes/{all | ticket-<id>}   change marks the console polls, bumped after commits (not for new tickets) changes.py
 Every document is records.py's dict of its record, plus the sort keys this store adds (keys.py). Each role
 module holds its side of the one transaction object (`*Tx`, see transaction.py) and its side of the store.
 
@@ -93,7 +93,7 @@ class FirestoreStore(
         """Run `fn` in a Firestore transaction, retried on contention; count its writes once committed."""
         result, committed = transaction.run(self, _unit_of_work, fn, self._max_attempts)
         self._count(committed.writes)
-        self._bump_marks(committed.touched_tickets)
+        self._bump_marks(committed.touched_tickets, committed.created_tickets)
         return result
 
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:

@@ -66,6 +66,7 @@ class TicketsTx(FirestoreTx):
                                       description.body_text])
         self.create(ref, doc)
         self.touched_tickets.add(ticket.id)
+        self.created_tickets.add(ticket.id)
         return ticket.id
 
     def put_ticket(self, ticket: Ticket) -> None:

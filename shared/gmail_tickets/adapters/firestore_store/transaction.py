@@ -76,6 +76,7 @@ class FirestoreTx:
         self._ledger_seen: dict[str, bool] = {}  # doc id -> exists, from reads in this attempt
         self._tickets_seen: dict[int, bool] = {}  # ticket id -> exists, from reads in this attempt
         self.touched_tickets: set[int] = set()  # tickets whose records this attempt wrote: their change marks
+        self.created_tickets: set[int] = set()  # of which made here: no mark of their own (domain/change_marks.py)
 
     def read(self, ref: DocumentReference) -> DocumentSnapshot:
         return next(iter(self._tx.get(ref)))

@@ -2,7 +2,7 @@
 sweep calls `upgrade_in_place` each minute and it works through the tickets written by older releases, a batch
 at a time, from a cursor kept in counters/views_upgrade (counters/lifecycle_upgrade was the first pass's: a store
 that finished it goes through its tickets once more for the views). Once past the last ticket it marks itself
-done, and each later call costs one document read.
+done, and each later call costs one document read (none in a process that has seen it done).
 
 A ticket written before the lifecycle lacks `version` (this release writes it on every ticket). Such a ticket
 becomes "open" when an agent has replied on it, else stays "new" (as SQLite's migration 11 does), and learns when
@@ -34,17 +34,24 @@ class TicketSweep(FirestoreBase):
     def _sweep_tickets(self, marker_name: str, batch: int, visit: Callable[[DocumentSnapshot, dict[str, Any]], None]
                        ) -> int:
         """Visit up to `batch` tickets past the cursor kept in counters/`marker_name`; return how many were looked
-        at (0 once done: then a call costs one read)."""
+        at (0 once done: then a call costs one read, and none once this process has seen it done)."""
+        done: set[str] = self.__dict__.setdefault("_upgrades_done", set())
+        if marker_name in done:  # done stays done (this release writes every field): no read each minute
+            return 0
         marker = self._col("counters").document(marker_name)
         state = self._get(marker).to_dict() or {}
         if state.get("done"):
+            done.add(marker_name)
             return 0
         after = int(state.get("after", 0))
         snaps = self._stream(self._col("tickets").order_by("id").start_after({"id": after}).limit(batch))
         for snap in snaps:
             visit(snap, snap.to_dict() or {})
         last = int((snaps[-1].to_dict() or {}).get("id", after)) if snaps else after
-        self._set(marker, {"after": last, "done": len(snaps) < batch})
+        finished = len(snaps) < batch
+        self._set(marker, {"after": last, "done": finished})
+        if finished:
+            done.add(marker_name)
         return len(snaps)
 
 

@@ -19,10 +19,12 @@ def register_functions(db: sqlite3.Connection) -> None:
     db.create_function("search_index_text", 1, lambda text: index_text(text or ""), deterministic=True)
 
 
-def write_ticket_row(db: sqlite3.Connection, ticket_id: int, words: str) -> None:
-    """Insert or replace the ticket's own row (rowid -id). Index rows are not counted as writes, like SQLite's
-    other indexes: `write_count` counts records."""
-    db.execute("DELETE FROM ticket_search WHERE rowid = ?", (-ticket_id,))
+def write_ticket_row(db: sqlite3.Connection, ticket_id: int, words: str, *, new: bool = False) -> None:
+    """Insert or replace the ticket's own row (rowid -id); a `new` ticket has none to replace (AUTOINCREMENT
+    never hands out an id twice), so one statement. Index rows are not counted as writes, like SQLite's other
+    indexes: `write_count` counts records."""
+    if not new:
+        db.execute("DELETE FROM ticket_search WHERE rowid = ?", (-ticket_id,))
     db.execute("INSERT INTO ticket_search (rowid, words, ticket_id) VALUES (?, ?, ?)", (-ticket_id, words, ticket_id))
 
 

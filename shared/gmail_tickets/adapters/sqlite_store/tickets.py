@@ -34,7 +34,8 @@ class TicketsTx(SqliteTx):
                           (ticket.connection, doc_text(ticket, leave_out=("id",))))
         ticket.id = int(cur.lastrowid)  # type: ignore[arg-type]  # set by a successful INSERT
         self.touched_tickets.add(ticket.id)
-        write_ticket_row(self._db, ticket.id, ticket_words(ticket))
+        self.created_tickets.add(ticket.id)
+        write_ticket_row(self._db, ticket.id, ticket_words(ticket), new=True)
         if description is not None:
             description.ticket_id = ticket.id
             self.add_comment(description)

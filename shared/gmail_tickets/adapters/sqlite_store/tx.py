@@ -53,6 +53,7 @@ class SqliteTx:
         self._db = db
         self.writes = 0
         self.touched_tickets: set[int] = set()  # tickets whose records this unit wrote: their change marks
+        self.created_tickets: set[int] = set()  # of which made here: no mark of their own (domain/change_marks.py)
 
     def before_commit(self) -> None:
         """Called just before COMMIT (changes.py bumps the change marks here)."""
