@@ -28,15 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from devstack import emulators
-from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
+from devstack.bench import SimControl, log, push_receiver, simulator
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
 from devstack.scale_cost import monthly
-from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
+from devstack.scale_counters import CountingFirestoreClient, Tally, count_sqlite
+from devstack.scale_figures import CountingRuntime, Mark, summary
 from devstack.scale_pubsub import PubSubBridge
 from devstack.secret_manager_server import SecretManagerServer
 from gmail_tickets import bootstrap, logs, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
-from gmail_tickets.domain.model import Outcome
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.ports import Store
 
@@ -59,23 +59,6 @@ class Product:
     @property
     def workers(self) -> int:
         return self.runtime.deps.settings.ingest_workers
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Every counter at one moment."""
-
-    store: StoreCounts
-    records: int  # the store's own write_count (records, as `bench ingest` reports them)
-    gmail_units: int
-    publishes: int
-    secret_reads: int
-
-    @staticmethod
-    def take(p: Product) -> Mark:
-        units = sum(c["units"] for c in p.sim.call("GET", "/counters").values())
-        return Mark(p.tally.snapshot(), p.store.write_count, units, p.broker.published,
-                    p.secrets.state.calls.get("AccessSecretVersion", 0))
 
 
 def counted_store(kind: str, state: Path, stack: ExitStack, tally: Tally) -> Store:
@@ -118,7 +101,7 @@ def product(args: argparse.Namespace) -> Iterator[Product]:
             bridge = PubSubBridge(PROJECT, deps.settings, broker)
             stack.callback(bridge.stop)
             deps = replace(deps, publisher=bridge.publisher)
-        runtime = IngestOnlyRuntime(deps, broker, sweep_interval=built.sweep_interval,
+        runtime = CountingRuntime(deps, broker, sweep_interval=built.sweep_interval,
                                     renew_watches=built.renew_watches)
         runtime.deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, creds["client_secret"])
         runtime.start()
@@ -189,6 +172,7 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
     before = Mark.take(p)
     stop = threading.Event()
     delivered: list[tuple[str, str]] = []
+    delivering: list[float] = []
 
     def deliver() -> None:
         for k in range(per_mailbox):
@@ -196,6 +180,7 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
                 address = mailbox["address"]
                 gmail_id = p.sim.call("POST", f"/mailboxes/{address}/deliver", mail(i, k, address))["id"]
                 delivered.append((address, gmail_id))
+        delivering.append(time.monotonic() - started)  # when the last mail was in Gmail
 
     def sweeper() -> None:  # the runtime's minute timer
         while not stop.wait(SWEEP_EVERY_S):
@@ -220,45 +205,13 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
     log(f"  {min(done, total)}/{total} in {seconds:.1f} s")
     after = Mark.take(p)
     entries = ledger_entries(p.store, list(delivered))
-    return summary(entries, before, after, total, per_mailbox, seconds, started_wall)
+    figures = summary(entries, before, after, total, per_mailbox, seconds, started_wall)
+    return {**figures, "delivered_s": round(delivering[0], 2) if delivering else None}
 
 
 def ledger_entries(store: Store, delivered: list[tuple[str, str]]) -> list[Any]:
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(lambda d: store.atomically(lambda uow: uow.get_ledger(*d)), delivered))
-
-
-def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailbox: int, seconds: float,
-            started_wall: float) -> dict[str, Any]:
-    """Figures of the run. A run that timed out counts the mails that made it, and has no slowest mailbox."""
-    done = [e for e in entries if e is not None]
-    tickets = sum(1 for e in done if e.outcome == Outcome.TICKET)
-    last_by_mailbox: dict[str, float] = {}
-    per: dict[str, int] = {}
-    for e in done:
-        per[e.connection] = per.get(e.connection, 0) + 1
-        if e.created_at is not None:
-            at = e.created_at.timestamp() - started_wall
-            last_by_mailbox[e.connection] = max(last_by_mailbox.get(e.connection, 0.0), at)
-    store = after.store - before.store
-    writes = store.writes
-    mails = max(1, len(done))  # per mail that made it (a run that timed out has fewer than delivered)
-    unfinished = total // max(1, per_mailbox) - sum(1 for n in per.values() if n >= per_mailbox)
-    # The last mail's commit, not the poll that saw it, ends the run.
-    last = max(last_by_mailbox.values(), default=seconds)
-    return {
-        "mails_per_s": round(len(done) / max(last if not unfinished else seconds, 1e-3), 2),
-        "slowest_mailbox_s": None if unfinished else round(last, 2),
-        "unfinished_mailboxes": unfinished,
-        "gmail_units_per_mail": round((after.gmail_units - before.gmail_units) / mails, 2),
-        "writes_per_ticket": round(writes / tickets, 2) if tickets else None,
-        "mails": total, "ledgered": len(done), "tickets": tickets, "seconds": round(seconds, 2),
-        "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
-        "publishes_per_mail": round((after.publishes - before.publishes) / mails, 2),
-        "reads_per_mail": round(store.reads / mails, 2),
-        "deletes_per_mail": round(store.deletes / mails, 2),
-        "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / mails, 3),
-    }
 
 
 IDLE_KEYS = ("reads", "writes", "transactions", "gmail_units", "publishes", "secret_reads")
@@ -303,7 +256,11 @@ def table(figures: dict[str, Any]) -> str:
         f"active ({active['mails']} mails, {active['ledgered']} in the ledger, {active['tickets']} tickets, "
         f"{active['unfinished_mailboxes']} mailboxes unfinished, {active['seconds']} s)",
         *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "records_per_ticket", "reads_per_mail",
-                                                   "publishes_per_mail", "secret_reads_per_mail")),
+                                                   "publishes_per_mail", "secret_reads_per_mail",
+                                                   "cpu_s_per_mail", "syncs_per_mail", "gmail_calls_per_mail",
+                                                   "delivered_s")),
+        f"  gmail calls / mail      {active['gmail_calls_by_method']}",
+        f"  ingest events / mail    {active['events_per_mail']}",
     ]
     return "\n".join(head + rows + ["", *cost_rows(figures)])
 
