@@ -10,22 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from devstack.embedded_stack import EmbeddedStack
 from gmail_tickets.embedded import PUSH_TOPIC
 from gmail_tickets.ports import Store
 from tests.fixtures.sim import SUPPORT, make_mail
-
-
-def _wait(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def test_pushes_during_a_running_sync_make_one_more_sync_and_each_mail_is_recorded_once(
@@ -46,7 +36,10 @@ def test_pushes_during_a_running_sync_make_one_more_sync_and_each_mail_is_record
 
         first = stack.deliver(make_mail(subject="Mail 0", sender="Ann <ann@customer.test>"))
         stack.runtime.push(SUPPORT, stack.sim.profile(SUPPORT)["historyId"])
-        assert _wait(lambda: history() > before)  # the sync is running: it listed the history, now it fetches
+        deadline = time.monotonic() + 30
+        while history() == before:  # until the sync runs: it listed the history, now it fetches for 1.5 s
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         ids = [first]
         for n in range(1, 6):
             ids.append(stack.deliver(make_mail(subject=f"Mail {n}", sender=f"C{n} <c{n}@customer{n}.test>")))
