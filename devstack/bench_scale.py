@@ -21,7 +21,6 @@ import resource
 import tempfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -30,14 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from devstack import emulators
-from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
+from devstack.bench import SimControl, log, push_receiver, simulator
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
-from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
+from devstack.scale_counters import CountingFirestoreClient, Tally, count_sqlite
+from devstack.scale_figures import CountingRuntime, Mark, summary
 from devstack.scale_pubsub import PubSubBridge
 from devstack.secret_manager_server import SecretManagerServer
 from gmail_tickets import bootstrap, logs, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
-from gmail_tickets.domain.model import Outcome
 from gmail_tickets.embedded import EmbeddedRuntime
 from gmail_tickets.ports import Store
 from gmail_tickets.settings import Settings
@@ -62,24 +61,6 @@ class Product:
     @property
     def workers(self) -> int:
         return self.runtime.deps.settings.ingest_workers
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Every counter at one moment."""
-
-    store: StoreCounts
-    kinds: Counter[str]  # writes by collection / table
-    records: int  # the store's own write_count (records, as `bench ingest` reports them)
-    gmail_units: int
-    publishes: int
-    secret_reads: int
-
-    @staticmethod
-    def take(p: Product) -> Mark:
-        units = sum(c["units"] for c in p.sim.call("GET", "/counters").values())
-        return Mark(p.tally.snapshot(), p.tally.kinds(), p.store.write_count, units, p.broker.published,
-                    p.secrets.state.calls.get("AccessSecretVersion", 0))
 
 
 def counted_store(kind: str, state: Path, stack: ExitStack, tally: Tally) -> Store:
@@ -123,7 +104,7 @@ def product(args: argparse.Namespace) -> Iterator[Product]:
             bridge = PubSubBridge(PROJECT, deps.settings, broker)
             stack.callback(bridge.stop)
             deps = replace(deps, publisher=bridge.publisher)
-        runtime = IngestOnlyRuntime(deps, broker, sweep_interval=built.sweep_interval,
+        runtime = CountingRuntime(deps, broker, sweep_interval=built.sweep_interval,
                                     renew_watches=built.renew_watches)
         runtime.deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, creds["client_secret"])
         runtime.start()
@@ -211,6 +192,7 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
     before = Mark.take(p)
     stop = threading.Event()
     delivered: list[tuple[str, str]] = []
+    delivering: list[float] = []
 
     def deliver() -> None:
         for k in range(per_mailbox):
@@ -218,6 +200,7 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
                 address = mailbox["address"]
                 gmail_id = p.sim.call("POST", f"/mailboxes/{address}/deliver", mail(i, k, address))["id"]
                 delivered.append((address, gmail_id))
+        delivering.append(time.monotonic() - started)  # when the last mail was in Gmail
 
     def sweeper() -> None:  # the runtime's minute timer
         while not stop.wait(SWEEP_EVERY_S):
@@ -242,7 +225,8 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
     log(f"  {min(done, total)}/{total} in {seconds:.1f} s")
     after = Mark.take(p)
     entries = ledger_entries(p.store, list(delivered))
-    return summary(entries, before, after, total, per_mailbox, seconds, started_wall)
+    figures = summary(entries, before, after, total, per_mailbox, seconds, started_wall)
+    return {**figures, "delivered_s": round(delivering[0], 2) if delivering else None}
 
 
 def ledger_entries(store: Store, delivered: list[tuple[str, str]]) -> list[Any]:
@@ -250,39 +234,6 @@ def ledger_entries(store: Store, delivered: list[tuple[str, str]]) -> list[Any]:
         return list(pool.map(lambda d: store.atomically(lambda uow: uow.get_ledger(*d)), delivered))
 
 
-def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailbox: int, seconds: float,
-            started_wall: float) -> dict[str, Any]:
-    """Figures of the run. A run that timed out counts the mails that made it, and has no slowest mailbox."""
-    done = [e for e in entries if e is not None]
-    tickets = sum(1 for e in done if e.outcome == Outcome.TICKET)
-    last_by_mailbox: dict[str, float] = {}
-    per: dict[str, int] = {}
-    for e in done:
-        per[e.connection] = per.get(e.connection, 0) + 1
-        if e.created_at is not None:
-            at = e.created_at.timestamp() - started_wall
-            last_by_mailbox[e.connection] = max(last_by_mailbox.get(e.connection, 0.0), at)
-    store = after.store - before.store
-    writes = store.writes
-    mails = max(1, len(done))  # per mail that made it (a run that timed out has fewer than delivered)
-    unfinished = total // max(1, per_mailbox) - sum(1 for n in per.values() if n >= per_mailbox)
-    # The last mail's commit, not the poll that saw it, ends the run.
-    last = max(last_by_mailbox.values(), default=seconds)
-    return {
-        "mails_per_s": round(len(done) / max(last if not unfinished else seconds, 1e-3), 2),
-        "slowest_mailbox_s": None if unfinished else round(last, 2),
-        "unfinished_mailboxes": unfinished,
-        "gmail_units_per_mail": round((after.gmail_units - before.gmail_units) / mails, 2),
-        "writes_per_ticket": round(writes / tickets, 2) if tickets else None,
-        "writes_per_ticket_by_kind": {k: round(n / tickets, 3) for k, n in
-                                      sorted((after.kinds - before.kinds).items())} if tickets else None,
-        "mails": total, "ledgered": len(done), "tickets": tickets, "seconds": round(seconds, 2),
-        "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
-        "publishes_per_mail": round((after.publishes - before.publishes) / mails, 2),
-        "reads_per_mail": round(store.reads / mails, 2),
-        "deletes_per_mail": round(store.deletes / mails, 2),
-        "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / mails, 3),
-    }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

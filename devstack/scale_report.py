@@ -11,7 +11,6 @@ IDLE_KEYS = ("reads", "writes", "transactions", "gmail_units", "publishes", "sec
 ACTIVE_KEYS = ("mails_per_s", "slowest_mailbox_s", "gmail_units_per_mail", "writes_per_ticket")
 
 
-
 def report(figures: dict[str, Any]) -> dict[str, Any]:
     """Exactly the keys issue 18 names."""
     return {"sweep_s": figures["idle"]["sweep_s"],
@@ -40,7 +39,11 @@ def table(figures: dict[str, Any]) -> str:
         f"active ({active['mails']} mails, {active['ledgered']} in the ledger, {active['tickets']} tickets, "
         f"{active['unfinished_mailboxes']} mailboxes unfinished, {active['seconds']} s)",
         *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "records_per_ticket", "reads_per_mail",
-                                                   "publishes_per_mail", "secret_reads_per_mail")),
+                                                   "publishes_per_mail", "secret_reads_per_mail",
+                                                   "cpu_s_per_mail", "syncs_per_mail", "gmail_calls_per_mail",
+                                                   "delivered_s")),
+        f"  gmail calls / mail      {active['gmail_calls_by_method']}",
+        f"  ingest events / mail    {active['events_per_mail']}",
         "  writes per ticket by where they went: " + ", ".join(
             f"{k} {v}" for k, v in (active.get("writes_per_ticket_by_kind") or {}).items()),
     ]

@@ -286,15 +286,11 @@ def embedded_runtime(config: Config, *, sweep_interval: float = 60.0, renew_watc
                      store: Store | None = None, workers: int | None = None) -> EmbeddedRuntime:
     """The whole product in this process, not yet started: the in-process broker is both its Publisher and its
     Subscriber, and jobs run on threads. Syncing and sending get worker pools of their own (`workers` sizes
-    both, else GT_INGEST_WORKERS and GT_SEND_WORKERS), so neither can starve the other."""
-    from gmail_tickets.adapters.local_publisher import LocalPublisher, Pool
+    both, else GT_INGEST_WORKERS and GT_SEND_WORKERS), a mailbox's requests coalesced (embedded_broker.py)."""
     from gmail_tickets.adapters.thread_jobs import ThreadJobs
-    from gmail_tickets.embedded import PUSH_TOPIC, EmbeddedRuntime
+    from gmail_tickets.embedded import EmbeddedRuntime
+    from gmail_tickets.embedded_broker import embedded_broker
 
-    settings = config.settings
-    broker = LocalPublisher(workers=1, pools=(
-        Pool("ingest", workers or settings.ingest_workers, (PUSH_TOPIC, settings.sync_topic, settings.sweep_topic)),
-        Pool("send", workers or settings.send_workers, (settings.outbound_topic,)),
-    ))
+    broker = embedded_broker(config.settings, workers)
     deps = build(config, store=store, publisher=broker, jobs=ThreadJobs())
     return EmbeddedRuntime(deps, broker, sweep_interval=sweep_interval, renew_watches=renew_watches)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from gmail_tickets.embedded_broker import PUSH_TOPIC
 from gmail_tickets.ports import Subscriber
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest import ingest_event
@@ -22,7 +23,7 @@ from gmail_tickets.services.sweep_shard import shard_event
 
 log = logging.getLogger(__name__)
 
-PUSH_TOPIC = "gmail-push"
+__all__ = ["PUSH_TOPIC", "EmbeddedRuntime"]
 
 
 class EmbeddedRuntime:

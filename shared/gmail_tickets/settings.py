@@ -88,7 +88,10 @@ class Settings:
         60, "GT_OUTBOX_REPUBLISH_AFTER_SECONDS", "The sweep republishes notifications left queued this long.")
     # Separate pools, so a slow or rate-limited send never holds a worker that new mail needs, and vice versa.
     ingest_workers: int = setting(
-        2, "GT_INGEST_WORKERS", "On one machine (`serve`): threads that sync mailboxes (pushes, the sweep's requests).")
+        4, "GT_INGEST_WORKERS", "On one machine (`serve`): threads that sync mailboxes (pushes, the sweep's requests), "
+        "each mailbox on one thread at a time. A sync mostly waits for Gmail (three round trips), so threads overlap "
+        "those waits; more threads also make smaller syncs (more Gmail calls and CPU per mail) and each keeps its "
+        "own Gmail clients (GT_GMAIL_CLIENT_CACHE of them).")
     send_workers: int = setting(
         2, "GT_SEND_WORKERS", "On one machine (`serve`): threads that send notifications, apart from the syncing ones.")
     token_cache_size: int = setting(

@@ -3,7 +3,7 @@
 import pytest
 
 from gmail_tickets.errors import PoisonEvent
-from gmail_tickets.services.ingest import decode_event
+from gmail_tickets.services.ingest import decode_event, merged_request
 
 
 def test_gmail_notification() -> None:
@@ -44,3 +44,15 @@ def test_malformed_events_are_poison_not_errors(data: bytes) -> None:
 def test_the_largest_history_id_is_accepted() -> None:
     assert decode_event(b'{"emailAddress": "a@b", "historyId": 18446744073709551615}').history_id == 2**64 - 1
     assert decode_event(b'{"emailAddress": "a@b", "historyId": 5.0}').history_id == 5
+
+
+def test_two_waiting_sync_requests_merge_into_the_one_that_asks_most() -> None:
+    push = b'{"emailAddress": "a@b.c", "historyId": "10"}'
+    later = b'{"emailAddress": "A@b.c", "historyId": "12"}'
+    sweep = b'{"emailAddress": "a@b.c", "source": "sweep"}'
+    assert merged_request(push, later) == later  # the sync must reach the later id
+    assert merged_request(later, push) == later
+    assert merged_request(push, sweep) == sweep  # never stale: a sync happens whatever the cursor
+    assert merged_request(sweep, later) == sweep
+    assert merged_request(push, b'{"emailAddress": "x@b.c", "historyId": "12"}') is None  # another mailbox
+    assert merged_request(push, b"not json") is None  # poison stays its own message, to be quarantined

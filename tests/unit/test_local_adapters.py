@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gmail_tickets import logs
-from gmail_tickets.adapters.fair_queue import ordering_key
+from gmail_tickets.adapters.fair_queue import Coalesce, ordering_key
 from gmail_tickets.adapters.local_publisher import LocalPublisher, Pool
 from gmail_tickets.adapters.local_secrets import FileSecrets
 from gmail_tickets.errors import ComeBackLater, RateLimited
@@ -213,3 +213,73 @@ def test_ordering_key_is_the_mailbox_named_in_the_event() -> None:
     assert ordering_key(b'{"emailAddress": "Support@X.test", "historyId": "7"}') == "support@x.test"
     assert ordering_key(b'{"notification": "n-1"}') == ""
     assert ordering_key(b"not json") == ordering_key(b"[1]") == ""
+
+
+def _coalescing(workers: int) -> LocalPublisher:
+    def newest(waiting: bytes, new: bytes) -> bytes | None:
+        return new if json.loads(new)["n"] > json.loads(waiting)["n"] else waiting
+
+    return LocalPublisher(workers=1, pools=(Pool("ingest", workers, ("sync", "push", "shard"),
+                                                 Coalesce(frozenset({"sync", "push"}), newest)),))
+
+
+def test_requests_for_a_mailbox_during_its_sync_become_one_more_sync() -> None:
+    """N pushes while a mailbox syncs: at most one more sync (it reads from the cursor, so it covers them all),
+    and the other mailboxes are not held back meanwhile."""
+    gate = threading.Event()
+    handled: list[str] = []
+
+    def handler(data: bytes) -> None:
+        body = json.loads(data)
+        handled.append(f"{body['emailAddress'][0]}{body['n']}")
+        if handled == ["a0"]:
+            gate.wait(10)
+
+    publisher = _coalescing(workers=2)
+    for topic in ("sync", "push"):
+        publisher.subscribe(topic, handler)
+    publisher.start()
+    try:
+        publisher.publish("push", {"emailAddress": "a@x.test", "n": 0})
+        assert _wait_until(lambda: handled == ["a0"])  # a's sync is running
+        for n in range(1, 11):
+            publisher.publish("push" if n % 2 else "sync", {"emailAddress": "a@x.test", "n": n})
+        publisher.publish("push", {"emailAddress": "b@x.test", "n": 0})
+        assert _wait_until(lambda: "b0" in handled)  # the second worker: not a's follow-up, b's sync
+        assert handled == ["a0", "b0"]
+        gate.set()
+        assert publisher.drain(5)
+    finally:
+        gate.set()
+        publisher.stop()
+    assert handled == ["a0", "b0", "a10"]  # one follow-up for a, carrying what the merge kept
+    assert publisher.merged == 9
+
+
+def test_a_mailbox_is_handled_by_one_worker_at_a_time_and_shards_are_not_coalesced() -> None:
+    running: dict[str, int] = {}
+    most: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def handler(data: bytes) -> None:
+        key = json.loads(data).get("emailAddress", "shard")
+        with lock:
+            running[key] = running.get(key, 0) + 1
+            most[key] = max(most.get(key, 0), running[key])
+        time.sleep(0.01)
+        with lock:
+            running[key] -= 1
+
+    publisher = _coalescing(workers=4)
+    for topic in ("sync", "push", "shard"):
+        publisher.subscribe(topic, handler)
+    publisher.start()
+    try:
+        for n in range(30):
+            publisher.publish("sync", {"emailAddress": f"{'ab'[n % 2]}@x.test", "n": n})
+            publisher.publish("shard", {"mailboxes": [], "n": n})  # names no mailbox: never merged, never queued
+        assert publisher.drain(10)
+    finally:
+        publisher.stop()
+    assert most["a@x.test"] == most["b@x.test"] == 1
+    assert most["shard"] > 1  # shards run side by side

@@ -7,7 +7,9 @@ gets the message again later (with backoff, like a trigger with RETRY_POLICY_RET
 
 On one machine it adds what the cloud gets from separate functions: each `Pool` of topics has its own workers (a
 slow send never holds an ingest worker), a message waiting to be retried waits on a timer rather than a worker,
-and within a pool the mailboxes take turns (fair_queue.py).
+and within a pool the mailboxes take turns (fair_queue.py). A pool may coalesce one mailbox's requests
+(`Pool.coalesce`): the ingest pool handles a mailbox on one worker at a time and folds the pushes that arrive
+meanwhile into one waiting sync.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gmail_tickets.adapters.fair_queue import Delivery, FairQueue, ordering_key
+from gmail_tickets.adapters.fair_queue import Coalesce, Delivery, FairQueue, ordering_key
 from gmail_tickets.errors import ComeBackLater, RetryLater
 from gmail_tickets.ports import Handler
 
@@ -38,6 +40,7 @@ class Pool:
     name: str
     workers: int
     topics: tuple[str, ...]
+    coalesce: Coalesce | None = None  # one key at a time, fresh requests folded into the waiting one
 
 
 class LocalPublisher:
@@ -52,7 +55,7 @@ class LocalPublisher:
         if any(p.workers < 1 for p in self._pools.values()):
             raise ValueError("every pool needs at least one worker")
         self._pool_of = {topic: p.name for p in self._pools.values() for topic in p.topics}
-        self._queues = {name: FairQueue() for name in self._pools}
+        self._queues = {name: FairQueue(pool.coalesce) for name, pool in self._pools.items()}
         self._handlers: dict[str, list[Handler]] = {}
         self._lock = threading.Lock()
         self._cond = {name: threading.Condition(self._lock) for name in self._pools}
@@ -148,7 +151,15 @@ class LocalPublisher:
             finally:
                 with self._lock:
                     self._busy -= 1
+                    self._queues[pool].done(delivery)
+                    self._cond[pool].notify()  # its key may have a request waiting for it
                     self._idle.notify_all()
+
+    @property
+    def merged(self) -> int:
+        """Requests folded into one already waiting (coalescing pools)."""
+        with self._lock:
+            return sum(q.merged for q in self._queues.values())
 
     def _retry(self, delivery: Delivery, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"

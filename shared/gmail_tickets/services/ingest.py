@@ -50,6 +50,23 @@ def decode_event(data: bytes) -> SyncRequest:
     return SyncRequest(address.strip().lower(), history_id(body.get("historyId")), source)
 
 
+def merged_request(waiting: bytes, new: bytes) -> bytes | None:
+    """Two requests to sync one mailbox, neither handled yet, as one (the embedded broker coalesces them): a sync
+    reads from the stored cursor, so one sync covers both. The sweep's request (no id: never stale) wins, else the
+    push naming the later id (what the sync must reach). None (keep both) when either is not a sync request."""
+    try:
+        first, second = decode_event(waiting), decode_event(new)
+    except PoisonEvent:
+        return None
+    if first.address != second.address:
+        return None
+    if first.history_id is None:
+        return waiting
+    if second.history_id is None or second.history_id > first.history_id:
+        return new
+    return waiting
+
+
 def ingest_event(deps: Deps, data: bytes, *, event_id: str | None = None) -> SyncResult | None:
     """Handle one event. Returns None for a quarantined (poison) event; raises TransientError to be retried.
     `event_id`: the same for every delivery of the event (Pub/Sub's message id), when the platform gives one."""

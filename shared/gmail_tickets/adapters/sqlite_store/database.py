@@ -9,6 +9,9 @@ Why it is built this way:
   mode, so all three are readable by the service's user only, without touching the process-wide umask.
 - Every write runs in BEGIN IMMEDIATE, so SQLite serialises writers up front (no retry loop, no upgrade
   deadlock); busy_timeout makes other processes on the same file wait their turn instead of failing.
+- Writers of this process queue on a lock of their own before BEGIN IMMEDIATE: SQLite's busy handler waits by
+  sleeping (1, 2, 5, 10 ms ...) and trying again, so threads of one process contending for the write lock would
+  sleep past each other's short transactions; on the lock each starts the moment the previous one commits.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class SqliteDatabase:
         self.write_count = 0
         self._busy_timeout = busy_timeout_seconds
         self._lock = threading.Lock()  # guards the pool and write_count
+        self._write_turn = threading.RLock()  # this process's writers, one at a time (see the module's docstring)
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
         self._memory = self.path == _MEMORY
@@ -113,7 +117,7 @@ class SqliteDatabase:
 
     def transaction(self, make: Callable[[sqlite3.Connection], U], fn: Callable[[U], T]) -> T:
         """Run `fn` over `make(connection)` in one BEGIN IMMEDIATE transaction; count its writes once committed."""
-        with self._connection() as db:
+        with self._write_turn, self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
             tx = make(db)
             try:
