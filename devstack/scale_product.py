@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack import emulators
-from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
+from devstack.bench import IngestOnlyRuntime, SimControl, log, pushing_simulator
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
 from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
 from devstack.scale_pubsub import PubSubBridge
@@ -113,9 +112,7 @@ def product(args: argparse.Namespace, *, handle_published: bool = True) -> Itera
     is sent (to Pub/Sub, or into a broker nobody works) and never handled, for measuring the sweep alone."""
     runtime_box: dict[str, EmbeddedRuntime] = {}
     with ExitStack() as stack:
-        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-bench-scale-")))
-        push_url = stack.enter_context(push_receiver(runtime_box))
-        sim, started = stack.enter_context(simulator(args.latency * 1000, push_url))
+        state, sim, started = pushing_simulator(stack, args.latency, runtime_box, "gmail-tickets-bench-scale-")
         creds = started["mailboxes"][0]
         secrets = stack.enter_context(SecretManagerServer())
         os.environ["SECRET_MANAGER_EMULATOR_HOST"] = secrets.host
