@@ -1,9 +1,9 @@
 """`gmail-tickets bench`: what ingestion costs and how fast it is, measured end to end.
 
-The Gmail simulator runs in its own process (so this process's CPU and peak RSS are the product's), with a
-realistic latency on every call and Google's per-user quota on. The product runs embedded — in-process
-publisher, the chosen store (SQLite, or Firestore on Google's emulator) — and receives Gmail's push
-notifications over HTTP, as a Pub/Sub push subscription would deliver them.
+The Gmail simulator runs in its own process (so this process's CPU and peak RSS are the product's), with a realistic
+latency on every call and Google's per-user quota on. The product runs embedded — in-process publisher, the chosen
+store (SQLite, or Firestore on Google's emulator) — and receives Gmail's push notifications over HTTP, as a Pub/Sub
+push subscription would deliver them.
 
 1. Burst: N mails land while push is held back; one notification starts ingestion; the clock runs until every
    mail is in the ledger. Gives mails/s, Gmail quota units and API calls per mail (the simulator's own
@@ -164,21 +164,26 @@ def wait_for(store: Store, total: int, timeout: float, label: str) -> None:
     log(f"  {label}: {total}/{total} ingested")
 
 
+def pushing_simulator(stack: ExitStack, latency_s: float, runtime_box: dict[str, EmbeddedRuntime],
+                      prefix: str) -> tuple[Path, SimControl, dict[str, Any]]:
+    """A state folder, and the simulator pushing to the runtime put in `runtime_box`, closed with `stack`."""
+    state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix)))
+    push_url = stack.enter_context(push_receiver(runtime_box))
+    sim, started = stack.enter_context(simulator(latency_s * 1000, push_url))
+    return state, sim, started
+
+
 @contextmanager
 def embedded_product(args: argparse.Namespace) -> Iterator[tuple[SimControl, Store, EmbeddedRuntime]]:
     """The simulator in its own process pushing to the product, embedded with the chosen store, connected."""
     runtime_box: dict[str, EmbeddedRuntime] = {}
     with ExitStack() as stack:
-        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-bench-")))
-        push_url = stack.enter_context(push_receiver(runtime_box))
-        sim, started = stack.enter_context(simulator(args.latency * 1000, push_url))
+        state, sim, started = pushing_simulator(stack, args.latency, runtime_box, "gmail-tickets-bench-")
         creds = started["mailboxes"][0]
         store = make_store(args.store, state, stack)
-        config = bootstrap.Config(
-            secrets_file=str(state / "secrets.json"), blobs_dir=str(state / "blobs"),
-            gmail_root_url=started["url"], token_uri=started["token_uri"],
-            oauth_client_id=creds["client_id"],
-        )
+        config = bootstrap.Config(secrets_file=str(state / "secrets.json"), blobs_dir=str(state / "blobs"),
+                                  gmail_root_url=started["url"], token_uri=started["token_uri"],
+                                  oauth_client_id=creds["client_id"])
         publisher = LocalPublisher(workers=2)
         deps = bootstrap.build(config, store=store, publisher=publisher)
         deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, creds["client_secret"])
@@ -290,8 +295,5 @@ def main(args: argparse.Namespace) -> int:
         return 0
     else:
         result = bench_ingest(args)
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(json.dumps(result, indent=2))
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
     return 0

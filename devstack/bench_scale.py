@@ -1,9 +1,7 @@
 """`gmail-tickets bench scale`: what N connected mailboxes cost when idle, and how many busy ones go at once.
 
-The product runs as `serve` runs it (bootstrap.embedded_runtime: the in-process broker, syncing and sending pools)
-with the chosen store (SQLite, or Firestore on Google's emulator), Secret Manager served locally
-(devstack/secret_manager_server.py) and the Gmail simulator in its own process. N mailboxes are connected in bulk
-(devstack/scale_connect.py). Sending is held back, as in `bench ingest`: it is `bench send`'s to measure.
+The product and its counters: devstack/scale_product.py. N mailboxes are connected in bulk
+(devstack/scale_connect.py). `--sweep-only` measures the sweep alone (devstack/scale_sweep.py).
 
 1. Idle tick: one warm-up tick, then the measured one: the runtime's sweep call (`sweep_s`), then every message it
    published handled through the product's own handlers until the broker is empty (`tick_s`). Per mailbox: store
@@ -16,107 +14,20 @@ with the chosen store (SQLite, or Firestore on Google's emulator), Secret Manage
 from __future__ import annotations
 
 import argparse
-import os
 import resource
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from devstack import emulators
-from devstack.bench import SimControl, log, push_receiver, simulator
-from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
-from devstack.scale_counters import CountingFirestoreClient, Tally, count_sqlite
-from devstack.scale_figures import CountingRuntime, Mark, summary
-from devstack.scale_pubsub import PubSubBridge
-from devstack.secret_manager_server import SecretManagerServer
-from gmail_tickets import bootstrap, logs, secret_names
-from gmail_tickets.adapters.local_publisher import LocalPublisher
-from gmail_tickets.embedded import EmbeddedRuntime
+from devstack.bench import log
+from devstack.scale_figures import Mark, summary
+from devstack.scale_product import Product, product
+from gmail_tickets import logs
 from gmail_tickets.ports import Store
-from gmail_tickets.settings import Settings
 
-PROJECT = "bench-scale"
 SWEEP_EVERY_S = 60.0
 DRAIN_TIMEOUT_S = 3600.0
-
-
-@dataclass
-class Product:
-    sim: SimControl
-    runtime: EmbeddedRuntime
-    broker: LocalPublisher
-    store: Store
-    tally: Tally
-    secrets: SecretManagerServer
-    mailboxes: list[dict[str, Any]]
-    bridge: PubSubBridge | None  # --publisher pubsub: publishes go through Google's emulator
-    latency_s: float = 0.0  # the simulator's per call
-
-    @property
-    def workers(self) -> int:
-        return self.runtime.deps.settings.ingest_workers
-
-
-def counted_store(kind: str, state: Path, stack: ExitStack, tally: Tally) -> Store:
-    if kind == "firestore":
-        emulator = emulators.start_firestore()
-        stack.callback(emulator.stop)
-        os.environ["FIRESTORE_EMULATOR_HOST"] = emulator.host
-        from gmail_tickets.adapters.firestore_store import FirestoreStore
-
-        # The id block the product reserves (bootstrap.build_store), not the class's default of 20.
-        return FirestoreStore(CountingFirestoreClient(PROJECT, tally), id_block=Settings().ticket_id_block)
-    from gmail_tickets.adapters.sqlite_store import SqliteStore
-
-    store = SqliteStore(state / "scale.sqlite")
-    count_sqlite(store._db, tally)
-    return store
-
-
-@contextmanager
-def product(args: argparse.Namespace) -> Iterator[Product]:
-    runtime_box: dict[str, EmbeddedRuntime] = {}
-    with ExitStack() as stack:
-        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-bench-scale-")))
-        push_url = stack.enter_context(push_receiver(runtime_box))
-        sim, started = stack.enter_context(simulator(args.latency * 1000, push_url))
-        creds = started["mailboxes"][0]
-        secrets = stack.enter_context(SecretManagerServer())
-        os.environ["SECRET_MANAGER_EMULATOR_HOST"] = secrets.host
-        tally = Tally()
-        store = counted_store(args.store, state, stack, tally)
-        config = bootstrap.Config(
-            secrets="secretmanager", project=PROJECT, blobs_dir=str(state / "blobs"),
-            gmail_root_url=started["url"], token_uri=started["token_uri"], oauth_client_id=creds["client_id"],
-        )
-        built = bootstrap.embedded_runtime(config, sweep_interval=DRAIN_TIMEOUT_S * 24, store=store)
-        broker = built.subscriber
-        assert isinstance(broker, LocalPublisher)
-        deps, bridge = built.deps, None
-        if args.publisher == "pubsub":
-            log("starting the Pub/Sub emulator")
-            bridge = PubSubBridge(PROJECT, deps.settings, broker)
-            stack.callback(bridge.stop)
-            deps = replace(deps, publisher=bridge.publisher)
-        runtime = CountingRuntime(deps, broker, sweep_interval=built.sweep_interval,
-                                    renew_watches=built.renew_watches)
-        runtime.deps.secrets.put(secret_names.OAUTH_CLIENT_SECRET, creds["client_secret"])
-        runtime.start()
-        stack.callback(runtime.stop)
-        runtime_box["runtime"] = runtime
-
-        log(f"connecting {args.mailboxes} mailboxes in bulk ({args.store})")
-        mailboxes = sim_mailboxes(sim.url, args.mailboxes, label=runtime.deps.settings.label_name,
-                                  watch_topic=runtime.deps.settings.push_topic, progress=log)
-        store_tokens(secrets, PROJECT, mailboxes)
-        store_connections(runtime.deps, mailboxes, progress=log)
-        yield Product(sim, runtime, broker, store, tally, secrets, mailboxes, bridge, args.latency)
 
 
 def tick(p: Product) -> tuple[float, float, float]:
@@ -235,11 +146,16 @@ def ledger_entries(store: Store, delivered: list[tuple[str, str]]) -> list[Any]:
 
 
 
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure; `report` picks the JSON's keys from them and `table` renders them for a reader."""
     logs.configure("WARNING")
+    if getattr(args, "sweep_only", False):
+        from devstack.scale_sweep import sweep_only
+
+        return sweep_only(args)
     with product(args) as p:
+        log(f"connecting {args.mailboxes} mailboxes in bulk ({args.store})")
+        p.connect_bulk(args.mailboxes)
         idle = idle_tick(p)
         active = None
         if args.active_mailboxes > 0 and args.mails_per_mailbox > 0:
@@ -247,3 +163,4 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                 args.active_timeout)
     return {"store": args.store, "publisher": args.publisher, "mailboxes": args.mailboxes, "workers": p.workers,
             "latency_ms": args.latency * 1000, "idle": idle, "active": active}
+

@@ -1,10 +1,11 @@
 """Connect many simulated mailboxes at once, for `gmail-tickets bench scale`, in time linear in their number.
 
-Connecting through the product's own path (`connect_mailbox`) is one OAuth exchange, a profile, a label, a watch
-and a read of every support address per mailbox: O(N²) store reads at N mailboxes, which is what the bench is there
-to show, not to wait for. This writes what that path leaves behind, in bulk: the mailboxes (with their label and
-watch) by one simulator control call per thousand, each refresh token into the local Secret Manager's memory, and
-the connections and support addresses through the store port (connections 200 to a transaction). It follows
+Connecting through the product's own path (`connect_mailbox`) is an OAuth exchange, a profile, a label, a watch,
+an import listing and a Secret Manager write per mailbox: minutes for 10,000 against the simulator. This writes
+what that path leaves behind, in bulk: the mailboxes (with their label and watch) by one simulator control call per
+thousand, each refresh token into the local Secret Manager's memory, and the connections and support addresses
+through the store port (connections 200 to a transaction). What one product connect costs the store is measured
+apart (devstack/scale_product.py, `connect_one`). It follows
 `services/connect.py`: when that path stores something new, store it here too.
 """
 
@@ -32,11 +33,12 @@ DOMAIN = "scale.example"
 
 
 def sim_mailboxes(control_url: str, count: int, *, label: str, watch_topic: str,
-                  progress: Callable[[str], None]) -> list[dict[str, Any]]:
-    """`count` mailboxes in the simulator (gmail_sim/bulk.py), with our label and a watch each."""
+                  progress: Callable[[str], None], start: int = 0) -> list[dict[str, Any]]:
+    """`count` mailboxes in the simulator (gmail_sim/bulk.py), with our label and a watch each, numbered from
+    `start`."""
     made: list[dict[str, Any]] = []
-    for start in range(0, count, SIM_BATCH):
-        body = {"prefix": "desk", "domain": DOMAIN, "count": min(SIM_BATCH, count - start), "start": start,
+    for at in range(0, count, SIM_BATCH):
+        body = {"prefix": "desk", "domain": DOMAIN, "count": min(SIM_BATCH, count - at), "start": start + at,
                 "label": label, "watch_topic": watch_topic}
         request = urllib.request.Request(control_url.rstrip("/") + "/sim/v1/mailboxes/bulk",
                                          data=json.dumps(body).encode(), method="POST")
@@ -71,8 +73,9 @@ def connection_of(mailbox: dict[str, Any], now: datetime) -> Connection:
     )
 
 
-def store_connections(deps: Deps, mailboxes: list[dict[str, Any]], progress: Callable[[str], None]) -> None:
-    """Connections 200 to a transaction, support addresses alongside (the first one is the default)."""
+def store_connections(deps: Deps, mailboxes: list[dict[str, Any]], progress: Callable[[str], None], *,
+                      first: bool = True) -> None:
+    """Connections 200 to a transaction, support addresses alongside (`first`: the first one is the default)."""
     now = deps.clock.now()
 
     def put(batch: list[Connection]) -> Callable[[ConnectionUnit], None]:
@@ -83,7 +86,7 @@ def store_connections(deps: Deps, mailboxes: list[dict[str, Any]], progress: Cal
 
     def address(item: tuple[int, dict[str, Any]]) -> None:
         n, mailbox = item
-        deps.store.save_support_address(SupportAddress(mailbox["address"].lower(), is_default=n == 0,
+        deps.store.save_support_address(SupportAddress(mailbox["address"].lower(), is_default=first and n == 0,
                                                        kind=AddressKind.GMAIL_CONNECTOR))
 
     done = 0

@@ -21,7 +21,7 @@ from gmail_tickets.domain.model import Outcome
 from gmail_tickets.services.ingest import ingest_event
 
 if TYPE_CHECKING:
-    from devstack.bench_scale import Product
+    from devstack.scale_product import Product
 
 
 class CountingRuntime(IngestOnlyRuntime):

@@ -30,7 +30,8 @@ def product_topics(settings: Settings) -> set[str]:
 
 
 class PubSubBridge:
-    def __init__(self, project: str, settings: Settings, broker: LocalPublisher) -> None:
+    def __init__(self, project: str, settings: Settings, broker: LocalPublisher, *, subscribe: bool = True) -> None:
+        """`subscribe` False: the topics exist and take every publish, nothing is pulled back (`--sweep-only`)."""
         from google.cloud import pubsub_v1
 
         self.emulator = emulators.start_pubsub()
@@ -44,6 +45,8 @@ class PubSubBridge:
         self._pulls: list[Any] = []
         for topic in sorted(product_topics(settings)):
             path = self.publisher.ensure_topic(topic)
+            if not subscribe:
+                continue
             subscription = self._subscriber.subscription_path(project, f"bench-{topic}")
             self._subscriber.create_subscription(name=subscription, topic=path, ack_deadline_seconds=60)
             self._pulls.append(self._subscriber.subscribe(subscription, callback=self._handler(topic)))

@@ -12,13 +12,19 @@ ACTIVE_KEYS = ("mails_per_s", "slowest_mailbox_s", "gmail_units_per_mail", "writ
 
 
 def report(figures: dict[str, Any]) -> dict[str, Any]:
-    """Exactly the keys issue 18 names."""
+    """Exactly the keys issue 18 names (`--sweep-only`: the sweep's own figures)."""
+    if "sweep" in figures:
+        return figures["sweep"]
     return {"sweep_s": figures["idle"]["sweep_s"],
             "idle_tick": {k: figures["idle"][k] for k in IDLE_KEYS},
             "active": {k: (figures["active"] or {}).get(k) for k in ACTIVE_KEYS}}
 
 
 def table(figures: dict[str, Any]) -> str:
+    if "sweep" in figures:
+        from devstack.scale_sweep import sweep_table
+
+        return sweep_table(figures)
     idle, active = figures["idle"], figures["active"]
     head = [
         f"bench scale: {figures['mailboxes']} mailboxes, {figures['store']}, {figures['publisher']} publisher, "

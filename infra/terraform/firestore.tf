@@ -126,6 +126,8 @@ resource "google_firestore_field" "comment_search_terms" {
 locals {
   firestore_unindexed = {
     connections_last_sync_at = { collection = "connections", field = "last_sync_at" }
+    connections_labels_owed  = { collection = "connections", field = "labels_owed" }
+    connections_owed_since   = { collection = "connections", field = "labels_owed_since" }
     leases_expires_at        = { collection = "leases", field = "expires_at" }
     leases_watched_until     = { collection = "leases", field = "watched_until" }
     ledger_seq               = { collection = "ledger", field = "seq" }

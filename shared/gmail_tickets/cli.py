@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="scale: the in-process broker, or Google's Pub/Sub emulator for every publish")
     bench.add_argument("--active-timeout", type=float, default=1800.0,
                        help="scale: seconds the active run may take before it reports what it got")
+    bench.add_argument("--sweep-only", action="store_true",
+                       help="scale: time the sweep alone (listing and publishing, nothing handled) and one connect "
+                            "at 10 and at N mailboxes")
     bench.set_defaults(run=_run_bench)
 
     bundle = sub.add_parser("bundle", help="build dist/function-source.zip, the Cloud Functions source (reproducible)")

@@ -142,8 +142,8 @@ class Settings:
         "batchModify, 50 quota units, where labelling each costs 5), or ...",
     )
     label_delay_seconds: float = setting(120.0, "GT_LABEL_DELAY_SECONDS", (
-        "... at the end of the first sync after the oldest owed label waited this long. 0 labels at the end of "
-        "every sync."))
+        "... at the first sync after the oldest owed label waited this long (the sweep asks for that sync; what "
+        "is owed is kept on the connection, so it outlives the process). 0 labels at the end of every sync."))
     # adapters/firestore_store/tickets.py: ticket numbers come in blocks, document ids are scattered.
     ticket_id_block: int = setting(
         500,

@@ -59,3 +59,17 @@ def test_bench_console_times_every_view_on_both_stores() -> None:
         assert all(v["first_page_ms"] > 0 and v["later_page_ms"] > 0 for v in out[kind]["views"].values())
         assert sum(out[kind]["views"][k]["tickets"] for k in ("open", "pending", "on-hold", "solved")) < 260
     assert out["met"]["sqlite_worst_ms"] > 0
+
+
+@pytest.mark.parametrize("store", ["sqlite", "firestore"])
+def test_bench_scale_sweep_only_times_the_sweep_and_one_connect_at_10_and_at_n(store: str) -> None:
+    out = bench("scale", "--mailboxes", "150", "--store", store, "--publisher", "pubsub", "--sweep-only",
+                "--latency", "0")
+    assert out["mailboxes_swept"] == 150 and out["shards"] == 2 and out["finished"] and out["errors"] == {}
+    assert out["sweep_s"] > 0 and len(out["sweep_runs_s"]) == 3
+    # Listing the connections and nothing handled: Firestore bills a read per document, SQLite counts statements.
+    assert out["store_writes"] == 0 and out["store_reads"] >= {"firestore": 150, "sqlite": 1}[store]
+    at_10, at_n = out["connect_cost"]["at_10"], out["connect_cost"]["at_n"]
+    assert at_10["mailbox"] == 10 and at_n["mailbox"] == 150
+    assert at_10["writes"] > 0 and at_10["gmail_units"] > 0  # the product's connect path ran, import included
+    assert at_n["reads"] <= at_10["reads"] and at_n["writes"] <= at_10["writes"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from gmail_tickets.adapters.gmail_provider import GmailMailboxProvider
-from gmail_tickets.domain.model import SupportAddress
+from gmail_tickets.domain.model import Connection, SupportAddress
 from gmail_tickets.errors import MailboxError
-from gmail_tickets.services.owed_labels import OwedLabels
+from gmail_tickets.services.owed_labels import merge_owed, settle
 from gmail_tickets.services.own_addresses import OwnAddresses
 
 
@@ -60,20 +61,34 @@ class LabelledBox:
         self.calls.append(list(ids))
 
 
-def test_labels_are_owed_until_a_batch_is_due_then_put_on_in_one_call() -> None:
-    owed, box = OwedLabels(), LabelledBox()
-    assert owed.settle("a@x", "L", box, ["1", "2"], batch=3, delay_seconds=600) == 0  # type: ignore[arg-type]
-    assert owed.owed("a@x") == 2 and box.calls == []
-    assert owed.settle("a@x", "L", box, ["2", "3"], batch=3, delay_seconds=600) == 3  # type: ignore[arg-type]
-    assert box.calls == [["1", "2", "3"]] and owed.owed("a@x") == 0
+T0 = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
+
+
+def test_labels_are_owed_on_the_connection_until_a_batch_is_due_then_put_on_in_one_call() -> None:
+    connection, box = Connection("a@x", label_id="L"), LabelledBox()
+    assert settle(connection, box, ["1", "2"], batch=3, delay_seconds=600, now=T0) == []  # type: ignore[arg-type]
+    assert connection.labels_owed == ["1", "2"] and connection.labels_owed_since == T0 and box.calls == []
+    later = T0 + timedelta(seconds=10)
+    assert settle(connection, box, ["2", "3"], batch=3, delay_seconds=600, now=later) == ["1", "2", "3"]  # type: ignore[arg-type]
+    assert box.calls == [["1", "2", "3"]] and connection.labels_owed == [] and connection.labels_owed_since is None
 
 
 def test_labels_waiting_past_the_delay_go_at_the_next_sync_and_a_refusal_is_dropped() -> None:
-    owed, box = OwedLabels(), LabelledBox()
-    assert owed.settle("a@x", "L", box, ["1"], batch=50, delay_seconds=0) == 1  # type: ignore[arg-type]
+    connection, box = Connection("a@x", label_id="L", labels_owed=["1"], labels_owed_since=T0), LabelledBox()
+    assert settle(connection, box, [], batch=50, delay_seconds=60, now=T0 + timedelta(seconds=59)) == []  # type: ignore[arg-type]
+    assert settle(connection, box, [], batch=50, delay_seconds=60, now=T0 + timedelta(seconds=60)) == ["1"]  # type: ignore[arg-type]
     box.fail = True
-    assert owed.settle("a@x", "L", box, ["2"], batch=50, delay_seconds=0) == 0  # type: ignore[arg-type]
-    assert owed.owed("a@x") == 0  # a courtesy: not retried forever
+    assert settle(connection, box, ["2"], batch=50, delay_seconds=0, now=T0) == ["2"]  # type: ignore[arg-type]
+    assert connection.labels_owed == []  # a courtesy: not retried forever
+
+
+def test_what_a_sync_owes_is_merged_with_the_stored_list_less_what_it_labelled() -> None:
+    stored = Connection("a@x", labels_owed=["1", "2"], labels_owed_since=T0)
+    synced = Connection("a@x", labels_owed=["3"], labels_owed_since=T0 + timedelta(seconds=5))
+    merge_owed(stored, synced, {"2"})
+    assert stored.labels_owed == ["1", "3"] and stored.labels_owed_since == T0
+    merge_owed(stored, Connection("a@x"), {"1", "3"})
+    assert stored.labels_owed == [] and stored.labels_owed_since is None
 
 
 class Tokens:

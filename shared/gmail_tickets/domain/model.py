@@ -88,6 +88,8 @@ class Connection:
     disconnected_at: datetime | None = None
     import_total: int = 0  # the initial import on connect: how many mails it will bring in …
     import_done: int = 0  # … and how many it has so far (the console shows the progress)
+    labels_owed: list[str] = field(default_factory=list)  # recorded mail whose courtesy label is not on yet …
+    labels_owed_since: datetime | None = None  # … since when (services/owed_labels.py; written with the cursor)
 
     @property
     def is_active(self) -> bool:

@@ -20,7 +20,6 @@ from gmail_tickets.ports import (
 from gmail_tickets.services.brand_cache import BrandCache
 from gmail_tickets.services.endpoint_cache import EndpointCache
 from gmail_tickets.services.held_mail import HeldMail
-from gmail_tickets.services.owed_labels import OwedLabels
 from gmail_tickets.services.own_addresses import OwnAddresses
 from gmail_tickets.services.refresh_tokens import SecretRefreshTokens
 from gmail_tickets.settings import Settings
@@ -41,7 +40,6 @@ class Deps:
     relay: Relay | None = None  # the help desk's own mail servers; None: mail that needs them fails visibly
     brands: BrandCache = field(default_factory=BrandCache)
     held_mail: HeldMail = field(default_factory=HeldMail)  # mail held back behind locks, not tried again at once
-    owed_labels: OwedLabels = field(default_factory=OwedLabels)  # the courtesy label, put on in batches
     own_addresses: OwnAddresses = field(default_factory=OwnAddresses)  # "is this one of ours?", read by address
     webhook_endpoints: EndpointCache = field(default_factory=EndpointCache)
     webhook_transport: WebhookTransport | None = None  # posts webhook deliveries; None: they wait (retrying)

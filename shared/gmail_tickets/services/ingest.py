@@ -6,7 +6,8 @@ its bytes and acknowledged, so it is neither lost nor retried forever.
 
 A push whose id the stored cursor has already reached is stale: everything up to that id is committed (the
 cursor only moves past committed mail). It is acknowledged after that one read of the connection, with no
-lease and no Gmail call, so the many pushes Gmail sends for one burst cost a read each, not a sync each.
+lease and no Gmail call, so the many pushes Gmail sends for one burst cost a read each, not a sync each. An event
+that is not stale is synced from that same read (services/sync_mailbox.py, `sync_connection`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import logging
 import time
 from dataclasses import dataclass
 
-from gmail_tickets.domain.model import QuarantineRecord
+from gmail_tickets.domain.model import Connection, QuarantineRecord
 from gmail_tickets.errors import ComeBackLater, MailHeldBack, PoisonEvent, TransientError
 from gmail_tickets.ports import SetAsideUnit
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.event_body import history_id, json_object
-from gmail_tickets.services.sync_mailbox import SyncResult, sync_mailbox
+from gmail_tickets.services.sync_mailbox import SyncResult, sync_connection
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,14 @@ def ingest_event(deps: Deps, data: bytes, *, event_id: str | None = None) -> Syn
     except PoisonEvent as exc:
         quarantine_event(deps, data, str(exc))
         return None
-    if is_stale(deps, request):
+    connection = deps.store.get_connection(request.address)  # the one read: the sync goes on from it
+    if is_stale(connection, request):
         log.info("stale notification acknowledged", extra={"connection": request.address,
                                                            "history_id": request.history_id})
         return SyncResult(request.address, status="stale")
     started = time.monotonic()
     try:
-        result = sync_mailbox(deps, request.address, event_id=event_id)
+        result = sync_connection(deps, request.address, connection, event_id=event_id)
     except TransientError as exc:  # one line per retried event: a stall is then readable in the logs
         log.warning("sync failed; the event comes back", extra={"connection": request.address, "source": request.source,
                                                                "error": f"{type(exc).__name__}: {exc}"})
@@ -114,12 +116,11 @@ def ingest_event(deps: Deps, data: bytes, *, event_id: str | None = None) -> Syn
     return result
 
 
-def is_stale(deps: Deps, request: SyncRequest) -> bool:
-    """A Gmail push the stored cursor has already passed (one store read). The sweep's requests name no id:
-    never stale (they are how a mailbox is looked at without a push)."""
+def is_stale(connection: Connection | None, request: SyncRequest) -> bool:
+    """A Gmail push the stored cursor (of `connection`, as just read) has already passed. The sweep's requests
+    name no id: never stale (they are how a mailbox is looked at without a push)."""
     if request.history_id is None:
         return False
-    connection = deps.store.get_connection(request.address)
     return (connection is not None and connection.is_active and connection.history_id is not None
             and connection.history_id >= request.history_id)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from gmail_tickets.domain.model import Comment, Ticket
 from gmail_tickets.ports import ConnectionRepo
@@ -31,19 +31,23 @@ def ticket_addresses(ticket: Ticket | None, conversation: Sequence[Comment] = ()
 
 class OwnAddresses:
     """A bounded, short-lived memory of "ours or not" per lower-cased address (least recently used dropped
-    first). A support address added or removed elsewhere is seen by every process within `ttl_seconds`;
-    `forget` makes this process see its own change at once."""
+    first). An answer is used for `ttl_seconds` after the read it came from began, never longer (eviction only
+    shortens it), so a support address added or removed elsewhere (a connect in the console's process) is known
+    to every process at most `ttl_seconds` after it was committed; `forget` makes this process see its own change
+    at once. `clock`: monotonic seconds (tests pass their own)."""
 
-    def __init__(self, capacity: int = 10_000, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, capacity: int = 10_000, ttl_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._capacity = max(1, capacity)
         self._ttl = ttl_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._known: OrderedDict[str, tuple[bool, float]] = OrderedDict()
 
     def among(self, store: ConnectionRepo, addresses: Iterable[str | None]) -> frozenset[str]:
         """Those of `addresses` that are support addresses, lower-cased."""
         wanted = {a.strip().lower() for a in addresses if a and "@" in a}
-        now = time.monotonic()
+        now = self._clock()  # before the read: the answer is never used past ttl after what it saw
         answers: dict[str, bool] = {}
         with self._lock:
             for address in wanted:

@@ -1,12 +1,13 @@
 """One sweep shard: check each of its mailboxes, concurrently, and ask for a sync only where there is work.
 
-The check of an idle mailbox costs one history.list (a single record asked for) and nothing in the store: its
-cursor came in the shard message (domain/mailbox_check.py says why that is safe). A sync is requested (on the
-sync topic, the same request the sweep used to send for every mailbox) when Gmail shows changes after the cursor,
-when there is no usable cursor, when the connection is in error (a sync is what clears it), or when the last
-sync is `sync_mark_every_seconds` old. Watches are renewed here too, each on its own time of day
-(services/watch_renewal.py). Each mailbox is handled on its own, so one broken mailbox never stops the others;
-the requests go out together, waited for once, before the shard's event is acknowledged.
+The check of an idle mailbox costs one history.list (a single record asked for) and nothing in the store: its cursor
+came in the shard message (domain/mailbox_check.py says why that is safe). A sync is requested (on the sync topic,
+the same request the sweep used to send for every mailbox) when Gmail shows changes after the cursor, when there is
+no usable cursor, when the connection is in error (a sync is what clears it), when the last sync is
+`sync_mark_every_seconds` old, or when courtesy labels have been owed `label_delay_seconds`. Watches are renewed
+here too, each on its own time of day (services/watch_renewal.py). Each mailbox is handled on its own, so one broken
+mailbox never stops the others; the requests go out together, waited for once, before the shard's event is
+acknowledged.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from gmail_tickets.domain import inbox_rules
-from gmail_tickets.domain.mailbox_check import MailboxCursor, mark_due
+from gmail_tickets.domain.mailbox_check import MailboxCursor, labels_due, mark_due
 from gmail_tickets.domain.model import ConnectionStatus
 from gmail_tickets.errors import GmailTicketsError, HistoryExpired, MailboxError, PoisonEvent, TokenRevoked
 from gmail_tickets.services.connection_health import mark_connection
@@ -133,4 +134,6 @@ def _needs_sync(deps: Deps, cursor: MailboxCursor, now: datetime) -> bool:
         return True
     if mark_due(cursor.last_sync_at, now, mark_every):
         return True
+    if labels_due(cursor.labels_owed_since, now, timedelta(seconds=deps.settings.label_delay_seconds)):
+        return True  # the sync that puts them on: their process may have ended owing them
     return deps.mailbox_for(cursor.address).has_changes(cursor.history_id, history_types=inbox_rules.CANDIDATE_KINDS)

@@ -35,6 +35,7 @@ from gmail_tickets.domain.ingest_context import IngestContext, IngestMode
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
 from gmail_tickets.ports import ConnectionUnit, Mailbox
+from gmail_tickets.services import owed_labels
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.heartbeat import Heartbeat, LeaseLost
@@ -47,7 +48,14 @@ HELD_COME_BACK = 5.0  # seconds before a sync that held back locked mail looks a
 def sync_mailbox(deps: Deps, address: str, *, event_id: str | None = None) -> SyncResult:
     """Sync one mailbox now. Raises TransientError subclasses for the caller to retry; records the rest.
     `event_id`: the event's id across its redeliveries, so one that watches a busy lease goes on watching it."""
-    connection = deps.store.get_connection(address)
+    return sync_connection(deps, address, deps.store.get_connection(address), event_id=event_id)
+
+
+def sync_connection(deps: Deps, address: str, connection: Connection | None, *,
+                    event_id: str | None = None) -> SyncResult:
+    """`sync_mailbox` with the connection its caller has just read (services/ingest.py: a push costs one read).
+    The first run under the lease starts from it: a cursor moved meanwhile by another sync only replays what the
+    ledger skips, and what it owes is merged with the stored list when the cursor moves."""
     if connection is None:
         return SyncResult(address, status="unknown")
     if not connection.is_active:
@@ -65,8 +73,10 @@ def sync_mailbox(deps: Deps, address: str, *, event_id: str | None = None) -> Sy
                           lease_seconds, name=key)
     try:
         with heartbeat:
+            read: Connection | None = connection
             while True:
-                run = _sync_once(deps, address, heartbeat.check)
+                run = _sync_once(deps, address, heartbeat.check, read)
+                read = None  # a look-again run reads the connection as the last run left it
                 total.merge(run)
                 total.held = run.held  # what the last run still holds back (an earlier run's may be recorded now)
                 if not deps.store.release_lease(key, holder):
@@ -88,8 +98,8 @@ def sync_mailbox(deps: Deps, address: str, *, event_id: str | None = None) -> Sy
     return total
 
 
-def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
-    connection = deps.store.get_connection(address)
+def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint, read: Connection | None) -> SyncResult:
+    connection = read or deps.store.get_connection(address)
     if connection is None or not connection.is_active:
         return SyncResult(address, status="disconnected")
     mailbox = deps.mailbox_for(address)
@@ -100,6 +110,7 @@ def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
     result = SyncResult(address)
     ctx: IngestContext | None = None  # read when the first candidate shows: a sync with nothing new reads no more
     oversize: set[str] | None = None  # one size search per sync, not per page (5 units each)
+    labelled: set[str] = set()  # no longer owed the label: taken off the stored list when the cursor moves
     try:
         for page in mailbox.history(connection.history_id, history_types=inbox_rules.CANDIDATE_KINDS):
             checkpoint()
@@ -108,17 +119,19 @@ def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint) -> SyncResult:
                 for r in page.records
                 if inbox_rules.is_candidate_change(r.kind, r.label_ids, r.changed_label_ids)
             ]
+            to_label: list[str] = []
             if ids:
                 ctx = ctx or ingest_context(deps, connection)
                 oversize = oversize if oversize is not None else oversize_ids(deps, connection, mailbox)
                 batch = import_batch(deps, ctx, mailbox, ids, checkpoint, result.held_threads, oversize)
                 result.merge(batch)
-                label_recorded(deps, connection, mailbox, batch.to_label)  # before the cursor passes them
+                to_label = batch.to_label
+            labelled.update(label_recorded(deps, connection, mailbox, to_label))  # owed before the cursor moves
             # Committed up to this page: the last record's id is a safe cursor; the last page gives the newest.
             # Not past a held mail: the next sync replays from before it (the ledger skips what is recorded).
             newest = page.history_id or max((r.history_id for r in page.records), default=None)
             if newest is not None and not result.held:
-                result.cursor = _advance_cursor(deps, address, newest)
+                result.cursor = _advance_cursor(deps, connection, newest, labelled)
     except HistoryExpired:
         log.info("history expired, full sync", extra={"connection": address})
         result.merge(_full_sync(deps, connection, mailbox, checkpoint))
@@ -139,10 +152,10 @@ def _full_sync(deps: Deps, connection: Connection, mailbox: Mailbox, checkpoint:
     ids.reverse()  # oldest first, so threads form in arrival order
     result = (import_batch(deps, ingest_context(deps, connection), mailbox, ids, checkpoint) if ids
               else SyncResult(connection.address))
-    label_recorded(deps, connection, mailbox, result.to_label)
+    labelled = set(label_recorded(deps, connection, mailbox, result.to_label))
     result.full_sync = True
     if not result.held:  # else the next sync is a full sync again, and the ledger skips what this one recorded
-        result.cursor = _advance_cursor(deps, connection.address, cursor)
+        result.cursor = _advance_cursor(deps, connection, cursor, labelled)
     return result
 
 
@@ -159,15 +172,16 @@ def import_messages(deps: Deps, address: str, ids: Iterable[str], *, mode: Inges
     if not wanted:
         return SyncResult(address)
     result = import_batch(deps, ingest_context(deps, connection, mode), mailbox, wanted, held_threads=held_threads)
-    label_recorded(deps, connection, mailbox, result.to_label)
+    owed_labels.put_on(address, connection.label_id, mailbox, result.to_label)  # no cursor to owe it with: now
     return result
 
 
-def label_recorded(deps: Deps, connection: Connection, mailbox: Mailbox, ids: list[str]) -> None:
-    """Owe the recorded mail its courtesy label; put on what is owed once enough is (services/owed_labels.py)."""
+def label_recorded(deps: Deps, connection: Connection, mailbox: Mailbox, ids: list[str]) -> list[str]:
+    """Owe the recorded mail its courtesy label on `connection` (stored with the cursor); put on what is owed
+    once enough is, or once it waited long enough (services/owed_labels.py). Returns the ids no longer owed."""
     settings = deps.settings
-    deps.owed_labels.settle(connection.address, connection.label_id, mailbox, ids, batch=settings.label_batch,
-                            delay_seconds=settings.label_delay_seconds)
+    return owed_labels.settle(connection, mailbox, ids, batch=settings.label_batch,
+                              delay_seconds=settings.label_delay_seconds, now=deps.clock.now())
 
 
 def ingest_context(deps: Deps, connection: Connection, mode: IngestMode = IngestMode.LIVE) -> IngestContext:
@@ -199,14 +213,15 @@ def _remember_label(deps: Deps, address: str, label_id: str) -> str:
     return label_id
 
 
-def _advance_cursor(deps: Deps, address: str, history_id: int) -> int | None:
-    """Move the cursor forward only, and note the successful sync."""
+def _advance_cursor(deps: Deps, synced: Connection, history_id: int, labelled: set[str]) -> int | None:
+    """Move the cursor forward only, note the successful sync, and store the labels the sync still owes."""
     now = deps.clock.now()
 
     def work(uow: ConnectionUnit) -> int | None:
-        connection = uow.get_connection(address)
+        connection = uow.get_connection(synced.address)
         if connection is None:
             return None
+        owed_labels.merge_owed(connection, synced, labelled)
         if connection.history_id is None or history_id > connection.history_id:
             connection.history_id = history_id
         connection.last_sync_at = now

@@ -47,7 +47,7 @@ class ConnectionsRepo(FirestoreBase):
         query = self._col("connections").select(list(MailboxCursor.FIELDS)).order_by(name)
         if after is not None:
             query = query.start_after({name: self._ref("connections", after)})
-        return [MailboxCursor.of(c) for c in self._records(Connection, query.limit(limit))]
+        return self._records(MailboxCursor, query.limit(limit))  # only the projected fields decoded
 
     def sweep_position(self) -> str | None:
         snap = self._get(self._ref("sweep_state", "position"))

@@ -60,6 +60,8 @@ lookup of comments by term across tickets (search.py). Declared in infra/terrafo
 
 UNINDEXED_FIELDS: list[tuple[str, str]] = [
     ("connections", "last_sync_at"),
+    ("connections", "labels_owed"),  # Gmail ids: an index entry each, on every cursor write, for nothing
+    ("connections", "labels_owed_since"),
     ("leases", "expires_at"),
     ("leases", "watched_until"),
     ("ledger", "seq"),

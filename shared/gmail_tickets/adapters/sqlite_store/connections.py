@@ -52,7 +52,7 @@ class ConnectionsRepo(SqliteRepo):
         fields = ", ".join(f"'{f}', json_extract(doc, '$.{f}')" for f in MailboxCursor.FIELDS)
         rows = self._read(f"SELECT json_object({fields}) AS doc FROM connections WHERE address > ? "
                           "ORDER BY address LIMIT ?", (after or "", limit))
-        return [MailboxCursor.of(record_of(Connection, row)) for row in rows]
+        return [record_of(MailboxCursor, row) for row in rows]  # only the projected fields decoded
 
     def sweep_position(self) -> str | None:
         rows = self._read("SELECT value FROM sweep_state WHERE name = 'position'", ())
