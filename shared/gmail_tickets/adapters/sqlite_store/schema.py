@@ -20,12 +20,12 @@ from gmail_tickets.adapters.sqlite_store.migration_13 import MIGRATION_13
 from gmail_tickets.adapters.sqlite_store.migration_14 import MIGRATION_14
 from gmail_tickets.adapters.sqlite_store.migration_15 import MIGRATION_15
 from gmail_tickets.adapters.sqlite_store.migration_16 import MIGRATION_16
-from gmail_tickets.adapters.sqlite_store.migration_18 import MIGRATION_18
+from gmail_tickets.adapters.sqlite_store.migration_17 import MIGRATION_17
 from gmail_tickets.adapters.sqlite_store.migrations import RELEASED
 
 MIGRATIONS: tuple[str, ...] = (*RELEASED, MIGRATION_6, MIGRATION_7, MIGRATION_8, MIGRATION_9, MIGRATION_10,
                                MIGRATION_11, MIGRATION_12, MIGRATION_13, MIGRATION_14, MIGRATION_15, MIGRATION_16,
-                               MIGRATION_18)  # 18 before 17 here: both are new tables only, order-free
+                               MIGRATION_17)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
