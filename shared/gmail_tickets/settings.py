@@ -89,6 +89,11 @@ class Settings:
     # Separate pools, so a slow or rate-limited send never holds a worker that new mail needs, and vice versa.
     ingest_workers: int = setting(
         2, "GT_INGEST_WORKERS", "On one machine (`serve`): threads that sync mailboxes (pushes, the sweep's requests).")
+    # Lanes (services/mail_lanes.py): mail sharing a Gmail thread, a sender's organization or a Message-ID goes one
+    # after another; a mail's wall time is mostly round trips to the store, which lanes overlap.
+    sync_mail_workers: int = setting(
+        4, "GT_SYNC_MAIL_WORKERS", "Mails of one sync recorded at the same time (1: one by one). Mails sharing a "
+        "Gmail thread, a sender's organization or a Message-ID are always recorded one after another, in order.")
     send_workers: int = setting(
         2, "GT_SEND_WORKERS", "On one machine (`serve`): threads that send notifications, apart from the syncing ones.")
     token_cache_size: int = setting(
