@@ -281,10 +281,10 @@ def main(args: argparse.Namespace) -> int:
 
         result = run_send(args)
     elif args.target == "scale":
-        from devstack import bench_scale
+        from devstack import bench_scale, scale_report
 
         figures = bench_scale.run(args)
-        print(json.dumps(bench_scale.report(figures)) if args.json else bench_scale.table(figures))
+        print(json.dumps(bench_scale.report(figures)) if args.json else scale_report.table(figures))
         return 0
     else:
         result = bench_ingest(args)

@@ -30,9 +30,9 @@ from typing import Any
 from devstack import emulators
 from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
-from devstack.scale_cost import monthly
 from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
 from devstack.scale_pubsub import PubSubBridge
+from devstack.scale_report import ACTIVE_KEYS, IDLE_KEYS
 from devstack.secret_manager_server import SecretManagerServer
 from gmail_tickets import bootstrap, logs, secret_names
 from gmail_tickets.adapters.local_publisher import LocalPublisher
@@ -265,10 +265,6 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
     }
 
 
-IDLE_KEYS = ("reads", "writes", "transactions", "gmail_units", "publishes", "secret_reads")
-ACTIVE_KEYS = ("mails_per_s", "slowest_mailbox_s", "gmail_units_per_mail", "writes_per_ticket")
-
-
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Every figure; `report` picks the JSON's keys from them and `table` renders them for a reader."""
     logs.configure("WARNING")
@@ -287,33 +283,3 @@ def report(figures: dict[str, Any]) -> dict[str, Any]:
     return {"sweep_s": figures["idle"]["sweep_s"],
             "idle_tick": {k: figures["idle"][k] for k in IDLE_KEYS},
             "active": {k: (figures["active"] or {}).get(k) for k in ACTIVE_KEYS}}
-
-
-def table(figures: dict[str, Any]) -> str:
-    idle, active = figures["idle"], figures["active"]
-    head = [
-        f"bench scale: {figures['mailboxes']} mailboxes, {figures['store']}, {figures['publisher']} publisher, "
-        f"{figures['latency_ms']:.0f} ms per Gmail call",
-        "",
-        "idle tick (per mailbox)",
-        f"  sweep call            {idle['sweep_s']:>10.3f} s",
-        f"  whole tick            {idle['tick_s']:>10.3f} s   (warm-up tick {idle['warmup_tick_s']:.3f} s)",
-        *(f"  {k:<22}{idle[k]:>10.3f}" for k in (*IDLE_KEYS[:2], "deletes", *IDLE_KEYS[2:])),
-        "",
-    ]
-    if active is None:
-        return "\n".join([*head, "active: not run (--active-mailboxes 0)", "", *cost_rows(figures)])
-    rows = [
-        f"active ({active['mails']} mails, {active['ledgered']} in the ledger, {active['tickets']} tickets, "
-        f"{active['unfinished_mailboxes']} mailboxes unfinished, {active['seconds']} s)",
-        *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "records_per_ticket", "reads_per_mail",
-                                                   "round_trips_per_mail", "commits_per_mail", "aborted_commits",
-                                                   "publishes_per_mail", "secret_reads_per_mail")),
-    ]
-    return "\n".join(head + rows + ["", *cost_rows(figures)])
-
-
-def cost_rows(figures: dict[str, Any]) -> list[str]:
-    cost = monthly(figures, workers=figures["workers"])
-    return ["estimated monthly bill at list prices (devstack/scale_cost.py, docs/scale.md)",
-            *(f"  {k:<22}{v:>10} $" for k, v in cost.items())]
