@@ -76,9 +76,12 @@ def _keys(message: RawMessage | None, meta: MessageMeta | None, is_ours: Callabl
     for a barrier (see above). A mail gone from Gmail has no keys: nothing to record, a lane of its own."""
     if message is None:
         return None if meta is not None else set()
-    table = peek(message.raw)
-    sender = table.mailbox("from")[1]
-    named = [i for name in _NAMED for i in table.message_ids(name)]
+    try:
+        table = peek(message.raw)
+        sender = table.mailbox("from")[1]
+        named = [i for name in _NAMED for i in table.message_ids(name)]
+    except Exception:  # headers this cannot read: the mail waits for all before it (recording it will say why)
+        return None
     if _looks_automatic(table, sender) or any(is_ours(i) for i in named):
         return None
     keys = {f"thread:{message.thread_id}"} if message.thread_id else set()
