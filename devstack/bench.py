@@ -164,14 +164,19 @@ def wait_for(store: Store, total: int, timeout: float, label: str) -> None:
     log(f"  {label}: {total}/{total} ingested")
 
 
+def simulated(stack: ExitStack, latency_s: float, box: dict[str, EmbeddedRuntime], prefix: str
+              ) -> tuple[Path, SimControl, dict[str, Any]]:
+    """A temporary state directory, and the simulator in its own process pushing to the runtime put in `box`."""
+    sim, started = stack.enter_context(simulator(latency_s * 1000, stack.enter_context(push_receiver(box))))
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=prefix))), sim, started
+
+
 @contextmanager
 def embedded_product(args: argparse.Namespace) -> Iterator[tuple[SimControl, Store, EmbeddedRuntime]]:
     """The simulator in its own process pushing to the product, embedded with the chosen store, connected."""
     runtime_box: dict[str, EmbeddedRuntime] = {}
     with ExitStack() as stack:
-        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-bench-")))
-        push_url = stack.enter_context(push_receiver(runtime_box))
-        sim, started = stack.enter_context(simulator(args.latency * 1000, push_url))
+        state, sim, started = simulated(stack, args.latency, runtime_box, "gmail-tickets-bench-")
         creds = started["mailboxes"][0]
         store = make_store(args.store, state, stack)
         config = bootstrap.Config(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from devstack import emulators
-from devstack.bench import IngestOnlyRuntime, SimControl, log, push_receiver, simulator
+from devstack.bench import IngestOnlyRuntime, SimControl, log, simulated
 from devstack.scale_connect import sim_mailboxes, store_connections, store_tokens
 from devstack.scale_counters import CountingFirestoreClient, StoreCounts, Tally, count_sqlite
 from devstack.scale_pubsub import PubSubBridge
@@ -98,9 +97,7 @@ def counted_store(kind: str, state: Path, stack: ExitStack, tally: Tally) -> Sto
 def product(args: argparse.Namespace) -> Iterator[Product]:
     runtime_box: dict[str, EmbeddedRuntime] = {}
     with ExitStack() as stack:
-        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="gmail-tickets-bench-scale-")))
-        push_url = stack.enter_context(push_receiver(runtime_box))
-        sim, started = stack.enter_context(simulator(args.latency * 1000, push_url))
+        state, sim, started = simulated(stack, args.latency, runtime_box, "gmail-tickets-bench-scale-")
         creds = started["mailboxes"][0]
         secrets = stack.enter_context(SecretManagerServer())
         os.environ["SECRET_MANAGER_EMULATOR_HOST"] = secrets.host
