@@ -28,6 +28,7 @@ from gmail_tickets.ports import Store
 
 SWEEP_EVERY_S = 60.0
 DRAIN_TIMEOUT_S = 3600.0
+POLL_S = 5.0  # between counts of the ledger: on the emulator each is a scan of it, load the product does not make
 
 
 def tick(p: Product) -> tuple[float, float, float]:
@@ -129,7 +130,7 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
         if done // max(1, total // 10) != last // max(1, total // 10):
             log(f"  {done}/{total} mails in the ledger ({time.monotonic() - started:.0f} s)")
         last = done
-        time.sleep(0.5)
+        time.sleep(POLL_S)
     seconds = time.monotonic() - started
     stop.set()
     threads[0].join()

@@ -4,10 +4,11 @@ statements for SQLite. `gmail-tickets bench scale` reads these around a sweep ti
 Firestore bills documents, not calls: a Commit's writes (a delete is billed apart, so it is counted apart), the
 documents a BatchGetDocuments returns (missing ones too) and a RunQuery returns (at least one per query). A
 "transaction" is one atomic commit: a Commit call, whether it ends a read-write transaction or writes alone under a
-precondition (the store's leases are compare-and-set writes, no BeginTransaction). `CountingFirestoreClient` is a
-`firestore.Client` whose emulator channel is intercepted, so the product's Firestore store runs unchanged on top of
-it. SQLite: a trace callback on every connection the store opens classifies each statement (SELECT read,
-INSERT/UPDATE/DELETE write, BEGIN transaction).
+precondition (the store's leases are compare-and-set writes, no BeginTransaction). `round_trips` counts every call
+to the server (what a mail's wall time is made of on the emulator), `aborted` the commits refused with ABORTED.
+`CountingFirestoreClient` is a `firestore.Client` whose emulator channel is intercepted, so the product's Firestore
+store runs unchanged on top of it. SQLite: a trace callback on every connection the store opens classifies each
+statement (SELECT read, INSERT/UPDATE/DELETE write, BEGIN transaction).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ class StoreCounts:
     writes: int = 0  # documents or rows written, deletes included
     deletes: int = 0  # of which deletes (Firestore bills them at their own price)
     transactions: int = 0
+    round_trips: int = 0  # Firestore: calls to the server, whatever they are (SQLite: 0)
+    aborted: int = 0  # Firestore: commits refused for contention or a lock (Aborted); SQLite: 0
 
     def __sub__(self, other: StoreCounts) -> StoreCounts:
         return StoreCounts(**{f.name: getattr(self, f.name) - getattr(other, f.name) for f in fields(self)})
@@ -127,14 +130,18 @@ class FirestoreCallCounter(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamCli
     def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         method = details.method.removeprefix(_SERVICE)
         outcome = continuation(details, request)
+        self.tally.add(round_trips=1)
         if method in ("Commit", "BatchWrite"):
             count_commit(self.tally, request)
             self.tally.add(transactions=1)
+            if _aborted(outcome):
+                self.tally.add(aborted=1)
         return outcome
 
     def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         method = details.method.removeprefix(_SERVICE)
         call = continuation(details, request)
+        self.tally.add(round_trips=1)
         if method == "RunQuery":
             self.tally.add(reads=1)  # the least a query is billed
         if method in ("RunQuery", "BatchGetDocuments"):
@@ -142,6 +149,15 @@ class FirestoreCallCounter(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamCli
         if method == "RunAggregationQuery":
             self.tally.add(reads=1)  # billed per 1,000 index entries, at least one read
         return call
+
+
+def _aborted(outcome: Any) -> bool:
+    """Whether a finished unary call failed with ABORTED (contention, or a lock waited out)."""
+    try:
+        failed = outcome.exception()
+    except Exception:  # a call that cannot say is not counted
+        return False
+    return isinstance(failed, grpc.Call) and failed.code() == grpc.StatusCode.ABORTED
 
 
 class CountingFirestoreClient(firestore.Client):

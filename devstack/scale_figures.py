@@ -115,6 +115,9 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
         "publishes_per_mail": round((after.publishes - before.publishes) / mails, 2),
         "reads_per_mail": round(store.reads / mails, 2),
+        "round_trips_per_mail": round(store.round_trips / mails, 2),  # Firestore: calls to the server
+        "commits_per_mail": round(store.transactions / mails, 2),
+        "aborted_commits": store.aborted,
         "deletes_per_mail": round(store.deletes / mails, 2),
         "secret_reads_per_mail": round((after.secret_reads - before.secret_reads) / mails, 3),
         "cpu_s_per_mail": round((after.cpu_s - before.cpu_s) / mails, 4),

@@ -92,6 +92,11 @@ class Settings:
         "each mailbox on one thread at a time. A sync mostly waits for Gmail (three round trips), so threads overlap "
         "those waits; more threads also make smaller syncs (more Gmail calls and CPU per mail) and each keeps its "
         "own Gmail clients (GT_GMAIL_CLIENT_CACHE of them).")
+    # Lanes (services/mail_lanes.py): mail sharing a Gmail thread, a sender's organization or a Message-ID goes one
+    # after another; a mail's wall time is mostly round trips to the store, which lanes overlap.
+    sync_mail_workers: int = setting(
+        4, "GT_SYNC_MAIL_WORKERS", "Mails of one sync recorded at the same time (1: one by one). Mails sharing a "
+        "Gmail thread, a sender's organization or a Message-ID are always recorded one after another, in order.")
     send_workers: int = setting(
         2, "GT_SEND_WORKERS", "On one machine (`serve`): threads that send notifications, apart from the syncing ones.")
     token_cache_size: int = setting(

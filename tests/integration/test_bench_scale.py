@@ -51,6 +51,8 @@ def test_every_mail_of_the_active_run_becomes_a_ticket(store: str, monkeypatch: 
     assert active["unfinished_mailboxes"] == 0
     assert active["records_per_ticket"] >= 3  # at least ledger, ticket, description
     assert active["writes_per_ticket"] > 0
+    assert active["commits_per_mail"] > 0 and active["aborted_commits"] >= 0
+    assert (active["round_trips_per_mail"] > 0) == (store == "firestore")  # calls to the server: Firestore's
     assert idle["tick_s"] >= idle["sweep_s"]
     assert idle["gmail_units"] >= 0 and idle["transactions"] >= 0
     table = scale_report.table(figures)

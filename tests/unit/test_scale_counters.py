@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+import grpc
 from google.cloud.firestore_v1.types import document, firestore, write
 
 from devstack.scale_counters import (
+    FirestoreCallCounter,
     StoreCounts,
     Tally,
     _CountedStream,
@@ -81,6 +86,36 @@ def test_the_pubsub_bridge_carries_every_topic_setting_and_the_push_topic() -> N
     topics = product_topics(settings)
     assert {PUSH_TOPIC, settings.sync_topic, settings.outbound_topic} <= topics
     assert not any(t.startswith("projects/") for t in topics)  # Gmail's own topic is not ours to publish to
+
+
+class _Failed(grpc.RpcError, grpc.Call):  # type: ignore[misc]
+    """A finished call that failed with `code` (what a unary continuation hands back)."""
+
+    def __init__(self, code: grpc.StatusCode) -> None:
+        self._code = code
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def exception(self) -> BaseException:
+        return self
+
+    def __getattr__(self, name: str) -> Any:
+        raise AttributeError(name)
+
+
+def test_every_call_is_a_round_trip_and_an_aborted_commit_is_counted_apart() -> None:
+    tally = Tally()
+    counter = FirestoreCallCounter(tally)
+    ok = SimpleNamespace(exception=lambda: None)
+    commit = SimpleNamespace(method="/google.firestore.v1.Firestore/Commit")
+    begin = SimpleNamespace(method="/google.firestore.v1.Firestore/BeginTransaction")
+    counter.intercept_unary_unary(lambda d, r: ok, begin, firestore.BeginTransactionRequest())
+    counter.intercept_unary_unary(lambda d, r: ok, commit, firestore.CommitRequest())
+    counter.intercept_unary_unary(lambda d, r: _Failed(grpc.StatusCode.ABORTED), commit, firestore.CommitRequest())
+    counter.intercept_unary_unary(lambda d, r: _Failed(grpc.StatusCode.ALREADY_EXISTS), commit,
+                                  firestore.CommitRequest())
+    assert tally.snapshot() == StoreCounts(transactions=3, round_trips=4, aborted=1)
 
 
 def test_writes_are_told_apart_by_where_they_go() -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gmail_tickets.domain import inbox_rules
@@ -14,7 +15,7 @@ from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Connection
 from gmail_tickets.errors import DocumentsLocked
 from gmail_tickets.ports import Mailbox, MessageMeta, RawMessage
-from gmail_tickets.services import oversize
+from gmail_tickets.services import mail_lanes, oversize
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import GmailIds, Recorded
 from gmail_tickets.services.record_mail import record_mail
@@ -79,32 +80,64 @@ def import_batch(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable
         fetched = mailbox.get_raw([i for i in fresh if i not in big]) if len(fresh) > len(big) else {}
         metas = mailbox.get_meta(sorted(big), headers=oversize.HEADERS) if big else {}
         result.to_label.extend(known)
-        for message_id in fresh:
-            message, meta = fetched.get(message_id), metas.get(message_id)
-            thread = message.thread_id if message is not None else meta.thread_id if meta is not None else None
-            try:
-                if thread is not None and thread in result.held_threads:
-                    raise DocumentsLocked("an earlier mail of its thread is held back")
-                if deps.held_mail.recently_held(connection.address, message_id):
-                    raise DocumentsLocked("held back moments ago; its documents are most likely still locked")
-                recorded = _record_one(deps, ctx, message, meta)
-            except DocumentsLocked as exc:
-                deps.held_mail.remember(connection.address, message_id)
-                log.warning("mail held back", extra={"connection": connection.address, "gmail_id": message_id,
-                                                     "error": str(exc)})
-                result.held.append(message_id)
-                if thread is not None:
-                    result.held_threads.add(thread)
-                continue
-            if recorded is None:
-                result.gone += 1
-                continue
-            if recorded.outcome is None:
-                result.duplicates += 1
-            else:
-                result.outcomes[recorded.outcome.value] += 1
-                result.recorded.append(recorded)
-            result.to_label.append(message_id)
+        for lane in _record_lanes(deps, ctx, fresh, fetched, metas, result.held_threads):
+            result.merge(lane)
+    return result
+
+
+def _record_lanes(deps: Deps, ctx: IngestContext, fresh: list[str], fetched: Mapping[str, RawMessage | None],
+                  metas: Mapping[str, MessageMeta | None], held_threads: set[str]) -> list[SyncResult]:
+    """The chunk's mails in steps of lanes (services/mail_lanes.py): mail that must go one after another shares a
+    lane; up to `sync_mail_workers` lanes of a step go side by side, since a mail's wall time is mostly round trips
+    to the store. Each lane sees the threads held back before it; a failing lane fails the sync once the others of
+    its step end (the ledger makes the replay a no-op for what they recorded)."""
+    workers = deps.settings.sync_mail_workers
+    if workers <= 1 or len(fresh) <= 1:
+        return [_record_lane(deps, ctx, fresh, fetched, metas, held_threads)]
+    results: list[SyncResult] = []
+    held = set(held_threads)
+    with ThreadPoolExecutor(workers, thread_name_prefix="sync-lane") as pool:
+        for step in mail_lanes.steps(fresh, fetched, metas, deps.tokens.is_ours):
+            futures = [pool.submit(_record_lane, deps, ctx, ids, fetched, metas, set(held)) for ids in step]
+            done = [future.result() for future in futures]
+            for lane in done:
+                held |= lane.held_threads
+            results += done
+    return results
+
+
+def _record_lane(deps: Deps, ctx: IngestContext, ids: list[str], fetched: Mapping[str, RawMessage | None],
+                 metas: Mapping[str, MessageMeta | None], held_threads: set[str]) -> SyncResult:
+    """Record `ids` in order. `held_threads`: threads held back already, whose later mail waits too."""
+    address = ctx.connection.address
+    result = SyncResult(address)
+    result.held_threads |= held_threads
+    for message_id in ids:
+        message, meta = fetched.get(message_id), metas.get(message_id)
+        thread = message.thread_id if message is not None else meta.thread_id if meta is not None else None
+        try:
+            if thread is not None and thread in result.held_threads:
+                raise DocumentsLocked("an earlier mail of its thread is held back")
+            if deps.held_mail.recently_held(address, message_id):
+                raise DocumentsLocked("held back moments ago; its documents are most likely still locked")
+            recorded = _record_one(deps, ctx, message, meta)
+        except DocumentsLocked as exc:
+            deps.held_mail.remember(address, message_id)
+            log.warning("mail held back", extra={"connection": address, "gmail_id": message_id,
+                                                 "error": str(exc)})
+            result.held.append(message_id)
+            if thread is not None:
+                result.held_threads.add(thread)
+            continue
+        if recorded is None:
+            result.gone += 1
+            continue
+        if recorded.outcome is None:
+            result.duplicates += 1
+        else:
+            result.outcomes[recorded.outcome.value] += 1
+            result.recorded.append(recorded)
+        result.to_label.append(message_id)
     return result
 
 

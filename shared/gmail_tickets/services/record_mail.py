@@ -19,7 +19,7 @@ from gmail_tickets.domain import auto_mail
 from gmail_tickets.domain.disposition import Screening, decide
 from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import LedgerEntry, Outcome, QuarantineRecord, Ticket
-from gmail_tickets.domain.org_domain import domain_of
+from gmail_tickets.domain.org_domain import organization_of
 from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.errors import AlreadyRecorded
 from gmail_tickets.mail.parse import InboundEmail, ParseFailure, parse
@@ -91,12 +91,17 @@ def screen(deps: Deps, ctx: IngestContext, mail: InboundEmail, now: datetime) ->
     if verdict.kind != auto_mail.MailKind.NORMAL or not mail.from_address:
         return Screening(verdict)
     since = ctx.burst.window_start(now)
-    if ctx.burst.is_burst(deps.store.recent_mail_count(mail.from_address, since)):
+    # The sender's own count is at most its organization's (every ledger entry with a sender keeps both keys), so
+    # when the organization's is below the sender's threshold the sender cannot be in a burst: one count a mail
+    # then, not two. Imported history counts the sender only: no domain is writing in a burst.
+    org = organization_of(mail.from_address)
+    from_domain = None if ctx.importing or not org else deps.store.recent_domain_mail_count(org, since)
+    sender_may_burst = from_domain is None or ctx.burst.is_burst(from_domain)
+    if sender_may_burst and ctx.burst.is_burst(deps.store.recent_mail_count(mail.from_address, since)):
         return Screening(verdict, ctx.burst.reason)
-    if ctx.importing:  # history brought in on connect arrives all at once: no domain is writing in a burst
+    if from_domain is None:
         return Screening(verdict)
-    from_domain = deps.store.recent_domain_mail_count(domain_of(mail.from_address), since)  # rotating senders
-    reason = ctx.burst.domain_reason if ctx.burst.is_domain_burst(from_domain) else None
+    reason = ctx.burst.domain_reason if ctx.burst.is_domain_burst(from_domain) else None  # rotating senders
     return Screening(verdict, domain_burst_reason=reason)
 
 
@@ -110,7 +115,12 @@ class UnitLookup:
     gmail_message_id: str
 
     def already_recorded(self) -> bool:
-        return self.uow.get_ledger(self.connection, self.gmail_message_id) is not None
+        """Not read: the ledger entry is create-if-absent in every store, so a mail recorded meanwhile fails its
+        unit at the ledger write (AlreadyRecorded, nothing written) just as this read would have stopped it. The
+        sync's pre-filter (ledger_contains, one batched read per chunk) already drops what was recorded before;
+        skipping the read leaves a new ticket's unit on Firestore with no read at all, committed in one round
+        trip without a transaction (firestore_store/transaction.py)."""
+        return False
 
     def ticket_for_message_ids(self, message_ids: Sequence[str]) -> int | None:
         return self.uow.ticket_for_message_ids(message_ids)
@@ -119,6 +129,8 @@ class UnitLookup:
         return self.uow.recorded_with_message_id(message_id)
 
     def ticket_for_gmail_thread(self, thread_id: str) -> int | None:
+        if thread_id == self.gmail_message_id:  # Gmail names a thread after its first message: nothing came before
+            return None
         return self.uow.ticket_for_thread(self.connection, thread_id)
 
     def signed_ticket(self, message_id: str) -> int | None:
