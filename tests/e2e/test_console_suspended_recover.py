@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fixtures.browser import Console, follow, running_console, sign_in, wait_for
+from tests.fixtures.browser import Console, follow, running_console, screenshot, sign_in, wait_for
 
 SUPPORT = "support@example.com"
 
@@ -33,6 +33,7 @@ def test_recover_and_delete_on_the_suspended_page(page: Any) -> None:
         sign_in(page, console.url, console.secret)
         page.goto(f"{console.url}/suspended")
         assert page.locator("#suspended tbody tr").count() == 2
+        screenshot(page, "suspended-mail")
         stale = page.context.new_page()  # the same list, opened before the recovery
         stale.goto(f"{console.url}/suspended")
 
