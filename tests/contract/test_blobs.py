@@ -130,6 +130,18 @@ def test_unusual_but_valid_keys_work(blobs: BlobStore) -> None:
         assert blobs.get(key) == key.encode()
 
 
+def test_put_many_keeps_each_blob_under_its_key(blobs: BlobStore) -> None:
+    items = [(f"raw/{box}@acme.test/{n}.eml", RAW_MAIL + bytes([n]), "message/rfc822")
+             for box in ("a", "b") for n in range(3)] + [("attachments/big", BIG, "application/octet-stream")]
+    blobs.put_many(items)
+    blobs.put_many([])
+
+    for key, data, _type in items:
+        assert blobs.get(key) == data
+    with pytest.raises(ValueError):
+        blobs.put_many([("raw/../x", b"x", "message/rfc822")])
+
+
 @pytest.mark.parametrize("key", BAD_KEYS, ids=range(len(BAD_KEYS)))
 def test_unsafe_keys_are_refused_by_every_operation(blobs: BlobStore, key: str) -> None:
     with pytest.raises(ValueError):
@@ -232,3 +244,18 @@ def test_a_key_cannot_be_both_a_blob_and_a_folder_here(tmp_path: Path) -> None:
     blobs.delete("attachments/x")  # a folder is no blob: nothing to delete
     assert blobs.get("attachments/x/1") == b"x"
     assert not [p for p in tmp_path.rglob(".tmp-*")]
+
+
+def test_put_many_syncs_each_folder_once_after_every_file_is_in_place(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The raw mails of a sync's chunk: one folder sync for them all, and only once each file is renamed into
+    place (the sync is what makes the renames durable)."""
+    from gmail_tickets.adapters import local_blobs
+
+    blobs = FileBlobs(tmp_path)
+    synced: list[tuple[Path, list[str]]] = []
+    monkeypatch.setattr(local_blobs, "_fsync_folder",
+                        lambda folder: synced.append((folder, sorted(p.name for p in folder.iterdir()))))
+    blobs.put_many([(f"raw/c/{n}.eml", RAW_MAIL, "message/rfc822") for n in range(5)] + [("raw/d/x.eml", b"x", "")])
+
+    assert synced == [(tmp_path / "raw" / "c", [f"{n}.eml" for n in range(5)]), (tmp_path / "raw" / "d", ["x.eml"])]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import requests
 import urllib3
@@ -28,6 +28,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY
 
 from gmail_tickets.adapters.local_blobs import check_key
 from gmail_tickets.errors import TransientError
+from gmail_tickets.ports.blobs import BlobItem
 
 _TRANSIENT_CODES = frozenset({408, 429, 500, 502, 503, 504})
 _TRANSIENT_TYPES = (
@@ -67,6 +68,10 @@ class GcsBlobs:
         blob = self.bucket.blob(check_key(key))
         with _translated("put", key):
             blob.upload_from_string(data, content_type=content_type, retry=self._retry, timeout=self._timeout)
+
+    def put_many(self, items: Sequence[BlobItem]) -> None:
+        for key, data, content_type in items:  # each upload is durable when it returns
+            self.put(key, data, content_type)
 
     def get(self, key: str) -> bytes:
         blob = self.bucket.blob(check_key(key))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import marshal
+import threading
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,10 +32,19 @@ def _discovery_document() -> str:
 
 
 def discovery_document(root_url: str | None = None) -> dict[str, Any]:
-    """A fresh copy each call (the library adds to the method descriptions it builds from): from a marshalled
-    copy kept per root URL, about twice as fast as parsing the 150 KB of JSON again for every new client (the
-    shard checks build one per mailbox)."""
-    return marshal.loads(_marshalled(root_url))  # type: ignore[no-any-return]
+    """The calling thread's copy, per root URL. The library adds to the method descriptions it builds from, but
+    the same additions every time (a second build from a copy changes nothing: tests/unit/test_gmail_client.py),
+    so a thread builds all its clients from one copy; threads never share one (one thread's build would write
+    while another's reads). A copy per client instead cost a third of a client's build, and its thousands of
+    objects set off the garbage collector: ~10 % of the ingest's CPU with 200 mailboxes (docs/scale.md)."""
+    docs: dict[str | None, dict[str, Any]] = _per_thread.__dict__.setdefault("docs", {})
+    doc = docs.get(root_url)
+    if doc is None:
+        doc = docs[root_url] = marshal.loads(_marshalled(root_url))
+    return doc
+
+
+_per_thread = threading.local()
 
 
 @cache

@@ -17,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from gmail_tickets.adapters.private_files import DIR_MODE, FILE_MODE, private_folder
+from gmail_tickets.ports.blobs import BlobItem
 
 __all__ = ["DIR_MODE", "FILE_MODE", "FileBlobs", "check_key"]
 MAX_KEY_BYTES = 1024  # Cloud Storage's limit for object names
@@ -63,6 +65,16 @@ class FileBlobs:
         self.root = private_folder(Path(root).absolute())  # the parents too: `.var/` when it is new
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+        _fsync_folder(self._write(key, data))  # the rename itself survives a crash only once its folder is synced
+
+    def put_many(self, items: Sequence[BlobItem]) -> None:
+        """Each file written and synced, then each folder synced once (a sync's raw mails share one folder)."""
+        folders = dict.fromkeys(self._write(key, data) for key, data, _type in items)
+        for folder in folders:
+            _fsync_folder(folder)
+
+    def _write(self, key: str, data: bytes) -> Path:
+        """The file written, synced and renamed into place; its folder (not synced yet) returned."""
         path = self._path(key)
         self._make_folders(path.parent, key)
         fd, tmp_name = tempfile.mkstemp(prefix=_TMP_PREFIX, dir=path.parent)  # mkstemp creates it 0600
@@ -78,7 +90,7 @@ class FileBlobs:
             if isinstance(exc, IsADirectoryError):
                 raise ValueError(f"blob key {key!r} is a folder of other blobs here") from exc
             raise
-        _fsync_folder(path.parent)  # the rename itself survives a crash only once its folder is synced
+        return path.parent
 
     def get(self, key: str) -> bytes:
         try:

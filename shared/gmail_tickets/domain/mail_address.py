@@ -11,6 +11,7 @@ goes to it and an agent's reply to it is refused (docs/security.md). The syntax 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
@@ -28,7 +29,9 @@ class CheckedAddress:
         return self.problem is None
 
 
+@functools.lru_cache(maxsize=1024)
 def checked_address(raw: str) -> CheckedAddress:
+    """Pure, and asked several times per mail (the sender on the way in, the ticket, the acknowledgement): kept."""
     text = raw.strip()
     local, at, domain = text.rpartition("@")
     if not at:

@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
 from gmail_tickets.mail import charsets, detect
 from gmail_tickets.mail.notes import Notes, label
+from gmail_tickets.mail.read_policy import READ_POLICY
 from gmail_tickets.mail.sender import single_mailbox
 from gmail_tickets.mail.words import decode_words
 
@@ -92,7 +92,7 @@ class HeaderTable:
         if len(raw) > _STRUCTURED_LIMIT:
             return []
         try:
-            header = policy.default.header_factory(name, raw)
+            header = READ_POLICY.header_factory(name, raw)
             pairs = [(a.display_name, a.addr_spec) for a in header.addresses]
         except Exception:  # any defect the stdlib cannot survive: the lenient reading below has it
             self.notes.add(f"header {label(name)} not parseable; read from its raw text")
@@ -197,7 +197,7 @@ class HeaderTable:
 def peek(data: bytes) -> HeaderTable:
     """The headers of a mail given as bytes (an attached mail, a bounce's copy of headers); problems discarded."""
     try:
-        msg = BytesParser(policy=policy.default).parsebytes(data, headersonly=True)
+        msg = BytesParser(policy=READ_POLICY).parsebytes(data, headersonly=True)
     except Exception:  # not even a header block: an empty table
         msg = Message()
     return HeaderTable(msg, Notes())

@@ -1,7 +1,7 @@
 """Raw RFC 822 bytes → InboundEmail, without ever letting one odd header or part sink a mail.
 
-repair.py mends junk before the headers and broken header folds; the stdlib `email` package (policy.default)
-parses the structure; the modules beside this one read it defensively:
+repair.py mends junk before the headers and broken header folds; the stdlib `email` package (policy.default, its
+header objects kept per value: read_policy.py) parses the structure; the modules beside this one read it defensively:
 headers.py (raw-text fallbacks; the sender read strictly by sender.py), authentication.py (Google's
 Authentication-Results stamp → verdicts on the sender), charsets.py and words.py (mislabelled and undeclared
 charsets), transfer.py (broken base64 and quoted-printable), body.py (which parts are the body), attachments.py,
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import email
 import hashlib
-from email import policy
 from email.message import Message
 from email.parser import BytesParser
 
@@ -24,6 +23,7 @@ from gmail_tickets.mail.headers import HeaderTable
 from gmail_tickets.mail.inbound import NO_SUBJECT, UNKNOWN_SENDER, AttachmentInfo, InboundEmail, ParseFailure
 from gmail_tickets.mail.notes import Notes
 from gmail_tickets.mail.quotes import new_part
+from gmail_tickets.mail.read_policy import READ_POLICY
 
 __all__ = [
     "NO_SUBJECT",
@@ -96,11 +96,11 @@ def _read(raw: bytes, notes: Notes) -> Message:
     """The parsed message; if the structure defeats the parser (say, nesting past the recursion limit), the
     headers alone with the rest as one text body."""
     try:
-        return email.message_from_bytes(raw, policy=policy.default)
+        return email.message_from_bytes(raw, policy=READ_POLICY)
     except Exception:
         notes.add("MIME structure could not be parsed; body read as plain text")
     try:
-        return BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        return BytesParser(policy=READ_POLICY).parsebytes(raw, headersonly=True)
     except Exception as exc:  # pragma: no cover - the header-only parse only splits lines
         raise ParseFailure("unreadable message") from exc
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
+
+BlobItem = tuple[str, bytes, str]  # key, bytes, content type
 
 
 class BlobStore(Protocol):
@@ -10,6 +13,9 @@ class BlobStore(Protocol):
     in the cloud. Writes are idempotent (same key, same bytes), so they happen outside store transactions."""
 
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None: ...
+
+    def put_many(self, items: Sequence[BlobItem]) -> None:
+        """`put` for each; every one of them durable when this returns (a folder synced once for all)."""
 
     def get(self, key: str) -> bytes:
         """Raises KeyError when there is no such blob."""

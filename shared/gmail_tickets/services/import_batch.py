@@ -15,7 +15,7 @@ from gmail_tickets.domain.ingest_context import IngestContext
 from gmail_tickets.domain.model import Connection
 from gmail_tickets.errors import DocumentsLocked
 from gmail_tickets.ports import Mailbox, MessageMeta, RawMessage
-from gmail_tickets.services import mail_lanes, oversize
+from gmail_tickets.services import mail_blobs, mail_lanes, oversize
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import GmailIds, Recorded
 from gmail_tickets.services.record_mail import record_mail
@@ -80,25 +80,37 @@ def import_batch(deps: Deps, ctx: IngestContext, mailbox: Mailbox, ids: Iterable
         fetched = mailbox.get_raw([i for i in fresh if i not in big]) if len(fresh) > len(big) else {}
         metas = mailbox.get_meta(sorted(big), headers=oversize.HEADERS) if big else {}
         result.to_label.extend(known)
-        for lane in _record_lanes(deps, ctx, fresh, fetched, metas, result.held_threads):
+        kept = _keep_raws(deps, ctx, fetched)
+        for lane in _record_lanes(deps, ctx, fresh, fetched, metas, result.held_threads, kept):
             result.merge(lane)
     return result
 
 
+def _keep_raws(deps: Deps, ctx: IngestContext, fetched: Mapping[str, RawMessage | None]) -> set[str]:
+    """The raw bytes of the chunk's mails that will be recorded (`_record_one`: still wanted, not too big), kept
+    before any of them is: durable before any ledger entry commits, for one folder sync for the chunk."""
+    limit = deps.settings.max_message_bytes
+    keep = [m for m in fetched.values() if m is not None and inbox_rules.still_wanted(m.label_ids)
+            and max(m.size_estimate, len(m.raw)) <= limit]
+    mail_blobs.keep_raws(deps.blobs, ctx.address, [(m.id, m.raw) for m in keep])
+    return {m.id for m in keep}
+
+
 def _record_lanes(deps: Deps, ctx: IngestContext, fresh: list[str], fetched: Mapping[str, RawMessage | None],
-                  metas: Mapping[str, MessageMeta | None], held_threads: set[str]) -> list[SyncResult]:
+                  metas: Mapping[str, MessageMeta | None], held_threads: set[str],
+                  kept: set[str]) -> list[SyncResult]:
     """The chunk's mails in steps of lanes (services/mail_lanes.py): mail that must go one after another shares a
     lane; up to `sync_mail_workers` lanes of a step go side by side, since a mail's wall time is mostly round trips
     to the store. Each lane sees the threads held back before it; a failing lane fails the sync once the others of
     its step end (the ledger makes the replay a no-op for what they recorded)."""
     workers = deps.settings.sync_mail_workers
     if workers <= 1 or len(fresh) <= 1:
-        return [_record_lane(deps, ctx, fresh, fetched, metas, held_threads)]
+        return [_record_lane(deps, ctx, fresh, fetched, metas, held_threads, kept)]
     results: list[SyncResult] = []
     held = set(held_threads)
     with ThreadPoolExecutor(workers, thread_name_prefix="sync-lane") as pool:
         for step in mail_lanes.steps(fresh, fetched, metas, deps.tokens.is_ours):
-            futures = [pool.submit(_record_lane, deps, ctx, ids, fetched, metas, set(held)) for ids in step]
+            futures = [pool.submit(_record_lane, deps, ctx, ids, fetched, metas, set(held), kept) for ids in step]
             done = [future.result() for future in futures]
             for lane in done:
                 held |= lane.held_threads
@@ -107,7 +119,7 @@ def _record_lanes(deps: Deps, ctx: IngestContext, fresh: list[str], fetched: Map
 
 
 def _record_lane(deps: Deps, ctx: IngestContext, ids: list[str], fetched: Mapping[str, RawMessage | None],
-                 metas: Mapping[str, MessageMeta | None], held_threads: set[str]) -> SyncResult:
+                 metas: Mapping[str, MessageMeta | None], held_threads: set[str], kept: set[str]) -> SyncResult:
     """Record `ids` in order. `held_threads`: threads held back already, whose later mail waits too."""
     address = ctx.connection.address
     result = SyncResult(address)
@@ -120,7 +132,7 @@ def _record_lane(deps: Deps, ctx: IngestContext, ids: list[str], fetched: Mappin
                 raise DocumentsLocked("an earlier mail of its thread is held back")
             if deps.held_mail.recently_held(address, message_id):
                 raise DocumentsLocked("held back moments ago; its documents are most likely still locked")
-            recorded = _record_one(deps, ctx, message, meta)
+            recorded = _record_one(deps, ctx, message, meta, kept)
         except DocumentsLocked as exc:
             deps.held_mail.remember(address, message_id)
             log.warning("mail held back", extra={"connection": address, "gmail_id": message_id,
@@ -141,8 +153,8 @@ def _record_lane(deps: Deps, ctx: IngestContext, ids: list[str], fetched: Mappin
     return result
 
 
-def _record_one(deps: Deps, ctx: IngestContext, message: RawMessage | None,
-                meta: MessageMeta | None) -> Recorded | None:
+def _record_one(deps: Deps, ctx: IngestContext, message: RawMessage | None, meta: MessageMeta | None,
+                kept: set[str]) -> Recorded | None:
     """Record one candidate; None when it is gone from Gmail or went to spam or trash before we got to it."""
     if meta is not None:  # known to be too big: never downloaded
         if not inbox_rules.still_wanted(meta.label_ids):
@@ -155,7 +167,7 @@ def _record_one(deps: Deps, ctx: IngestContext, message: RawMessage | None,
     if size > deps.settings.max_message_bytes:  # the search missed it; still not imported
         ids = GmailIds(message.id, message.thread_id, message.internal_date)
         return oversize.record_oversize(deps, ctx, ids, oversize.header_block(message.raw), size)
-    return record_mail(deps, ctx, message)
+    return record_mail(deps, ctx, message, raw_kept=message.id in kept)
 
 
 def too_big(deps: Deps, connection: Connection, mailbox: Mailbox, fresh: list[str]) -> set[str]:

@@ -24,6 +24,12 @@ def keep_raw(blobs: BlobStore, connection: str, gmail_message_id: str, raw: byte
     return key
 
 
+def keep_raws(blobs: BlobStore, connection: str, messages: Sequence[tuple[str, bytes]]) -> None:
+    """`keep_raw` for several mails (Gmail id, bytes) at once: all durable when this returns, for one folder
+    sync instead of one per mail (a sync's chunk, before any of its mails is recorded)."""
+    blobs.put_many([(raw_key(connection, gmail_id), raw, "message/rfc822") for gmail_id, raw in messages])
+
+
 def keep_attachments(blobs: BlobStore, attachments: Sequence[AttachmentInfo]) -> list[Attachment]:
     kept = []
     for item in attachments:

@@ -24,28 +24,28 @@ from gmail_tickets.domain.ticket_token import TicketTokens
 from gmail_tickets.errors import AlreadyRecorded
 from gmail_tickets.mail.parse import InboundEmail, ParseFailure, parse
 from gmail_tickets.ports import RawMessage, UnitOfWork
-from gmail_tickets.services import webhook_events
+from gmail_tickets.services import mail_blobs, webhook_events
 from gmail_tickets.services.apply_mail import MailWriter, record_id
 from gmail_tickets.services.deps import Deps
 from gmail_tickets.services.ingest_values import GmailIds, KeptMail, Recorded
-from gmail_tickets.services.mail_blobs import keep_attachments, keep_raw
 from gmail_tickets.services.notifications import announce
 
 log = logging.getLogger(__name__)
 
 
-def record_mail(deps: Deps, ctx: IngestContext, message: RawMessage) -> Recorded:
-    """Keep the bytes (before anything can fail), parse, keep the attachments, record. A mail that does not
-    parse is quarantined with its bytes."""
+def record_mail(deps: Deps, ctx: IngestContext, message: RawMessage, raw_kept: bool = False) -> Recorded:
+    """Keep the bytes (before anything can fail; `raw_kept`: the caller kept them already, mail_blobs.keep_raws),
+    parse, keep the attachments, record. A mail that does not parse is quarantined with its bytes."""
     ids = GmailIds(message.id, message.thread_id, message.internal_date)
-    raw_key = keep_raw(deps.blobs, ctx.address, message.id, message.raw)
+    raw_key = (mail_blobs.raw_key(ctx.address, message.id) if raw_kept
+               else mail_blobs.keep_raw(deps.blobs, ctx.address, message.id, message.raw))
     try:
         mail = parse(message.raw)
     except ParseFailure as exc:
         return _quarantine(deps, ctx, ids, message.raw, raw_key, f"unparseable: {exc}")
     except Exception as exc:  # a parser bug must not sink the mail either: keep the bytes, say why
         return _quarantine(deps, ctx, ids, message.raw, raw_key, f"parser error: {type(exc).__name__}")
-    attachments = keep_attachments(deps.blobs, mail.attachments)
+    attachments = mail_blobs.keep_attachments(deps.blobs, mail.attachments)
     return record_parsed(deps, ctx, KeptMail(ids, mail, tuple(attachments), raw_key))
 
 
