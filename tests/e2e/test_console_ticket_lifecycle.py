@@ -144,6 +144,7 @@ def test_two_agents_on_one_ticket_the_second_sees_the_changes(browser: Any, life
         bo.get_by_role("button", name="Update ticket").click()
     assert info.value.status == 409
     assert "Changed by admin meanwhile" in bo.get_by_role("alert").first.inner_text()
+    bo.wait_for_load_state()  # all_inner_texts does not wait: the whole page first
     changes = bo.locator("#conflict li").all_inner_texts()
     assert any("Priority: normal → urgent" in c for c in changes)
     assert any("Assignee: none → ana@acme.example" in c for c in changes)
@@ -164,6 +165,7 @@ def test_two_agents_on_one_ticket_the_second_sees_the_changes(browser: Any, life
     with ana.expect_response(f"{url}/reply") as info:
         ana.get_by_role("button", name="Submit").click()
     assert info.value.status == 409
+    ana.wait_for_load_state()  # all_inner_texts does not wait: the whole page first
     assert "Tags: none → printer vip" in " ".join(ana.locator("#conflict li").all_inner_texts())
     assert ana.get_by_label("Your reply").input_value() == "We are on it."
     screenshot(ana, "ticket-conflict")

@@ -195,6 +195,7 @@ def test_two_different_agents_on_one_ticket(browser: Any, team: Team) -> None:
         bo.get_by_role("button", name="Update ticket").click()
     assert info.value.status == 409
     assert "Changed by Ana meanwhile" in bo.get_by_role("alert").first.inner_text()
+    bo.wait_for_load_state()  # all_inner_texts does not wait: the whole page first
     changes = " ".join(bo.locator("#conflict li").all_inner_texts())
     assert "Priority: normal → urgent" in changes and f"Assignee: none → {BO}" in changes
     screenshot(bo, "ticket-conflict-agents")
