@@ -58,7 +58,7 @@ def idle_per_mailbox_month(idle: dict[str, Any], mailboxes: int, workers: int) -
 
 
 def per_mail(active: dict[str, Any], workers: int) -> float:
-    writes = active["writes_per_ticket"] or 0.0
+    writes = (active["writes_per_ticket"] or 0.0) + active.get("sync_writes_per_mail", 0.0)  # all billed
     busy_s = active["seconds"] * workers / max(1, active["ledgered"])
     return unit_cost(reads=active["reads_per_mail"], writes=writes, deletes=active["deletes_per_mail"],
                      secret_reads=active["secret_reads_per_mail"], publishes=active["publishes_per_mail"],

@@ -5,6 +5,12 @@ Besides the issue's keys it reports what does not depend on the machine's load, 
 be compared: CPU seconds of the product's process per mail, Gmail calls per mail by method, and the ingest events
 handled per mail by how they ended (a "synced" one is a sync that ran; "stale" and "busy" ones cost a store read or
 a lease attempt, no Gmail call).
+
+Writes are billed at the wire and told apart by where they go: a ticket's own (the records of the mail's commit:
+ledger entry, ticket, acknowledgement, and its share of the ticket-number block) and a sync's own (its lease taken,
+renewed and released, its cursor), which the mails of one sync share however many there are. `writes_per_ticket`,
+issue 18's "store writes per new ticket", is the first; `sync_writes_per_mail` the second, and
+`billed_writes_per_ticket` both (what the bill sees per ticket in this run's shape of syncs).
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from gmail_tickets.services.ingest import ingest_event
 
 if TYPE_CHECKING:
     from devstack.scale_product import Product
+
+SYNC_KINDS = frozenset({"leases", "leases (delete)", "connections"})
+"""Where a sync's own writes go, by Firestore collection or SQLite table (scale_counters.Tally.kinds)."""
 
 
 class CountingRuntime(IngestOnlyRuntime):
@@ -97,7 +106,9 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
             at = e.created_at.timestamp() - started_wall
             last_by_mailbox[e.connection] = max(last_by_mailbox.get(e.connection, 0.0), at)
     store = after.store - before.store
-    writes = store.writes
+    kinds = after.kinds - before.kinds
+    sync_writes = sum(n for k, n in kinds.items() if k in SYNC_KINDS)
+    syncs = sum(v for k, v in (after.events - before.events).items() if k in ("synced", "held"))
     mails = max(1, len(done))  # per mail that made it (a run that timed out has fewer than delivered)
     unfinished = total // max(1, per_mailbox) - sum(1 for n in per.values() if n >= per_mailbox)
     # The last mail's commit, not the poll that saw it, ends the run.
@@ -108,9 +119,11 @@ def summary(entries: list[Any], before: Mark, after: Mark, total: int, per_mailb
         "slowest_mailbox_s": None if unfinished else round(last, 2),
         "unfinished_mailboxes": unfinished,
         "gmail_units_per_mail": round((after.gmail_units - before.gmail_units) / mails, 2),
-        "writes_per_ticket": round(writes / tickets, 2) if tickets else None,
-        "writes_per_ticket_by_kind": {k: round(n / tickets, 3) for k, n in
-                                      sorted((after.kinds - before.kinds).items())} if tickets else None,
+        "writes_per_ticket": round((store.writes - sync_writes) / tickets, 2) if tickets else None,
+        "sync_writes_per_mail": round(sync_writes / mails, 3),
+        "writes_per_sync": round(sync_writes / syncs, 2) if syncs else None,
+        "billed_writes_per_ticket": round(store.writes / tickets, 2) if tickets else None,
+        "writes_per_ticket_by_kind": {k: round(n / tickets, 3) for k, n in sorted(kinds.items())} if tickets else None,
         "mails": total, "ledgered": len(done), "tickets": tickets, "seconds": round(seconds, 2),
         "records_per_ticket": round((after.records - before.records) / tickets, 2) if tickets else None,
         "publishes_per_mail": round((after.publishes - before.publishes) / mails, 2),
