@@ -49,6 +49,7 @@ def table(figures: dict[str, Any]) -> str:
                                                    "round_trips_per_mail", "commits_per_mail", "aborted_commits",
                                                    "publishes_per_mail", "secret_reads_per_mail",
                                                    "cpu_s_per_mail", "syncs_per_mail", "gmail_calls_per_mail",
+                                                   "labels_owed_per_mail", "owed_label_units_per_mail",
                                                    "delivered_s")),
         f"  gmail calls / mail      {active['gmail_calls_by_method']}",
         f"  ingest events / mail    {active['events_per_mail']}",

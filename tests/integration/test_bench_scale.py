@@ -54,6 +54,7 @@ def test_every_mail_of_the_active_run_becomes_a_ticket(store: str, monkeypatch: 
     # The ticket's own writes and the syncs' add up to the bill (the two share no collection or table).
     assert active["billed_writes_per_ticket"] == pytest.approx(
         active["writes_per_ticket"] + active["sync_writes_per_mail"] * active["ledgered"] / active["tickets"], abs=0.02)
+    assert 0 <= active["labels_owed_per_mail"] <= 1 and active["owed_label_units_per_mail"] >= 0
     assert active["commits_per_mail"] > 0 and active["aborted_commits"] >= 0
     assert (active["round_trips_per_mail"] > 0) == (store == "firestore")  # calls to the server: Firestore's
     assert idle["tick_s"] >= idle["sweep_s"]

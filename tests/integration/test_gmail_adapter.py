@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from devstack.gmail_sim import GmailSimulator, SimServer
+from gmail_tickets.adapters import gmail_labels
 from gmail_tickets.adapters.gmail_api import SEND_ATTEMPTS, GmailMailbox
 from gmail_tickets.adapters.gmail_retry import RetryPolicy
 from gmail_tickets.errors import (
@@ -391,6 +392,9 @@ def test_modify_for_ten_ids_and_batch_modify_beyond(sim: GmailSimulator, mailbox
         assert label in labels and "UNREAD" not in labels
     assert mailbox.usage.units["messages.modify"] == 50
     assert mailbox.usage.units["messages.batchModify"] == 50
+    # What `bench scale` prices owed labels with agrees with what the simulator counted (11 ids: one batchModify).
+    assert gmail_labels.modify_units(10) == 50 and gmail_labels.modify_units(11) == 50
+    assert gmail_labels.modify_units(3) == 15 and gmail_labels.modify_units(1001) == 55
 
 
 def test_modify_skips_a_message_that_is_gone(sim: GmailSimulator, mailbox: GmailMailbox) -> None:

@@ -57,5 +57,11 @@ def modify_labels(
             transport.call("messages", "batchModify", body={"ids": chunk, **labels})
 
 
+def modify_units(count: int) -> int:
+    """The quota units `modify_labels` spends on `count` distinct ids (5 per messages.modify, 50 per batchModify)."""
+    chunks = [min(BATCH_MODIFY_MAX_IDS, count - start) for start in range(0, count, BATCH_MODIFY_MAX_IDS)]
+    return sum(5 * n if n <= MODIFY_MAX_IDS else 50 for n in chunks)
+
+
 def _ignore(data: dict[str, Any]) -> bool:
     return True
