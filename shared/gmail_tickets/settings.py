@@ -141,7 +141,7 @@ class Settings:
         "every process within this."))
     # services/owed_labels.py: labelling each mail costs 5 units, a batchModify of up to 1,000 costs 50.
     label_batch: int = setting(
-        50,
+        100,
         "GT_LABEL_BATCH",
         "The courtesy label is owed per mailbox and put on in one call once this many mails are owed (one "
         "batchModify, 50 quota units, where labelling each costs 5), or ...",
