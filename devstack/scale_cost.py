@@ -26,7 +26,15 @@ PRICES = {
     "vcpu_second": 0.000024,
     "gib_second": 0.0000025,
     "pubsub_byte": 40 / 2**40,  # $40 per TiB, publish and delivery each, at least 1,000 bytes a message
+    "kms_operation": 0.03 / 10_000,
 }
+# What a mailbox costs a month that no tick shows (docs/tokens.md, option B, the cloud's token store): an access
+# token minted every 55 minutes by each of ~3 instances, each a Firestore read of the sealed refresh token, and a
+# KMS decrypt the first time an instance sees that token (instances living ~6 hours); the watch renewed once a day
+# (a transaction: a read and a write). Embedded (SQLite) keeps tokens in a local file: nothing billed.
+TOKEN_READS_PER_MONTH = 2_400
+TOKEN_DECRYPTS_PER_MONTH = 365
+WATCH_RENEWALS_PER_MONTH = 30
 VCPU, GIB = 1.0, 0.5  # the ingest function's size (infra/terraform)
 MIN_BILLED_S = 0.1
 MESSAGE_BYTES = 1000
@@ -57,6 +65,15 @@ def idle_per_mailbox_month(idle: dict[str, Any], mailboxes: int, workers: int) -
                                        busy_s=busy_s)
 
 
+def beyond_ticks_per_mailbox_month(store: str) -> float:
+    """Dollars a mailbox-month for its access tokens and watch renewals (see the constants above)."""
+    if store != "firestore":
+        return 0.0
+    p = PRICES
+    return (TOKEN_READS_PER_MONTH * p["firestore_read"] + TOKEN_DECRYPTS_PER_MONTH * p["kms_operation"]
+            + WATCH_RENEWALS_PER_MONTH * (p["firestore_read"] + p["firestore_write"]))
+
+
 def per_mail(active: dict[str, Any], workers: int) -> float:
     writes = (active["writes_per_ticket"] or 0.0) + active.get("sync_writes_per_mail", 0.0)  # all billed
     busy_s = active["seconds"] * workers / max(1, active["ledgered"])
@@ -67,9 +84,13 @@ def per_mail(active: dict[str, Any], workers: int) -> float:
 
 def monthly(figures: dict[str, Any], *, workers: int, mailboxes: tuple[int, ...] = (1_000, 10_000),
             mails_per_day: int = 1_000_000) -> dict[str, float]:
-    """Dollars a month: idle per mailbox, idle for each fleet size, and the mail on top."""
-    idle = idle_per_mailbox_month(figures["idle"], figures["mailboxes"], workers)
-    out = {"idle_per_mailbox": round(idle, 4),
+    """Dollars a month: idle per mailbox (its ticks, its tokens and watch), idle for each fleet size, and the mail
+    on top."""
+    ticks = idle_per_mailbox_month(figures["idle"], figures["mailboxes"], workers)
+    beyond = beyond_ticks_per_mailbox_month(figures.get("store", "firestore"))
+    idle = ticks + beyond
+    out = {"idle_per_mailbox": round(idle, 4), "idle_ticks_per_mailbox": round(ticks, 4),
+           "idle_tokens_and_watch_per_mailbox": round(beyond, 4),
            "idle_instance_ms": round(idle_busy_s(figures["idle"], figures["mailboxes"], workers) * 1000, 2)}
     out.update({f"idle_{n}": round(idle * n, 2) for n in mailboxes})
     if figures.get("active"):

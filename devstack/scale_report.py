@@ -62,4 +62,4 @@ def table(figures: dict[str, Any]) -> str:
 def cost_rows(figures: dict[str, Any]) -> list[str]:
     cost = monthly(figures, workers=figures["workers"])
     return ["estimated monthly bill at list prices (devstack/scale_cost.py, docs/scale.md)",
-            *(f"  {k:<22}{v:>10} {'ms' if k.endswith('_ms') else '$'}" for k, v in cost.items())]
+            *(f"  {k:<34}{v:>10} {'ms' if k.endswith('_ms') else '$'}" for k, v in cost.items())]

@@ -37,3 +37,15 @@ def test_a_measured_check_is_priced_by_its_cpu_and_unhidden_wait_not_the_machine
     assert measured["idle_instance_ms"] == pytest.approx(4.0)  # 2 ms CPU + 2 ms wait, whatever the tick took
     assert slow_machine["idle_instance_ms"] == pytest.approx(800.0)
     assert measured["idle_per_mailbox"] < 0.02 < slow_machine["idle_per_mailbox"]
+
+
+def test_the_cloud_idle_estimate_includes_the_tokens_and_the_watch_that_no_tick_shows() -> None:
+    idle = {"tick_s": 1.0, "reads": 1, "writes": 0, "deletes": 0, "secret_reads": 0, "publishes": 0.01,
+            "cpu_s": 3.0, "wait_s": 0.001}
+    cloud = monthly({"mailboxes": 1000, "store": "firestore", "active": None, "idle": idle}, workers=4)
+    embedded = monthly({"mailboxes": 1000, "store": "sqlite", "active": None, "idle": idle}, workers=4)
+    assert embedded["idle_tokens_and_watch_per_mailbox"] == 0
+    # 2,400 token reads and 365 decrypts a month, a daily watch renewal: about 0.18 cents a mailbox-month
+    assert cloud["idle_tokens_and_watch_per_mailbox"] == pytest.approx(0.00185, abs=0.0001)
+    assert cloud["idle_per_mailbox"] == pytest.approx(
+        cloud["idle_ticks_per_mailbox"] + cloud["idle_tokens_and_watch_per_mailbox"], abs=1e-4)
