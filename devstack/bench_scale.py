@@ -108,6 +108,8 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
                     delivering.append(float(second))  # when the last mail was in Gmail
                 else:
                     delivered.append((first, second))
+        if deliverer.returncode:
+            log(f"  the deliverer failed (exit {deliverer.returncode}) after {len(delivered)} mails")
 
     def sweeper() -> None:  # the runtime's minute timer
         while not stop.wait(SWEEP_EVERY_S):
@@ -138,8 +140,8 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
 
 
 def owed_labels(store: Store, addresses: list[str], mails: int) -> dict[str, float]:
-    """The courtesy labels still owed when the run ends (services/owed_labels.py: put on once 50 are owed or the
-    oldest waited GT_LABEL_DELAY_SECONDS), and what putting them all on at once would cost: Gmail units the run's
+    """The courtesy labels still owed when the run ends (services/owed_labels.py: put on once GT_LABEL_BATCH are owed or
+    the oldest waited GT_LABEL_DELAY_SECONDS), and what putting them all on at once would cost: Gmail units the run's
     own figure leaves out."""
     owed = [len(c.labels_owed) for c in map(store.get_connection, addresses) if c is not None]
     return {"labels_owed_per_mail": round(sum(owed) / mails, 3),
