@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import resource
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from devstack.bench import log
+from devstack.scale_deliver import Deliverer
 from devstack.scale_figures import Mark, summary
 from devstack.scale_product import Product, product
 from gmail_tickets import logs
@@ -94,33 +93,20 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
     log(f"active: {len(active)} mailboxes x {per_mailbox} mails, delivered in turns with push on")
     before = Mark.take(p)
     stop = threading.Event()
-    delivered: list[tuple[str, str]] = []
-    delivering: list[float] = []
-
-    def deliver() -> None:  # the mail comes from outside the product's process, as it does in production
-        with subprocess.Popen([sys.executable, "-m", "devstack.scale_deliver", "--sim", p.sim.url,
-                               "--per-mailbox", str(per_mailbox), *(m["address"] for m in active)],
-                              stdout=subprocess.PIPE, text=True) as deliverer:
-            assert deliverer.stdout is not None
-            for line in deliverer.stdout:
-                first, second = line.split()
-                if first == "done":
-                    delivering.append(float(second))  # when the last mail was in Gmail
-                else:
-                    delivered.append((first, second))
-        if deliverer.returncode:
-            log(f"  the deliverer failed (exit {deliverer.returncode}) after {len(delivered)} mails")
 
     def sweeper() -> None:  # the runtime's minute timer
         while not stop.wait(SWEEP_EVERY_S):
             p.runtime.sweep_now()
 
     started, started_wall = time.monotonic(), time.time()
-    threads = [threading.Thread(target=deliver, daemon=True), threading.Thread(target=sweeper, daemon=True)]
-    for thread in threads:
-        thread.start()
+    # The mail comes from outside the product's process, as it does in production.
+    deliverer = Deliverer(p.sim.url, per_mailbox, [m["address"] for m in active])
+    threading.Thread(target=sweeper, daemon=True).start()
     last = -1
     while (done := ledgered(p.store) - already) < total:
+        if deliverer.error is not None:
+            log(f"  the deliverer failed ({deliverer.error}) after {len(deliverer.delivered)} mails")
+            break
         if time.monotonic() - started > timeout:
             log(f"  gave up after {timeout:.0f} s with {done}/{total} mails in the ledger")
             break
@@ -130,13 +116,13 @@ def active_run(p: Product, mailboxes: int, per_mailbox: int, timeout: float) -> 
         time.sleep(POLL_S)
     seconds = time.monotonic() - started
     stop.set()
-    threads[0].join()
+    deliverer.close()
     log(f"  {min(done, total)}/{total} in {seconds:.1f} s")
     after = Mark.take(p)
-    entries = ledger_entries(p.store, list(delivered))
+    entries = ledger_entries(p.store, list(deliverer.delivered))
     figures = summary(entries, before, after, total, per_mailbox, seconds, started_wall)
     return {**figures, **owed_labels(p.store, [m["address"] for m in active], max(1, figures["ledgered"])),
-            "delivered_s": round(delivering[0], 2) if delivering else None}
+            "delivered_s": deliverer.seconds, "deliverer_error": deliverer.error}
 
 
 def owed_labels(store: Store, addresses: list[str], mails: int) -> dict[str, float]:

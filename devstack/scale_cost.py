@@ -75,7 +75,7 @@ def beyond_ticks_per_mailbox_month(store: str) -> float:
 
 
 def per_mail(active: dict[str, Any], workers: int) -> float:
-    writes = (active["writes_per_ticket"] or 0.0) + active.get("sync_writes_per_mail", 0.0)  # all billed
+    writes = active.get("billed_writes_per_mail", active["writes_per_ticket"] or 0.0)  # older figures: the sum
     busy_s = active["seconds"] * workers / max(1, active["ledgered"])
     return unit_cost(reads=active["reads_per_mail"], writes=writes, deletes=active["deletes_per_mail"],
                      secret_reads=active["secret_reads_per_mail"], publishes=active["publishes_per_mail"],

@@ -3,7 +3,8 @@
 Why a process: in production mail reaches Gmail from the outside world; a deliverer thread in the product's
 process made its HTTP calls under the product's GIL (7 % of that process's CPU samples in a 200 x 20 run on
 SQLite) and so measured the bench along with the product. The parent reads one line per delivered mail
-("<address> <gmail id>") and a last line "done <seconds>" (when the last mail was in Gmail).
+("<address> <gmail id>") and a last line "done <seconds>": when the last mail was in Gmail, counted from the
+child's first mail (its interpreter's start, ~0.1 s, is not in it).
 
     python -m devstack.scale_deliver --sim URL --per-mailbox K ADDRESS...
 """
@@ -11,10 +12,50 @@ SQLite) and so measured the bench along with the product. The parent reads one l
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import threading
 import time
 
 from devstack.bench import SimControl
+
+
+class Deliverer:
+    """The child process, started at once, and what it has reported so far (read on a thread of its own).
+    `error` says why it stopped early (an exit code, a line it should not print); the run stops waiting then."""
+
+    def __init__(self, sim_url: str, per_mailbox: int, addresses: list[str]) -> None:
+        self.delivered: list[tuple[str, str]] = []
+        self.seconds: float | None = None
+        self.error: str | None = None
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "devstack.scale_deliver", "--sim", sim_url, "--per-mailbox", str(per_mailbox),
+             *addresses], stdout=subprocess.PIPE, text=True)
+        self._reader = threading.Thread(target=self._read, name="deliverer", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            parts = line.split()
+            if len(parts) != 2:
+                self.error = self.error or f"unexpected line {line[:80]!r}"
+            elif parts[0] == "done":
+                self.seconds = float(parts[1])
+            else:
+                self.delivered.append((parts[0], parts[1]))
+        code = self._process.wait()
+        if code:
+            self.error = self.error or f"exit {code}"
+
+    def close(self, wait_s: float = 30.0) -> None:
+        """Let it finish for up to `wait_s` (it is done when every mail is in the ledger), else stop it."""
+        try:
+            self._process.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join(wait_s)
 
 
 def mail(mailbox: int, k: int, address: str) -> bytes:

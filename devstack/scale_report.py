@@ -44,7 +44,7 @@ def table(figures: dict[str, Any]) -> str:
     rows = [
         f"active ({active['mails']} mails, {active['ledgered']} in the ledger, {active['tickets']} tickets, "
         f"{active['unfinished_mailboxes']} mailboxes unfinished, {active['seconds']} s)",
-        *(f"  {k:<22}{active[k]!s:>10}" for k in (*ACTIVE_KEYS, "sync_writes_per_mail", "writes_per_sync",
+        *(f"  {k:<26}{active.get(k)!s:>10}" for k in (*ACTIVE_KEYS, "sync_writes_per_mail", "writes_per_sync",
                                                    "billed_writes_per_ticket", "records_per_ticket", "reads_per_mail",
                                                    "round_trips_per_mail", "commits_per_mail", "aborted_commits",
                                                    "publishes_per_mail", "secret_reads_per_mail",

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devstack import bench_scale, scale_report
+from devstack.scale_deliver import Deliverer
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).with_name("gmail-tickets")
@@ -74,3 +75,10 @@ def test_with_pubsub_every_sweep_publish_goes_through_the_emulator(monkeypatch: 
     assert figures["idle"]["publishes"] > 0  # the sweep's shard went out through Pub/Sub, came back, was handled
     assert figures["idle"]["gmail_units"] >= 2  # ... by the product's handler, which asked Gmail for each history
     assert scale_report.report(figures)["active"] == dict.fromkeys(scale_report.ACTIVE_KEYS)
+
+
+def test_a_deliverer_that_cannot_reach_the_simulator_says_so() -> None:
+    """The active run stops waiting when its mail cannot be delivered, instead of polling until its timeout."""
+    deliverer = Deliverer("http://127.0.0.1:9", 1, ["support@example.com"])  # nothing listens on port 9
+    deliverer.close()
+    assert deliverer.error == "exit 1" and deliverer.delivered == [] and deliverer.seconds is None

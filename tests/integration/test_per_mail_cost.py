@@ -125,6 +125,7 @@ def test_a_new_ticket_is_three_writes_at_the_wire_and_no_change_mark(
         assert records == 3 * mails, kinds
         assert set(kinds) - SYNC_KINDS - {"counters"} == {"ledger", "tickets", "outbox"}, kinds
         assert per_sync <= 6, kinds  # take, a renewal or two, cursor, release: (3 + 6 / 20) a ticket at most
+        assert sum(kinds.values()) / mails <= 3.3, kinds  # the bill in all, for a sync of 20
 
 
 def test_gmail_units_per_mail_over_syncs_of_twenty(harness: IngestHarness) -> None:
