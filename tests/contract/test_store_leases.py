@@ -137,3 +137,13 @@ def test_the_watching_event_back_before_the_expiry_still_watches(store: Store) -
     assert store.take_lease(KEY, "c", _at(7), TTL, watcher="message-2").come_back_at is None
     assert store.take_lease(KEY, "d", _at(8), TTL).come_back_at is None
     assert store.take_lease(KEY, "b-late", _at(TTL), TTL, watcher="message-1").taken is True
+
+
+def test_lease_held_reads_whether_someone_holds_it_and_writes_nothing(store: Store) -> None:
+    assert store.lease_held(KEY, _at(0)) is False  # never taken
+    assert store.try_lease(KEY, "a", _at(0), TTL)
+    assert store.lease_held(KEY, _at(1)) is True
+    assert store.lease_held(KEY, _at(TTL + 1)) is False  # lapsed: its holder is gone
+    assert store.lease_held(KEY, _at(2)) is True  # the read changed nothing: a's lease, unmarked
+    assert store.release_lease(KEY, "a") is False  # no look-again mark was left by the reads
+    assert store.lease_held(KEY, _at(3)) is False

@@ -58,6 +58,11 @@ class LeaseRepoRules(TransactionRunner):
     def release_lease(self, key: str, holder: str) -> bool:
         return self._settle_lease(key, lambda current: Lease.release(current, holder)).answer
 
+    def lease_held(self, key: str, now: datetime) -> bool:
+        moment = _utc(now)
+        return self._settle_lease(key, lambda current: LeaseStep(current is not None and not current.expired(moment))
+                                  ).answer
+
     def _settle_lease(self, key: str, decide: LeaseDecision) -> LeaseStep:
         def settle(tx: RecordTx) -> LeaseStep:
             step = decide(tx.get_lease(key))

@@ -254,6 +254,9 @@ class LeaseRepo(Protocol):
         """If a 'look again' mark was left: clear it, keep the lease and return True (sync once more).
         Otherwise free the lease and return False. Atomic, so no mark is lost between check and release."""
 
+    def lease_held(self, key: str, now: datetime) -> bool:
+        """Whether someone holds the lease now (it exists and has not expired). A read: nothing is written."""
+
 
 class OAuthFlowRepo(Protocol):
     """OAuth connect flows: single-use."""

@@ -15,6 +15,11 @@ A crash before 5 replays some changes next time; the ledger turns every replay i
 sync whose lease was taken over may simply stop at its next safe point (before each page and chunk): the new
 holder replays from the stored cursor, and whatever both touched is recorded once.
 
+History that names no candidate (our own sent mail: Gmail pushes it whatever the watch's INBOX filter; drafts,
+label changes) is passed over without the lease while nobody holds it: the cursor moves past it, nothing is
+recorded, one write instead of the lease's two and the cursor's (`_pass_over`). The history page read to find that
+out is the first page of the sync that takes the lease otherwise, so it is never asked for twice.
+
 A caller that finds the lease busy returns "busy"; the first one while nobody watches the lease also gets
 `come_back_after` (seconds to the lease's expiry, plus a margin: domain/lease.py). The embedded runtime brings that
 event back then (services/ingest.py raises ComeBackLater), so a mailbox whose holder died is synced again about
@@ -34,7 +39,7 @@ from gmail_tickets.domain.burst import BurstPolicy
 from gmail_tickets.domain.ingest_context import IngestContext, IngestMode
 from gmail_tickets.domain.model import Connection, ConnectionStatus
 from gmail_tickets.errors import HistoryExpired, MailboxError, TokenRevoked
-from gmail_tickets.ports import ConnectionUnit, Mailbox
+from gmail_tickets.ports import ConnectionUnit, HistoryPage, Mailbox
 from gmail_tickets.services import owed_labels
 from gmail_tickets.services.connection_health import mark_connection
 from gmail_tickets.services.deps import Deps
@@ -61,6 +66,15 @@ def sync_connection(deps: Deps, address: str, connection: Connection | None, *,
     if not connection.is_active:
         return SyncResult(address, status="disconnected")
     key = f"sync:{address}"
+    first: HistoryPage | None = None
+    if connection.history_id is not None and connection.label_id is not None and not deps.store.lease_held(
+            key, deps.clock.now()):
+        try:
+            first = _first_page(deps, connection)
+        except (TokenRevoked, MailboxError) as exc:
+            return SyncResult(address, status=_refused(deps, address, exc))
+        if first is not None and not _names_candidates(first):
+            return _pass_over(deps, connection, first)
     holder = f"{deps.holder}/{uuid.uuid4().hex[:12]}"  # each invocation its own holder, even in one process
     lease_seconds = deps.settings.lease_seconds
     now = deps.clock.now()
@@ -75,8 +89,8 @@ def sync_connection(deps: Deps, address: str, connection: Connection | None, *,
         with heartbeat:
             read: Connection | None = connection
             while True:
-                run = _sync_once(deps, address, heartbeat.check, read)
-                read = None  # a look-again run reads the connection as the last run left it
+                run = _sync_once(deps, address, heartbeat.check, read, first)
+                read, first = None, None  # a look-again run reads the connection and history anew
                 total.merge(run)
                 total.held = run.held  # what the last run still holds back (an earlier run's may be recorded now)
                 if not deps.store.release_lease(key, holder):
@@ -84,12 +98,8 @@ def sync_connection(deps: Deps, address: str, connection: Connection | None, *,
     except LeaseLost:
         log.warning("sync lease taken over; stopping here", extra={"connection": address})
         total.status = "lost"
-    except TokenRevoked as exc:
-        mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
-        total.status = "disconnected"
-    except MailboxError as exc:
-        mark_connection(deps, address, ConnectionStatus.ERROR, f"Gmail refused: {exc}")
-        total.status = "failed"
+    except (TokenRevoked, MailboxError) as exc:
+        total.status = _refused(deps, address, exc)
     finally:
         while deps.store.release_lease(key, holder):
             pass  # free the lease even when a look-again mark arrived while we were failing
@@ -98,7 +108,45 @@ def sync_connection(deps: Deps, address: str, connection: Connection | None, *,
     return total
 
 
-def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint, read: Connection | None) -> SyncResult:
+def _refused(deps: Deps, address: str, exc: TokenRevoked | MailboxError) -> str:
+    """Mark the connection for what Gmail answered; the sync's status."""
+    if isinstance(exc, TokenRevoked):
+        mark_connection(deps, address, ConnectionStatus.DISCONNECTED, f"Google access was revoked: {exc}")
+        return "disconnected"
+    mark_connection(deps, address, ConnectionStatus.ERROR, f"Gmail refused: {exc}")
+    return "failed"
+
+
+def _first_page(deps: Deps, connection: Connection) -> HistoryPage | None:
+    """History from the stored cursor when it fits one page (None: more pages, or expired: the lease's sync)."""
+    assert connection.history_id is not None
+    pages = deps.mailbox_for(connection.address).history(connection.history_id,
+                                                         history_types=inbox_rules.CANDIDATE_KINDS)
+    try:
+        page = next(iter(pages), None)
+    except HistoryExpired:
+        return None
+    return page if page is not None and page.history_id is not None else None
+
+
+def _names_candidates(page: HistoryPage) -> bool:
+    return any(inbox_rules.is_candidate_change(r.kind, r.label_ids, r.changed_label_ids) for r in page.records)
+
+
+def _pass_over(deps: Deps, connection: Connection, page: HistoryPage) -> SyncResult:
+    """Move the cursor past history that names no candidate, without the lease: nothing is recorded and the
+    cursor only moves forward, so a sync under the lease meanwhile loses nothing. Owed labels that are due are
+    put on, as at the end of any sync (a second sync putting them on too changes nothing)."""
+    assert page.history_id is not None
+    result = SyncResult(connection.address)
+    labelled = label_recorded(deps, connection, deps.mailbox_for(connection.address), [])
+    result.cursor = _advance_cursor(deps, connection, page.history_id, set(labelled))
+    return result
+
+
+def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint, read: Connection | None,
+               first: HistoryPage | None = None) -> SyncResult:
+    """`first`: history's only page, already read from `read`'s cursor (sync_connection), else None: read it."""
     connection = read or deps.store.get_connection(address)
     if connection is None or not connection.is_active:
         return SyncResult(address, status="disconnected")
@@ -112,7 +160,9 @@ def _sync_once(deps: Deps, address: str, checkpoint: Checkpoint, read: Connectio
     oversize: set[str] | None = None  # one size search per sync, not per page (5 units each)
     labelled: set[str] = set()  # no longer owed the label: taken off the stored list when the cursor moves
     try:
-        for page in mailbox.history(connection.history_id, history_types=inbox_rules.CANDIDATE_KINDS):
+        pages = [first] if first is not None else mailbox.history(connection.history_id,
+                                                                  history_types=inbox_rules.CANDIDATE_KINDS)
+        for page in pages:
             checkpoint()
             ids = [
                 r.message.id

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
+from gmail_tickets.adapters.records import utc
 from gmail_tickets.adapters.sqlite_store.api_access import ApiAccessRepo
 from gmail_tickets.adapters.sqlite_store.changes import ChangesRepo, ChangesTx
 from gmail_tickets.adapters.sqlite_store.connections import ConnectionsRepo, ConnectionsTx
@@ -25,6 +27,7 @@ from gmail_tickets.adapters.sqlite_store.ticket_list import TicketListRepo
 from gmail_tickets.adapters.sqlite_store.tickets import TicketsRepo, TicketsTx
 from gmail_tickets.adapters.sqlite_store.webhooks import WebhooksRepo, WebhooksTx
 from gmail_tickets.adapters.store_common import LeaseRepoRules, OAuthFlowRepoRules
+from gmail_tickets.domain.lease import Lease
 from gmail_tickets.ports import UnitOfWork
 
 T = TypeVar("T")
@@ -67,6 +70,11 @@ class SqliteStore(
 
     def _transaction(self, fn: Callable[[Any], T]) -> T:
         return self._db.transaction(SqliteUnitOfWork, fn)
+
+    def lease_held(self, key: str, now: datetime) -> bool:
+        """A plain read, without the write lock the rules' transaction would take."""
+        found = self._records(Lease, "SELECT doc FROM leases WHERE key = ?", (key,))
+        return bool(found) and not found[0].expired(utc(now) or now)
 
     def atomically(self, fn: Callable[[UnitOfWork], T]) -> T:
         """Run `fn` in one write transaction (runs exactly once: SQLite serialises writers up front)."""
